@@ -1,0 +1,60 @@
+package config
+
+import (
+	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Defaults, in one place. docs/configuration.md lists the same values; a
+// test keeps the two in step.
+
+// Default returns the built-in configuration that `sentinel serve` runs with
+// when no file is given.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Listen:            "127.0.0.1:8080",
+			ExternalURL:       "",
+			MaxBodyBytes:      1 << 20,
+			ShutdownTimeout:   model.Duration(4 * time.Second),
+			ReadHeaderTimeout: model.Duration(5 * time.Second),
+		},
+		Storage: Storage{
+			Path:        "./data/sentinel.db",
+			OpenTimeout: model.Duration(time.Second),
+		},
+		RUM: DefaultRUM(),
+		Logging: Logging{
+			Level:  "info",
+			Format: "text",
+			Loki: Loki{
+				BufferEntries: 10000,
+				BatchWait:     model.Duration(time.Second),
+				BatchBytes:    1 << 20,
+				Timeout:       model.Duration(10 * time.Second),
+			},
+		},
+	}
+}
+
+// applyElementDefaults fills defaults inside list elements and values that
+// derive from other settings, after decoding.
+func applyElementDefaults(c *Config) {
+	applyProbeDefaults(c)
+	if c.Server.ExternalURL == "" {
+		c.Server.ExternalURL = defaultExternalURL(c.Server)
+	}
+}
+
+func defaultExternalURL(s Server) string {
+	scheme := "http"
+	if s.TLS.Enabled() {
+		scheme = "https"
+	}
+	host := s.Listen
+	if len(host) > 0 && host[0] == ':' {
+		host = "localhost" + host
+	}
+	return scheme + "://" + host
+}

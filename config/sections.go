@@ -1,0 +1,100 @@
+package config
+
+import "github.com/sentinel-oss/sentinel/model"
+
+// Server is the HTTP listener.
+type Server struct {
+	// Listen is the host:port of the one listener.
+	Listen string `yaml:"listen"`
+	// ExternalURL is how people and Slack reach Sentinel; used in links.
+	ExternalURL string `yaml:"external_url"`
+	TLS         TLS    `yaml:"tls"`
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For and
+	// X-Real-IP headers are believed; from anyone else they are ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MaxBodyBytes caps every request body unless an endpoint sets less.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ShutdownTimeout bounds draining HTTP and stopping components.
+	ShutdownTimeout model.Duration `yaml:"shutdown_timeout"`
+	// ReadHeaderTimeout guards against slow-header clients.
+	ReadHeaderTimeout model.Duration `yaml:"read_header_timeout"`
+}
+
+// TLS turns on HTTPS when both files are set.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
+
+// Storage is the embedded bbolt store.
+type Storage struct {
+	// Path of the bbolt file; its directory is created if missing.
+	Path string `yaml:"path"`
+	// OpenTimeout is how long to wait for the file lock before reporting
+	// that another process holds the store.
+	OpenTimeout model.Duration `yaml:"open_timeout"`
+}
+
+// Role is what a token may do.
+type Role string
+
+// The contract's four roles.
+const (
+	RoleViewer    Role = "viewer"
+	RoleResponder Role = "responder"
+	RoleAdmin     Role = "admin"
+	RoleIngest    Role = "ingest"
+)
+
+// Valid reports whether r is one of the four roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleViewer, RoleResponder, RoleAdmin, RoleIngest:
+		return true
+	}
+	return false
+}
+
+// Auth lists the API tokens.
+type Auth struct {
+	Tokens []Token `yaml:"tokens"`
+}
+
+// Token is one bearer token and the role it grants.
+type Token struct {
+	Name      string `yaml:"name"`
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	Role      Role   `yaml:"role"`
+}
+
+// Logging is the process log.
+type Logging struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+	Loki   Loki   `yaml:"loki"`
+}
+
+// Loki ships logs to a Loki push endpoint when URL is set.
+type Loki struct {
+	URL      string            `yaml:"url"`
+	Labels   map[string]string `yaml:"labels"`
+	TenantID string            `yaml:"tenant_id"`
+	// Username and Password are sent as HTTP basic auth when set.
+	Username     string `yaml:"username"`
+	Password     Secret `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+	// BufferEntries bounds the lines waiting to ship; past it lines are
+	// dropped and counted, never blocking the caller.
+	BufferEntries int `yaml:"buffer_entries"`
+	// BatchWait and BatchBytes decide when a batch is pushed.
+	BatchWait  model.Duration `yaml:"batch_wait"`
+	BatchBytes int            `yaml:"batch_bytes"`
+	// Timeout bounds each push.
+	Timeout model.Duration `yaml:"timeout"`
+}

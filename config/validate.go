@@ -1,0 +1,166 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// validate checks the sections config owns outright; components check the
+// rest of their own sections when internal/app builds them.
+func (c *Config) validate() Problems {
+	var ps Problems
+	c.Server.validate(&ps, "server")
+	c.Storage.validate(&ps, "storage")
+	c.Auth.validate(&ps, "auth")
+	c.Logging.validate(&ps, "logging")
+	ps = append(ps, c.RUM.Validate("rum")...)
+	return ps
+}
+
+func (s Server) validate(ps *Problems, path string) {
+	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+		ps.Add(JoinPath(path, "listen"), "must be host:port, such as 127.0.0.1:8080 (%v)", unwrapAddrErr(err))
+	}
+	if s.ExternalURL != "" {
+		CheckURL(ps, JoinPath(path, "external_url"), s.ExternalURL, "http", "https")
+	}
+	if s.TLS.CertFile != "" && s.TLS.KeyFile == "" {
+		ps.Add(JoinPath(path, "tls.key_file"), "required when tls.cert_file is set")
+	}
+	if s.TLS.KeyFile != "" && s.TLS.CertFile == "" {
+		ps.Add(JoinPath(path, "tls.cert_file"), "required when tls.key_file is set")
+	}
+	for i, p := range s.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			ps.Add(fmt.Sprintf("%s.trusted_proxies[%d]", path, i), "%v", err)
+		}
+	}
+	if s.MaxBodyBytes <= 0 {
+		ps.Add(JoinPath(path, "max_body_bytes"), "must be greater than 0")
+	}
+	if s.ShutdownTimeout <= 0 {
+		ps.Add(JoinPath(path, "shutdown_timeout"), "must be greater than 0")
+	}
+}
+
+func unwrapAddrErr(err error) string {
+	if ae, ok := err.(*net.AddrError); ok {
+		return ae.Err
+	}
+	return err.Error()
+}
+
+// ParseProxy reads a trusted proxy entry: an IP address or a CIDR prefix.
+func ParseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("not an IP address or CIDR: %q", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("not an IP address or CIDR: %q", s)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// CheckURL adds a problem unless raw is an absolute URL with one of the
+// schemes and a host.
+func CheckURL(ps *Problems, path, raw string, schemes ...string) {
+	if raw == "" {
+		ps.Add(path, "missing URL")
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		ps.Add(path, "invalid URL %q", raw)
+		return
+	}
+	if u.Scheme == "" {
+		ps.Add(path, "missing scheme in %q (want %s://...)", raw, schemes[0])
+		return
+	}
+	ok := false
+	for _, s := range schemes {
+		if u.Scheme == s {
+			ok = true
+		}
+	}
+	if !ok {
+		ps.Add(path, "unsupported scheme %q (want %s)", u.Scheme, strings.Join(schemes, " or "))
+		return
+	}
+	if u.Host == "" {
+		ps.Add(path, "missing host in %q", raw)
+	}
+}
+
+func (s Storage) validate(ps *Problems, path string) {
+	if strings.TrimSpace(s.Path) == "" {
+		ps.Add(JoinPath(path, "path"), "must not be empty")
+	}
+	if s.OpenTimeout <= 0 {
+		ps.Add(JoinPath(path, "open_timeout"), "must be greater than 0")
+	}
+}
+
+func (a Auth) validate(ps *Problems, path string) {
+	names := map[string]bool{}
+	values := map[string]string{}
+	for i, t := range a.Tokens {
+		p := fmt.Sprintf("%s.tokens[%d]", path, i)
+		if t.Name == "" {
+			ps.Add(JoinPath(p, "name"), "missing name")
+		} else if names[t.Name] {
+			ps.Add(JoinPath(p, "name"), "duplicate token name %q", t.Name)
+		}
+		names[t.Name] = true
+		switch {
+		case !t.Token.IsSet():
+			ps.Add(JoinPath(p, "token"), "missing token (set token or token_file)")
+		case len(t.Token.Reveal()) < 16:
+			ps.Add(JoinPath(p, "token"), "too short: use at least 16 characters")
+		default:
+			if other, dup := values[t.Token.Reveal()]; dup {
+				ps.Add(JoinPath(p, "token"), "same value as token %q; each token must be unique", other)
+			}
+			values[t.Token.Reveal()] = t.Name
+		}
+		if !t.Role.Valid() {
+			ps.Add(JoinPath(p, "role"), "unknown role %q (want viewer, responder, admin or ingest)", t.Role)
+		}
+	}
+}
+
+func (l Logging) validate(ps *Problems, path string) {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		ps.Add(JoinPath(path, "level"), "unknown level %q (want debug, info, warn or error)", l.Level)
+	}
+	switch l.Format {
+	case "text", "json":
+	default:
+		ps.Add(JoinPath(path, "format"), "unknown format %q (want text or json)", l.Format)
+	}
+	if l.Loki.URL != "" {
+		CheckURL(ps, JoinPath(path, "loki.url"), l.Loki.URL, "http", "https")
+		if l.Loki.BufferEntries <= 0 {
+			ps.Add(JoinPath(path, "loki.buffer_entries"), "must be greater than 0")
+		}
+		if l.Loki.BatchWait <= 0 {
+			ps.Add(JoinPath(path, "loki.batch_wait"), "must be greater than 0")
+		}
+		if l.Loki.BatchBytes <= 0 {
+			ps.Add(JoinPath(path, "loki.batch_bytes"), "must be greater than 0")
+		}
+		if l.Loki.Timeout <= 0 {
+			ps.Add(JoinPath(path, "loki.timeout"), "must be greater than 0")
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// BindJSON decodes the request body into dst strictly: the Content-Type
+// must be JSON (415 otherwise), the body at most limit bytes (413; limit <= 0
+// keeps the route's limit), one JSON value with no unknown fields and the
+// right types (400 naming the field or byte offset). On failure it has
+// already answered and aborted; the handler just returns:
+//
+//	var req declareRequest
+//	if err := web.BindJSON(c, &req, 64<<10); err != nil {
+//		return
+//	}
+func BindJSON(c *gin.Context, dst any, limit int64) error {
+	err := decodeJSON(c, dst, limit)
+	if err != nil {
+		var he *httpError
+		if errors.As(err, &he) {
+			abortJSON(c, he.status, he.msg)
+		} else {
+			Error(c, err)
+		}
+	}
+	return err
+}
+
+// httpError is a bind failure with its status and message settled.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func decodeJSON(c *gin.Context, dst any, limit int64) error {
+	ct := c.GetHeader("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !(mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
+		if ct == "" {
+			ct = "none"
+		}
+		return &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be application/json, got %.100q", ct)}
+	}
+	if limit > 0 {
+		if c.Request.ContentLength > limit {
+			return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", limit)}
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return describeJSONError(err)
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return &httpError{http.StatusBadRequest, fmt.Sprintf("the body must hold a single JSON value; more follows at byte %d", dec.InputOffset())}
+	}
+	return nil
+}
+
+// describeJSONError turns encoding/json's errors into a message that names
+// where the problem is.
+func describeJSONError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		mbe *http.MaxBytesError
+		inv *json.InvalidUnmarshalError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case errors.As(err, &inv):
+		return fmt.Errorf("bind json: %w", err) // a handler bug: 500
+	case errors.Is(err, io.EOF):
+		return &httpError{http.StatusBadRequest, "the request body is empty; expected a JSON value"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &httpError{http.StatusBadRequest, "malformed JSON: the body ends in the middle of a value"}
+	case errors.As(err, &syn):
+		return &httpError{http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())}
+	case errors.As(err, &typ):
+		where := "the body"
+		if typ.Field != "" {
+			where = fmt.Sprintf("field %q", typ.Field)
+		}
+		return &httpError{http.StatusBadRequest, fmt.Sprintf("%s: expected %s, got JSON %s (byte %d)", where, jsonKind(typ.Type), typ.Value, typ.Offset)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return &httpError{http.StatusBadRequest, "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")}
+	}
+	// Errors from a type's own UnmarshalJSON (a duration, an enum) describe
+	// the bad value themselves.
+	return &httpError{http.StatusBadRequest, "invalid JSON body: " + err.Error()}
+}
+
+// jsonKind names the JSON shape a Go type expects.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.String()
+}

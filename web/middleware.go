@@ -1,0 +1,251 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Keys under which middleware leaves values on the gin context.
+const (
+	ginRequestIDKey = "sentinel.request_id"
+	ginLoggerKey    = "sentinel.logger"
+)
+
+// clientIPHeader carries the client IP computed by our own parser to gin's
+// c.ClientIP() (through Engine.TrustedPlatform), so handlers calling either
+// get the same answer. The middleware always overwrites it: a client cannot
+// set it.
+const clientIPHeader = "X-Sentinel-Client-Ip"
+
+// requestIDHeader is read from clients and echoed on every answer.
+const requestIDHeader = "X-Request-ID"
+
+type requestIDKey struct{}
+
+// RequestID returns the request's ID (the client's X-Request-ID when it was
+// sane, else one we generated); "" outside a Server.
+func RequestID(c *gin.Context) string { return c.GetString(ginRequestIDKey) }
+
+// RequestIDFrom returns the request ID stored in a request context, for
+// code that has the context but not the gin.Context.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// validRequestID accepts 1 to 64 characters of letters, digits and -_.:
+// so an incoming ID can go into logs and headers as it is.
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9', b == '-', b == '_', b == '.', b == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// requestID is the first middleware: it settles the request ID, echoes it,
+// and gives the request a logger that carries it.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader(requestIDHeader)
+	if !validRequestID(id) {
+		id = rand.Text()
+	}
+	c.Set(ginRequestIDKey, id)
+	c.Set(ginLoggerKey, s.log.With("request_id", id))
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
+	c.Header(requestIDHeader, id)
+	c.Next()
+}
+
+// securityHeaders sets headers every answer should carry; a handler serving
+// HTML or scripts may replace them before writing.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	c.Next()
+}
+
+// clientIP resolves the client address once (see the clientIP function)
+// and hands it to gin, overwriting anything a client sent in our header.
+func (s *Server) clientIPMiddleware(c *gin.Context) {
+	r := c.Request
+	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-IP"), s.trusted)
+	if ip.IsValid() {
+		r.Header.Set(clientIPHeader, ip.String())
+	} else {
+		r.Header.Del(clientIPHeader)
+	}
+	c.Next()
+}
+
+// ClientIP returns the client's address as Sentinel trusts it: the peer,
+// or what trusted proxies forwarded. gin's c.ClientIP() returns the same.
+func ClientIP(c *gin.Context) string { return c.ClientIP() }
+
+// quietRoutes are polled by machines every few seconds; their access log
+// lines go to debug so they do not drown everything else.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// knownMethods bounds the method label of the HTTP metrics.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// accessLog logs one line per request and records the HTTP metrics. It
+// sits outside recovery so a panicking request is logged with the 500 it
+// got; it logs the path without the query string, which may hold secrets.
+func (s *Server) accessLog(c *gin.Context) {
+	start := s.now()
+	aborted := true
+	defer func() {
+		rec := recover()
+		if rec == nil {
+			aborted = false
+		}
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		method := c.Request.Method
+		if !knownMethods[method] {
+			method = "other"
+		}
+		status := c.Writer.Status()
+		elapsed := s.now().Sub(start)
+		s.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		s.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+
+		level := slog.LevelInfo
+		switch {
+		case status >= 500 || aborted:
+			level = slog.LevelError
+		case quietRoutes[route] && status < 400:
+			level = slog.LevelDebug
+		}
+		attrs := []slog.Attr{
+			slog.String("method", method),
+			slog.String("route", route),
+			slog.String("path", truncate(c.Request.URL.Path, 256)),
+			slog.Int("status", status),
+			slog.Duration("duration", elapsed),
+			slog.String("client_ip", c.ClientIP()),
+			slog.String("request_id", RequestID(c)),
+			slog.Int("bytes", max(c.Writer.Size(), 0)),
+		}
+		if p, ok := PrincipalFrom(c.Request.Context()); ok {
+			attrs = append(attrs, slog.String("actor", p.Name))
+		}
+		if aborted {
+			attrs = append(attrs, slog.Bool("aborted", true))
+		}
+		s.log.LogAttrs(c.Request.Context(), level, "http request", attrs...)
+		if rec != nil {
+			panic(rec)
+		}
+	}()
+	c.Next()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// recovery is the last resort: a panic in a handler is logged with its
+// stack and answered 500 in JSON, and the server keeps serving. No input
+// should ever get here. http.ErrAbortHandler passes through: it is how a
+// handler asks net/http to cut a response it cannot finish (a backup that
+// failed half-way), so the client sees a broken transfer, not a short file.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		rec := recover()
+		if rec == nil {
+			return
+		}
+		if rec == http.ErrAbortHandler { // net/http compares it by identity too
+			panic(rec)
+		}
+		s.panics.Inc()
+		loggerFrom(c).Error("panic serving request",
+			"panic", fmt.Sprint(rec),
+			"method", c.Request.Method,
+			"route", c.FullPath(),
+			"stack", string(debug.Stack()))
+		if c.Writer.Written() {
+			// Headers are out; the only honest thing left is to cut it.
+			panic(http.ErrAbortHandler)
+		}
+		abortJSON(c, http.StatusInternalServerError, "internal error")
+	}()
+	c.Next()
+}
+
+// bodyLimit caps every request body at the server's max_body_bytes before
+// anything reads it: a declared Content-Length over the limit is refused
+// 413 at once, and a chunked body is cut at the limit (reads then fail with
+// *http.MaxBytesError, which BindJSON and Error answer 413).
+func (s *Server) bodyLimit(c *gin.Context) {
+	if !applyLimit(c, s.maxBody) {
+		return
+	}
+	c.Next()
+}
+
+// BodyLimit lowers the body limit for one route:
+// r.Ingest().POST("/api/v1/x", web.BodyLimit(64<<10), h). The server's
+// max_body_bytes stays the ceiling for every body, so the operator's cap
+// always holds; a larger n has no effect.
+func BodyLimit(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !applyLimit(c, n) {
+			return
+		}
+		c.Next()
+	}
+}
+
+// applyLimit refuses a declared oversize body and wraps the body so reads
+// stop at n. Wrapping an already wrapped body keeps the smaller limit.
+func applyLimit(c *gin.Context, n int64) bool {
+	if c.Request.ContentLength > n {
+		abortJSON(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", n))
+		return false
+	}
+	if c.Request.Body != nil && c.Request.Body != http.NoBody {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+	}
+	return true
+}
+
+// noRoute answers unknown paths in JSON.
+func noRoute(c *gin.Context) {
+	abortJSON(c, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", c.Request.Method, truncate(c.Request.URL.Path, 256)))
+}
+
+// noMethod answers a known path asked with the wrong method; gin has
+// already set the Allow header.
+func noMethod(c *gin.Context) {
+	allow := c.Writer.Header().Get("Allow")
+	abortJSON(c, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)",
+		truncate(c.Request.Method, 32), truncate(c.Request.URL.Path, 256), strings.TrimSpace(allow)))
+}
