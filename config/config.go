@@ -25,6 +25,12 @@ type Config struct {
 	Probes        []Probe       `yaml:"probes"`
 	ProbeSettings ProbeSettings `yaml:"probe_settings"`
 	RUM           RUM           `yaml:"rum"`
+	SLOs          []SLO         `yaml:"slos"`
+	People        []Person      `yaml:"people"`
+	Incidents     Incidents     `yaml:"incidents"`
+	Oncall        Oncall        `yaml:"oncall"`
+	Alerting      Alerting      `yaml:"alerting"`
+	Runbooks      Runbooks      `yaml:"runbooks"`
 
 	source *sourceInfo
 }
@@ -76,7 +82,10 @@ func Load(path string, opts Options) (*Config, error) {
 }
 
 // Parse decodes and validates a config held in memory; name is used in
-// problem positions. An empty document yields the defaults.
+// problem positions. An empty document yields the defaults. When the
+// content has problems, the error is Problems and the config is still
+// returned, decoded as far as possible, so callers such as check config can
+// run further checks and report everything at once; it must not be served.
 func Parse(name string, data []byte, opts Options) (*Config, error) {
 	opts = opts.withDefaults()
 	cfg := Default()
@@ -104,11 +113,12 @@ func Parse(name string, data []byte, opts Options) (*Config, error) {
 	problems := c.problems
 	problems = append(problems, resolveSecrets(reflect.ValueOf(cfg).Elem(), "", opts.ReadFile)...)
 	applyElementDefaults(cfg)
-	if len(problems) == 0 {
-		problems = append(problems, cfg.validate()...)
-	}
+	// Keys and values refused above were removed or reset to defaults, so
+	// validation still sees a coherent config and every problem is
+	// reported in one pass.
+	problems = append(problems, cfg.validate()...)
 	if len(problems) > 0 {
-		return nil, cfg.Locate(problems)
+		return cfg, cfg.Locate(problems)
 	}
 	return cfg, nil
 }

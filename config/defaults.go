@@ -20,6 +20,7 @@ func Default() *Config {
 			ShutdownTimeout:   model.Duration(4 * time.Second),
 			ReadHeaderTimeout: model.Duration(5 * time.Second),
 		},
+		Incidents: DefaultIncidents(),
 		Storage: Storage{
 			Path:        "./data/sentinel.db",
 			OpenTimeout: model.Duration(time.Second),
@@ -35,6 +36,8 @@ func Default() *Config {
 				Timeout:       model.Duration(10 * time.Second),
 			},
 		},
+		Alerting: DefaultAlerting(),
+		Runbooks: DefaultRunbooks(),
 	}
 }
 
@@ -42,6 +45,7 @@ func Default() *Config {
 // derive from other settings, after decoding.
 func applyElementDefaults(c *Config) {
 	applyProbeDefaults(c)
+	c.Alerting = c.Alerting.WithDefaults()
 	if c.Server.ExternalURL == "" {
 		c.Server.ExternalURL = defaultExternalURL(c.Server)
 	}

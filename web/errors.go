@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/probes"
 )
 
 // Error kinds for handlers in this package and for errors that have no
@@ -93,6 +94,8 @@ func statusOf(err error) (int, string) {
 	// Domain sentinel errors go here as their packages land, e.g.
 	// case errors.Is(err, incidents.ErrNotFound): status = http.StatusNotFound
 	// case errors.Is(err, incidents.ErrInvalidTransition): status = http.StatusConflict
+	case errors.Is(err, probes.ErrNotFound):
+		status = http.StatusNotFound
 	case errors.Is(err, ErrInvalid):
 		status = http.StatusBadRequest
 	case errors.Is(err, ErrNotFound):

@@ -20,6 +20,7 @@ Usage:
   sentinel demo [--listen ADDR] [--shop ADDR] [--data DIR]
                                            serve plus a demo storefront that is monitored
   sentinel check config FILE               validate a config without starting anything
+  sentinel probe run NAME [-c FILE]        run one probe once and print each step
   sentinel backup --out FILE [-c FILE]     copy the store, also while Sentinel runs
   sentinel version                         print version, commit and Go version
 

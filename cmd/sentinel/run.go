@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"syscall"
 
 	"github.com/sentinel-oss/sentinel/config"
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, s streams) int {
 		err = cmdCheck(ctx, args[1:], s)
 	case "backup":
 		err = cmdBackup(ctx, args[1:], s)
+	case "probe":
+		err = cmdProbe(ctx, args[1:], s)
 	case "version", "--version", "-version":
 		err = cmdVersion(s)
 	case "help", "-h", "--help":
@@ -194,19 +197,40 @@ func cmdCheck(ctx context.Context, args []string, s streams) error {
 		return usagef("usage: sentinel check config FILE")
 	}
 	cfg, err := config.Load(pos[1], config.Options{LookupEnv: s.env})
-	if err == nil {
-		err = app.Check(ctx, cfg)
-	}
 	var ps config.Problems
-	if errors.As(err, &ps) {
+	if err != nil && !errors.As(err, &ps) {
+		return err // unreadable file: exit 2
+	}
+	if cfg != nil {
+		// Build every component even when the file has problems, so one
+		// run reports everything that is wrong.
+		ps = mergeProblems(ps, config.AsProblems(app.Check(ctx, cfg)))
+	}
+	if len(ps) > 0 {
 		for _, p := range ps {
 			fmt.Fprintln(s.stderr, p.String())
 		}
-		return failedError{fmt.Sprintf("%s: %d problem(s)", pos[1], len(ps))}
-	}
-	if err != nil {
-		return err
+		return failedError{fmt.Sprintf("config check failed: %d problem(s)", len(ps))}
 	}
 	fmt.Fprintf(s.stdout, "%s: ok\n", pos[1])
 	return nil
+}
+
+// mergeProblems joins two lists, dropping repeats, in file order.
+func mergeProblems(a, b config.Problems) config.Problems {
+	seen := map[string]bool{}
+	var out config.Problems
+	for _, p := range append(append(config.Problems{}, a...), b...) {
+		if k := p.String(); !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Line != out[j].Line {
+			return out[i].Line < out[j].Line
+		}
+		return out[i].Column < out[j].Column
+	})
+	return out
 }

@@ -55,6 +55,7 @@ type App struct {
 	engine   store.Engine
 	web      *web.Server
 	listener net.Listener
+	comps    *components
 
 	mu  sync.Mutex // guards cfg during reload
 	cfg *config.Config
@@ -67,25 +68,6 @@ type App struct {
 	extra []func(context.Context) error
 }
 
-// components are the parts built from one config; Check builds them too,
-// without starting anything.
-type components struct{}
-
-// buildComponents constructs every component from cfg, collecting every
-// problem (with its config path) instead of stopping at the first.
-func buildComponents(cfg *config.Config, deps componentDeps) (*components, config.Problems) {
-	var ps config.Problems
-	return &components{}, ps
-}
-
-// componentDeps are the shared things components are built with.
-type componentDeps struct {
-	log      *slog.Logger
-	registry prometheus.Registerer
-	engine   store.Engine
-	now      func() time.Time
-}
-
 // Check builds every component from cfg without starting any, so probe
 // templates, JSON paths and rule references are checked too. Problems come
 // back with positions in the config file.
@@ -93,10 +75,11 @@ func Check(ctx context.Context, cfg *config.Config) error {
 	_ = ctx
 	reg := prometheus.NewRegistry()
 	_, ps := buildComponents(cfg, componentDeps{
-		log:      slog.New(slog.DiscardHandler),
-		registry: reg,
-		engine:   store.NewMemory(),
-		now:      time.Now,
+		log:         slog.New(slog.DiscardHandler),
+		registry:    reg,
+		engine:      store.NewMemory(),
+		now:         time.Now,
+		externalURL: cfg.Server.ExternalURL,
 	})
 	if len(ps) > 0 {
 		return cfg.Locate(ps)
@@ -123,12 +106,13 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("logging: %w", err)
 	}
-	a = &App{opts: opts, cfg: cfg, logging: logging, log: logging.Logger(), registry: registry, metrics: metrics}
+	built := &App{opts: opts, cfg: cfg, logging: logging, log: logging.Logger(), registry: registry, metrics: metrics}
 	defer func() {
 		if err != nil {
-			a.closeResources()
+			built.closeResources()
 		}
 	}()
+	a = built
 
 	a.engine = opts.Engine
 	if a.engine == nil {
@@ -138,9 +122,11 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		}
 		a.engine = bolt
 	}
-	if _, ps := buildComponents(cfg, componentDeps{log: a.log, registry: registry, engine: a.engine, now: opts.Now}); len(ps) > 0 {
+	comps, ps := buildComponents(cfg, componentDeps{log: a.log, registry: registry, engine: a.engine, now: opts.Now, externalURL: cfg.Server.ExternalURL})
+	if len(ps) > 0 {
 		return nil, cfg.Locate(ps)
 	}
+	a.comps = comps
 	a.web, err = web.New(web.Options{
 		Server:     cfg.Server,
 		Auth:       cfg.Auth,
@@ -155,6 +141,9 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("http: %w", err)
+	}
+	for _, mount := range comps.mounts {
+		mount(a.web.Routes())
 	}
 	if a.listener, err = a.web.Listen(); err != nil {
 		return nil, err
@@ -204,6 +193,14 @@ func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(compCtx)
 	g.Go(func() error { return a.logging.Run(gctx) })
 	g.Go(func() error { a.watchStore(gctx); return nil })
+	for _, r := range a.comps.runners {
+		g.Go(func() error {
+			if err := r.run(gctx); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			return nil
+		})
+	}
 	for _, run := range a.extra {
 		g.Go(func() error { return run(gctx) })
 	}
@@ -287,6 +284,9 @@ func (a *App) Reload(ctx context.Context) error {
 		return err
 	}
 	a.web.SetAuth(cfg.Auth)
+	for _, apply := range a.comps.reloads {
+		apply(cfg)
+	}
 	a.cfg = cfg
 	a.metrics.reloadOK.Set(1)
 	a.metrics.reloadTime.Set(float64(a.opts.Now().Unix()))

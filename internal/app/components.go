@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
+	"github.com/sentinel-oss/sentinel/probes"
+	"github.com/sentinel-oss/sentinel/store"
+	"github.com/sentinel-oss/sentinel/web"
+)
+
+// componentDeps are the shared things every component is built with.
+type componentDeps struct {
+	log      *slog.Logger
+	registry prometheus.Registerer
+	engine   store.Engine
+	now      func() time.Time
+	// externalURL is server.external_url, for links in pages and snippets.
+	externalURL string
+}
+
+// runner is one long-lived loop, started under the app's errgroup.
+type runner struct {
+	name string
+	run  func(context.Context) error
+}
+
+// components are the parts built from one config. Each domain's wire_*.go
+// file builds its part and registers runners, HTTP mounts and sinks here;
+// Check builds them too, without starting anything.
+type components struct {
+	deps    componentDeps
+	runners []runner
+	// reloads apply a new, already checked config to running components.
+	reloads  []func(*config.Config)
+	mounts   []func(*web.Routes)
+	outcomes *outcomeFanout
+	states   *stateFanout
+
+	probes *probes.Service
+}
+
+// buildComponents constructs every component from cfg, collecting every
+// problem (with its config path) instead of stopping at the first. The
+// order follows the data flow: consumers first, so producers can be handed
+// the sinks they emit into.
+func buildComponents(cfg *config.Config, deps componentDeps) (*components, config.Problems) {
+	c := &components{deps: deps, outcomes: &outcomeFanout{}, states: &stateFanout{}}
+	var ps config.Problems
+	for _, build := range []func(*config.Config) config.Problems{
+		c.wireProbes,
+	} {
+		ps = append(ps, build(cfg)...)
+	}
+	return c, ps
+}
+
+// outcomeFanout hands each outcome from probes, RUM and the events API to
+// every consumer (SLOs, alerting). Consumers are added while building, before
+// anything runs; after that the list is read-only.
+type outcomeFanout struct {
+	mu    sync.RWMutex
+	sinks []interface {
+		RecordOutcome(context.Context, model.Outcome)
+	}
+}
+
+func (f *outcomeFanout) add(s interface {
+	RecordOutcome(context.Context, model.Outcome)
+}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sinks = append(f.sinks, s)
+}
+
+// RecordOutcome passes o to every consumer.
+func (f *outcomeFanout) RecordOutcome(ctx context.Context, o model.Outcome) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, s := range f.sinks {
+		s.RecordOutcome(ctx, o)
+	}
+}
+
+// stateFanout hands each probe state (after flap suppression) to every consumer.
+type stateFanout struct {
+	mu    sync.RWMutex
+	sinks []interface {
+		RecordProbeState(context.Context, model.ProbeState)
+	}
+}
+
+func (f *stateFanout) add(s interface {
+	RecordProbeState(context.Context, model.ProbeState)
+}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sinks = append(f.sinks, s)
+}
+
+// RecordProbeState passes s to every consumer.
+func (f *stateFanout) RecordProbeState(ctx context.Context, s model.ProbeState) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, sink := range f.sinks {
+		sink.RecordProbeState(ctx, s)
+	}
+}

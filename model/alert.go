@@ -1,0 +1,91 @@
+package model
+
+import "time"
+
+// SLOState is one SLO's evaluated state, the value the slo package offers to
+// alerting (burn tiers, budget) and to incidents (budget consumed).
+type SLOState struct {
+	Name      string
+	Service   string
+	Labels    Labels
+	Objective float64 // percent, as configured: 99.9
+	Window    time.Duration
+	// SLI is good/total over the window; 1 when there were no events.
+	SLI float64
+	// BudgetRemaining is the fraction of the error budget left (negative when overspent).
+	BudgetRemaining float64
+	// BurnRates by window name: "5m", "30m", "1h", "2h", "6h", "1d", "3d", "window".
+	BurnRates map[string]float64
+	// Events is the total number of events in the window.
+	Events int64
+	// Tiers are the multi-window multi-burn-rate conditions, firing or not.
+	Tiers []BurnTier
+	// Exhausted is true when the budget is spent (BudgetRemaining <= 0).
+	Exhausted   bool
+	EvaluatedAt time.Time
+}
+
+// BurnTier is one multi-window multi-burn-rate condition of an SLO.
+type BurnTier struct {
+	Name        string // "page" or "ticket"
+	Severity    Severity
+	LongWindow  time.Duration
+	ShortWindow time.Duration
+	Factor      float64 // k: the burn rate both windows must exceed
+	LongRate    float64
+	ShortRate   float64
+	// Firing is true when both windows exceed Factor and the minimum-events guard passed.
+	Firing bool
+}
+
+// AlertState is where an alert is in its lifecycle.
+type AlertState string
+
+// Alert states, as Prometheus names them.
+const (
+	AlertInactive AlertState = "inactive"
+	AlertPending  AlertState = "pending"
+	AlertFiring   AlertState = "firing"
+	AlertResolved AlertState = "resolved"
+)
+
+// Alert is one alert instance, from Sentinel's own rules, a heartbeat, an
+// SLO burn tier, or an Alertmanager delivery.
+type Alert struct {
+	Name         string // rule or alertname
+	Fingerprint  string // stable identity of the labels
+	Labels       Labels
+	Annotations  Labels
+	State        AlertState
+	Severity     Severity
+	Runbook      string // runbook name, when the rule or a matching runbook names one
+	Source       string // "rule", "slo", "heartbeat", "alertmanager"
+	GroupKey     string // the incidents.group_by values, or Alertmanager's groupKey
+	Silenced     bool
+	StartsAt     time.Time // when it became pending (or firing for outside alerts)
+	FiredAt      time.Time // when it became firing
+	EndsAt       time.Time // when it resolved; zero while active
+	GeneratorURL string
+}
+
+// AlertGroup is the set of alerts sharing a group key, handed from alerting
+// to incidents at every change.
+type AlertGroup struct {
+	Key    string
+	Labels Labels // the group_by labels, or Alertmanager's groupLabels
+	Source string // "sentinel" or "alertmanager"
+	Alerts []Alert
+	// Firing is true while any alert in the group fires.
+	Firing bool
+}
+
+// Announcement is something alerting wants people told about that is not an
+// alert of its own, such as a silence expiring while its alert still fires;
+// incidents sends it through the pagers.
+type Announcement struct {
+	Kind     string // "silence_expiring", "silence_expired"
+	Text     string
+	Labels   Labels
+	Severity Severity
+	At       time.Time
+}

@@ -1,0 +1,415 @@
+package rum
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+func TestIngestMetricsAndOutcomes(t *testing.T) {
+	f := newFixture(t, nil)
+	if w := f.post([]byte(validBeacon), "10.0.0.1", nil); w.Code != 202 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	lv := []string{"shop", "/product/:id", "desktop"}
+	if got := f.counter("page_views", lv...); got != 1 {
+		t.Errorf("page views %v", got)
+	}
+	if got := f.counter("js_errors", lv...); got != 2 {
+		t.Errorf("js errors %v", got)
+	}
+	if n := testutil.CollectAndCount(f.c.m.vitals[0], "sentinel_rum_lcp_seconds"); n != 1 {
+		t.Errorf("lcp series %d", n)
+	}
+	wantLabels := model.Labels{"route": "/product/:id", "site": "shop", "device": "desktop"}
+	for name, want := range map[string]float64{"lcp": 1.9, "fcp": 0.8, "ttfb": 0.12, "cls": 0.02, "inp": 0.064} {
+		outs := f.sink.named(name)
+		if len(outs) != 1 {
+			t.Fatalf("%s outcomes: %v", name, outs)
+		}
+		o := outs[0]
+		if o.Source != model.SourceRUM || o.Value != want || !o.HasValue || o.Total != 1 || o.Labels.String() != wantLabels.String() || !o.Time.Equal(f.now) {
+			t.Errorf("%s outcome %+v", name, o)
+		}
+	}
+	pv := f.sink.named("page_view")
+	if len(pv) != 1 || pv[0].Good != 0 || pv[0].Total != 1 {
+		t.Errorf("page_view outcome (view had errors): %+v", pv)
+	}
+	je := f.sink.named("js_error")
+	if len(je) != 1 || je[0].Total != 2 {
+		t.Errorf("js_error outcome %+v", je)
+	}
+	// A clean view on a phone.
+	f.post(beaconWith(`{"type":"page_view","url":"https://shop.example.com/cart"}`), "10.0.0.2", map[string]string{"User-Agent": mobileUA})
+	pv = f.sink.named("page_view")
+	if len(pv) != 2 || pv[1].Good != 1 || pv[1].Labels["device"] != "mobile" || pv[1].Labels["route"] != "/cart" {
+		t.Errorf("clean page_view outcome %+v", pv)
+	}
+}
+
+func TestSamplingWeights(t *testing.T) {
+	cases := []struct {
+		name         string
+		server       float64
+		client       string
+		wantViews    float64
+		wantTotal    int64
+		wantSampled  float64
+		sessions     int
+		approxViews  bool
+		wantDropFrac float64
+	}{
+		{name: "client 0.1 counts 10", server: 1, client: "0.1", wantViews: 10, wantTotal: 10, sessions: 1},
+		{name: "client 0.25 under server 0.5", server: 0.5, client: "0.25", wantViews: 4, wantTotal: 4, sessions: 1},
+		{name: "client 1 server 0.2 subsampled", server: 0.2, client: "1", wantViews: 2000, sessions: 2000, approxViews: true, wantDropFrac: 0.8},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(c *config.RUM) {
+				c.SampleRate = tc.server
+				c.RateLimit.PerIP, c.RateLimit.PerIPBurst, c.RateLimit.PerSite, c.RateLimit.PerSiteBurst = 1e9, 1<<30, 1e9, 1<<30
+			})
+			for i := range tc.sessions {
+				body := fmt.Sprintf(`{"v":1,"site":"shop","session":"session%06d","sample_rate":%s,"events":[{"type":"page_view","url":"/"},{"type":"error","message":"x","count":3}]}`, i, tc.client)
+				if w := f.post([]byte(body), "10.0.0.1", nil); w.Code != 202 {
+					t.Fatalf("status %d %s", w.Code, w.Body)
+				}
+			}
+			views := f.counter("page_views", "shop", "/", "desktop")
+			if tc.approxViews {
+				if math.Abs(views-tc.wantViews)/tc.wantViews > 0.15 {
+					t.Errorf("estimated views %v, want about %v", views, tc.wantViews)
+				}
+				dropped := f.counter("dropped", "sampled_out") / float64(tc.sessions)
+				if math.Abs(dropped-tc.wantDropFrac) > 0.05 {
+					t.Errorf("dropped fraction %v, want about %v", dropped, tc.wantDropFrac)
+				}
+				return
+			}
+			if views != tc.wantViews {
+				t.Errorf("views %v, want %v", views, tc.wantViews)
+			}
+			if got := f.counter("js_errors", "shop", "/", "desktop"); got != 3*tc.wantViews {
+				t.Errorf("errors %v", got)
+			}
+			if pv := f.sink.named("page_view"); pv[0].Total != tc.wantTotal {
+				t.Errorf("outcome total %d", pv[0].Total)
+			}
+			if je := f.sink.named("js_error"); je[0].Total != 3*tc.wantTotal {
+				t.Errorf("js_error outcome total %d", je[0].Total)
+			}
+		})
+	}
+}
+
+func TestServerSampleRateZeroDropsAll(t *testing.T) {
+	f := newFixture(t, func(c *config.RUM) { c.SampleRate = 0 })
+	if w := f.post([]byte(validBeacon), "10.0.0.1", nil); w.Code != 202 {
+		t.Fatal(w.Code)
+	}
+	if f.counter("dropped", "sampled_out") != 1 || len(f.sink.named("page_view")) != 0 {
+		t.Error("beacon counted at sample_rate 0")
+	}
+}
+
+func TestHistogramP75(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for vi, name := range vitalNames {
+		for _, n := range []int{1, 4, 10, 1000} {
+			vals := make([]float64, n)
+			h := Histogram{}
+			for i := range vals {
+				v := rng.ExpFloat64() * 2
+				if name == "cls" {
+					v /= 20
+				}
+				vals[i] = v
+				h.Add(vi, v, 1)
+			}
+			slices.Sort(vals)
+			exact := vals[int(math.Ceil(0.75*float64(n)))-1] // nearest rank
+			got := h.Quantile(vi, 0.75)
+			if rel := math.Abs(got-exact) / exact; rel > 0.1 {
+				t.Errorf("%s n=%d: p75 %v, exact %v (%.1f%% off)", name, n, got, exact, rel*100)
+			}
+		}
+	}
+	// Weights count like repeats, and merging is adding.
+	a, b := Histogram{}, Histogram{}
+	a.Add(0, 1, 1)
+	a.Add(0, 2, 1)
+	b.Add(0, 3, 2)
+	a.Merge(b)
+	if got := a.Quantile(0, 0.75); math.Abs(got-3) > 0.15 {
+		t.Errorf("merged weighted p75 %v, want about 3", got)
+	}
+	if !math.IsNaN(Histogram{}.Quantile(0, 0.75)) {
+		t.Error("empty histogram should give NaN")
+	}
+	// Exact zero (common for CLS) stays near zero.
+	z := Histogram{}
+	for range 10 {
+		z.Add(2, 0, 1)
+	}
+	if got := z.Quantile(2, 0.75); got > 0.0001 {
+		t.Errorf("p75 of zeros %v", got)
+	}
+}
+
+func TestServiceVitalsAndErrors(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	for i := range 4 {
+		lcp := []float64{1, 2, 3, 4}[i]
+		body := beaconWith(
+			fmt.Sprintf(`{"type":"vital","url":"/product/%d","name":"lcp","value":%v}`, i, lcp),
+			fmt.Sprintf(`{"type":"page_view","url":"/product/%d"}`, i),
+			`{"type":"page_view","url":"/cart"}`,
+		)
+		if w := f.post(body, "10.0.0.1", nil); w.Code != 202 {
+			t.Fatal(w.Body)
+		}
+	}
+	f.post([]byte(validBeacon), "10.0.0.1", nil)
+	if err := f.c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Later data, outside the first window.
+	f.advance(10 * time.Minute)
+	f.post(beaconWith(`{"type":"vital","url":"/product/9","name":"lcp","value":30}`), "10.0.0.1", nil)
+	f.c.Flush(ctx)
+
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	rep, err := f.c.Service().Vitals(ctx, start, start.Add(5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Overall.PageViews != 9 || rep.Overall.JSErrors != 2 {
+		t.Errorf("overall %+v", rep.Overall)
+	}
+	if len(rep.Routes) != 2 || rep.Routes[0].Route != "/product/:id" || rep.Routes[0].PageViews != 5 || rep.Routes[1].Route != "/cart" {
+		t.Fatalf("routes %+v", rep.Routes)
+	}
+	lcp := rep.Routes[0].Vitals["lcp"]
+	if lcp.Samples != 5 || lcp.P75 == nil || math.Abs(*lcp.P75-3.0) > 0.15 {
+		t.Errorf("lcp of 1,2,3,4,1.9: %+v p75=%v", lcp, *lcp.P75)
+	}
+	if cart := rep.Routes[1].Vitals["lcp"]; cart.P75 != nil || cart.Samples != 0 {
+		t.Errorf("cart has no lcp: %+v", cart)
+	}
+	// The whole window, as JSON.
+	rep, _ = f.c.Service().Vitals(ctx, start, start.Add(time.Hour))
+	if p := *rep.Routes[0].Vitals["lcp"].P75; p < 3.5 {
+		t.Errorf("p75 with the 30 s outlier %v", p)
+	}
+	if _, err := f.c.Service().Vitals(ctx, start, start); !errors.Is(err, ErrInvalidQuery) {
+		t.Errorf("empty window: %v", err)
+	}
+
+	errs, err := f.c.Service().Errors(ctx, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs.Groups) != 1 {
+		t.Fatalf("groups %+v", errs.Groups)
+	}
+	g := errs.Groups[0]
+	if g.Count != 2 || g.Kind != "error" || g.Message != "TypeError: x is undefined" ||
+		!strings.Contains(g.SampleStack, "https://shop.example.com/app.js:10:5") ||
+		g.SampleURL != "https://shop.example.com/product/42" || !slices.Equal(g.Routes, []string{"/product/:id"}) || len(g.Fingerprint) != 16 {
+		t.Errorf("group %+v", g)
+	}
+}
+
+func TestErrorGroupingAndScrubbing(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	send := func(msg, stack, url string) {
+		b := fmt.Sprintf(`{"type":"error","url":%q,"message":%q,"stack":%q}`, url, msg, stack)
+		if w := f.post(beaconWith(b), "10.0.0.1", nil); w.Code != 202 {
+			t.Fatal(w.Body)
+		}
+	}
+	// Same error, different ids and line numbers after a deploy: one group.
+	send("Order 1234 failed for bob@example.com", "Error: x\n at pay (https://shop.example.com/app.js?v=1:10:5)", "https://shop.example.com/checkout?card=4242424242424242")
+	f.advance(time.Minute)
+	send("Order 98 failed for eve@example.com", "Error: x\n at pay (https://shop.example.com/app.js?v=2:12:7)", "https://shop.example.com/cart")
+	send("Something else", "", "/")
+	f.c.Flush(ctx)
+	rep, _ := f.c.Service().Errors(ctx, time.Time{}, 10)
+	if len(rep.Groups) != 2 {
+		t.Fatalf("groups %+v", rep.Groups)
+	}
+	g := rep.Groups[0]
+	if g.Count != 2 || !g.FirstSeen.Before(g.LastSeen) || !slices.Equal(g.Routes, []string{"/checkout", "/cart"}) {
+		t.Errorf("group %+v", g)
+	}
+	all := fmt.Sprintf("%+v", rep)
+	for _, leak := range []string{"bob@example.com", "eve@example.com", "4242424242424242", "card="} {
+		if strings.Contains(all, leak) {
+			t.Errorf("%q leaked into error groups: %s", leak, all)
+		}
+	}
+}
+
+func TestErrorLogHook(t *testing.T) {
+	var buf bytes.Buffer
+	cfg := testConfig()
+	c, err := New(cfg, "http://localhost:8080", Options{ErrorLog: newTextLogger(&buf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := postRequest([]byte(validBeacon))
+	w := newRecorder()
+	c.BeaconHandler().ServeHTTP(w, r)
+	if w.Code != 202 {
+		t.Fatal(w.Code)
+	}
+	out := buf.String()
+	for _, want := range []string{"msg=\"js error\"", "site=shop", "route=/product/:id", "fingerprint=", "count=2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %q", out, want)
+		}
+	}
+}
+
+// failingStore fails every write until ok is set.
+type failingStore struct {
+	*MemoryStore
+	fail bool
+}
+
+func (s *failingStore) AddMinutes(ctx context.Context, rows []MinuteRow) error {
+	if s.fail {
+		return errors.New("disk full")
+	}
+	return s.MemoryStore.AddMinutes(ctx, rows)
+}
+
+func TestFlushRetriesAfterStoreFailure(t *testing.T) {
+	store := &failingStore{MemoryStore: NewMemoryStore(time.Hour, 10), fail: true}
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	c, err := New(testConfig(), "http://localhost:8080", Options{Counts: store, Errors: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newRecorder()
+	c.BeaconHandler().ServeHTTP(w, postRequest([]byte(validBeacon)))
+	if err := c.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("flush error %v", err)
+	}
+	store.fail = false
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := c.Service().Vitals(context.Background(), now.Add(-time.Minute), now.Add(time.Minute))
+	if rep.Overall.PageViews != 1 {
+		t.Errorf("page view lost across a failed flush: %+v", rep.Overall)
+	}
+}
+
+func TestRunFlushesEverySecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := NewMemoryStore(time.Hour, 10)
+		c, err := New(testConfig(), "http://localhost:8080", Options{Counts: store, Errors: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		w := newRecorder()
+		c.BeaconHandler().ServeHTTP(w, postRequest([]byte(validBeacon)))
+		rows, _ := store.Minutes(ctx, time.Time{}, time.Now().Add(time.Hour))
+		if len(rows) != 0 {
+			t.Fatal("written before the first tick")
+		}
+		time.Sleep(FlushInterval)
+		synctest.Wait()
+		rows, _ = store.Minutes(ctx, time.Time{}, time.Now().Add(time.Hour))
+		if len(rows) != 1 || rows[0].Views != 1 {
+			t.Fatalf("rows after a tick: %+v", rows)
+		}
+		// Data arriving just before shutdown is flushed on the way out.
+		c.BeaconHandler().ServeHTTP(newRecorder(), postRequest([]byte(validBeacon)))
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		rows, _ = store.Minutes(context.Background(), time.Time{}, time.Now().Add(time.Hour))
+		if len(rows) != 1 || rows[0].Views != 2 {
+			t.Fatalf("rows after shutdown: %+v", rows)
+		}
+	})
+}
+
+func TestSnippetBudget(t *testing.T) {
+	for name, js := range map[string]string{"rum.min.js": snippetJS, "vitals.min.js": vitalsJS} {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write([]byte(js))
+		zw.Close()
+		t.Logf("%s: %d bytes, %d gzipped", name, len(js), buf.Len())
+		if buf.Len() > 5*1024 {
+			t.Errorf("%s is %d bytes gzipped, over the 5 KB budget", name, buf.Len())
+		}
+	}
+	f := newFixture(t, nil)
+	if n := len(f.c.script.gz); n > 5*1024+256 {
+		t.Errorf("served rum.js with settings is %d bytes gzipped", n)
+	}
+	for _, want := range []string{"__sentinelRUMConfig", "sendBeacon", "keepalive", "sessionStorage", "pushState", "unhandledrejection", "visibilitychange", "pagehide", "data-"} {
+		if !strings.Contains(snippetJS, want) {
+			t.Errorf("snippet lacks %q", want)
+		}
+	}
+	if !strings.Contains(string(VitalsScript()), "__sentinelVitals") || strings.Contains(vitalsJS, "sendBeacon") {
+		t.Error("vitals bundle should set __sentinelVitals and send nothing")
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	cfg := config.DefaultRUM()
+	cfg.AllowedOrigins = []string{"https://ok.example", "https://bad.example/", "shop.example.com", "HTTPS://UP.example"}
+	cfg.SampleRate = 1.5
+	cfg.Routes = []string{"/a/:id", "nope", "/a/:id", "/x/*/y", "/b/:"}
+	cfg.Sites = []string{"ok", "bad site"}
+	cfg.RateLimit.PerIP = 0
+	_, err := New(cfg, "http://localhost:8080", Options{})
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("error %v", err)
+	}
+	got := ps.Error()
+	for _, want := range []string{
+		"rum.allowed_origins[1]: origin \"https://bad.example/\" must not end with '/'",
+		"rum.allowed_origins[2]",
+		"rum.allowed_origins[3]: origin \"HTTPS://UP.example\" must be lower case",
+		"rum.sample_rate: must be between 0 and 1",
+		"rum.routes[1]: route \"nope\" must start with '/'",
+		"rum.routes[2]: duplicate route \"/a/:id\" (also routes[0])",
+		"rum.routes[3]: route \"/x/*/y\": '*' may only be the last segment",
+		"rum.routes[4]",
+		"rum.sites[1]",
+		"rum.rate_limit.per_ip: must be greater than 0",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+}

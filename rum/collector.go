@@ -1,0 +1,487 @@
+package rum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Sink receives what RUM measures as model outcomes: per page view one
+// outcome per measured vital (Name lcp, inp, cls, fcp, ttfb; Value in
+// seconds, CLS unitless), one page_view outcome (Good=Total when the view had
+// no JS error) and one js_error outcome per error report (Total = the number
+// of errors). Total is the sample weight (a view sampled at 0.1 has Total
+// 10). Labels are route, site and device. Whoever owns a threshold
+// classifies Value. RecordOutcome is called on the request path and must not
+// block for long; outcomes of one beacon may share a Labels map, which the
+// sink must not modify.
+type Sink interface {
+	RecordOutcome(ctx context.Context, o model.Outcome)
+}
+
+// Options are the collector's collaborators; zero values are usable except
+// where noted.
+type Options struct {
+	// Registerer receives the sentinel_rum_* metrics; nil means none are
+	// registered.
+	Registerer prometheus.Registerer
+	// Logger logs store failures; nil discards.
+	Logger *slog.Logger
+	// ErrorLog, when set, receives each scrubbed JS error report (at most 20
+	// a second), for shipping to Loki.
+	ErrorLog *slog.Logger
+	// Sink receives outcomes; nil drops them.
+	Sink Sink
+	// Counts keeps per-minute summaries; nil means an in-memory store
+	// keeping 7 days.
+	Counts CountStore
+	// Errors keeps JS error groups; nil means an in-memory store of 1000.
+	Errors ErrorStore
+	// ClientIP returns the client address of a beacon request (the web
+	// layer's trusted-proxy logic); nil means the peer address.
+	ClientIP func(*http.Request) string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Collector takes beacons, scrubs and folds them, and aggregates them into
+// metrics, outcomes, per-minute summaries and error groups. Its handlers
+// do their own size capping, CORS and rate limiting. Create one with New,
+// run Run for the periodic store writes, and serve ScriptHandler and
+// BeaconHandler. Safe for concurrent use.
+type Collector struct {
+	cfg      config.RUM
+	log      *slog.Logger
+	errLog   *slog.Logger
+	errLogLm *rate.Limiter
+	sink     Sink
+	counts   CountStore
+	errs     ErrorStore
+	clientIP func(*http.Request) string
+	now      func() time.Time
+	m        *metrics
+	router   *Router
+	scrub    *Scrubber
+	script   *script
+	origins  map[string]bool
+	anyOrig  bool
+	ipLimits *limiterSet
+	siteLims map[string]*rate.Limiter
+	service  *Service
+
+	bufs  sync.Pool // *bytes.Buffer for bodies
+	gzips sync.Pool // *gzip.Reader
+
+	mu         sync.Mutex
+	pending    map[minuteKey]*MinuteRow
+	pendingErr map[string]*ErrorGroup
+	scrubCache map[string]scrubbedError
+}
+
+// Bounds on what waits in memory between store writes.
+const (
+	maxPendingRows   = 100_000
+	maxPendingGroups = 1000
+)
+
+// New builds a collector from the rum: section. externalURL is
+// server.external_url; the beacon endpoint pages are told to use is
+// externalURL + /rum/v1/beacons.
+func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
+	if ps := cfg.Validate("rum"); len(ps) > 0 {
+		return nil, ps
+	}
+	reg := opts.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("register rum metrics: %w", err)
+	}
+	c := &Collector{
+		cfg:        cfg,
+		log:        opts.Logger,
+		errLog:     opts.ErrorLog,
+		errLogLm:   rate.NewLimiter(20, 20),
+		sink:       opts.Sink,
+		counts:     opts.Counts,
+		errs:       opts.Errors,
+		clientIP:   opts.ClientIP,
+		now:        opts.Now,
+		m:          m,
+		router:     NewRouter(cfg.Routes),
+		scrub:      NewScrubber(cfg.AllowedQueryParams),
+		origins:    map[string]bool{},
+		ipLimits:   newLimiterSet(cfg.RateLimit.PerIP, cfg.RateLimit.PerIPBurst, cfg.RateLimit.TrackedIPs),
+		siteLims:   map[string]*rate.Limiter{},
+		pending:    map[minuteKey]*MinuteRow{},
+		pendingErr: map[string]*ErrorGroup{},
+		scrubCache: map[string]scrubbedError{},
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.counts == nil || c.errs == nil {
+		mem := NewMemoryStore(7*24*time.Hour, 1000)
+		if c.counts == nil {
+			c.counts = mem
+		}
+		if c.errs == nil {
+			c.errs = mem
+		}
+	}
+	if c.clientIP == nil {
+		c.clientIP = peerIP
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	for _, o := range cfg.AllowedOrigins {
+		if o == "*" {
+			c.anyOrig = true
+		}
+		c.origins[o] = true
+	}
+	for _, s := range append([]string{cfg.Site}, cfg.Sites...) {
+		c.siteLims[s] = rate.NewLimiter(rate.Limit(cfg.RateLimit.PerSite), cfg.RateLimit.PerSiteBurst)
+	}
+	c.script, err = newScript(cfg, strings.TrimSuffix(externalURL, "/")+BeaconPath)
+	if err != nil {
+		return nil, err
+	}
+	c.service = &Service{counts: c.counts, errs: c.errs, now: c.now}
+	return c, nil
+}
+
+// BeaconPath is where the beacon handler is mounted.
+const BeaconPath = "/rum/v1/beacons"
+
+// ScriptPath is where the script handler is mounted.
+const ScriptPath = "/rum.js"
+
+// Service returns the read side: vitals and error groups for the API.
+func (c *Collector) Service() *Service { return c.service }
+
+// Routes lists every route label the collector can produce.
+func (c *Collector) Routes() []string { return c.router.Routes() }
+
+func peerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// originAllowed reports whether a browser origin may send beacons.
+func (c *Collector) originAllowed(origin string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	return c.anyOrig || c.origins[origin]
+}
+
+// weight decides whether a beacon counts and with what weight: a beacon
+// sampled by the client at a higher rate than the server's is subsampled
+// (by session, so a session is in or out as a whole) down to the server's
+// rate.
+func (c *Collector) weight(b *Beacon) (float64, bool) {
+	server := c.cfg.SampleRate
+	if server <= 0 {
+		return 0, false
+	}
+	if b.SampleRate <= server {
+		return 1 / b.SampleRate, true
+	}
+	keep := server / b.SampleRate
+	h := fnv.New64a()
+	h.Write([]byte(b.Session))
+	if float64(h.Sum64()>>11)/(1<<53) >= keep {
+		return 0, false
+	}
+	return 1 / server, true
+}
+
+// outcomeTotal turns a weight into an outcome count (at least 1).
+func outcomeTotal(w float64) int64 {
+	return max(1, int64(math.Round(w)))
+}
+
+// ingest aggregates one accepted beacon received at now.
+func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, w float64, now time.Time) {
+	minute := now.Truncate(time.Minute)
+	total := outcomeTotal(w)
+	var outs []model.Outcome
+	var errLogs []ErrorGroup
+	labelCache := map[string]model.Labels{} // one Labels per route; sinks must not modify them
+	c.mu.Lock()
+	for i := range b.Events {
+		e := &b.Events[i]
+		route := c.router.Fold(e.URL)
+		lv := [3]string{site, route, device}
+		row := c.rowLocked(minute, site, route)
+		var labels model.Labels
+		if c.sink != nil {
+			if labels = labelCache[route]; labels == nil {
+				labels = model.Labels{"route": route, "site": site, "device": device}
+				labelCache[route] = labels
+			}
+		}
+		switch e.Type {
+		case EventPageView:
+			if row != nil {
+				row.Views += w
+			}
+			c.m.pageViews.WithLabelValues(lv[:]...).Add(w)
+			good := total
+			if e.Errors > 0 {
+				good = 0
+			}
+			if c.sink != nil {
+				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: "page_view", Labels: labels, Time: now, Good: good, Total: total})
+			}
+		case EventVital:
+			vi := vitalIndex(e.Name)
+			if row != nil {
+				if row.Vitals == nil {
+					row.Vitals = map[string]Histogram{}
+				}
+				h := row.Vitals[e.Name]
+				if h == nil {
+					h = Histogram{}
+					row.Vitals[e.Name] = h
+				}
+				h.Add(vi, e.Value, w)
+			}
+			c.m.vitals[vi].observe(lv, e.Value, w)
+			if c.sink != nil {
+				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: e.Name, Labels: labels, Time: now, Total: total, Value: e.Value, HasValue: true})
+			}
+		case EventError:
+			n := float64(e.Count) * w
+			if row != nil {
+				row.Errors += n
+			}
+			c.m.jsErrors.WithLabelValues(lv[:]...).Add(n)
+			if c.sink != nil {
+				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: "js_error", Labels: labels, Time: now, Total: int64(e.Count) * total})
+			}
+			g := c.errorGroup(e, site, route, n, now)
+			c.addErrorLocked(g)
+			if c.errLog != nil {
+				errLogs = append(errLogs, g)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if c.sink != nil {
+		for _, o := range outs {
+			c.sink.RecordOutcome(ctx, o)
+		}
+	}
+	for _, g := range errLogs {
+		if c.errLogLm.AllowN(now, 1) {
+			c.errLog.LogAttrs(ctx, slog.LevelInfo, "js error",
+				slog.String("site", site), slog.String("route", g.Routes[0]), slog.String("device", device),
+				slog.String("kind", g.Kind), slog.String("fingerprint", g.Fingerprint),
+				slog.String("message", g.Message), slog.String("url", g.SampleURL),
+				slog.String("stack", g.SampleStack), slog.Float64("count", g.Count))
+		}
+	}
+}
+
+// rowLocked returns the pending row for a key, or nil when too many rows
+// wait for the store already (the metrics and outcomes still count).
+func (c *Collector) rowLocked(minute time.Time, site, route string) *MinuteRow {
+	k := minuteKey{minute.Unix() / 60, site, route}
+	if r, ok := c.pending[k]; ok {
+		return r
+	}
+	if len(c.pending) >= maxPendingRows {
+		return nil
+	}
+	r := &MinuteRow{Minute: minute.UTC(), Site: site, Route: route}
+	c.pending[k] = r
+	return r
+}
+
+func (c *Collector) addErrorLocked(g ErrorGroup) {
+	if cur, ok := c.pendingErr[g.Fingerprint]; ok {
+		MergeErrorGroup(cur, g)
+		return
+	}
+	if len(c.pendingErr) >= maxPendingGroups {
+		return
+	}
+	c.pendingErr[g.Fingerprint] = &g
+}
+
+// scrubbedError is an error report after scrubbing, cached by its raw text:
+// the same error arrives from many pages, and the regular expressions are
+// the costliest part of taking a beacon.
+type scrubbedError struct {
+	fingerprint, message, stack, url string
+}
+
+// maxScrubCache bounds the cache; it is emptied when full.
+const maxScrubCache = 4096
+
+// errorGroup scrubs an error report and fingerprints it. Called with c.mu
+// held.
+func (c *Collector) errorGroup(e *Event, site, route string, n float64, now time.Time) ErrorGroup {
+	key := e.Kind + "\x00" + e.Message + "\x00" + e.Stack + "\x00" + e.URL
+	se, ok := c.scrubCache[key]
+	if !ok {
+		msg := c.scrub.Text(e.Message)
+		stack := c.scrub.Text(e.Stack)
+		se = scrubbedError{Fingerprint(e.Kind, msg, stack), msg, stack, c.scrub.URL(e.URL)}
+		if len(c.scrubCache) >= maxScrubCache {
+			clear(c.scrubCache)
+		}
+		c.scrubCache[key] = se
+	}
+	return ErrorGroup{
+		Fingerprint: se.fingerprint,
+		Kind:        e.Kind,
+		Message:     se.message,
+		SampleStack: se.stack,
+		SampleURL:   se.url,
+		Count:       n,
+		FirstSeen:   now,
+		LastSeen:    now,
+		Routes:      []string{route},
+		Sites:       []string{site},
+	}
+}
+
+// Fingerprint identifies "the same error" across page loads and deploys:
+// a hash of the kind, the message with numbers blanked, and the first three
+// stack frames without line and column numbers or query strings.
+func Fingerprint(kind, message, stack string) string {
+	h := fnv.New64a()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(blankDigits(message)))
+	frames := 0
+	for line := range strings.Lines(stack) {
+		line = strings.TrimSpace(line)
+		if line == "" || line == message || strings.HasSuffix(line, ": "+message) {
+			continue
+		}
+		h.Write([]byte{0})
+		line = reLineColAny.ReplaceAllString(line, "")
+		if i := strings.IndexByte(line, '?'); i >= 0 {
+			line = line[:i]
+		}
+		h.Write([]byte(blankDigits(line)))
+		if frames++; frames == 3 {
+			break
+		}
+	}
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+func blankDigits(s string) string {
+	var b strings.Builder
+	prevDigit := false
+	for _, r := range s {
+		d := r >= '0' && r <= '9'
+		if d && prevDigit {
+			continue
+		}
+		if d {
+			b.WriteByte('0')
+		} else {
+			b.WriteRune(r)
+		}
+		prevDigit = d
+	}
+	return b.String()
+}
+
+// Flush writes what waits in memory to the stores. On failure the data goes
+// back to wait for the next flush (within the memory bounds).
+func (c *Collector) Flush(ctx context.Context) error {
+	c.mu.Lock()
+	rows, groups := c.pending, c.pendingErr
+	c.pending, c.pendingErr = map[minuteKey]*MinuteRow{}, map[string]*ErrorGroup{}
+	c.mu.Unlock()
+	var errs []error
+	if len(rows) > 0 {
+		list := make([]MinuteRow, 0, len(rows))
+		for _, r := range rows {
+			list = append(list, *r)
+		}
+		if err := c.counts.AddMinutes(ctx, list); err != nil {
+			errs = append(errs, fmt.Errorf("store rum minutes: %w", err))
+			c.mu.Lock()
+			for k, r := range rows {
+				if cur, ok := c.pending[k]; ok {
+					cur.Merge(*r)
+				} else if len(c.pending) < maxPendingRows {
+					c.pending[k] = r
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+	if len(groups) > 0 {
+		list := make([]ErrorGroup, 0, len(groups))
+		for _, g := range groups {
+			list = append(list, *g)
+		}
+		if err := c.errs.AddErrors(ctx, list); err != nil {
+			errs = append(errs, fmt.Errorf("store rum error groups: %w", err))
+			c.mu.Lock()
+			for _, g := range list {
+				c.addErrorLocked(g)
+			}
+			c.mu.Unlock()
+		}
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		c.m.flushErrs.Inc()
+	}
+	return err
+}
+
+// FlushInterval is how often Run writes to the stores.
+const FlushInterval = time.Second
+
+// Run writes pending summaries to the stores every FlushInterval until ctx
+// ends, then flushes once more (bounded by 5 seconds).
+func (c *Collector) Run(ctx context.Context) error {
+	t := time.NewTicker(FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := c.Flush(fctx); err != nil {
+				c.log.LogAttrs(fctx, slog.LevelError, "rum final flush failed", slog.Any("err", err))
+			}
+			return nil
+		case <-t.C:
+			if err := c.Flush(ctx); err != nil {
+				c.log.LogAttrs(ctx, slog.LevelWarn, "rum flush failed", slog.Any("err", err))
+			}
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package rum
+
+import "strings"
+
+// Device classes, the values of the device label.
+const (
+	DeviceMobile  = "mobile"
+	DeviceTablet  = "tablet"
+	DeviceDesktop = "desktop"
+)
+
+// DeviceClass classifies a User-Agent as mobile, tablet or desktop, from the
+// conventions browsers follow ("Mobi" on phones; iPad, Android without
+// Mobile, and "Tablet" on tablets). mobileHint is the Sec-CH-UA-Mobile
+// client hint ("?1" or "?0"), which wins when present.
+func DeviceClass(ua, mobileHint string) string {
+	switch {
+	case strings.Contains(ua, "iPad") || strings.Contains(ua, "Tablet") ||
+		(strings.Contains(ua, "Android") && !strings.Contains(ua, "Mobile")):
+		return DeviceTablet
+	case mobileHint == "?1":
+		return DeviceMobile
+	case mobileHint == "?0":
+		return DeviceDesktop
+	case strings.Contains(ua, "Mobi") || strings.Contains(ua, "iPhone"):
+		return DeviceMobile
+	}
+	return DeviceDesktop
+}
+
+// botMarkers are lower-case substrings of crawler and tool User-Agents whose
+// beacons are dropped. Headless Chrome is not among them: automated tests
+// drive it on purpose; Sentinel's own browser probes identify themselves
+// with "sentinel-probe" and are dropped.
+var botMarkers = [...]string{
+	"bot", "crawl", "spider", "slurp", "facebookexternalhit", "bingpreview",
+	"mediapartners", "lighthouse", "pagespeed", "pingdom", "gtmetrix",
+	"uptime", "curl/", "wget/", "python-requests", "go-http-client",
+	"sentinel-probe", "phantomjs",
+}
+
+// IsBot reports whether a User-Agent belongs to a crawler, monitor or
+// command-line tool rather than a person's browser. An empty User-Agent is a
+// bot.
+func IsBot(ua string) bool {
+	if ua == "" {
+		return true
+	}
+	l := strings.ToLower(ua)
+	for _, m := range botMarkers {
+		if strings.Contains(l, m) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,209 @@
+package rum
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// BeaconHandler serves POST /rum/v1/beacons and its CORS preflight. It
+// answers 202 (accepted, or dropped as a bot or by sampling), 400 (malformed
+// or invalid, naming what), 403 (origin not allowed), 405, 413 (body too
+// large, as sent or decompressed) and 429 (rate-limited), never 500. It
+// caps the body itself, so it can be mounted without other middleware.
+func (c *Collector) BeaconHandler() http.Handler { return http.HandlerFunc(c.serveBeacon) }
+
+type httpError struct {
+	status int
+	result string
+	msg    string
+}
+
+func (c *Collector) serveBeacon(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodOptions:
+		c.preflight(w, r)
+		return
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "POST, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "use POST")
+		return
+	}
+	if herr := c.accept(w, r); herr != nil {
+		c.m.beacons.WithLabelValues(herr.result).Inc()
+		if herr.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeError(w, herr.status, herr.msg)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if !c.originAllowed(origin) {
+		c.m.beacons.WithLabelValues("forbidden").Inc()
+		writeError(w, http.StatusForbidden, "origin "+strconv.Quote(origin)+" is not in rum.allowed_origins")
+		return
+	}
+	if m := r.Header.Get("Access-Control-Request-Method"); m != "" && m != http.MethodPost {
+		writeError(w, http.StatusForbidden, "only POST is allowed")
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding")
+	h.Set("Access-Control-Max-Age", "7200")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// accept runs a beacon request through every check and ingests it.
+func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
+	origin := r.Header.Get("Origin")
+	if !c.originAllowed(origin) {
+		if origin == "" {
+			return &httpError{http.StatusForbidden, "forbidden", "missing Origin header"}
+		}
+		return &httpError{http.StatusForbidden, "forbidden", "origin " + strconv.Quote(origin) + " is not in rum.allowed_origins"}
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	w.Header().Add("Vary", "Origin")
+	limit := c.cfg.MaxBodyBytes
+	if r.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	now := c.now()
+	if !c.ipLimits.allow(c.clientIP(r), now) {
+		return &httpError{http.StatusTooManyRequests, "rate_limited", "too many beacons from this address"}
+	}
+	ua := r.Header.Get("User-Agent")
+	if IsBot(ua) {
+		c.m.beacons.WithLabelValues("accepted").Inc()
+		c.m.dropped.WithLabelValues("bot").Inc()
+		return nil
+	}
+	switch ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(strings.ToLower(ct)) {
+	case "", "application/json", "text/plain":
+	default:
+		return &httpError{http.StatusBadRequest, "invalid", "Content-Type must be application/json or text/plain"}
+	}
+	buf := c.getBuf()
+	defer func() {
+		if buf.Cap() <= 4*int(limit) {
+			buf.Reset()
+			c.bufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if _, err := buf.ReadFrom(body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(limit)
+		}
+		return &httpError{http.StatusBadRequest, "invalid", "reading body: " + err.Error()}
+	}
+	data := buf.Bytes()
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		plain := c.getBuf()
+		defer func() {
+			if plain.Cap() <= 4*int(limit) {
+				plain.Reset()
+				c.bufs.Put(plain)
+			}
+		}()
+		plain.Reset()
+		if herr := c.gunzip(plain, data, limit); herr != nil {
+			return herr
+		}
+		data = plain.Bytes()
+	default:
+		return &httpError{http.StatusBadRequest, "invalid", "unsupported Content-Encoding " + strconv.Quote(enc) + " (want gzip or none)"}
+	}
+	b, err := DecodeBeacon(data)
+	if err != nil {
+		return &httpError{http.StatusBadRequest, "invalid", err.Error()}
+	}
+	site := b.Site
+	if site == "" {
+		site = c.cfg.Site
+	}
+	lim, ok := c.siteLims[site]
+	if !ok {
+		return &httpError{http.StatusBadRequest, "invalid", "site: unknown site " + strconv.Quote(site) + " (not rum.site or in rum.sites)"}
+	}
+	if !lim.AllowN(now, 1) {
+		return &httpError{http.StatusTooManyRequests, "rate_limited", "too many beacons for site " + strconv.Quote(site)}
+	}
+	c.m.beacons.WithLabelValues("accepted").Inc()
+	wt, keep := c.weight(b)
+	if !keep {
+		c.m.dropped.WithLabelValues("sampled_out").Inc()
+		return nil
+	}
+	device := b.Device
+	if device == "" {
+		device = DeviceClass(ua, r.Header.Get("Sec-CH-UA-Mobile"))
+	}
+	c.ingest(withoutCancel(r), b, site, device, wt, now)
+	return nil
+}
+
+func (c *Collector) getBuf() *bytes.Buffer {
+	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func withoutCancel(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
+
+func tooLarge(limit int64) *httpError {
+	return &httpError{http.StatusRequestEntityTooLarge, "too_large", "body larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+}
+
+// gunzip decompresses data into dst, refusing more than limit bytes of
+// output (gzip bombs) with 413.
+func (c *Collector) gunzip(dst *bytes.Buffer, data []byte, limit int64) *httpError {
+	zr, _ := c.gzips.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(bytes.NewReader(data))
+	} else {
+		err = zr.Reset(bytes.NewReader(data))
+	}
+	if err != nil {
+		return &httpError{http.StatusBadRequest, "invalid", "invalid gzip body: " + err.Error()}
+	}
+	defer c.gzips.Put(zr)
+	n, err := dst.ReadFrom(io.LimitReader(zr, limit+1))
+	if err != nil {
+		return &httpError{http.StatusBadRequest, "invalid", "invalid gzip body: " + err.Error()}
+	}
+	if n > limit {
+		return &httpError{http.StatusRequestEntityTooLarge, "too_large", "decompressed body larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+	}
+	return nil
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	w.Write(append(b, '\n'))
+}

@@ -1,0 +1,162 @@
+package rum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// ErrInvalidQuery is returned for a time window that is empty, reversed or
+// too long, or a limit out of range; the web layer maps it to 400.
+var ErrInvalidQuery = errors.New("invalid query")
+
+// MaxWindow is the longest window Vitals answers for.
+const MaxWindow = 90 * 24 * time.Hour
+
+// Service answers questions about stored RUM data for the API: p75 per route
+// and vital, page views and JS errors for any window, and JS error groups.
+// Safe for concurrent use.
+type Service struct {
+	counts CountStore
+	errs   ErrorStore
+	now    func() time.Time
+}
+
+// NewService returns a Service reading from the given stores (those a
+// Collector writes to).
+func NewService(counts CountStore, errs ErrorStore, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{counts: counts, errs: errs, now: now}
+}
+
+// VitalsReport is GET /api/v1/rum/vitals: the window, every route seen in it
+// and all routes together.
+type VitalsReport struct {
+	From    time.Time     `json:"from"`
+	To      time.Time     `json:"to"`
+	Overall RouteVitals   `json:"overall"`
+	Routes  []RouteVitals `json:"routes"`
+}
+
+// RouteVitals is one route's page views, JS errors (both weighted by
+// sampling) and vitals in a window. Site is empty when sites are summed.
+type RouteVitals struct {
+	Route     string                  `json:"route"`
+	PageViews float64                 `json:"page_views"`
+	JSErrors  float64                 `json:"js_errors"`
+	Vitals    map[string]VitalSummary `json:"vitals"`
+}
+
+// VitalSummary is one vital's 75th percentile (seconds; CLS unitless) and the
+// weighted number of measurements it comes from. P75 is null without any.
+type VitalSummary struct {
+	P75     *float64 `json:"p75"`
+	Samples float64  `json:"samples"`
+}
+
+// Vitals summarises [from, to) (rounded out to whole minutes). A zero from
+// means to minus one hour; a zero to means now.
+func (s *Service) Vitals(ctx context.Context, from, to time.Time) (VitalsReport, error) {
+	if to.IsZero() {
+		to = s.now()
+	}
+	if from.IsZero() {
+		from = to.Add(-time.Hour)
+	}
+	if !from.Before(to) {
+		return VitalsReport{}, fmt.Errorf("%w: from %s is not before to %s", ErrInvalidQuery, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	if to.Sub(from) > MaxWindow {
+		return VitalsReport{}, fmt.Errorf("%w: longer than %d days", ErrInvalidQuery, int(MaxWindow.Hours()/24))
+	}
+	from = from.Truncate(time.Minute)
+	if t := to.Truncate(time.Minute); !t.Equal(to) {
+		to = t.Add(time.Minute)
+	}
+	rows, err := s.counts.Minutes(ctx, from, to)
+	if err != nil {
+		return VitalsReport{}, fmt.Errorf("read rum minutes: %w", err)
+	}
+	perRoute := map[string]*MinuteRow{}
+	all := &MinuteRow{}
+	for _, r := range rows {
+		cur := perRoute[r.Route]
+		if cur == nil {
+			cur = &MinuteRow{Route: r.Route}
+			perRoute[r.Route] = cur
+		}
+		cur.Merge(r)
+		all.Merge(r)
+	}
+	rep := VitalsReport{From: from.UTC(), To: to.UTC(), Overall: summarize("*", all), Routes: []RouteVitals{}}
+	for route, r := range perRoute {
+		rep.Routes = append(rep.Routes, summarize(route, r))
+	}
+	slices.SortFunc(rep.Routes, func(a, b RouteVitals) int {
+		if a.PageViews != b.PageViews {
+			if a.PageViews > b.PageViews {
+				return -1
+			}
+			return 1
+		}
+		if a.Route < b.Route {
+			return -1
+		}
+		return 1
+	})
+	return rep, nil
+}
+
+func summarize(route string, r *MinuteRow) RouteVitals {
+	rv := RouteVitals{Route: route, PageViews: round3(r.Views), JSErrors: round3(r.Errors), Vitals: map[string]VitalSummary{}}
+	for i, name := range vitalNames {
+		h := r.Vitals[name]
+		vs := VitalSummary{Samples: round3(h.Count())}
+		if vs.Samples > 0 {
+			p := round4(h.Quantile(i, 0.75))
+			vs.P75 = &p
+		}
+		rv.Vitals[name] = vs
+	}
+	return rv
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+func round4(v float64) float64 { return math.Round(v*10000) / 10000 }
+
+// ErrorsReport is GET /api/v1/rum/errors: JS error groups last seen since
+// Since, most frequent first.
+type ErrorsReport struct {
+	Since  time.Time    `json:"since"`
+	Groups []ErrorGroup `json:"groups"`
+}
+
+// Errors returns up to limit (1 to 1000; 0 means 100) error groups last seen
+// at or after since (zero means the last 24 hours).
+func (s *Service) Errors(ctx context.Context, since time.Time, limit int) (ErrorsReport, error) {
+	if since.IsZero() {
+		since = s.now().Add(-24 * time.Hour)
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 0 || limit > 1000 {
+		return ErrorsReport{}, fmt.Errorf("%w: limit must be between 1 and 1000", ErrInvalidQuery)
+	}
+	gs, err := s.errs.ErrorGroups(ctx, since, limit)
+	if err != nil {
+		return ErrorsReport{}, fmt.Errorf("read rum error groups: %w", err)
+	}
+	if gs == nil {
+		gs = []ErrorGroup{}
+	}
+	for i := range gs {
+		gs[i].Count = round3(gs[i].Count)
+	}
+	return ErrorsReport{Since: since.UTC(), Groups: gs}, nil
+}
