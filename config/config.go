@@ -31,6 +31,7 @@ type Config struct {
 	Oncall        Oncall        `yaml:"oncall"`
 	Alerting      Alerting      `yaml:"alerting"`
 	Runbooks      Runbooks      `yaml:"runbooks"`
+	Slack         Slack         `yaml:"slack"`
 
 	source *sourceInfo
 }

@@ -182,12 +182,12 @@ func TestStrictAtAnyDepth(t *testing.T) {
 
 func TestSyntaxAndShapeErrors(t *testing.T) {
 	cases := map[string]string{
-		"server: [1, 2]\n":              "x.yaml:1:9: server: expected a mapping of keys, got a list",
-		"server:\n  listen: [a]\n":      "x.yaml:2:11: server.listen: expected a single value, got a list",
+		"server: [1, 2]\n":               "x.yaml:1:9: server: expected a mapping of keys, got a list",
+		"server:\n  listen: [a]\n":       "x.yaml:2:11: server.listen: expected a single value, got a list",
 		"server: {max_body_bytes: lots}": "server.max_body_bytes: expected a whole number, got \"lots\"",
-		"a: b\n---\nc: d\n":             "single YAML document",
-		"server: {listen: \"x\n":        "x.yaml:",
-		"x: &a 1\ny: *a\n":              "unknown key",
+		"a: b\n---\nc: d\n":              "single YAML document",
+		"server: {listen: \"x\n":         "x.yaml:",
+		"x: &a 1\ny: *a\n":               "unknown key",
 	}
 	for src, want := range cases {
 		_, err := Parse("x.yaml", []byte(src), env(nil))

@@ -17,7 +17,7 @@ func Default() *Config {
 			Listen:            "127.0.0.1:8080",
 			ExternalURL:       "",
 			MaxBodyBytes:      1 << 20,
-			ShutdownTimeout:   model.Duration(4 * time.Second),
+			ShutdownTimeout:   model.Duration(3 * time.Second),
 			ReadHeaderTimeout: model.Duration(5 * time.Second),
 		},
 		Incidents: DefaultIncidents(),
@@ -38,6 +38,7 @@ func Default() *Config {
 		},
 		Alerting: DefaultAlerting(),
 		Runbooks: DefaultRunbooks(),
+		Slack:    DefaultSlack(),
 	}
 }
 

@@ -14,8 +14,8 @@ import (
 // ProbeKind says what a probe checks.
 type ProbeKind string
 
-// The probe kinds. Browser is reserved for browser journeys, which a later
-// piece of work adds; until then it is refused with a clear message.
+// The probe kinds: HTTP journeys, single tcp, dns and tls checks, and
+// browser journeys driven in headless Chromium.
 const (
 	ProbeKindHTTP    ProbeKind = "http"
 	ProbeKindTCP     ProbeKind = "tcp"
@@ -46,9 +46,11 @@ type ProbeSettings struct {
 	Retention model.Duration `yaml:"retention"`
 	// MaxConcurrent caps the probe runs in flight at once.
 	MaxConcurrent int `yaml:"max_concurrent"`
+	// Browser are the settings of browser journeys' Chromium.
+	Browser ProbeBrowserSettings `yaml:"browser"`
 }
 
-// Probe is one synthetic check (probes[]): an HTTP journey of steps, or a
+// Probe is one synthetic check (probes[]): an HTTP or browser journey of steps, or a
 // tcp, dns or tls check of a target.
 type Probe struct {
 	Name string    `yaml:"name"`
@@ -78,6 +80,8 @@ type Probe struct {
 	Target string   `yaml:"target"`
 	TCP    ProbeTCP `yaml:"tcp"`
 	DNS    ProbeDNS `yaml:"dns"`
+	// Browser holds the settings of a browser journey (kind: browser).
+	Browser ProbeBrowser `yaml:"browser"`
 }
 
 // ProbeTLS are the TLS client settings of a probe; verification stays on
@@ -93,8 +97,10 @@ type ProbeTLS struct {
 	MinDaysLeft *int `yaml:"min_days_left"`
 }
 
-// ProbeStep is one HTTP request of a journey with what to expect from it
-// and what to extract for later steps.
+// ProbeStep is one step of a journey: for HTTP journeys a request with what
+// to expect from it and what to extract for later steps; for browser
+// journeys an action (navigate, click, fill or select) followed by an
+// optional wait and assertions, in that order.
 type ProbeStep struct {
 	Name string `yaml:"name"`
 	// Timeout bounds this step inside the journey's timeout (0: what is left).
@@ -102,6 +108,16 @@ type ProbeStep struct {
 	Request ProbeRequest          `yaml:"request"`
 	Expect  ProbeExpect           `yaml:"expect"`
 	Extract map[string]Extraction `yaml:"extract"`
+
+	// Browser steps (kind: browser); at most one of Navigate, Click, Fill
+	// and Select per step.
+	Navigate   string        `yaml:"navigate"`
+	Click      string        `yaml:"click"`
+	Fill       *BrowserInput `yaml:"fill"`
+	Select     *BrowserInput `yaml:"select"`
+	WaitFor    *WaitFor      `yaml:"wait_for"`
+	AssertText *AssertText   `yaml:"assert_text"`
+	AssertURL  *AssertURL    `yaml:"assert_url"`
 }
 
 // ProbeRequest is an HTTP request; every string may hold {{ .name }}
@@ -332,9 +348,15 @@ func ApplyProbeDefaults(p *Probe, location string) {
 	}
 	if p.Interval == 0 {
 		p.Interval = model.Duration(DefaultProbeInterval)
+		if p.Kind == ProbeKindBrowser {
+			p.Interval = model.Duration(DefaultBrowserInterval)
+		}
 	}
 	if p.Timeout == 0 {
 		p.Timeout = model.Duration(DefaultProbeTimeout)
+		if p.Kind == ProbeKindBrowser {
+			p.Timeout = model.Duration(DefaultBrowserTimeout)
+		}
 	}
 	if p.Location == "" {
 		p.Location = location
@@ -360,6 +382,10 @@ func ApplyProbeDefaults(p *Probe, location string) {
 	}
 	if p.Kind == ProbeKindDNS && p.DNS.Type == "" {
 		p.DNS.Type = "A"
+	}
+	if p.Kind == ProbeKindBrowser {
+		applyBrowserDefaults(p)
+		return
 	}
 	for j := range p.Steps {
 		st := &p.Steps[j]

@@ -96,7 +96,14 @@ func (d Duration) String() string {
 		}
 		return strconv.FormatInt(int64(t/day), 10) + "d"
 	}
-	return t.String()
+	out := t.String() // "1h30m0s": drop the zero tails people don't write
+	if strings.HasSuffix(out, "m0s") {
+		out = out[:len(out)-2]
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = out[:len(out)-2]
+	}
+	return out
 }
 
 // UnmarshalYAML reads a duration from a YAML scalar.

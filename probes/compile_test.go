@@ -57,7 +57,7 @@ probes:
 probes:
   - {name: p, kind: ftp}
   - {name: q, kind: browser}
-`, []string{"probes[0].kind: unknown kind \"ftp\"", "probes[1].kind: browser journeys are not supported"}},
+`, []string{"probes[0].kind: unknown kind \"ftp\"", "probes[1].steps: a browser probe needs at least one step"}},
 		{"durations", `
 probes:
   - {name: p, interval: 5s, timeout: 10s, steps: [{name: a, timeout: 20s, request: {url: "http://x/"}}]}

@@ -48,6 +48,7 @@ func Format(w io.Writer, r Result) error {
 		if len(s.Answers) > 0 {
 			fmt.Fprintf(&b, "\n%s: answers %s", s.Name, strings.Join(s.Answers, ", "))
 		}
+		formatBrowserStep(&b, s)
 		if s.Success {
 			continue
 		}

@@ -47,7 +47,8 @@ type Journey struct {
 	maxBody     int64
 	tcp         config.ProbeTCP
 	dns         config.ProbeDNS
-	fingerprint string // equal fingerprints: the same probe after a reload
+	browser     *browserJourney // kind browser
+	fingerprint string          // equal fingerprints: the same probe after a reload
 }
 
 // step is one compiled HTTP request with its assertions and extractions.
@@ -215,6 +216,7 @@ func compileProbe(ps *config.Problems, path string, p config.Probe) *Journey {
 				ps.Add(config.JoinPath(sp, "name"), "duplicate step name %q (also steps[%d])", sc.Name, prev)
 			}
 			stepNames[sc.Name] = si
+			rejectBrowserKeys(ps, sp, sc)
 			st := compileStep(ps, sp, sc, defined, p.Timeout.Std())
 			j.steps = append(j.steps, st)
 			for _, e := range st.extract {
@@ -233,9 +235,12 @@ func compileProbe(ps *config.Problems, path string, p config.Probe) *Journey {
 		}
 		compileTarget(ps, path, p)
 	case config.ProbeKindBrowser:
-		ps.Add(at("kind"), "browser journeys are not supported by this build yet")
+		j.browser = compileBrowser(ps, path, p, j.secrets)
+		if len(p.Steps) > 0 {
+			j.Target = p.Steps[0].Navigate
+		}
 	default:
-		ps.Add(at("kind"), "unknown kind %q (want http, tcp, dns or tls)", p.Kind)
+		ps.Add(at("kind"), "unknown kind %q (want http, tcp, dns, tls or browser)", p.Kind)
 	}
 	if p.Kind != config.ProbeKindTCP && p.TCP != (config.ProbeTCP{}) {
 		ps.Add(at("tcp"), "only used by tcp probes")

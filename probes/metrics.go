@@ -16,6 +16,9 @@ type metrics struct {
 	certExpiry *prometheus.GaugeVec
 	runs       *prometheus.CounterVec
 	lateness   prometheus.Histogram
+	stepDur    *prometheus.GaugeVec // every kind's steps
+	vital      *prometheus.GaugeVec // browser steps: lcp, inp, fcp, ttfb
+	cls        *prometheus.GaugeVec // browser steps
 	all        []prometheus.Collector
 }
 
@@ -44,8 +47,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "How late probe runs started after their scheduled time (waiting for a concurrency slot included).",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}),
+		stepDur: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sentinel_probe_step_duration_seconds", Help: "Duration of each step of the probe's last run.",
+		}, []string{"probe", "step", "location"}),
+		vital: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sentinel_probe_vital_seconds", Help: "Web vitals (lcp, inp, fcp, ttfb) of the page each browser step of the last run ended on.",
+		}, []string{"probe", "step", "location", "vital"}),
+		cls: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sentinel_probe_cls", Help: "Cumulative layout shift of the page each browser step of the last run ended on.",
+		}, []string{"probe", "step", "location"}),
 	}
-	m.all = []prometheus.Collector{m.success, m.duration, m.phase, m.status, m.certExpiry, m.runs, m.lateness}
+	m.all = []prometheus.Collector{m.success, m.duration, m.phase, m.status, m.certExpiry, m.runs, m.lateness, m.stepDur, m.vital, m.cls}
 	if reg == nil {
 		return m, nil
 	}
@@ -76,6 +88,7 @@ func (m *metrics) observe(j *Journey, r Result) {
 	// Steps that did not run this time keep no stale values.
 	m.phase.DeletePartialMatch(prometheus.Labels{"probe": j.Name})
 	m.status.DeletePartialMatch(prometheus.Labels{"probe": j.Name})
+	m.observeSteps(j, r)
 	for _, s := range r.Steps {
 		if j.Kind == "http" {
 			for _, p := range phaseOrder {
@@ -98,6 +111,36 @@ func (m *metrics) forget(name string) {
 	m.status.DeletePartialMatch(l)
 	m.certExpiry.DeletePartialMatch(l)
 	m.runs.DeletePartialMatch(l)
+	m.stepDur.DeletePartialMatch(l)
+	m.vital.DeletePartialMatch(l)
+	m.cls.DeletePartialMatch(l)
+}
+
+// observeSteps sets the step durations of a run and, for browser steps,
+// the vitals of their pages; steps that did not run keep no stale values.
+func (m *metrics) observeSteps(j *Journey, r Result) {
+	l := prometheus.Labels{"probe": j.Name}
+	m.stepDur.DeletePartialMatch(l)
+	m.vital.DeletePartialMatch(l)
+	m.cls.DeletePartialMatch(l)
+	for _, s := range r.Steps {
+		m.stepDur.WithLabelValues(j.Name, s.Name, j.Location).Set(s.Duration.Seconds())
+		v := s.Vitals
+		if v == nil {
+			continue
+		}
+		for _, x := range []struct {
+			name string
+			v    *float64
+		}{{"lcp", v.LCP}, {"inp", v.INP}, {"fcp", v.FCP}, {"ttfb", v.TTFB}} {
+			if x.v != nil {
+				m.vital.WithLabelValues(j.Name, s.Name, j.Location, x.name).Set(*x.v)
+			}
+		}
+		if v.CLS != nil {
+			m.cls.WithLabelValues(j.Name, s.Name, j.Location).Set(*v.CLS)
+		}
+	}
 }
 
 // unregister removes the collectors from reg.

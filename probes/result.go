@@ -3,6 +3,8 @@ package probes
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,10 @@ type Result struct {
 	// FailedStep and Error name what failed (empty on success).
 	FailedStep string `json:"failed_step,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Screenshot names the step whose screenshot is kept with a browser
+	// run (the failing step's; with every_step, the last step's), served at
+	// GET /api/v1/probes/{name}/runs/{id}/screenshot.
+	Screenshot string `json:"screenshot,omitempty"`
 }
 
 // StepResult is one step of a run. For tcp, dns and tls probes a run has a
@@ -49,6 +55,50 @@ type StepResult struct {
 	CertExpiry *time.Time `json:"cert_expiry,omitempty"`
 	// Answers are a dns probe's answers.
 	Answers []string `json:"answers,omitempty"`
+
+	// Browser steps: the page's URL at the end of the step, the selector a
+	// failure is about, the page's web vitals so far, and what went wrong
+	// in the page during the step. Screenshot says a PNG of the page is
+	// kept with the run for this step.
+	URL            string          `json:"url,omitempty"`
+	Selector       string          `json:"selector,omitempty"`
+	Vitals         *Vitals         `json:"vitals,omitempty"`
+	ConsoleErrors  []string        `json:"console_errors,omitempty"`
+	FailedRequests []FailedRequest `json:"failed_requests,omitempty"`
+	Screenshot     bool            `json:"screenshot,omitempty"`
+
+	png []byte // the screenshot itself, stored apart from the run
+}
+
+// Vitals are the web vitals of the page a browser step ended on, as the
+// vitals bundle of the rum package measured them, in RUM's units: seconds,
+// CLS unitless. A nil field was not measured (no interaction yet for INP).
+type Vitals struct {
+	LCP  *float64 `json:"lcp,omitempty"`
+	INP  *float64 `json:"inp,omitempty"`
+	CLS  *float64 `json:"cls,omitempty"`
+	FCP  *float64 `json:"fcp,omitempty"`
+	TTFB *float64 `json:"ttfb,omitempty"`
+	// LCPTarget names the LCP element briefly (#id or tag.class).
+	LCPTarget string `json:"lcp_target,omitempty"`
+}
+
+// FailedRequest is a request of the page that failed (Error) or was
+// answered with a status of 400 or more (Status).
+type FailedRequest struct {
+	URL    string `json:"url"`
+	Method string `json:"method,omitempty"`
+	Status int    `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// String reads "GET https://shop/x: 404" or "GET https://shop/y: net::ERR_CONNECTION_REFUSED".
+func (f FailedRequest) String() string {
+	s := strings.TrimSpace(f.Method + " " + f.URL)
+	if f.Status != 0 {
+		return s + ": " + strconv.Itoa(f.Status)
+	}
+	return s + ": " + f.Error
 }
 
 // Phase names, as blackbox_exporter labels them.

@@ -34,6 +34,7 @@ type runner struct {
 	resolver  func(server string) Resolver // nil: net.Resolver
 	now       func() time.Time
 	ids       *idGen
+	browser   *browserEnv // Chromium, the vitals bundle and the browser slots
 }
 
 // run executes one scheduled run of j: an attempt, and up to j.Retries more
@@ -41,6 +42,15 @@ type runner struct {
 func (r *runner) run(ctx context.Context, j *Journey) Result {
 	at := r.now().Round(0) // no monotonic reading: results compare and store as wall time
 	res := Result{Probe: j.Name, At: at, Location: j.Location, ID: r.ids.next(at)}
+	if j.Kind == config.ProbeKindBrowser {
+		// Waiting for a browser slot does not count against the timeout.
+		release, err := r.browser.acquire(ctx)
+		if err != nil {
+			res.Error = "stopped while waiting for a browser slot"
+			return res
+		}
+		defer release()
+	}
 	for attempt := 0; ; attempt++ {
 		res.Attempts = attempt + 1
 		res.Steps, res.Duration = r.attempt(ctx, j)
@@ -57,6 +67,12 @@ func (r *runner) run(ctx context.Context, j *Journey) Result {
 		}
 		if res.Success && len(res.Steps) == 0 {
 			res.Success, res.Error = false, "no steps ran"
+		}
+		res.Screenshot = ""
+		for _, s := range res.Steps {
+			if s.Screenshot {
+				res.Screenshot = s.Name // the failing step's, as it comes last
+			}
 		}
 		if res.Success || attempt >= j.Retries || ctx.Err() != nil {
 			return res
@@ -88,6 +104,8 @@ func (r *runner) attempt(ctx context.Context, j *Journey) ([]StepResult, model.D
 		steps = []StepResult{r.runDNS(ctx, j)}
 	case config.ProbeKindTLS:
 		steps = []StepResult{r.runTLS(ctx, j)}
+	case config.ProbeKindBrowser:
+		steps = r.runBrowser(ctx, j)
 	default:
 		steps = []StepResult{{Name: string(j.Kind), Error: fmt.Sprintf("kind %q cannot run", j.Kind)}}
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	Dial DialFunc
 	// Resolver replaces the resolver of dns probes, given the probe's server.
 	Resolver func(server string) Resolver
+	// VitalsScript is the rum package's vitals bundle, injected into every
+	// page a browser journey opens (nil: browser steps record no vitals).
+	VitalsScript []byte
 }
 
 // Service schedules the probes, records their runs and answers questions
@@ -102,7 +105,8 @@ func New(opts Options) (*Service, error) {
 		retain = config.DefaultProbeRetention
 	}
 	s := &Service{
-		runner:   &runner{transport: opts.Transport, dial: opts.Dial, resolver: opts.Resolver, now: now, ids: &idGen{}},
+		runner: &runner{transport: opts.Transport, dial: opts.Dial, resolver: opts.Resolver, now: now, ids: &idGen{},
+			browser: newBrowserEnv(opts.Settings.Browser, opts.VitalsScript, log.With("component", "probes"))},
 		store:    store,
 		outcomes: opts.Outcomes,
 		states:   opts.States,
@@ -327,6 +331,8 @@ func (s *Service) restore(ctx context.Context, j *Journey) {
 // record publishes one finished run: metrics, store, outcome and state.
 func (s *Service) record(ctx context.Context, j *Journey, res Result) {
 	s.metrics.observe(j, res)
+	s.saveScreenshots(ctx, res)
+	res = res.withoutScreenshots()
 	if err := s.store.SaveRun(ctx, res); err != nil {
 		s.log.Warn("save probe run", "probe", j.Name, "err", err)
 	}

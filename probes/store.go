@@ -42,8 +42,9 @@ type StateSink interface {
 
 // MemoryStore is a ResultStore held in memory.
 type MemoryStore struct {
-	mu   sync.Mutex
-	runs map[string][]Result // sorted by ID
+	mu    sync.Mutex
+	runs  map[string][]Result // sorted by ID
+	shots map[screenshotKey][]byte
 }
 
 // NewMemoryStore returns an empty store.
@@ -95,6 +96,7 @@ func (m *MemoryStore) Prune(ctx context.Context, olderThan time.Time) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.pruneScreenshots(olderThan)
 	for name, list := range m.runs {
 		kept := list[:0]
 		for _, r := range list {

@@ -11,15 +11,20 @@ import (
 // Buckets of probe runs: runs by (probe, run ID), and an index by (start
 // time, probe, run ID) so pruning reads only what it deletes.
 const (
-	bucketProbeRuns   = "probe_runs"
-	bucketProbeByTime = "probe_runs_by_time"
-	probeRunVersion   = 1
+	bucketProbeRuns        = "probe_runs"
+	bucketProbeByTime      = "probe_runs_by_time"
+	bucketProbeScreenshots = "probe_screenshots"
+	probeRunVersion        = 1
+	probeScreenshotVersion = 1
 )
 
 // ProbeResults implements probes.ResultStore on an Engine.
 type ProbeResults struct{ e Engine }
 
-var _ probes.ResultStore = (*ProbeResults)(nil)
+var (
+	_ probes.ResultStore     = (*ProbeResults)(nil)
+	_ probes.ScreenshotStore = (*ProbeResults)(nil)
+)
 
 // NewProbeResults returns the probe run store over e.
 func NewProbeResults(e Engine) *ProbeResults { return &ProbeResults{e: e} }
@@ -108,6 +113,10 @@ func (s *ProbeResults) Prune(ctx context.Context, olderThan time.Time) error {
 			}); err != nil {
 				return err
 			}
+			shots, err := tx.Bucket(bucketProbeScreenshots)
+			if err != nil {
+				return err
+			}
 			for _, k := range keys {
 				r := ReadKey(k)
 				_, _ = r.Time()
@@ -117,6 +126,9 @@ func (s *ProbeResults) Prune(ctx context.Context, olderThan time.Time) error {
 					return fmt.Errorf("probe run index key: %w", err)
 				}
 				if err := runs.Delete(Key{}.String(probe).String(id)); err != nil {
+					return err
+				}
+				if err := deleteScreenshots(shots, probe, id); err != nil {
 					return err
 				}
 				if err := byTime.Delete(k); err != nil {
@@ -130,4 +142,65 @@ func (s *ProbeResults) Prune(ctx context.Context, olderThan time.Time) error {
 			return err
 		}
 	}
+}
+
+// SaveScreenshot stores a browser run's PNG for one step, keyed by (probe,
+// run ID, step) in its own bucket; Prune deletes it with its run. The value
+// is the version byte followed by the PNG bytes as they are.
+func (s *ProbeResults) SaveScreenshot(ctx context.Context, probe, run, step string, png []byte) error {
+	val := make([]byte, 0, len(png)+1)
+	val = append(append(val, probeScreenshotVersion), png...)
+	return s.e.Update(ctx, func(tx Tx) error {
+		b, err := tx.Bucket(bucketProbeScreenshots)
+		if err != nil {
+			return err
+		}
+		return b.Put(Key{}.String(probe).String(run).String(step), val)
+	})
+}
+
+// Screenshot returns the PNG of a run's step, or probes.ErrNoScreenshot.
+func (s *ProbeResults) Screenshot(ctx context.Context, probe, run, step string) ([]byte, error) {
+	var out []byte
+	err := s.e.View(ctx, func(tx Tx) error {
+		b, err := tx.Bucket(bucketProbeScreenshots)
+		if err != nil {
+			return err
+		}
+		v, err := b.Get(Key{}.String(probe).String(run).String(step))
+		if err != nil || v == nil {
+			return err
+		}
+		_, body, err := SplitVersion(v, probeScreenshotVersion)
+		if err != nil {
+			return fmt.Errorf("screenshot %s/%s/%s: %w", probe, run, step, err)
+		}
+		out = body
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, probes.ErrNoScreenshot
+	}
+	return out, nil
+}
+
+// deleteScreenshots removes every step's screenshot of one run.
+func deleteScreenshots(b Bucket, probe, run string) error {
+	prefix := Key{}.String(probe).String(run)
+	var keys [][]byte
+	if err := b.Scan(prefix, PrefixEnd(prefix), false, func(k, _ []byte) (bool, error) {
+		keys = append(keys, append([]byte(nil), k...))
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

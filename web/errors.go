@@ -11,6 +11,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/probes"
+	"github.com/sentinel-oss/sentinel/rum"
 )
 
 // Error kinds for handlers in this package and for errors that have no
@@ -96,6 +97,8 @@ func statusOf(err error) (int, string) {
 	// case errors.Is(err, incidents.ErrInvalidTransition): status = http.StatusConflict
 	case errors.Is(err, probes.ErrNotFound):
 		status = http.StatusNotFound
+	case errors.Is(err, rum.ErrInvalidQuery):
+		status = http.StatusBadRequest
 	case errors.Is(err, ErrInvalid):
 		status = http.StatusBadRequest
 	case errors.Is(err, ErrNotFound):

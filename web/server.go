@@ -119,6 +119,13 @@ func (r *Routes) Admin() *gin.RouterGroup { return r.admin }
 // ingest or admin; an ingest token can use nothing else.
 func (r *Routes) Ingest() *gin.RouterGroup { return r.ingest }
 
+// PublicHandler mounts a plain http.Handler without a token, for adapters
+// that authenticate requests themselves (Slack checks its signature) and
+// may not import gin.
+func (r *Routes) PublicHandler(method, path string, h http.Handler) {
+	r.public.Handle(method, path, gin.WrapH(h))
+}
+
 // New builds the server and its routes without listening. It fails on a
 // bad trusted proxy, an unreadable TLS certificate or a metric that cannot
 // be registered.

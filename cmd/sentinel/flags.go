@@ -21,6 +21,8 @@ Usage:
                                            serve plus a demo storefront that is monitored
   sentinel check config FILE               validate a config without starting anything
   sentinel probe run NAME [-c FILE]        run one probe once and print each step
+  sentinel slo rules [-c FILE]             Prometheus rules (Sloth-compatible) for every SLO
+  sentinel slo import FILE                 convert OpenSLO v1 or Sloth specs to slos: YAML
   sentinel backup --out FILE [-c FILE]     copy the store, also while Sentinel runs
   sentinel version                         print version, commit and Go version
 

@@ -24,6 +24,10 @@ import (
 // ErrStoreInUse reports that another process holds the store file.
 var ErrStoreInUse = store.ErrInUse
 
+// logFlushTimeout bounds the last push of logs to Loki at shutdown; with
+// server.shutdown_timeout (3s) it keeps SIGTERM-to-exit under 5 s.
+const logFlushTimeout = time.Second
+
 // storePingInterval is how often readiness re-checks that the store can write.
 const storePingInterval = 5 * time.Second
 
@@ -102,7 +106,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	}
 	cfg := opts.Config
 	registry, metrics := newRegistry(opts.Build)
-	logging, err := logship.New(cfg.Logging, opts.Stderr, registry)
+	logging, err := logship.New(cfg.Logging, opts.Stderr, registry, logship.WithFlushTimeout(logFlushTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("logging: %w", err)
 	}

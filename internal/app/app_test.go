@@ -240,7 +240,11 @@ func TestReadmeExampleConfig(t *testing.T) {
 }
 
 func TestDemoConfigIsValid(t *testing.T) {
-	cfg, err := DemoConfig("127.0.0.1:8080", "http://127.0.0.1:8081", t.TempDir(), "demo-0123456789abcdef")
+	dir := t.TempDir()
+	if err := writeDemoRunbooks(dir); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := DemoConfig("127.0.0.1:8080", "http://127.0.0.1:8081", dir, "demo-0123456789abcdef")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/probes"
+	"github.com/sentinel-oss/sentinel/rum"
+	"github.com/sentinel-oss/sentinel/slack"
+	"github.com/sentinel-oss/sentinel/slo"
 	"github.com/sentinel-oss/sentinel/store"
 	"github.com/sentinel-oss/sentinel/web"
 )
@@ -44,6 +49,18 @@ type components struct {
 	states   *stateFanout
 
 	probes *probes.Service
+	slo    *slo.Engine
+	// rum is built once; reloads keep it (it registers metrics at build).
+	rum *rum.Collector
+	// vitalsScript is RUM's vitals collector bundle, for browser probes to
+	// inject into the pages they drive.
+	vitalsScript []byte
+	// incidents receives alert groups and announcements from alerting.
+	incidents *incidents.Service
+	// alerting evaluates rules and takes webhooks, silences and heartbeats.
+	alerting *alerting.Service
+	// slack is the Slack app (pager and handlers) when slack: is configured.
+	slack *slack.Bot
 }
 
 // buildComponents constructs every component from cfg, collecting every
@@ -51,10 +68,15 @@ type components struct {
 // order follows the data flow: consumers first, so producers can be handed
 // the sinks they emit into.
 func buildComponents(cfg *config.Config, deps componentDeps) (*components, config.Problems) {
-	c := &components{deps: deps, outcomes: &outcomeFanout{}, states: &stateFanout{}}
+	c := &components{deps: deps, outcomes: &outcomeFanout{}, states: &stateFanout{}, vitalsScript: rum.VitalsScript()}
 	var ps config.Problems
 	for _, build := range []func(*config.Config) config.Problems{
+		c.wireSLO,
+		c.wireIncidents,
+		c.wireSlack,
+		c.wireAlerting,
 		c.wireProbes,
+		c.wireRUM,
 	} {
 		ps = append(ps, build(cfg)...)
 	}

@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,10 +15,37 @@ import (
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/demo"
+	"github.com/sentinel-oss/sentinel/probes"
 )
 
 //go:embed demo.yaml
 var demoConfig []byte
+
+//go:embed demo_runbooks/*.md
+var demoRunbooks embed.FS
+
+// writeDemoRunbooks puts the demo's runbooks under dataDir/runbooks, fresh
+// on every start so they match this binary.
+func writeDemoRunbooks(dataDir string) error {
+	dir := filepath.Join(dataDir, "runbooks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("demo runbooks: %w", err)
+	}
+	entries, err := demoRunbooks.ReadDir("demo_runbooks")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		b, err := demoRunbooks.ReadFile("demo_runbooks/" + e.Name())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
+			return fmt.Errorf("demo runbooks: %w", err)
+		}
+	}
+	return nil
+}
 
 // DemoOptions are the flags of `sentinel demo`.
 type DemoOptions struct {
@@ -35,6 +62,20 @@ type Demo struct {
 	Shop   *demo.Shop
 	Token  string
 	Config *config.Config
+	// NoBrowser says why the browser journey was left out, if it was.
+	NoBrowser string
+}
+
+// withoutBrowserJourneys drops kind: browser probes, for machines without
+// Chromium: the demo then still runs, with its HTTP journey only.
+func withoutBrowserJourneys(cfg *config.Config) {
+	kept := cfg.Probes[:0]
+	for _, p := range cfg.Probes {
+		if p.Kind != config.ProbeKindBrowser {
+			kept = append(kept, p)
+		}
+	}
+	cfg.Probes = kept
 }
 
 // DemoConfig renders the demo's config for the given addresses and token.
@@ -74,6 +115,9 @@ func NewDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := writeDemoRunbooks(opts.DataDir); err != nil {
+		return nil, err
+	}
 	// Bind Sentinel's port first so the shop's pages can name it.
 	sentinelLn, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
@@ -87,7 +131,15 @@ func NewDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 		_ = sentinelLn.Close()
 		return nil, fmt.Errorf("--shop %s: %w", opts.ShopListen, err)
 	}
-	cfg, err := DemoConfig(listen, shop.URL(), opts.DataDir, token)
+	_, chromiumErr := probes.FindChromium()
+	load := func() (*config.Config, error) {
+		cfg, err := DemoConfig(listen, shop.URL(), opts.DataDir, token)
+		if err == nil && chromiumErr != nil {
+			withoutBrowserJourneys(cfg)
+		}
+		return cfg, err
+	}
+	cfg, err := load()
 	if err != nil {
 		_ = shopLn.Close()
 		_ = sentinelLn.Close()
@@ -95,7 +147,7 @@ func NewDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 	}
 	a, err := New(ctx, Options{
 		Config:     cfg,
-		LoadConfig: func() (*config.Config, error) { return DemoConfig(listen, shop.URL(), opts.DataDir, token) },
+		LoadConfig: load,
 		Stderr:     opts.Stderr,
 		Build:      opts.Build,
 		Listener:   sentinelLn,
@@ -106,7 +158,11 @@ func NewDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 		return nil, err
 	}
 	a.extra = append(a.extra, shop.Run)
-	return &Demo{App: a, Shop: shop, Token: token, Config: cfg}, nil
+	d := &Demo{App: a, Shop: shop, Token: token, Config: cfg}
+	if chromiumErr != nil {
+		d.NoBrowser = chromiumErr.Error()
+	}
+	return d, nil
 }
 
 // Welcome is what the demo prints for a newcomer: every URL and the token.
@@ -122,6 +178,9 @@ func (d *Demo) Welcome() string {
 	fmt.Fprintf(&b, "  Metrics:          %s/metrics\n", base)
 	fmt.Fprintf(&b, "\n  Admin token:      %s\n", d.Token)
 	fmt.Fprintf(&b, "  Try:              curl -H 'Authorization: Bearer %s' %s/readyz\n", d.Token, base)
+	if d.NoBrowser != "" {
+		fmt.Fprintf(&b, "\n  Browser journey:  left out: %s\n", d.NoBrowser)
+	}
 	fmt.Fprintf(&b, "\nPress Ctrl-C to stop.\n")
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/probes"
+	"github.com/sentinel-oss/sentinel/rum"
 	"github.com/sentinel-oss/sentinel/store"
 	"github.com/sentinel-oss/sentinel/web"
 )
@@ -27,6 +28,8 @@ func (c *components) wireProbes(cfg *config.Config) config.Problems {
 		Registerer: c.deps.registry,
 		Logger:     c.deps.log.With("component", "probes"),
 		Now:        c.deps.now,
+		// Browser journeys measure pages with RUM's own vitals code.
+		VitalsScript: c.vitalsScript,
 	})
 	if err != nil {
 		return config.Problems{{Path: "probes", Message: err.Error()}}
@@ -49,7 +52,7 @@ func RunProbe(ctx context.Context, cfg *config.Config, name string) (probes.Resu
 	if len(ps) > 0 {
 		return probes.Result{}, cfg.Locate(ps)
 	}
-	svc, err := probes.New(probes.Options{Probes: journeys, Settings: cfg.ProbeSettings})
+	svc, err := probes.New(probes.Options{Probes: journeys, Settings: cfg.ProbeSettings, VitalsScript: rum.VitalsScript()})
 	if err != nil {
 		return probes.Result{}, err
 	}

@@ -4,7 +4,9 @@
 package probestest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -64,6 +66,11 @@ func ResultStore(t *testing.T, newStore func(t *testing.T) probes.ResultStore) {
 			t.Errorf("Runs = %+v", got)
 		}
 	})
+	if _, ok := newStore(t).(probes.ScreenshotStore); ok {
+		screenshots(t, func(t *testing.T) storeWithShots {
+			return newStore(t).(storeWithShots)
+		}, run)
+	}
 	t.Run("prune", func(t *testing.T) {
 		s := newStore(t)
 		for i := range ids {
@@ -77,6 +84,60 @@ func ResultStore(t *testing.T, newStore func(t *testing.T) probes.ResultStore) {
 			got, _ := s.Runs(ctx, p, "", 10)
 			if len(got) != 2 || got[1].ID != ids[3] {
 				t.Errorf("%s after prune = %d runs", p, len(got))
+			}
+		}
+	})
+}
+
+// storeWithShots is a ResultStore that keeps screenshots too.
+type storeWithShots interface {
+	probes.ResultStore
+	probes.ScreenshotStore
+}
+
+// screenshots checks ScreenshotStore: per step, absent is ErrNoScreenshot
+// (which the API answers with 404), and Prune deletes a run's screenshots
+// with the run.
+func screenshots(t *testing.T, newStore func(t *testing.T) storeWithShots, run func(string, int, bool) probes.Result) {
+	ctx := context.Background()
+	png := []byte("\x89PNG\r\n\x1a\nfake image bytes")
+	t.Run("screenshots by run and step", func(t *testing.T) {
+		s := newStore(t)
+		_ = s.SaveRun(ctx, run("a", 0, false))
+		if err := s.SaveScreenshot(ctx, "a", ids[0], "pay", png); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Screenshot(ctx, "a", ids[0], "pay")
+		if err != nil || !bytes.Equal(got, png) {
+			t.Fatalf("Screenshot = %q, %v", got, err)
+		}
+		for _, k := range [][3]string{{"a", ids[0], "home"}, {"a", ids[1], "pay"}, {"b", ids[0], "pay"}} {
+			if _, err := s.Screenshot(ctx, k[0], k[1], k[2]); !errors.Is(err, probes.ErrNoScreenshot) {
+				t.Errorf("Screenshot%v err = %v, want ErrNoScreenshot", k, err)
+			}
+		}
+		other := []byte("\x89PNG second")
+		_ = s.SaveScreenshot(ctx, "a", ids[0], "pay", other)
+		if got, _ := s.Screenshot(ctx, "a", ids[0], "pay"); !bytes.Equal(got, other) {
+			t.Errorf("replaced screenshot = %q", got)
+		}
+	})
+	t.Run("prune deletes screenshots with their runs", func(t *testing.T) {
+		s := newStore(t)
+		t0 := run("a", 0, true).At
+		for i := range ids {
+			_ = s.SaveRun(ctx, run("a", i, false))
+			_ = s.SaveScreenshot(ctx, "a", ids[i], "home", png)
+			_ = s.SaveScreenshot(ctx, "a", ids[i], "pay", png)
+		}
+		if err := s.Prune(ctx, t0.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range ids {
+			_, err := s.Screenshot(ctx, "a", ids[i], "pay")
+			_, err2 := s.Screenshot(ctx, "a", ids[i], "home")
+			if kept := err == nil && err2 == nil; kept != (i >= 3) {
+				t.Errorf("run %d: screenshots kept %v (errs %v, %v)", i, kept, err, err2)
 			}
 		}
 	})

@@ -1,0 +1,345 @@
+package alerting
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// IngestResult counts what one webhook delivery did.
+type IngestResult struct {
+	// New alerts started firing; Resolved alerts resolved; Unchanged were
+	// already known in that state (repeats and HA duplicates); Heartbeats
+	// were Watchdog-style alerts counted as beats.
+	New, Resolved, Unchanged, Heartbeats int
+}
+
+// IngestWebhook applies one Alertmanager delivery: one group per groupKey,
+// resolved alerts resolve, and a delivery that repeats what is known
+// changes nothing (so duplicates from an HA pair are harmless). Alerts that
+// Sentinel pushed (carrying GroupKeyLabel) join the group they came from.
+// Alerts named by a heartbeat's alertmanager_alert count as beats.
+func (s *Service) IngestWebhook(ctx context.Context, w Webhook) (IngestResult, error) {
+	now := s.now()
+	var res IngestResult
+	s.mu.Lock()
+	if err := s.loadLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return res, err
+	}
+	beats := map[string]bool{}
+	var fresh []*Record
+	for _, wa := range w.Alerts {
+		labels := wa.Labels.Clone()
+		if hb, ok := s.watchdogs[labels["alertname"]]; ok {
+			if wa.Status == "firing" {
+				s.beats[hb] = now
+				beats[hb] = true
+			}
+			res.Heartbeats++
+			continue
+		}
+		groupKey := w.GroupKey
+		fp := wa.Fingerprint
+		if sk := labels[GroupKeyLabel]; sk != "" {
+			// Our own alert, back from Alertmanager: it joins its group, and
+			// is nothing new while we track it ourselves.
+			delete(labels, GroupKeyLabel)
+			fp = Fingerprint(labels)
+			if s.trackedNativeLocked(fp) {
+				res.Unchanged++
+				continue
+			}
+			groupKey = sk
+		} else if _, ok := s.groupMeta[groupKey]; !ok && s.groups[groupKey] == nil {
+			s.groupMeta[groupKey] = GroupState{Key: groupKey, Labels: w.GroupLabels.Clone(), Source: SourceAlertmanager}
+		}
+		key := SourceAlertmanager + "|" + groupKey + "|" + fp
+		rec := s.alerts[key]
+		switch wa.Status {
+		case "firing":
+			if rec != nil && rec.Alert.State == model.AlertFiring {
+				res.Unchanged++
+				continue
+			}
+			if rec != nil && rec.Alert.State == model.AlertResolved && rec.Alert.StartsAt.Equal(wa.StartsAt) {
+				res.Unchanged++ // a late duplicate of a notification already resolved
+				continue
+			}
+			starts := wa.StartsAt
+			if starts.IsZero() {
+				starts = now
+			}
+			rec = &Record{Key: key, Rule: labels["alertname"], Alert: model.Alert{
+				Name: labels["alertname"], Fingerprint: fp, Labels: labels, Annotations: wa.Annotations.Clone(),
+				State: model.AlertFiring, Severity: severityOf(labels), Source: SourceAlertmanager,
+				GroupKey: groupKey, StartsAt: starts, FiredAt: now, GeneratorURL: wa.GeneratorURL,
+			}}
+			if s.runbooks != nil {
+				if rb, ok := s.runbooks.Match(rec.Alert.Name, labels); ok {
+					rec.Alert.Runbook = rb.Name
+				}
+			}
+			if rb := labels["runbook"]; rb != "" && rec.Alert.Runbook == "" {
+				rec.Alert.Runbook = rb
+			}
+			s.addLocked(rec)
+			s.markLocked(rec)
+			fresh = append(fresh, rec)
+			res.New++
+		case "resolved":
+			if rec == nil || rec.Alert.State != model.AlertFiring {
+				res.Unchanged++
+				continue
+			}
+			ends := wa.EndsAt
+			if ends.IsZero() || ends.After(now) {
+				ends = now
+			}
+			rec.Alert.State, rec.Alert.EndsAt, rec.ResolvedReported = model.AlertResolved, ends, false
+			s.markLocked(rec)
+			res.Resolved++
+		}
+	}
+	var errs error
+	for hb := range beats {
+		if err := s.store.PutHeartbeat(ctx, hb, now); err != nil {
+			errs = err
+		}
+		s.m.heartbeat.WithLabelValues(hb).Set(float64(now.Unix()))
+	}
+	if len(beats) > 0 {
+		s.evalHeartbeatsLocked(now)
+	}
+	s.muteNewLocked(fresh, now)
+	err := s.saveLocked(ctx)
+	s.mu.Unlock()
+	s.m.webhookAlerts.WithLabelValues("new").Add(float64(res.New))
+	s.m.webhookAlerts.WithLabelValues("resolved").Add(float64(res.Resolved))
+	s.m.webhookAlerts.WithLabelValues("unchanged").Add(float64(res.Unchanged))
+	s.m.webhookAlerts.WithLabelValues("heartbeat").Add(float64(res.Heartbeats))
+	if err != nil {
+		return res, err
+	}
+	if errs != nil {
+		return res, errs
+	}
+	if res.New > 0 || res.Resolved > 0 || len(beats) > 0 {
+		// Hand-over failures are retried by the evaluation loop; the
+		// delivery itself is safely stored.
+		_ = s.flush(ctx, now)
+	}
+	return res, nil
+}
+
+// muteNewLocked applies the active silences to newly tracked alerts.
+func (s *Service) muteNewLocked(recs []*Record, now time.Time) {
+	if len(recs) == 0 {
+		return
+	}
+	var active []string
+	for id, sl := range s.silences {
+		if sl.Active(now) {
+			active = append(active, id)
+		}
+	}
+	sort.Strings(active)
+	for _, r := range recs {
+		for _, id := range active {
+			if s.silences[id].Matchers.Matches(r.Alert.Labels) {
+				r.MutedBy = append(r.MutedBy, id)
+			}
+		}
+		r.Alert.Silenced = len(r.MutedBy) > 0
+	}
+}
+
+// trackedNativeLocked reports whether a Sentinel alert with fingerprint fp is tracked.
+func (s *Service) trackedNativeLocked(fp string) bool {
+	for _, src := range []string{SourceRule, SourceSLO, SourceHeartbeat} {
+		if r := s.alerts[src+"|"+fp]; r != nil && r.Alert.State != model.AlertInactive {
+			return true
+		}
+	}
+	return false
+}
+
+func severityOf(l model.Labels) model.Severity {
+	if sev, err := model.ParseSeverity(l["severity"]); err == nil {
+		return sev
+	}
+	switch l["severity"] {
+	case "page", "error", "high":
+		return model.SeverityCritical
+	case "ticket", "low":
+		return model.SeverityWarning
+	}
+	return model.SeverityWarning
+}
+
+// Heartbeat records a beat of the named heartbeat (ErrNotFound when it is
+// not configured); a firing HeartbeatMissing alert for it resolves.
+func (s *Service) Heartbeat(ctx context.Context, name string) error {
+	if _, ok := s.hbByName[name]; !ok {
+		return notFoundf("no heartbeat named %q is configured (alerting.heartbeats)", truncate(name, 128))
+	}
+	now := s.now()
+	s.mu.Lock()
+	if err := s.loadLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if err := s.store.PutHeartbeat(ctx, name, now); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.beats[name] = now
+	s.m.heartbeat.WithLabelValues(name).Set(float64(now.Unix()))
+	s.evalHeartbeatsLocked(now)
+	s.refreshMutesLocked(now)
+	err := s.saveLocked(ctx)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	_ = s.flush(ctx, now)
+	return nil
+}
+
+// ActiveAlert is a pending or firing alert as the API shows it.
+type ActiveAlert struct {
+	model.Alert
+	// SilencedBy lists the silences muting it; InhibitedBy names the alert
+	// (fingerprint) inhibiting it.
+	SilencedBy  []string
+	InhibitedBy string
+}
+
+// Alerts returns the pending and firing alerts, oldest first.
+func (s *Service) Alerts(ctx context.Context) ([]ActiveAlert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.loadLocked(ctx); err != nil {
+		return nil, err
+	}
+	var out []ActiveAlert
+	for _, r := range s.alerts {
+		if r.Alert.State == model.AlertFiring || r.Alert.State == model.AlertPending {
+			out = append(out, ActiveAlert{Alert: copyAlert(r.Alert), SilencedBy: append([]string(nil), r.MutedBy...), InhibitedBy: r.InhibitedBy})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].StartsAt.Equal(out[j].StartsAt) {
+			return out[i].StartsAt.Before(out[j].StartsAt)
+		}
+		return out[i].Fingerprint < out[j].Fingerprint
+	})
+	return out, nil
+}
+
+// OutgoingAlerts returns Sentinel's own firing alerts, and those resolved
+// within the retention, for pushing to Alertmanager.
+func (s *Service) OutgoingAlerts(ctx context.Context) ([]model.Alert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.loadLocked(ctx); err != nil {
+		return nil, err
+	}
+	var out []model.Alert
+	for _, r := range s.alerts {
+		if r.Alert.Source == SourceAlertmanager {
+			continue
+		}
+		if r.Alert.State == model.AlertFiring || r.Alert.State == model.AlertResolved {
+			out = append(out, copyAlert(r.Alert))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Fingerprint < out[j].Fingerprint })
+	return out, nil
+}
+
+// CreateSilence validates and stores a new silence, and re-mutes alerts at once.
+func (s *Service) CreateSilence(ctx context.Context, n NewSilence) (Silence, error) {
+	now := s.now()
+	sl, err := n.build(now, s.cfg.Silences.MaxDuration.Std())
+	if err != nil {
+		return Silence{}, err
+	}
+	s.mu.Lock()
+	if err := s.loadLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return Silence{}, err
+	}
+	if err := s.store.PutSilence(ctx, sl); err != nil {
+		s.mu.Unlock()
+		return Silence{}, err
+	}
+	s.silences[sl.ID] = &sl
+	s.refreshMutesLocked(now)
+	_ = s.saveLocked(ctx)
+	s.mu.Unlock()
+	_ = s.flush(ctx, now)
+	return sl, nil
+}
+
+// Silences returns every silence kept (pending, active and recently
+// expired), newest first, with its status at now.
+func (s *Service) Silences(ctx context.Context) ([]Silence, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.loadLocked(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]Silence, 0, len(s.silences))
+	for _, sl := range s.silences {
+		c := *sl
+		c.Matchers = append(Matchers(nil), sl.Matchers...)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Now is the service's clock, for callers that show statuses.
+func (s *Service) Now() time.Time { return s.now() }
+
+// ExpireSilence ends a silence now (a person's decision, so no expiry
+// announcement follows); ErrNotFound when there is no such silence.
+func (s *Service) ExpireSilence(ctx context.Context, id, actor string) (Silence, error) {
+	now := s.now()
+	s.mu.Lock()
+	if err := s.loadLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return Silence{}, err
+	}
+	sl, ok := s.silences[id]
+	if !ok {
+		s.mu.Unlock()
+		return Silence{}, notFoundf("no silence with id %q", truncate(id, 64))
+	}
+	if sl.Status(now) != SilenceExpired {
+		c := *sl
+		c.EndsAt, c.ExpiredBy, c.ExpiryHandled = now, actor, true
+		if c.StartsAt.After(now) {
+			c.StartsAt = now
+		}
+		if err := s.store.PutSilence(ctx, c); err != nil {
+			s.mu.Unlock()
+			return Silence{}, err
+		}
+		*sl = c
+	}
+	out := *sl
+	s.refreshMutesLocked(now)
+	_ = s.saveLocked(ctx)
+	s.mu.Unlock()
+	_ = s.flush(ctx, now)
+	return out, nil
+}

@@ -1,0 +1,125 @@
+package alerting
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Silence mutes the alerts its matchers select between StartsAt and EndsAt.
+// Muted alerts still show (with silenced: true) but do not page.
+type Silence struct {
+	ID        string    `json:"id"`
+	Matchers  Matchers  `json:"matchers"`
+	StartsAt  time.Time `json:"starts_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	CreatedBy string    `json:"created_by"`
+	Comment   string    `json:"comment"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiredBy names who ended the silence early ("" when it ran out).
+	ExpiredBy string `json:"expired_by,omitempty"`
+	// WarnedAt is when its coming expiry was announced.
+	WarnedAt time.Time `json:"warned_at,omitzero"`
+	// ExpiryHandled is set once its end was dealt with (announced or not needed).
+	ExpiryHandled bool `json:"expiry_handled,omitempty"`
+}
+
+// SilenceStatus is where a silence is in time.
+type SilenceStatus string
+
+// Silence statuses, as Alertmanager names them.
+const (
+	SilencePending SilenceStatus = "pending"
+	SilenceActive  SilenceStatus = "active"
+	SilenceExpired SilenceStatus = "expired"
+)
+
+// Status returns the silence's status at now.
+func (s Silence) Status(now time.Time) SilenceStatus {
+	switch {
+	case !now.Before(s.EndsAt):
+		return SilenceExpired
+	case now.Before(s.StartsAt):
+		return SilencePending
+	}
+	return SilenceActive
+}
+
+// Active reports whether the silence mutes at now.
+func (s Silence) Active(now time.Time) bool { return s.Status(now) == SilenceActive }
+
+// Mutes reports whether the silence mutes an alert with labels l at now.
+func (s Silence) Mutes(l model.Labels, now time.Time) bool {
+	return s.Active(now) && s.Matchers.Matches(l)
+}
+
+// NewSilence is what a person asks for: matchers and a time span.
+type NewSilence struct {
+	Matchers []string
+	StartsAt time.Time // zero: now
+	EndsAt   time.Time // zero: StartsAt + Duration
+	Duration time.Duration
+	Comment  string
+	Author   string
+}
+
+// maxSilenceMatchers and maxCommentLen bound a silence's size.
+const (
+	maxSilenceMatchers = 32
+	maxCommentLen      = 4096
+)
+
+// build validates a request into a silence at now.
+func (n NewSilence) build(now time.Time, maxDuration time.Duration) (Silence, error) {
+	if len(n.Matchers) == 0 {
+		return Silence{}, invalidf("matchers: at least one matcher is required, such as \"service=checkout\"")
+	}
+	if len(n.Matchers) > maxSilenceMatchers {
+		return Silence{}, invalidf("matchers: at most %d", maxSilenceMatchers)
+	}
+	s := Silence{Comment: n.Comment, CreatedBy: n.Author, CreatedAt: now.UTC()}
+	allEmpty := true
+	for i, raw := range n.Matchers {
+		m, err := ParseMatcher(raw)
+		if err != nil {
+			return Silence{}, invalidf("matchers[%d]: %v", i, err)
+		}
+		if !m.Matches(model.Labels{}) {
+			allEmpty = false
+		}
+		s.Matchers = append(s.Matchers, m)
+	}
+	if allEmpty {
+		return Silence{}, invalidf("matchers: they would match every alert; add one that requires a label value")
+	}
+	if len(n.Comment) > maxCommentLen {
+		return Silence{}, invalidf("comment: at most %d bytes", maxCommentLen)
+	}
+	if n.Author == "" {
+		return Silence{}, invalidf("a silence needs an author")
+	}
+	s.StartsAt = n.StartsAt
+	if s.StartsAt.IsZero() || s.StartsAt.Before(now) {
+		s.StartsAt = now
+	}
+	s.StartsAt = s.StartsAt.UTC()
+	s.EndsAt = n.EndsAt.UTC()
+	if n.EndsAt.IsZero() {
+		if n.Duration <= 0 {
+			return Silence{}, invalidf("set ends_at or duration")
+		}
+		s.EndsAt = s.StartsAt.Add(n.Duration)
+	}
+	if !s.EndsAt.After(s.StartsAt) {
+		return Silence{}, invalidf("ends_at must be after starts_at and in the future")
+	}
+	if maxDuration > 0 && s.EndsAt.Sub(s.StartsAt) > maxDuration {
+		return Silence{}, invalidf("a silence may last at most %s", model.Duration(maxDuration))
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s.ID = hex.EncodeToString(b[:])
+	return s, nil
+}

@@ -1,0 +1,175 @@
+package alerting
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Webhook is an Alertmanager webhook delivery, payload version 4.
+type Webhook struct {
+	Version           string         `json:"version"`
+	GroupKey          string         `json:"groupKey"`
+	TruncatedAlerts   int            `json:"truncatedAlerts"`
+	Status            string         `json:"status"`
+	Receiver          string         `json:"receiver"`
+	GroupLabels       model.Labels   `json:"groupLabels"`
+	CommonLabels      model.Labels   `json:"commonLabels"`
+	CommonAnnotations model.Labels   `json:"commonAnnotations"`
+	ExternalURL       string         `json:"externalURL"`
+	Alerts            []WebhookAlert `json:"alerts"`
+}
+
+// WebhookAlert is one alert of a delivery.
+type WebhookAlert struct {
+	Status       string       `json:"status"`
+	Labels       model.Labels `json:"labels"`
+	Annotations  model.Labels `json:"annotations"`
+	StartsAt     time.Time    `json:"startsAt"`
+	EndsAt       time.Time    `json:"endsAt"`
+	GeneratorURL string       `json:"generatorURL"`
+	Fingerprint  string       `json:"fingerprint"`
+}
+
+// Limits on one delivery, besides the body size the caller enforces.
+const (
+	maxGroupKeyLen    = 4096
+	maxLabelsPerAlert = 128
+	maxLabelValueLen  = 16 << 10
+)
+
+// DecodeWebhook reads one delivery of at most maxAlerts alerts from r
+// (which the caller has already limited in size). Unknown fields are
+// allowed, since Alertmanager adds fields over versions; the known ones
+// must have the right types and values. Every error wraps ErrInvalid and
+// says what is wrong and where.
+func DecodeWebhook(r io.Reader, maxAlerts int) (Webhook, error) {
+	var w Webhook
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&w); err != nil {
+		return Webhook{}, describeDecodeError(err)
+	}
+	if dec.More() {
+		return Webhook{}, invalidf("the body must hold one JSON object; more follows at byte %d", dec.InputOffset())
+	}
+	if err := w.validate(maxAlerts); err != nil {
+		return Webhook{}, err
+	}
+	return w, nil
+}
+
+func describeDecodeError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return invalidf("the request body is empty; expected an Alertmanager webhook payload (version 4)")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalidf("malformed JSON: the body ends in the middle of a value")
+	case errors.As(err, &syn):
+		return invalidf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "the body"
+		}
+		return invalidf("field %q: expected %s, got JSON %s (byte %d)", field, jsonKind(typ.Type), typ.Value, typ.Offset)
+	}
+	// A body cut by the size limit, or an error from time parsing: keep the cause.
+	if strings.Contains(err.Error(), "request body too large") {
+		return err
+	}
+	return invalidf("invalid webhook payload: %v", err)
+}
+
+// jsonKind names the JSON shape a Go type expects.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	if t == reflect.TypeOf(time.Time{}) {
+		return "an RFC 3339 time"
+	}
+	return "an object"
+}
+
+func (w *Webhook) validate(maxAlerts int) error {
+	if w.Version != "4" {
+		return invalidf("version: %q is not supported (want \"4\", Alertmanager's webhook payload version)", w.Version)
+	}
+	if w.GroupKey == "" {
+		return invalidf("groupKey: required")
+	}
+	if len(w.GroupKey) > maxGroupKeyLen {
+		return invalidf("groupKey: longer than %d bytes", maxGroupKeyLen)
+	}
+	if w.Status != "firing" && w.Status != "resolved" {
+		return invalidf("status: %q (want firing or resolved)", w.Status)
+	}
+	if len(w.Alerts) > maxAlerts {
+		return invalidf("alerts: %d alerts in one delivery, the limit is %d (set max_alerts in Alertmanager's webhook_configs)", len(w.Alerts), maxAlerts)
+	}
+	for i := range w.Alerts {
+		a := &w.Alerts[i]
+		if a.Status != "firing" && a.Status != "resolved" {
+			return invalidf("alerts[%d].status: %q (want firing or resolved)", i, a.Status)
+		}
+		if len(a.Labels) == 0 {
+			return invalidf("alerts[%d].labels: an alert needs labels", i)
+		}
+		if len(a.Labels) > maxLabelsPerAlert {
+			return invalidf("alerts[%d].labels: more than %d labels", i, maxLabelsPerAlert)
+		}
+		for k, v := range a.Labels {
+			if !validLabelName(k) {
+				return invalidf("alerts[%d].labels: invalid label name %q", i, truncate(k, 64))
+			}
+			if len(v) > maxLabelValueLen {
+				return invalidf("alerts[%d].labels.%s: value longer than %d bytes", i, k, maxLabelValueLen)
+			}
+		}
+		if len(a.Fingerprint) > 64 {
+			return invalidf("alerts[%d].fingerprint: longer than 64 bytes", i)
+		}
+		if a.Fingerprint == "" {
+			a.Fingerprint = Fingerprint(a.Labels)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// EncodeWebhook returns w as Alertmanager would send it (for tests and
+// tools that replay deliveries).
+func EncodeWebhook(w Webhook) ([]byte, error) {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(w); err != nil {
+		return nil, fmt.Errorf("encode webhook: %w", err)
+	}
+	return b.Bytes(), nil
+}

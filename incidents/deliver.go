@@ -1,0 +1,246 @@
+package incidents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// claimBatch bounds the entries one DeliverDue pass claims.
+const claimBatch = 64
+
+// pruneAfter is how long delivered and failed entries are kept, so that a
+// late duplicate enqueue is still recognised by its key.
+const pruneAfter = 7 * 24 * time.Hour
+
+// DeliverDue claims the outbox entries due now and hands them to their
+// pagers: one goroutine per pager, entries of one pager in order. It
+// returns how many entries it claimed.
+func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	now := s.now()
+	d := s.cfg.Delivery
+	entries, err := s.store.Claim(ctx, now, d.Lease.Std(), claimBatch)
+	if err != nil {
+		return 0, fmt.Errorf("claim outbox entries: %w", err)
+	}
+	byPager := map[string][]OutboxEntry{}
+	var order []string
+	for _, e := range entries {
+		if _, ok := byPager[e.Pager]; !ok {
+			order = append(order, e.Pager)
+		}
+		byPager[e.Pager] = append(byPager[e.Pager], e)
+	}
+	var wg sync.WaitGroup
+	for _, name := range order {
+		wg.Go(func() {
+			for _, e := range byPager[name] {
+				s.deliver(ctx, e)
+			}
+		})
+	}
+	wg.Wait()
+	return len(entries), nil
+}
+
+// deliver makes one attempt at e and records the outcome in the outbox.
+func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
+	d := s.cfg.Delivery
+	p := s.pager(e.Pager)
+	log := s.log.With("pager", e.Pager, "key", e.Key, "attempt", e.Attempts)
+	if p == nil {
+		s.finishFailed(ctx, e, fmt.Sprintf("no pager named %q is configured any more", e.Pager), log)
+		return
+	}
+	n := e.Notification
+	n.Attempt = e.Attempts
+	if e.Reclaimed {
+		if r, ok := p.(Reconciler); ok {
+			rctx, cancel := context.WithTimeout(ctx, d.Timeout.Std())
+			done, err := r.Reconcile(rctx, n)
+			cancel()
+			switch {
+			case err != nil:
+				log.Warn("reconcile in-flight delivery failed; retrying later", "err", err)
+				s.retry(ctx, e, s.backoff(e.Attempts), err, log)
+				return
+			case done:
+				log.Info("delivery found already made after a restart; not sending again")
+				s.metrics.deliveries.WithLabelValues(e.Pager, "reconciled").Inc()
+				s.complete(ctx, e, log)
+				return
+			}
+		}
+	}
+	dctx, cancel := context.WithTimeout(ctx, d.Timeout.Std())
+	err := p.Deliver(dctx, n)
+	cancel()
+	if err == nil {
+		s.metrics.deliveries.WithLabelValues(e.Pager, "delivered").Inc()
+		s.metrics.latency.WithLabelValues(e.Pager).Observe(s.now().Sub(e.CreatedAt).Seconds())
+		s.complete(ctx, e, log)
+		return
+	}
+	if ctx.Err() != nil {
+		return // shutting down: the lease runs out and the entry is reclaimed
+	}
+	var ra *RetryAfterError
+	switch {
+	case errors.Is(err, ErrPermanent) || e.Attempts >= d.MaxAttempts:
+		s.finishFailed(ctx, e, err.Error(), log)
+	case errors.As(err, &ra):
+		log.Warn("pager asked to retry later", "err", err, "retry_after", ra.After.String())
+		s.retry(ctx, e, ra.After, err, log)
+	default:
+		log.Warn("delivery failed; retrying", "err", err)
+		s.retry(ctx, e, s.backoff(e.Attempts), err, log)
+	}
+}
+
+// backoff is the wait after the attempt-th failure: doubling from
+// delivery.backoff up to delivery.max_backoff.
+func (s *Service) backoff(attempt int) time.Duration {
+	d := s.cfg.Delivery
+	b := d.Backoff.Std()
+	for i := 1; i < attempt && b < d.MaxBackoff.Std(); i++ {
+		b *= 2
+	}
+	return min(b, d.MaxBackoff.Std())
+}
+
+func (s *Service) complete(ctx context.Context, e OutboxEntry, log interface {
+	Error(string, ...any)
+}) {
+	if err := s.store.Complete(ctx, e.ID, s.now()); err != nil {
+		log.Error("record delivery", "err", err)
+	}
+}
+
+func (s *Service) retry(ctx context.Context, e OutboxEntry, wait time.Duration, cause error, log interface {
+	Error(string, ...any)
+}) {
+	s.metrics.deliveries.WithLabelValues(e.Pager, "retry").Inc()
+	if err := s.store.Retry(ctx, e.ID, s.now().Add(wait), cause.Error()); err != nil {
+		log.Error("record delivery retry", "err", err)
+	}
+}
+
+// finishFailed gives up on e and hands it to the fallback pager, unless e
+// already was the fallback's.
+func (s *Service) finishFailed(ctx context.Context, e OutboxEntry, why string, log interface {
+	Error(string, ...any)
+}) {
+	s.metrics.deliveries.WithLabelValues(e.Pager, "failed").Inc()
+	var fb *OutboxEntry
+	if !e.Fallback && s.fallback.Name() != e.Pager {
+		now := s.now()
+		n := e.Notification
+		n.Key = e.Key + "/fallback"
+		fb = &OutboxEntry{Key: n.Key, Pager: s.fallback.Name(), Notification: n, DueAt: now, CreatedAt: now, Fallback: true}
+	}
+	log.Error("delivery failed for good; using the fallback pager", "err", why, "fallback", s.fallback.Name())
+	if err := s.store.Fail(ctx, e.ID, s.now(), why, fb); err != nil {
+		log.Error("record delivery failure", "err", err)
+	}
+	s.kick(s.outboxKick)
+}
+
+// Announce sends an announcement from alerting (such as a silence expiring
+// while its alert still fires) through every pager.
+func (s *Service) Announce(ctx context.Context, a model.Announcement) error {
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	if a.Severity.Rank() == 0 {
+		a.Severity = model.SeverityWarning // the stored form must decode again
+	}
+	now := s.now()
+	err := s.update(ctx, func(tx Tx) error {
+		for _, pg := range s.activePagers() {
+			ann := a
+			ann.Labels = a.Labels.Clone()
+			n := Notification{Kind: KindAnnouncement, Announcement: &ann}
+			n.Key = fmt.Sprintf("announcement/%s/%s/%d/%s", a.Kind, a.Labels.String(), a.At.UnixNano(), pg.Name())
+			if _, err := tx.Enqueue(OutboxEntry{Key: n.Key, Pager: pg.Name(), Notification: n, DueAt: now, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("announce %s: %w", a.Kind, err)
+	}
+	return nil
+}
+
+// Run fires timers and delivers the outbox until ctx ends. Entries left in
+// flight by a previous process are reclaimed when their lease ends.
+func (s *Service) Run(ctx context.Context) error {
+	s.activePagers()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.loop(ctx, s.timerKick, s.RunTimers, s.nextTimer) })
+	wg.Go(func() { s.loop(ctx, s.outboxKick, s.DeliverDue, s.nextDelivery) })
+	wg.Wait()
+	return ctx.Err()
+}
+
+// maxIdle bounds a loop's sleep, so that pruning runs and a missed kick
+// costs at most this long.
+const maxIdle = time.Minute
+
+func (s *Service) loop(ctx context.Context, kick <-chan struct{}, work func(context.Context) (int, error), next func(context.Context) (time.Time, bool)) {
+	lastPrune := time.Time{}
+	for {
+		n, err := work(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Error("incident loop", "err", err)
+		}
+		if now := s.now(); now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			if err := s.store.Prune(ctx, now.Add(-pruneAfter)); err != nil && ctx.Err() == nil {
+				s.log.Error("prune outbox", "err", err)
+			}
+		}
+		if n > 0 && err == nil {
+			continue // more may be due
+		}
+		wait := maxIdle
+		if err != nil {
+			wait = time.Second
+		} else if at, ok := next(ctx); ok {
+			wait = min(max(at.Sub(s.now()), 0), maxIdle)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func (s *Service) nextTimer(ctx context.Context) (time.Time, bool) {
+	var at time.Time
+	var ok bool
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		at, ok, err = tx.NextTimer()
+		return err
+	})
+	return at, ok && err == nil
+}
+
+func (s *Service) nextDelivery(ctx context.Context) (time.Time, bool) {
+	at, ok, err := s.store.NextDue(ctx)
+	return at, ok && err == nil
+}

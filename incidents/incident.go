@@ -1,0 +1,221 @@
+// Package incidents turns alert groups into incidents and incidents into
+// pages: the lifecycle (triggered, acknowledged, resolved, reopened within
+// a window), dedupe by key, the timeline, escalation through on-call
+// schedules and policies with durable timers, and delivery to pagers
+// through a durable outbox so that a restart neither loses nor repeats a
+// page.
+//
+// The package declares the store it needs (Store) and the pagers it feeds
+// (Pager); the store package implements the first on bbolt, and console,
+// webhook and email pagers live here (Slack's lives in the slack package).
+package incidents
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Status is where an incident is in its lifecycle.
+type Status string
+
+// The contract's three statuses; "open" in queries means triggered or
+// acknowledged.
+const (
+	StatusTriggered    Status = "triggered"
+	StatusAcknowledged Status = "acknowledged"
+	StatusResolved     Status = "resolved"
+)
+
+// Open reports whether the incident still needs someone.
+func (s Status) Open() bool { return s == StatusTriggered || s == StatusAcknowledged }
+
+// Timeline entry kinds.
+const (
+	KindTriggered     = "triggered"
+	KindDeclared      = "declared"
+	KindAlertFiring   = "alert_firing"
+	KindAlertResolved = "alert_resolved"
+	KindSeverity      = "severity_changed"
+	KindPaged         = "paged"
+	KindEscalated     = "escalated"
+	KindAcknowledged  = "acknowledged"
+	KindAckTimeout    = "ack_timeout"
+	KindResolved      = "resolved"
+	KindReopened      = "reopened"
+	KindDeliveryError = "delivery_failed"
+)
+
+// Sources of incidents.
+const (
+	SourceSentinel     = "sentinel"
+	SourceAlertmanager = "alertmanager"
+	SourceDeclared     = "declared"
+)
+
+// ActorSentinel is the actor of what Sentinel does by itself.
+const ActorSentinel = "sentinel"
+
+// Incident is one incident as stored: the contract's fields plus the
+// escalation state that drives the durable timer.
+type Incident struct {
+	ID             int64           `json:"id"`
+	Title          string          `json:"title"`
+	Severity       model.Severity  `json:"severity"`
+	Status         Status          `json:"status"`
+	Summary        string          `json:"summary"`
+	Labels         model.Labels    `json:"labels"`
+	DedupKey       string          `json:"dedup_key"`
+	Source         string          `json:"source"`
+	CreatedAt      time.Time       `json:"created_at"`
+	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
+	ResolvedAt     *time.Time      `json:"resolved_at"`
+	Alerts         []Alert         `json:"alerts"`
+	Timeline       []TimelineEntry `json:"timeline"`
+	Runbook        string          `json:"runbook"`
+	// SLONames are the SLOs the incident's labels and alerts point at.
+	SLONames []string `json:"slo_names,omitempty"`
+	// Responders are the people paged so far, for updates.
+	Responders []string `json:"responders,omitempty"`
+	// Escalation is the state of the escalation policy run.
+	Escalation Escalation `json:"escalation"`
+}
+
+// Escalation is where an incident is in its policy. Epoch counts
+// (re)triggers so that idempotency keys of a new run never collide with an
+// earlier one.
+type Escalation struct {
+	Policy string `json:"policy"`
+	Epoch  int    `json:"epoch"`
+	Pass   int    `json:"pass"`
+	// Step is the last step fired; -1 before the first.
+	Step int `json:"step"`
+	// NextAt is when the next step fires; nil when none is due (exhausted,
+	// acknowledged or resolved).
+	NextAt *time.Time `json:"next_at,omitempty"`
+	// AckTimeoutAt is when an acknowledgement lapses.
+	AckTimeoutAt *time.Time `json:"ack_timeout_at,omitempty"`
+}
+
+// TimerAt is when the incident's durable timer fires (the earlier of the
+// next step and the acknowledgement timeout), or nil.
+func (inc *Incident) TimerAt() *time.Time {
+	e := inc.Escalation
+	switch {
+	case e.NextAt == nil:
+		return e.AckTimeoutAt
+	case e.AckTimeoutAt == nil || e.NextAt.Before(*e.AckTimeoutAt):
+		return e.NextAt
+	}
+	return e.AckTimeoutAt
+}
+
+// Alert is one alert attached to an incident.
+type Alert struct {
+	Name         string           `json:"name"`
+	Fingerprint  string           `json:"fingerprint"`
+	State        model.AlertState `json:"state"`
+	Severity     model.Severity   `json:"severity,omitempty"`
+	Labels       model.Labels     `json:"labels"`
+	Annotations  model.Labels     `json:"annotations"`
+	Source       string           `json:"source"`
+	StartsAt     time.Time        `json:"starts_at"`
+	EndsAt       *time.Time       `json:"ends_at"`
+	GeneratorURL string           `json:"generator_url,omitempty"`
+}
+
+// TimelineEntry is one event in an incident's life.
+type TimelineEntry struct {
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"`
+	Actor string    `json:"actor"`
+	Text  string    `json:"text"`
+}
+
+// SLOImpact is an SLO the incident burns and how much of its error budget
+// (a fraction of the whole) was consumed since the incident started.
+type SLOImpact struct {
+	Name           string  `json:"name"`
+	BudgetConsumed float64 `json:"budget_consumed"`
+}
+
+// MTTA is the time to acknowledge, or false when never acknowledged.
+func (inc *Incident) MTTA() (time.Duration, bool) {
+	if inc.AcknowledgedAt == nil {
+		return 0, false
+	}
+	return inc.AcknowledgedAt.Sub(inc.CreatedAt), true
+}
+
+// MTTR is the time to resolve, or false while open.
+func (inc *Incident) MTTR() (time.Duration, bool) {
+	if inc.ResolvedAt == nil {
+		return 0, false
+	}
+	return inc.ResolvedAt.Sub(inc.CreatedAt), true
+}
+
+func (inc *Incident) note(at time.Time, kind, actor, format string, args ...any) {
+	inc.Timeline = append(inc.Timeline, TimelineEntry{At: at, Kind: kind, Actor: actor, Text: fmt.Sprintf(format, args...)})
+}
+
+// Clone returns a deep enough copy for a store to hand out.
+func (inc *Incident) Clone() *Incident {
+	c := *inc
+	c.Labels = inc.Labels.Clone()
+	c.Alerts = append([]Alert(nil), inc.Alerts...)
+	c.Timeline = append([]TimelineEntry(nil), inc.Timeline...)
+	c.SLONames = append([]string(nil), inc.SLONames...)
+	c.Responders = append([]string(nil), inc.Responders...)
+	return &c
+}
+
+// Errors of the incident service; web maps them to HTTP statuses through
+// their NotFound, Conflict and Invalid methods.
+var (
+	// ErrNotFound names an incident that does not exist: 404.
+	ErrNotFound = &kindError{"incident not found", kindNotFound}
+	// ErrInvalidTransition is a state change the incident's status does not
+	// allow, such as acknowledging a resolved incident: 409.
+	ErrInvalidTransition = &kindError{"invalid incident transition", kindConflict}
+	// ErrInvalid is a request that must change (a missing title): 400.
+	ErrInvalid = &kindError{"invalid request", kindInvalid}
+)
+
+type errKind int
+
+const (
+	kindNotFound errKind = iota
+	kindConflict
+	kindInvalid
+)
+
+type kindError struct {
+	msg  string
+	kind errKind
+}
+
+func (e *kindError) Error() string { return e.msg }
+
+// NotFound reports whether the error means 404.
+func (e *kindError) NotFound() bool { return e.kind == kindNotFound }
+
+// Conflict reports whether the error means 409.
+func (e *kindError) Conflict() bool { return e.kind == kindConflict }
+
+// Invalid reports whether the error means 400.
+func (e *kindError) Invalid() bool { return e.kind == kindInvalid }
+
+// errorf wraps a kind with a message that names what is wrong.
+func errorf(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
+}
+
+// IsNotFound reports whether err is (or wraps) ErrNotFound.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// Target aliases the on-call target for callers of this package.
+type Target = oncall.Target

@@ -1,0 +1,465 @@
+package incidents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// BudgetSource tells which SLOs an incident burns and how much of their
+// error budget was consumed in a time range; the slo package provides it
+// through internal/app.
+type BudgetSource interface {
+	// SLOsForLabels names the SLOs whose service or labels match.
+	SLOsForLabels(labels model.Labels) []string
+	// Consumed is the fraction of slo's whole error budget consumed
+	// between from and to.
+	Consumed(ctx context.Context, slo string, from, to time.Time) (float64, error)
+}
+
+// Options are what New needs.
+type Options struct {
+	// Config is the incidents: section.
+	Config config.Incidents
+	// OnCall is the compiled people: and oncall: sections.
+	OnCall *oncall.Config
+	// Store keeps incidents and the outbox.
+	Store Store
+	// Pagers receive every notification; more can be added with AddPager
+	// before anything is enqueued. Without any, the console pager is used.
+	Pagers []Pager
+	// Fallback receives deliveries whose retries are spent; nil means a
+	// console pager writing to Console.
+	Fallback Pager
+	// Budgets computes SLO impact; nil leaves slos empty.
+	Budgets BudgetSource
+	// Console is where the default console pager writes; nil is stderr.
+	Console io.Writer
+	// ExternalURL is the base of incident links in notifications.
+	ExternalURL string
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service owns incidents: alert groups and people's actions come in, pages
+// and updates go out through the outbox. It is safe for concurrent use.
+type Service struct {
+	cfg      config.Incidents
+	oc       *oncall.Config
+	store    Store
+	log      *slog.Logger
+	now      func() time.Time
+	url      string
+	console  io.Writer
+	metrics  *metrics
+	fallback Pager
+
+	mu      sync.RWMutex
+	pagers  []Pager
+	budgets BudgetSource
+	sealed  bool
+
+	outboxKick chan struct{}
+	timerKick  chan struct{}
+}
+
+// New builds the service; it starts nothing (see Run).
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil {
+		return nil, errors.New("incidents: no store")
+	}
+	if opts.OnCall == nil {
+		oc, ps := oncall.Compile(nil, config.Oncall{})
+		if len(ps) > 0 {
+			return nil, ps
+		}
+		opts.OnCall = oc
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Console == nil {
+		opts.Console = os.Stderr
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg: opts.Config, oc: opts.OnCall, store: opts.Store, log: opts.Logger.With("component", "incidents"),
+		now: opts.Now, url: strings.TrimRight(opts.ExternalURL, "/"), console: opts.Console, metrics: m,
+		budgets: opts.Budgets, fallback: opts.Fallback,
+		outboxKick: make(chan struct{}, 1), timerKick: make(chan struct{}, 1),
+	}
+	if s.fallback == nil {
+		s.fallback = NewConsolePager("console", opts.Console)
+	}
+	for _, p := range opts.Pagers {
+		if err := s.AddPager(p); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// AddPager adds a pager that receives every notification (the slack
+// package adds its own through internal/app). It must be called before
+// the first incident is handled.
+func (s *Service) AddPager(p Pager) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sealed {
+		return fmt.Errorf("incidents: pager %q added after notifications started", p.Name())
+	}
+	for _, q := range s.pagers {
+		if q.Name() == p.Name() {
+			return fmt.Errorf("incidents: two pagers named %q", p.Name())
+		}
+	}
+	s.pagers = append(s.pagers, p)
+	return nil
+}
+
+// SetBudgetSource sets where SLO impact comes from (internal/app wires the
+// slo package in once it is built).
+func (s *Service) SetBudgetSource(b BudgetSource) {
+	s.mu.Lock()
+	s.budgets = b
+	s.mu.Unlock()
+}
+
+// activePagers returns the pagers notifications fan out to, sealing the
+// set: the console pager when none was added.
+func (s *Service) activePagers() []Pager {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.sealed {
+		s.sealed = true
+		if len(s.pagers) == 0 {
+			s.pagers = []Pager{NewConsolePager("console", s.console)}
+		}
+	}
+	return s.pagers
+}
+
+// pager finds a pager (or the fallback) by name.
+func (s *Service) pager(name string) Pager {
+	for _, p := range s.activePagers() {
+		if p.Name() == name {
+			return p
+		}
+	}
+	if s.fallback.Name() == name {
+		return s.fallback
+	}
+	return nil
+}
+
+// People is the directory of people, for callers mapping Slack users.
+func (s *Service) People() *oncall.Directory { return s.oc.People }
+
+// OnCallConfig is the compiled on-call configuration.
+func (s *Service) OnCallConfig() *oncall.Config { return s.oc }
+
+func (s *Service) kick(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// errNoChange aborts an Update that has nothing to write.
+var errNoChange = errors.New("no change")
+
+// update runs fn in a store transaction and wakes the loops; errNoChange
+// from fn is not an error.
+func (s *Service) update(ctx context.Context, fn func(Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	if errors.Is(err, errNoChange) {
+		return nil
+	}
+	if err == nil {
+		s.kick(s.outboxKick)
+		s.kick(s.timerKick)
+	}
+	return err
+}
+
+// overrides are the config and stored overrides in force after t.
+func (s *Service) overrides(tx ReadTx, t time.Time) ([]oncall.Override, error) {
+	stored, err := tx.Overrides(t)
+	if err != nil {
+		return nil, err
+	}
+	return append(s.oc.ConfigOverrides(), stored...), nil
+}
+
+// HandleAlertGroup opens, updates, reopens or resolves the incident whose
+// dedup key is g.Key. Alerting calls it at every change of a group; a
+// call that changes nothing writes nothing.
+func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) error {
+	if g.Key == "" {
+		return errorf(ErrInvalid, "alert group without a key")
+	}
+	now := s.now()
+	slos := s.sloNames(g)
+	var opened *Incident
+	err := s.update(ctx, func(tx Tx) error {
+		opened = nil
+		inc, err := tx.ByDedupKey(g.Key)
+		if err != nil {
+			return err
+		}
+		firing := groupFiring(g)
+		switch {
+		case inc != nil && inc.Status.Open():
+			if !s.mergeAlerts(inc, g, now) {
+				return errNoChange
+			}
+			if !anyFiring(inc) {
+				if s.cfg.AutoResolve {
+					s.resolve(inc, now, ActorSentinel, "all alerts resolved")
+					if err := s.enqueueUpdate(tx, inc, now); err != nil {
+						return err
+					}
+				} else if last := inc.Timeline[len(inc.Timeline)-1]; last.Kind != KindAlertResolved || !strings.HasPrefix(last.Text, "all alerts") {
+					inc.note(now, KindAlertResolved, ActorSentinel, "all alerts resolved; the incident stays open until someone resolves it")
+				}
+			}
+		case inc != nil && firing && s.cfg.ReopenWindow > 0 && inc.ResolvedAt != nil && now.Sub(*inc.ResolvedAt) <= s.cfg.ReopenWindow.Std():
+			s.mergeAlerts(inc, g, now)
+			since := now.Sub(*inc.ResolvedAt).Round(time.Second)
+			inc.Status, inc.ResolvedAt = StatusTriggered, nil
+			inc.note(now, KindReopened, ActorSentinel, "the alerts fired again %s after the incident was resolved", since)
+			if err := s.enqueueUpdate(tx, inc, now); err != nil {
+				return err
+			}
+			if err := s.startEscalation(tx, inc, now); err != nil {
+				return err
+			}
+		case firing:
+			id, err := tx.NextID()
+			if err != nil {
+				return err
+			}
+			inc = s.newFromGroup(id, g, slos, now)
+			s.metrics.opened.WithLabelValues(string(inc.Severity)).Inc()
+			if err := s.startEscalation(tx, inc, now); err != nil {
+				return err
+			}
+			opened = inc
+		default:
+			return errNoChange
+		}
+		return tx.Put(inc)
+	})
+	if err != nil {
+		return fmt.Errorf("handle alert group %s: %w", g.Key, err)
+	}
+	if opened != nil {
+		s.log.Info("incident opened", "incident", opened.ID, "dedup_key", opened.DedupKey, "severity", string(opened.Severity))
+	}
+	return nil
+}
+
+func (s *Service) sloNames(g model.AlertGroup) []string {
+	s.mu.RLock()
+	b := s.budgets
+	s.mu.RUnlock()
+	seen := map[string]bool{}
+	var out []string
+	add := func(n string) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, a := range g.Alerts {
+		add(a.Labels["slo"])
+	}
+	if b != nil {
+		for _, n := range b.SLOsForLabels(g.Labels) {
+			add(n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// groupFiring reports whether any alert fires and is not silenced.
+func groupFiring(g model.AlertGroup) bool {
+	for _, a := range g.Alerts {
+		if a.State == model.AlertFiring && !a.Silenced {
+			return true
+		}
+	}
+	return false
+}
+
+func anyFiring(inc *Incident) bool {
+	for _, a := range inc.Alerts {
+		if a.State == model.AlertFiring {
+			return true
+		}
+	}
+	return false
+}
+
+func alertID(a model.Alert) string {
+	if a.Fingerprint != "" {
+		return a.Fingerprint
+	}
+	return a.Name + "{" + a.Labels.String() + "}"
+}
+
+func (s *Service) newFromGroup(id int64, g model.AlertGroup, slos []string, now time.Time) *Incident {
+	inc := &Incident{
+		ID: id, Status: StatusTriggered, DedupKey: g.Key, CreatedAt: now, Labels: g.Labels.Clone(),
+		Source: SourceSentinel, SLONames: slos, Severity: model.SeverityWarning,
+	}
+	if g.Source == SourceAlertmanager {
+		inc.Source = SourceAlertmanager
+	}
+	var first *model.Alert
+	sev := 0
+	for i := range g.Alerts {
+		a := &g.Alerts[i]
+		if a.State != model.AlertFiring || a.Silenced {
+			continue
+		}
+		if first == nil {
+			first = a
+		}
+		if a.Severity.Rank() > sev {
+			sev, inc.Severity = a.Severity.Rank(), a.Severity
+		}
+		if inc.Runbook == "" {
+			inc.Runbook = a.Runbook
+		}
+	}
+	if len(inc.Labels) == 0 && first != nil {
+		inc.Labels = first.Labels.Clone()
+	}
+	if first != nil {
+		inc.Title = first.Name
+		if sum := first.Annotations["summary"]; sum != "" {
+			inc.Title = sum
+		}
+		inc.Summary = first.Annotations["description"]
+		if inc.Summary == "" {
+			inc.Summary = first.Annotations["summary"]
+		}
+	}
+	if n := countFiring(g); n > 1 {
+		inc.Title += fmt.Sprintf(" (and %d more alerts)", n-1)
+	}
+	if len(g.Labels) > 0 {
+		inc.Title += " [" + g.Labels.String() + "]"
+	}
+	inc.note(now, KindTriggered, ActorSentinel, "%s fired (group %s)", titleOr(first), g.Key)
+	s.mergeAlerts(inc, g, now)
+	return inc
+}
+
+func titleOr(a *model.Alert) string {
+	if a == nil {
+		return "an alert"
+	}
+	return a.Name
+}
+
+func countFiring(g model.AlertGroup) int {
+	n := 0
+	for _, a := range g.Alerts {
+		if a.State == model.AlertFiring && !a.Silenced {
+			n++
+		}
+	}
+	return n
+}
+
+// mergeAlerts brings inc's alerts in line with g and notes each change;
+// alerts missing from g have resolved. It reports whether anything changed.
+func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) bool {
+	changed := false
+	idx := map[string]int{}
+	for i, a := range inc.Alerts {
+		idx[a.Fingerprint] = i
+	}
+	present := map[string]bool{}
+	for _, a := range g.Alerts {
+		id := alertID(a)
+		present[id] = true
+		state := a.State
+		if state != model.AlertFiring {
+			state = model.AlertResolved
+		}
+		i, ok := idx[id]
+		if !ok {
+			if state != model.AlertFiring {
+				continue
+			}
+			na := Alert{Name: a.Name, Fingerprint: id, State: state, Severity: a.Severity, Labels: a.Labels.Clone(),
+				Annotations: a.Annotations.Clone(), Source: a.Source, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL}
+			if !a.FiredAt.IsZero() {
+				na.StartsAt = a.FiredAt
+			}
+			inc.Alerts = append(inc.Alerts, na)
+			idx[id] = len(inc.Alerts) - 1
+			if len(inc.Timeline) > 1 || inc.Timeline[0].Kind != KindTriggered || len(inc.Alerts) > 1 {
+				inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired", a.Name)
+			}
+			changed = true
+			if a.Severity.Rank() > inc.Severity.Rank() && inc.Status.Open() {
+				inc.note(now, KindSeverity, ActorSentinel, "severity raised from %s to %s by alert %s", inc.Severity, a.Severity, a.Name)
+				inc.Severity = a.Severity
+			}
+			continue
+		}
+		cur := &inc.Alerts[i]
+		if cur.State == state {
+			continue
+		}
+		changed = true
+		cur.State = state
+		if state == model.AlertResolved {
+			end := now
+			if !a.EndsAt.IsZero() {
+				end = a.EndsAt
+			}
+			cur.EndsAt = &end
+			inc.note(now, KindAlertResolved, ActorSentinel, "alert %s resolved", a.Name)
+		} else {
+			cur.EndsAt = nil
+			inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired again", a.Name)
+		}
+	}
+	for i := range inc.Alerts {
+		a := &inc.Alerts[i]
+		if !present[a.Fingerprint] && a.State == model.AlertFiring {
+			end := now
+			a.State, a.EndsAt = model.AlertResolved, &end
+			inc.note(now, KindAlertResolved, ActorSentinel, "alert %s resolved", a.Name)
+			changed = true
+		}
+	}
+	return changed
+}

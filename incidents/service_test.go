@@ -1,0 +1,473 @@
+package incidents_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/incidentstest"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// t0 is Wednesday 2026-03-25 10:00 UTC: alice's week on primary.
+var t0 = time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	svc   *incidents.Service
+	store incidents.Store
+	clock *incidentstest.Clock
+	pager *incidentstest.Pager
+	fb    *incidentstest.Pager
+}
+
+func newFixture(t *testing.T, st incidents.Store, edit func(*config.Incidents)) *fixture {
+	t.Helper()
+	cfg := config.DefaultIncidents()
+	if edit != nil {
+		edit(&cfg)
+	}
+	if st == nil {
+		st = incidents.NewMemoryStore()
+	}
+	f := &fixture{store: st, clock: incidentstest.NewClock(t0), pager: incidentstest.NewPager("test"), fb: incidentstest.NewPager("fallback")}
+	svc, err := incidents.New(incidents.Options{
+		Config: cfg, OnCall: incidentstest.MustOncall(), Store: st, Pagers: []incidents.Pager{f.pager},
+		Fallback: f.fb, Now: f.clock.Now, ExternalURL: "http://sentinel.test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	return f
+}
+
+// step advances the clock, fires due timers and delivers the outbox.
+func (f *fixture) step(t *testing.T, d time.Duration) {
+	t.Helper()
+	f.clock.Advance(d)
+	ctx := t.Context()
+	if _, err := f.svc.RunTimers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := f.svc.DeliverDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+func (f *fixture) fire(t *testing.T, g model.AlertGroup) {
+	t.Helper()
+	if err := f.svc.HandleAlertGroup(t.Context(), g); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, 0)
+}
+
+func wantPages(t *testing.T, p *incidentstest.Pager, want ...string) {
+	t.Helper()
+	if got := p.Pages(); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+		t.Fatalf("pages = %v, want %v", got, want)
+	}
+}
+
+func TestEscalationStepsAndRepeat(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, true))
+	wantPages(t, f.pager, "alice")
+	f.step(t, 14*time.Minute)
+	wantPages(t, f.pager, "alice")
+	f.step(t, time.Minute) // 15 minutes: step 2
+	wantPages(t, f.pager, "alice", "carol")
+	f.step(t, 10*time.Minute) // repeat 1
+	f.step(t, 15*time.Minute)
+	f.step(t, 10*time.Minute) // repeat 2
+	f.step(t, 15*time.Minute)
+	wantPages(t, f.pager, "alice", "carol", "alice", "carol", "alice", "carol")
+	f.step(t, 24*time.Hour) // exhausted: nothing more
+	wantPages(t, f.pager, "alice", "carol", "alice", "carol", "alice", "carol")
+
+	inc, err := f.svc.Get(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != incidents.StatusTriggered || inc.Severity != model.SeverityCritical || inc.DedupKey != "service=checkout" || inc.Runbook != "checkout-down" {
+		t.Fatalf("incident %+v", inc)
+	}
+	if inc.Escalation.NextAt != nil {
+		t.Errorf("timer still set after the last repeat: %v", inc.Escalation.NextAt)
+	}
+	var kinds []string
+	for _, e := range inc.Timeline {
+		kinds = append(kinds, e.Kind)
+	}
+	if got := strings.Join(kinds, ","); got != "triggered,paged,escalated,escalated,escalated,escalated,escalated" {
+		t.Errorf("timeline kinds %s", got)
+	}
+}
+
+func TestAcknowledgeStopsEscalationAndAckTimeoutRetriggers(t *testing.T) {
+	f := newFixture(t, nil, func(c *config.Incidents) { c.AckTimeout = model.Duration(30 * time.Minute) })
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, true))
+	f.clock.Advance(5 * time.Minute)
+	inc, err := f.svc.Acknowledge(t.Context(), 1, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != incidents.StatusAcknowledged || inc.AcknowledgedAt == nil {
+		t.Fatalf("after ack: %+v", inc)
+	}
+	if mtta, ok := inc.MTTA(); !ok || mtta != 5*time.Minute {
+		t.Errorf("MTTA = %v", mtta)
+	}
+	f.step(t, 0)
+	f.step(t, 20*time.Minute) // past step 2's delay: no page to carol
+	wantPages(t, f.pager, "alice")
+	// An update went out for the acknowledgement.
+	var updates []string
+	for _, n := range f.pager.Got() {
+		if n.Kind == incidents.KindUpdate {
+			updates = append(updates, n.Event.Kind)
+		}
+	}
+	if !reflect.DeepEqual(updates, []string{incidents.KindAcknowledged}) {
+		t.Errorf("updates %v", updates)
+	}
+	// Still open 30 minutes after the ack: paged again from the top.
+	f.step(t, 10*time.Minute)
+	wantPages(t, f.pager, "alice", "alice")
+	inc, _ = f.svc.Get(t.Context(), 1)
+	if inc.Status != incidents.StatusTriggered || inc.Escalation.Epoch != 2 {
+		t.Fatalf("after ack timeout: status %s epoch %d", inc.Status, inc.Escalation.Epoch)
+	}
+	if _, err := f.svc.Resolve(t.Context(), 1, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, time.Hour)
+	wantPages(t, f.pager, "alice", "alice")
+}
+
+func TestReopenWindow(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	g := incidentstest.Group("checkout", model.SeverityCritical, true)
+	f.fire(t, g)
+	// Same group again: no new incident, no new page.
+	f.fire(t, g)
+	f.step(t, 2*time.Minute)
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, false))
+	inc, _ := f.svc.Get(t.Context(), 1)
+	if inc.Status != incidents.StatusResolved {
+		t.Fatalf("auto-resolve: status %s", inc.Status)
+	}
+	if mttr, _ := inc.MTTR(); mttr != 2*time.Minute {
+		t.Errorf("MTTR %v", mttr)
+	}
+	f.step(t, 10*time.Minute)
+	f.fire(t, g) // within 15m: reopened
+	inc, _ = f.svc.Get(t.Context(), 1)
+	if inc.Status != incidents.StatusTriggered || inc.Timeline[len(inc.Timeline)-2].Kind != incidents.KindReopened {
+		t.Fatalf("reopen: %s %+v", inc.Status, inc.Timeline)
+	}
+	wantPages(t, f.pager, "alice", "alice")
+	if _, err := f.svc.Resolve(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, 16*time.Minute)
+	f.fire(t, g) // after the window: a new incident
+	list, err := f.svc.List(t.Context(), incidents.ListQuery{Status: "open"})
+	if err != nil || len(list) != 1 || list[0].ID != 2 {
+		t.Fatalf("open incidents %v %v", list, err)
+	}
+}
+
+func TestGroupWithSeveralAlertsAndNoAutoResolve(t *testing.T) {
+	f := newFixture(t, nil, func(c *config.Incidents) { c.AutoResolve = false })
+	g := incidentstest.Group("checkout", model.SeverityWarning, true)
+	f.fire(t, g)
+	g.Alerts = append(g.Alerts, model.Alert{Name: "SLOBurn", Fingerprint: "fp-slo", State: model.AlertFiring, Severity: model.SeverityCritical, Labels: model.Labels{"slo": "checkout-availability"}})
+	f.fire(t, g)
+	inc, _ := f.svc.Get(t.Context(), 1)
+	if len(inc.Alerts) != 2 || inc.Severity != model.SeverityCritical {
+		t.Fatalf("alerts %d severity %s", len(inc.Alerts), inc.Severity)
+	}
+	f.fire(t, model.AlertGroup{Key: g.Key, Labels: g.Labels})
+	inc, _ = f.svc.Get(t.Context(), 1)
+	if inc.Status != incidents.StatusTriggered {
+		t.Fatalf("auto_resolve false, but status %s", inc.Status)
+	}
+	for _, a := range inc.Alerts {
+		if a.State != model.AlertResolved || a.EndsAt == nil {
+			t.Errorf("alert %s state %s", a.Name, a.State)
+		}
+	}
+}
+
+func TestTransitionsAndDeclare(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ctx := t.Context()
+	_, err := f.svc.Declare(ctx, incidents.DeclareRequest{Title: " "}, "ops")
+	if !errors.Is(err, incidents.ErrInvalid) {
+		t.Fatalf("empty title: %v", err)
+	}
+	inc, err := f.svc.Declare(ctx, incidents.DeclareRequest{Title: "Payments slow", Severity: model.SeverityCritical, Labels: model.Labels{"service": "payments"}}, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.ID != 1 || inc.DedupKey != "" || inc.Timeline[0].Kind != incidents.KindDeclared || inc.Timeline[0].Actor != "ops" {
+		t.Fatalf("declared %+v", inc)
+	}
+	f.step(t, 0)
+	wantPages(t, f.pager, "alice")
+	if _, err := f.svc.Acknowledge(ctx, 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		do   func() error
+		want error
+	}{
+		{"ack twice", func() error { _, err := f.svc.Acknowledge(ctx, 1, "x"); return err }, incidents.ErrInvalidTransition},
+		{"missing", func() error { _, err := f.svc.Resolve(ctx, 99, "x"); return err }, incidents.ErrNotFound},
+		{"resolve", func() error { _, err := f.svc.Resolve(ctx, 1, "x"); return err }, nil},
+		{"resolve twice", func() error { _, err := f.svc.Resolve(ctx, 1, "x"); return err }, incidents.ErrInvalidTransition},
+		{"ack resolved", func() error { _, err := f.svc.Acknowledge(ctx, 1, "x"); return err }, incidents.ErrInvalidTransition},
+		{"escalate resolved", func() error { _, err := f.svc.Escalate(ctx, 1, "x"); return err }, incidents.ErrInvalidTransition},
+	}
+	for _, tc := range tests {
+		if err := tc.do(); !errors.Is(err, tc.want) && !(err == nil && tc.want == nil) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestManualEscalate(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, true))
+	if _, err := f.svc.Acknowledge(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := f.svc.Escalate(t.Context(), 1, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != incidents.StatusTriggered {
+		t.Errorf("status %s", inc.Status)
+	}
+	f.step(t, 0)
+	wantPages(t, f.pager, "alice", "carol")
+}
+
+func TestDeliveryRetriesThenFallback(t *testing.T) {
+	f := newFixture(t, nil, func(c *config.Incidents) { c.Delivery.MaxAttempts = 3 })
+	f.pager.FailNext(errors.New("boom"), incidents.RetryAfter(7*time.Second, errors.New("429")))
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, true))
+	wantPages(t, f.pager)
+	f.step(t, 5*time.Second) // backoff after the first failure is 5s
+	wantPages(t, f.pager)
+	f.step(t, 6*time.Second) // the pager asked for 7s
+	wantPages(t, f.pager)
+	f.step(t, time.Second)
+	wantPages(t, f.pager, "alice")
+	wantPages(t, f.fb)
+
+	// Three failures: the fallback pager gets it.
+	f.pager.FailNext(errors.New("1"), errors.New("2"), errors.New("3"))
+	f.fire(t, incidentstest.Group("search", model.SeverityWarning, true))
+	f.step(t, 5*time.Second)
+	f.step(t, 10*time.Second)
+	wantPages(t, f.fb, "alice")
+	if k := f.fb.Got()[0].Key; !strings.HasSuffix(k, "/fallback") {
+		t.Errorf("fallback key %s", k)
+	}
+	// A permanent error goes to the fallback at once.
+	f.pager.FailNext(fmt.Errorf("%w: 400", incidents.ErrPermanent))
+	f.fire(t, incidentstest.Group("cart", model.SeverityWarning, true))
+	wantPages(t, f.fb, "alice", "alice")
+}
+
+func TestInFlightEntryIsReconciledNotResent(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ctx := t.Context()
+	if err := f.svc.HandleAlertGroup(ctx, incidentstest.Group("checkout", model.SeverityCritical, true)); err != nil {
+		t.Fatal(err)
+	}
+	// Deliver, then "crash" before recording it: the entry stays in flight.
+	claimed, err := f.store.Claim(ctx, f.clock.Now(), time.Minute, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	if err := f.pager.Deliver(ctx, claimed[0].Notification); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, 30*time.Second) // lease not over: nothing happens
+	f.step(t, 31*time.Second)
+	if f.pager.Reconciled != 1 {
+		t.Errorf("reconciled %d times", f.pager.Reconciled)
+	}
+	wantPages(t, f.pager, "alice")
+	entries, _ := f.store.Entries(ctx)
+	if entries[0].State != incidents.EntryDone {
+		t.Errorf("state %s", entries[0].State)
+	}
+}
+
+func TestAnnounce(t *testing.T) {
+	var out bytes.Buffer
+	st := incidents.NewMemoryStore()
+	svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), Store: st, Console: &out, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := model.Announcement{Kind: "silence_expiring", Text: "silence for service=checkout expires in 10m while CheckoutProbeFailing fires", Severity: model.SeverityWarning, At: t0}
+	for range 2 { // the same announcement twice is sent once
+		if err := svc.Announce(t.Context(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.Count(got, "SENTINEL ANNOUNCEMENT") != 1 || !strings.Contains(got, "expires in 10m") {
+		t.Errorf("console:\n%s", got)
+	}
+}
+
+func TestConsolePagerIsTheDefault(t *testing.T) {
+	var out bytes.Buffer
+	svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), OnCall: incidentstest.MustOncall(), Store: incidents.NewMemoryStore(), Console: &out, Now: func() time.Time { return t0 }, ExternalURL: "http://localhost:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.HandleAlertGroup(t.Context(), incidentstest.Group("checkout", model.SeverityCritical, true)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"SENTINEL PAGE: [CRITICAL] #1 checkout is down", "paging: schedule:primary -> alice", "runbook: checkout-down", "link: http://localhost:8080/incidents/1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+type budgets struct{}
+
+func (budgets) SLOsForLabels(l model.Labels) []string {
+	if l["service"] == "checkout" {
+		return []string{"checkout-availability"}
+	}
+	return nil
+}
+
+func (budgets) Consumed(_ context.Context, slo string, from, to time.Time) (float64, error) {
+	return to.Sub(from).Minutes() / 1000, nil
+}
+
+func TestSLOImpactAndStats(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.svc.SetBudgetSource(budgets{})
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, true))
+	f.clock.Advance(10 * time.Minute)
+	inc, _ := f.svc.Get(t.Context(), 1)
+	imp := f.svc.SLOImpact(t.Context(), inc)
+	if len(imp) != 1 || imp[0].Name != "checkout-availability" || imp[0].BudgetConsumed != 0.01 {
+		t.Fatalf("impact %+v", imp)
+	}
+	if _, err := f.svc.Acknowledge(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(20 * time.Minute)
+	if _, err := f.svc.Resolve(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.svc.Stats(t.Context(), t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Count != 1 || *st.MTTA != 600 || *st.MTTR != 1800 || st.BySeverity["critical"] != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestOnCallAndOverrides(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ctx := t.Context()
+	sc, err := f.svc.OnCall(ctx)
+	if err != nil || len(sc) != 1 || sc[0].OnCall.User != "alice" || sc[0].Next.User != "bob" {
+		t.Fatalf("oncall %+v %v", sc, err)
+	}
+	if !sc[0].OnCall.Until.Equal(time.Date(2026, 3, 30, 7, 0, 0, 0, time.UTC)) {
+		t.Errorf("until %s", sc[0].OnCall.Until)
+	}
+	_, err = f.svc.AddOverride(ctx, incidentsOverride("primary", "nobody", t0, t0.Add(time.Hour)), "ops")
+	if !errors.Is(err, incidents.ErrInvalid) {
+		t.Fatalf("unknown person: %v", err)
+	}
+	if _, err := f.svc.AddOverride(ctx, incidentsOverride("primary", "carol", t0.Add(-time.Minute), t0.Add(time.Hour)), "ops"); err != nil {
+		t.Fatal(err)
+	}
+	sc, _ = f.svc.OnCall(ctx)
+	if sc[0].OnCall.User != "carol" || !sc[0].OnCall.Until.Equal(t0.Add(time.Hour)) || sc[0].Next.User != "alice" {
+		t.Fatalf("with override %+v %+v", sc[0].OnCall, sc[0].Next)
+	}
+	// Pages during the override go to carol.
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, true))
+	wantPages(t, f.pager, "carol")
+}
+
+// TestRunLoop drives the real loops in a synctest bubble: the page goes out
+// at once, step 2 after 15 fake minutes, and an acknowledgement stops the
+// repeat.
+func TestRunLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pager := incidentstest.NewPager("test")
+		svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), OnCall: incidentstest.MustOncall(), Store: incidents.NewMemoryStore(), Pagers: []incidents.Pager{pager}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- svc.Run(ctx) }()
+		if err := svc.HandleAlertGroup(ctx, incidentstest.Group("checkout", model.SeverityCritical, true)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if n := len(pager.Pages()); n != 1 {
+			t.Fatalf("pages after firing: %v", pager.Pages())
+		}
+		time.Sleep(15*time.Minute + time.Second)
+		synctest.Wait()
+		if n := len(pager.Pages()); n != 2 {
+			t.Fatalf("pages after 15m: %v", pager.Pages())
+		}
+		if _, err := svc.Acknowledge(ctx, 1, "carol"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Minute)
+		synctest.Wait()
+		if n := len(pager.Pages()); n != 2 {
+			t.Fatalf("pages after ack: %v", pager.Pages())
+		}
+		cancel()
+		<-done
+	})
+}
+
+func incidentsOverride(schedule, user string, start, end time.Time) oncall.Override {
+	return oncall.Override{Schedule: schedule, User: user, Start: start, End: end}
+}

@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
+	"github.com/sentinel-oss/sentinel/slo"
+	"github.com/sentinel-oss/sentinel/store"
+	"github.com/sentinel-oss/sentinel/web"
+)
+
+// wireIncidents checks incidents:, people: and oncall: (every name a
+// schedule, policy or override uses must resolve), builds the incident
+// service on the store with the configured pagers (the console pager when
+// none), and mounts its API. The service is kept on c.incidents so the
+// alerting wiring can hand it alert groups and announcements, and the
+// Slack wiring can add its pager (before Run).
+// Affected SLOs and the budget they lost come from the SLO engine, built
+// before this (see sloBudgets).
+func (c *components) wireIncidents(cfg *config.Config) config.Problems {
+	ps := cfg.Incidents.Validate("incidents")
+	oc, ops := oncall.Compile(cfg.People, cfg.Oncall)
+	ps = append(ps, ops...)
+	if len(ps) > 0 {
+		return ps
+	}
+	pagers, fallback := incidents.BuildPagers(cfg.Incidents, nil)
+	svc, err := incidents.New(incidents.Options{
+		Config:      cfg.Incidents,
+		OnCall:      oc,
+		Store:       store.NewIncidents(c.deps.engine),
+		Pagers:      pagers,
+		Fallback:    fallback,
+		ExternalURL: c.deps.externalURL,
+		Logger:      c.deps.log,
+		Registerer:  c.deps.registry,
+		Now:         c.deps.now,
+	})
+	if err != nil {
+		return config.Problems{{Path: "incidents", Message: err.Error()}}
+	}
+	c.incidents = svc
+	if c.slo != nil {
+		svc.SetBudgetSource(sloBudgets{engine: c.slo})
+	}
+	c.runners = append(c.runners, runner{name: "incidents", run: svc.Run})
+	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountIncidents(r, svc) })
+	return nil
+}
+
+// sloBudgets adapts the SLO engine to incidents.BudgetSource: an incident
+// affects the SLOs of its service (or, for SLOs without a service, those
+// whose labels it carries).
+type sloBudgets struct{ engine *slo.Engine }
+
+// SLOsForLabels names the SLOs whose service equals the incident's service
+// label, or whose every label matches the incident's.
+func (b sloBudgets) SLOsForLabels(labels model.Labels) []string {
+	var out []string
+	for _, s := range b.engine.Specs() {
+		if !s.Counted() {
+			continue // Prometheus counts these, not Sentinel
+		}
+		if s.Service != "" && labels["service"] == s.Service {
+			out = append(out, s.Name)
+			continue
+		}
+		if s.Service == "" && len(s.Labels) > 0 && containsLabels(labels, s.Labels) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// Consumed is the share of slo's budget spent between from and to.
+func (b sloBudgets) Consumed(ctx context.Context, name string, from, to time.Time) (float64, error) {
+	c, err := b.engine.Consumed(ctx, name, from, to)
+	if err != nil {
+		return 0, err
+	}
+	return c.BudgetConsumed, nil
+}
+
+func containsLabels(have, want model.Labels) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,64 @@
+package app
+
+import (
+	"errors"
+	"reflect"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/rum"
+	"github.com/sentinel-oss/sentinel/store"
+	"github.com/sentinel-oss/sentinel/web"
+)
+
+// wireRUM builds the RUM collector: beacons become metrics, outcomes (into
+// the fan-out, for SLOs and alerting), per-minute summaries and error groups
+// in the store, and JS error log lines (shipped to Loki when configured).
+//
+// The collector registers its metrics when it is built, so a reload keeps
+// the running one: a changed rum: section is logged as needing a restart.
+func (c *components) wireRUM(cfg *config.Config) config.Problems {
+	var ps config.Problems
+	if cfg.RUM.MaxBodyBytes > cfg.Server.MaxBodyBytes && cfg.Server.MaxBodyBytes > 0 {
+		ps.Add("rum.max_body_bytes", "%d is more than server.max_body_bytes (%d), which caps every request; raise that too",
+			cfg.RUM.MaxBodyBytes, cfg.Server.MaxBodyBytes)
+	}
+	clientIP, err := web.ClientIPFunc(cfg.Server.TrustedProxies)
+	if err != nil {
+		// server.trusted_proxies is checked (and reported) with the server
+		// section; fall back to the peer address here.
+		clientIP = nil
+	}
+	log := c.deps.log.With("component", "rum")
+	st := store.NewRUM(c.deps.engine, store.RUMOptions{})
+	col, err := rum.New(cfg.RUM, c.deps.externalURL, rum.Options{
+		Registerer: c.deps.registry,
+		Logger:     log,
+		ErrorLog:   log,
+		Sink:       c.outcomes,
+		Counts:     st,
+		Errors:     st,
+		ClientIP:   clientIP,
+		Now:        c.deps.now,
+	})
+	if err != nil {
+		if rps := (config.Problems)(nil); errors.As(err, &rps) {
+			return append(ps, rps...)
+		}
+		return append(ps, config.Problem{Path: "rum", Message: err.Error()})
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	c.rum = col
+	c.runners = append(c.runners, runner{name: "rum", run: col.Run})
+	c.mounts = append(c.mounts, func(r *web.Routes) {
+		web.MountRUM(r, web.RUMHandlers{Script: col.ScriptHandler(), Beacons: col.BeaconHandler()}, col.Service())
+	})
+	running := cfg.RUM
+	c.reloads = append(c.reloads, func(next *config.Config) {
+		if !reflect.DeepEqual(running, next.RUM) {
+			log.Warn("config change needs a restart to take effect", "key", "rum")
+		}
+	})
+	return nil
+}

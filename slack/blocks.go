@@ -1,0 +1,324 @@
+package slack
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Action IDs of the page's buttons; the value of each is the incident ID.
+const (
+	ActionAcknowledge = "sentinel_ack"
+	ActionResolve     = "sentinel_resolve"
+	ActionEscalate    = "sentinel_escalate"
+)
+
+// Block Kit limits Slack enforces (text lengths in characters).
+const (
+	maxHeader  = 150
+	maxSection = 3000
+	maxField   = 2000
+	maxAlerts  = 10
+)
+
+// esc escapes the three characters Slack's mrkdwn treats as control
+// characters, so a title cannot forge a mention or a link.
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// clip cuts s to at most n characters, marking the cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, clip(s, maxSection), false, false)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
+}
+
+// severityIcon is the emoji shown before a severity.
+func severityIcon(s model.Severity) string {
+	switch s {
+	case model.SeverityCritical:
+		return ":red_circle:"
+	case model.SeverityWarning:
+		return ":large_orange_circle:"
+	}
+	return ":large_blue_circle:"
+}
+
+func statusIcon(s incidents.Status) string {
+	switch s {
+	case incidents.StatusAcknowledged:
+		return ":eyes:"
+	case incidents.StatusResolved:
+		return ":white_check_mark:"
+	}
+	return ":rotating_light:"
+}
+
+// slackDate renders t with Slack's date formatting (shown in the reader's
+// time zone) and a UTC fallback.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// pageView is what a page message shows besides the notification.
+type pageView struct {
+	n incidents.Notification
+	// mentions are Slack mentions of the people on call (<@U…>) or their
+	// names when they have no Slack ID.
+	mentions []string
+	// groups are user groups to mention (<!subteam^S…>).
+	groups []string
+	// incidentChannel is the incident's own channel ID, when one exists.
+	incidentChannel string
+	// baseURL is Sentinel's external URL, for runbook links.
+	baseURL string
+	// buttons shows the action buttons (while the incident is open).
+	buttons bool
+}
+
+// pageText is the notification text of a page: what phones and screen
+// readers show.
+func pageText(n incidents.Notification) string {
+	inc := n.Incident
+	if inc == nil {
+		return incidents.Subject(n)
+	}
+	return fmt.Sprintf("%s #%d %s (%s, %s)", statusIcon(inc.Status), inc.ID, clip(inc.Title, 200), inc.Severity, inc.Status)
+}
+
+// pageBlocks builds the page message: header, fields, summary, alerts,
+// SLO impact, links and the buttons.
+func pageBlocks(v pageView) []slack.Block {
+	inc := v.n.Incident
+	if inc == nil {
+		return nil
+	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(clip(fmt.Sprintf("#%d %s", inc.ID, inc.Title), maxHeader)), slack.HeaderBlockOptionBlockID("sentinel_header")),
+	}
+	status := fmt.Sprintf("%s %s", statusIcon(inc.Status), inc.Status)
+	if last := v.n.Event; last != nil && (last.Kind == incidents.KindAcknowledged || last.Kind == incidents.KindResolved) && last.Actor != "" {
+		status += " by " + esc(clip(last.Actor, 100))
+	}
+	onCall := "nobody"
+	if len(v.mentions) > 0 || len(v.groups) > 0 {
+		onCall = strings.Join(append(append([]string(nil), v.mentions...), v.groups...), ", ")
+	}
+	fields := []*slack.TextBlockObject{
+		mrkdwn(fmt.Sprintf("*Severity*\n%s %s", severityIcon(inc.Severity), inc.Severity)),
+		mrkdwn("*Status*\n" + clip(status, maxField)),
+		mrkdwn("*On call*\n" + clip(onCall, maxField)),
+		mrkdwn("*Since*\n" + slackDate(inc.CreatedAt)),
+	}
+	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID("sentinel_fields")))
+	if s := strings.TrimSpace(inc.Summary); s != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(esc(s)), nil, nil, slack.SectionBlockOptionBlockID("sentinel_summary")))
+	}
+	if a := alertLines(inc); a != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(a), nil, nil, slack.SectionBlockOptionBlockID("sentinel_alerts")))
+	}
+	if len(v.n.SLOs) > 0 {
+		var b strings.Builder
+		b.WriteString("*Error budget*")
+		for _, s := range v.n.SLOs {
+			fmt.Fprintf(&b, "\n• %s: %.1f%% of the budget consumed", esc(s.Name), s.BudgetConsumed*100)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil, slack.SectionBlockOptionBlockID("sentinel_slos")))
+	}
+	var links []slack.MixedElement
+	if v.n.URL != "" {
+		links = append(links, mrkdwn(fmt.Sprintf("<%s|Open incident #%d>", v.n.URL, inc.ID)))
+	}
+	if inc.Runbook != "" {
+		links = append(links, mrkdwn(runbookLink(v.baseURL, inc.Runbook)))
+	}
+	if v.incidentChannel != "" {
+		links = append(links, mrkdwn(fmt.Sprintf("Channel: <#%s>", v.incidentChannel)))
+	}
+	if len(links) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("sentinel_links", links...))
+	}
+	if v.buttons && inc.Status.Open() {
+		blocks = append(blocks, actionBlock(inc))
+	}
+	return blocks
+}
+
+// actionBlock holds the buttons an incident in its status can use.
+func actionBlock(inc *incidents.Incident) *slack.ActionBlock {
+	id := strconv.FormatInt(inc.ID, 10)
+	var els []slack.BlockElement
+	if inc.Status == incidents.StatusTriggered {
+		els = append(els, slack.NewButtonBlockElement(ActionAcknowledge, id, plain("Acknowledge")).WithStyle(slack.StylePrimary))
+	}
+	resolve := slack.NewButtonBlockElement(ActionResolve, id, plain("Resolve"))
+	els = append(els, resolve)
+	escalate := slack.NewButtonBlockElement(ActionEscalate, id, plain("Escalate")).WithStyle(slack.StyleDanger)
+	escalate.Confirm = slack.NewConfirmationBlockObject(plain("Escalate?"),
+		mrkdwn(fmt.Sprintf("Page the next step of the escalation policy for #%d now?", inc.ID)), plain("Escalate"), plain("Cancel"))
+	els = append(els, escalate)
+	return slack.NewActionBlock("sentinel_actions", els...)
+}
+
+// runbookLink links a runbook by name in Sentinel's UI.
+func runbookLink(base, name string) string {
+	if base == "" {
+		return "Runbook: " + esc(name)
+	}
+	return fmt.Sprintf("<%s/runbooks/%s|Runbook: %s>", strings.TrimRight(base, "/"), url.PathEscape(name), esc(name))
+}
+
+// alertLines lists the incident's alerts, firing first: name, state, the
+// summary annotation and the probe step or SLO it is about.
+func alertLines(inc *incidents.Incident) string {
+	if len(inc.Alerts) == 0 {
+		return ""
+	}
+	alerts := append([]incidents.Alert(nil), inc.Alerts...)
+	sort.SliceStable(alerts, func(i, j int) bool {
+		return alerts[i].State == model.AlertFiring && alerts[j].State != model.AlertFiring
+	})
+	var b strings.Builder
+	firing := 0
+	for _, a := range alerts {
+		if a.State == model.AlertFiring {
+			firing++
+		}
+	}
+	fmt.Fprintf(&b, "*Alerts* (%d firing of %d)", firing, len(alerts))
+	for i, a := range alerts {
+		if i == maxAlerts {
+			fmt.Fprintf(&b, "\n… and %d more", len(alerts)-maxAlerts)
+			break
+		}
+		fmt.Fprintf(&b, "\n• *%s* %s", esc(clip(a.Name, 100)), a.State)
+		var about []string
+		for _, k := range []string{"probe", "step", "slo", "location"} {
+			if v := a.Labels[k]; v != "" {
+				about = append(about, k+"="+v)
+			} else if v := a.Annotations[k]; v != "" {
+				about = append(about, k+"="+v)
+			}
+		}
+		if len(about) > 0 {
+			fmt.Fprintf(&b, " (%s)", esc(clip(strings.Join(about, ", "), 200)))
+		}
+		if s := a.Annotations["summary"]; s != "" {
+			fmt.Fprintf(&b, ": %s", esc(clip(s, 300)))
+		}
+	}
+	return b.String()
+}
+
+// dmBlocks is the direct message to a person paged: who, what and the buttons.
+func dmBlocks(v pageView) []slack.Block {
+	inc := v.n.Incident
+	if inc == nil {
+		return nil
+	}
+	text := fmt.Sprintf("%s You are paged for *#%d %s* (%s %s).", statusIcon(inc.Status), inc.ID, esc(clip(inc.Title, 200)), severityIcon(inc.Severity), inc.Severity)
+	if v.n.URL != "" {
+		text += fmt.Sprintf(" <%s|Open incident>", v.n.URL)
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID("sentinel_dm"))}
+	if inc.Status.Open() {
+		blocks = append(blocks, actionBlock(inc))
+	}
+	return blocks
+}
+
+// replyText is the thread reply for a timeline event or a later page.
+func replyText(n incidents.Notification, mentions []string) string {
+	var b strings.Builder
+	if n.Kind == incidents.KindPage {
+		b.WriteString(":rotating_light: Paging ")
+		if len(mentions) > 0 {
+			b.WriteString(strings.Join(mentions, ", "))
+		} else {
+			b.WriteString(esc(n.Target.String()))
+		}
+		fmt.Fprintf(&b, " (step %d", n.Step+1)
+		if n.Pass > 0 {
+			fmt.Fprintf(&b, ", repeat %d", n.Pass)
+		}
+		b.WriteString(")")
+		return b.String()
+	}
+	if n.Event != nil {
+		fmt.Fprintf(&b, "%s %s", eventIcon(n.Event.Kind), esc(clip(n.Event.Text, maxSection-100)))
+		return b.String()
+	}
+	return esc(incidents.Subject(n))
+}
+
+func eventIcon(kind string) string {
+	switch kind {
+	case incidents.KindAcknowledged:
+		return ":eyes:"
+	case incidents.KindResolved:
+		return ":white_check_mark:"
+	case incidents.KindEscalated, incidents.KindPaged:
+		return ":rotating_light:"
+	case incidents.KindReopened, incidents.KindAlertFiring:
+		return ":fire:"
+	case incidents.KindAlertResolved:
+		return ":large_green_circle:"
+	}
+	return ":memo:"
+}
+
+// announcementBlocks shows an announcement from alerting.
+func announcementBlocks(a *model.Announcement) []slack.Block {
+	text := fmt.Sprintf(":loudspeaker: %s", esc(clip(a.Text, maxSection-200)))
+	if len(a.Labels) > 0 {
+		text += fmt.Sprintf("\n`%s`", esc(clip(a.Labels.String(), 180)))
+	}
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID("sentinel_announcement"))}
+}
+
+// channelName is an incident channel's name: inc-<id>-<slug of the
+// title>, at most 80 characters of lowercase letters, digits and dashes.
+func channelName(inc *incidents.Incident) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(inc.Title) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	prefix := fmt.Sprintf("inc-%d", inc.ID)
+	slug := strings.Trim(b.String(), "-")
+	if slug == "" {
+		return prefix
+	}
+	name := prefix + "-" + slug
+	if len(name) > 80 {
+		name = strings.TrimRight(name[:80], "-")
+	}
+	return name
+}

@@ -1,0 +1,102 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, blocks []slack.Block) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(blocks); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./slack -run Golden -update)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("%s differs from %s (run with -update if intended):\n%s", name, path, buf.String())
+	}
+}
+
+func sampleNotification(status incidents.Status) incidents.Notification {
+	t0 := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
+	inc := &incidents.Incident{
+		ID: 42, Title: "Checkout <down> & out [service=checkout]", Severity: model.SeverityCritical, Status: status,
+		Summary: "The pay step answers 500 for 3 runs in a row.", Labels: model.Labels{"service": "checkout"},
+		CreatedAt: t0, Runbook: "checkout-down",
+		Alerts: []incidents.Alert{
+			{Name: "CheckoutProbeFailing", State: model.AlertFiring, Labels: model.Labels{"probe": "checkout", "step": "pay", "location": "local"},
+				Annotations: model.Labels{"summary": "step pay answered 500"}},
+			{Name: "CheckoutBudgetBurn", State: model.AlertResolved, Labels: model.Labels{"slo": "checkout-availability"},
+				Annotations: model.Labels{"summary": "burning 14.4x"}},
+		},
+	}
+	n := incidents.Notification{Key: "incident/42/e1/p0/s0/schedule:primary/slack", Kind: incidents.KindPage, Incident: inc,
+		SLOs: []incidents.SLOImpact{{Name: "checkout-availability", BudgetConsumed: 0.123}},
+		URL:  "https://sentinel.example.com/incidents/42", Target: oncall.Target{Kind: oncall.TargetSchedule, Name: "primary"}}
+	switch status {
+	case incidents.StatusAcknowledged:
+		n.Kind = incidents.KindUpdate
+		n.Event = &incidents.TimelineEntry{At: t0.Add(3 * time.Minute), Kind: incidents.KindAcknowledged, Actor: "carol", Text: "acknowledged by carol"}
+	case incidents.StatusResolved:
+		n.Kind = incidents.KindUpdate
+		n.Event = &incidents.TimelineEntry{At: t0.Add(30 * time.Minute), Kind: incidents.KindResolved, Actor: "@dave (Slack user U0DAVE)", Text: "resolved by @dave (Slack user U0DAVE)"}
+	}
+	return n
+}
+
+func TestGoldenBlocks(t *testing.T) {
+	view := func(s incidents.Status) pageView {
+		return pageView{n: sampleNotification(s), mentions: []string{"<@U0ALICE>", "bob"}, groups: []string{"<!subteam^S0SRE>"},
+			baseURL: "https://sentinel.example.com", buttons: true}
+	}
+	golden(t, "page_triggered", pageBlocks(view(incidents.StatusTriggered)))
+	ack := view(incidents.StatusAcknowledged)
+	ack.incidentChannel = "C0INC42"
+	golden(t, "page_acknowledged", pageBlocks(ack))
+	golden(t, "page_resolved", pageBlocks(view(incidents.StatusResolved)))
+	golden(t, "dm", dmBlocks(view(incidents.StatusTriggered)))
+	golden(t, "announcement", announcementBlocks(&model.Announcement{Kind: "silence_expiring", Text: "Silence on service=checkout ends in 10m while CheckoutProbeFailing fires", Labels: model.Labels{"service": "checkout"}}))
+}
+
+func TestChannelName(t *testing.T) {
+	for title, want := range map[string]string{
+		"Checkout down!":         "inc-7-checkout-down",
+		"  ":                     "inc-7",
+		"Zahlung fällt aus (EU)": "inc-7-zahlung-f-llt-aus-eu",
+		"a":                      "inc-7-a",
+	} {
+		if got := channelName(&incidents.Incident{ID: 7, Title: title}); got != want {
+			t.Errorf("%q: %q, want %q", title, got, want)
+		}
+	}
+	long := channelName(&incidents.Incident{ID: 7, Title: string(bytes.Repeat([]byte("ab "), 60))})
+	if len(long) > 80 || long[len(long)-1] == '-' {
+		t.Errorf("long name %q", long)
+	}
+}

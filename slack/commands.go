@@ -1,0 +1,206 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sentinel-oss/sentinel/alerting"
+	"github.com/sentinel-oss/sentinel/incidents"
+)
+
+// commandAnswer is the JSON body Slack shows for a slash command:
+// ephemeral (only the caller sees it) or in_channel (everyone does).
+type commandAnswer struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+func ephemeral(format string, args ...any) commandAnswer {
+	return commandAnswer{ResponseType: "ephemeral", Text: fmt.Sprintf(format, args...)}
+}
+
+func inChannel(format string, args ...any) commandAnswer {
+	return commandAnswer{ResponseType: "in_channel", Text: fmt.Sprintf(format, args...)}
+}
+
+func (b *Bot) command(w http.ResponseWriter, r *http.Request, body []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	sc, err := slack.SlashCommandParse(r)
+	if err != nil {
+		b.metrics.request("commands", "bad_request")
+		writeError(w, http.StatusBadRequest, "body: not a slash command form")
+		return
+	}
+	var ans commandAnswer
+	cmd, err := ParseCommand(sc.Text)
+	if err != nil {
+		b.metrics.request("commands", "usage")
+		ans = ephemeral("%s\nUsage: %s %s", esc(err.Error()), esc(b.cfg.Command), usage)
+	} else {
+		ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+		ans = b.run(ctx, sc, cmd)
+		cancel()
+		b.metrics.request("commands", cmd.Verb)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ans)
+}
+
+// run carries out a parsed command for the Slack user who sent it.
+func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command) commandAnswer {
+	if cmd.Verb == "help" {
+		return ephemeral("*%s* manages incidents from Slack:\n%s\nIDs are optional in an incident's own channel, or when only one incident is open.", esc(b.cfg.Command), usage)
+	}
+	if cmd.Verb == "silence" {
+		return b.silence(ctx, sc, cmd)
+	}
+	if b.incidents == nil {
+		return ephemeral("Sentinel cannot reach its incidents right now.")
+	}
+	who := "<@" + cleanName(sc.UserID) + ">"
+	switch cmd.Verb {
+	case "status":
+		return b.status(ctx)
+	case "oncall":
+		return b.oncall(ctx)
+	case "declare":
+		inc, err := b.incidents.Declare(ctx, incidents.DeclareRequest{Title: cmd.Title, Severity: cmd.Severity}, b.actor(ctx, sc.UserID, sc.UserName))
+		if err != nil {
+			return b.failed("declare the incident", err)
+		}
+		return inChannel("%s declared %s #%d *%s* (%s). Paging now.", who, severityIcon(inc.Severity), inc.ID, esc(inc.Title), inc.Severity)
+	case "ack", "resolve":
+		id, ans, ok := b.pick(ctx, sc, cmd)
+		if !ok {
+			return ans
+		}
+		actor := b.actor(ctx, sc.UserID, sc.UserName)
+		var inc *incidents.Incident
+		var err error
+		verb := "acknowledged"
+		if cmd.Verb == "ack" {
+			inc, err = b.incidents.Acknowledge(ctx, id, actor)
+		} else {
+			verb = "resolved"
+			inc, err = b.incidents.Resolve(ctx, id, actor)
+		}
+		if err != nil {
+			return b.failed(cmd.Verb+" #"+strconv.FormatInt(id, 10), err)
+		}
+		return inChannel("%s %s #%d *%s*.", who, verb, inc.ID, esc(inc.Title))
+	}
+	return ephemeral("Usage: %s %s", esc(b.cfg.Command), usage)
+}
+
+// failed explains an error to the caller: domain errors in their own
+// words, anything else as a retry hint (and logged).
+func (b *Bot) failed(what string, err error) commandAnswer {
+	if isConflict(err) || isNotFound(err) {
+		return ephemeral("Cannot %s: %s.", what, esc(errText(err)))
+	}
+	if isInvalid(err) {
+		return ephemeral("Cannot %s: %s.", what, esc(err.Error()))
+	}
+	b.log.Error("slash command failed", "what", what, "err", err)
+	return ephemeral("Sentinel could not %s; try again in a moment.", what)
+}
+
+// pick finds the incident an ack or resolve without an ID means: the one
+// whose channel this is, else the only open one.
+func (b *Bot) pick(ctx context.Context, sc slack.SlashCommand, cmd Command) (int64, commandAnswer, bool) {
+	if cmd.ID > 0 {
+		return cmd.ID, commandAnswer{}, true
+	}
+	if rest, ok := strings.CutPrefix(sc.ChannelName, "inc-"); ok {
+		num, _, _ := strings.Cut(rest, "-")
+		if id, err := strconv.ParseInt(num, 10, 64); err == nil && id > 0 {
+			return id, commandAnswer{}, true
+		}
+	}
+	open, err := b.incidents.List(ctx, incidents.ListQuery{Status: "open", Limit: 2})
+	if err != nil {
+		return 0, b.failed("list open incidents", err), false
+	}
+	switch len(open) {
+	case 0:
+		return 0, ephemeral("No incident is open."), false
+	case 1:
+		return open[0].ID, commandAnswer{}, true
+	}
+	return 0, ephemeral("Several incidents are open; name one: `%s %s 42` (see `%s status`).", esc(b.cfg.Command), cmd.Verb, esc(b.cfg.Command)), false
+}
+
+func (b *Bot) status(ctx context.Context) commandAnswer {
+	open, err := b.incidents.List(ctx, incidents.ListQuery{Status: "open", Limit: 20})
+	if err != nil {
+		return b.failed("list open incidents", err)
+	}
+	if len(open) == 0 {
+		return ephemeral(":white_check_mark: No incident is open.")
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "*Open incidents* (%d%s)", len(open), map[bool]string{true: "+", false: ""}[len(open) == 20])
+	for _, inc := range open {
+		fmt.Fprintf(&sb, "\n%s #%d *%s* · %s · %s since %s", severityIcon(inc.Severity), inc.ID, esc(clip(inc.Title, 150)), inc.Severity, inc.Status, slackDate(inc.CreatedAt))
+	}
+	return ephemeral("%s", sb.String())
+}
+
+func (b *Bot) oncall(ctx context.Context) commandAnswer {
+	scheds, err := b.incidents.OnCall(ctx)
+	if err != nil {
+		return b.failed("read the on-call schedules", err)
+	}
+	if len(scheds) == 0 {
+		return ephemeral("No on-call schedule is configured.")
+	}
+	var sb strings.Builder
+	sb.WriteString("*On call*")
+	for _, s := range scheds {
+		who := "nobody"
+		if s.OnCall != nil {
+			who = b.mention(ctx, s.OnCall.User) + " until " + slackDate(s.OnCall.Until)
+		}
+		fmt.Fprintf(&sb, "\n• *%s*: %s", esc(s.Name), who)
+		if s.Next != nil {
+			fmt.Fprintf(&sb, " (next: %s)", b.mention(ctx, s.Next.User))
+		}
+	}
+	return ephemeral("%s", sb.String())
+}
+
+// mention shows a person by Slack mention when their ID is known.
+func (b *Bot) mention(ctx context.Context, name string) string {
+	p, ok := b.dir.people.Resolve(name)
+	if !ok {
+		return esc(name)
+	}
+	if id, err := b.dir.slackID(ctx, p); err == nil && id != "" {
+		return "<@" + id + ">"
+	}
+	return esc(p.Name)
+}
+
+func (b *Bot) silence(ctx context.Context, sc slack.SlashCommand, cmd Command) commandAnswer {
+	if b.silences == nil {
+		return ephemeral("Silences are not available in this Sentinel.")
+	}
+	actor := b.actor(ctx, sc.UserID, sc.UserName)
+	sl, err := b.silences.CreateSilence(ctx, alerting.NewSilence{
+		Matchers: cmd.Matchers, Duration: cmd.Duration, Author: actor,
+		Comment: "from Slack " + b.cfg.Command + " by " + actor,
+	})
+	if err != nil {
+		return b.failed("create the silence", err)
+	}
+	return inChannel("<@%s> silenced `%s` until %s (silence %s).", cleanName(sc.UserID), esc(strings.Join(cmd.Matchers, ", ")), slackDate(sl.EndsAt), esc(sl.ID))
+}

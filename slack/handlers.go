@@ -1,0 +1,277 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/slack-go/slack"
+)
+
+// maxRequestBytes caps a request from Slack; block_actions payloads carry
+// the clicked message, which Sentinel keeps small.
+const maxRequestBytes = 512 << 10
+
+// actionTimeout bounds the incident change made while Slack waits (Slack
+// gives up after 3 seconds).
+const actionTimeout = 2 * time.Second
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// verified checks Slack's request signature (timestamp within five
+// minutes, HMAC compared in constant time, by slack-go's SecretsVerifier)
+// before anything else, then hands the raw body on. A bad or missing
+// signature and a stale timestamp get 401.
+func (b *Bot) verified(endpoint string, next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, "use POST")
+			return
+		}
+		sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret.Reveal())
+		if err != nil {
+			reason := "bad signature headers"
+			if errors.Is(err, slack.ErrExpiredTimestamp) {
+				reason = "stale timestamp"
+			} else if errors.Is(err, slack.ErrMissingHeaders) {
+				reason = "missing signature"
+			}
+			b.metrics.request(endpoint, "unauthorized")
+			b.log.Warn("refused a request claiming to be from Slack", "endpoint", endpoint, "reason", reason)
+			writeError(w, http.StatusUnauthorized, "slack signature: "+reason)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				b.metrics.request(endpoint, "too_large")
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxRequestBytes))
+				return
+			}
+			writeError(w, http.StatusBadRequest, "cannot read the request body")
+			return
+		}
+		_, _ = sv.Write(body)
+		if err := sv.Ensure(); err != nil {
+			b.metrics.request(endpoint, "unauthorized")
+			b.log.Warn("refused a request claiming to be from Slack", "endpoint", endpoint, "reason", "signature mismatch")
+			writeError(w, http.StatusUnauthorized, "slack signature: mismatch")
+			return
+		}
+		next(w, r, body)
+	})
+}
+
+// Interactions is the handler for POST /slack/interactions (button clicks).
+func (b *Bot) Interactions() http.Handler { return b.verified("interactions", b.interaction) }
+
+// Commands is the handler for POST /slack/commands (the slash command).
+func (b *Bot) Commands() http.Handler { return b.verified("commands", b.command) }
+
+func (b *Bot) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		b.metrics.request("interactions", "bad_request")
+		writeError(w, http.StatusBadRequest, "body: not a form")
+		return
+	}
+	payload := form.Get("payload")
+	if payload == "" {
+		b.metrics.request("interactions", "bad_request")
+		writeError(w, http.StatusBadRequest, "form field payload is missing")
+		return
+	}
+	actions, err := ParseInteraction([]byte(payload))
+	if err != nil {
+		b.metrics.request("interactions", "bad_request")
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(actions) == 0 {
+		b.metrics.request("interactions", "ignored")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	for _, a := range actions {
+		if !b.seen.first(a.dedupeKey(), b.now()) {
+			b.metrics.request("interactions", "duplicate")
+			continue
+		}
+		text, outcome := b.act(ctx, a)
+		b.metrics.request("interactions", outcome)
+		if text != "" && a.ResponseURL != "" {
+			b.queueReply(reply{url: a.ResponseURL, text: text})
+		}
+	}
+	// Slack only needs a quick 200; the page itself is updated through
+	// the outbox (chat.update) and any note goes through response_url.
+	w.WriteHeader(http.StatusOK)
+}
+
+// act applies one button click; it returns a note for the clicker (empty
+// when the updated message says it all) and the metric outcome.
+func (b *Bot) act(ctx context.Context, a Action) (string, string) {
+	if b.incidents == nil {
+		return "Sentinel cannot change incidents right now.", "unavailable"
+	}
+	actor := b.actor(ctx, a.UserID, a.UserName)
+	var err error
+	switch a.Kind {
+	case KindAcknowledge:
+		_, err = b.incidents.Acknowledge(ctx, a.IncidentID, actor)
+	case KindResolve:
+		_, err = b.incidents.Resolve(ctx, a.IncidentID, actor)
+	case KindEscalate:
+		_, err = b.incidents.Escalate(ctx, a.IncidentID, actor)
+	}
+	switch {
+	case err == nil:
+		b.log.Info("incident changed from Slack", "incident", a.IncidentID, "action", string(a.Kind), "actor", actor)
+		return "", "ok"
+	case isConflict(err):
+		// A repeated click (or a redelivery) finds the work done.
+		return fmt.Sprintf("Nothing to do: %s.", errText(err)), "already_done"
+	case isNotFound(err):
+		return fmt.Sprintf("There is no incident #%d.", a.IncidentID), "not_found"
+	default:
+		b.log.Error("incident change from Slack failed", "incident", a.IncidentID, "action", string(a.Kind), "err", err)
+		return fmt.Sprintf("Sentinel could not %s #%d; try again in a moment.", a.Kind, a.IncidentID), "error"
+	}
+}
+
+// errText is the readable end of a wrapped domain error.
+func errText(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+func isConflict(err error) bool {
+	var c interface{ Conflict() bool }
+	return errors.As(err, &c) && c.Conflict()
+}
+
+func isInvalid(err error) bool {
+	var c interface{ Invalid() bool }
+	return errors.As(err, &c) && c.Invalid()
+}
+
+func isNotFound(err error) bool {
+	var c interface{ NotFound() bool }
+	return errors.As(err, &c) && c.NotFound()
+}
+
+// actor names a Slack user for the timeline: the person's name when the
+// Slack user maps to one, else who they were in Slack.
+func (b *Bot) actor(ctx context.Context, userID, userName string) string {
+	lctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if p, ok := b.dir.person(lctx, userID); ok {
+		return p.Name
+	}
+	name := cleanName(userName)
+	if name == "" {
+		name = "someone"
+	}
+	return fmt.Sprintf("@%s (Slack user %s)", name, cleanName(userID))
+}
+
+// cleanName keeps a short, printable form of an outside name.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '<' || r == '>' || r == '&' {
+			return -1
+		}
+		return r
+	}, s)
+	return clip(strings.TrimSpace(s), 64)
+}
+
+// reply is an answer sent to a response_url after the request returned.
+type reply struct {
+	url, text string
+}
+
+func (b *Bot) queueReply(r reply) {
+	select {
+	case b.replies <- r:
+	default:
+		b.log.Warn("dropped an answer to Slack: the queue is full")
+	}
+}
+
+// postResponse sends an ephemeral answer to a response_url, which must
+// point at Slack (or at the configured API host, for tests) so a forged
+// payload cannot make Sentinel post elsewhere.
+func (b *Bot) postResponse(ctx context.Context, r reply) error {
+	u, err := url.Parse(r.url)
+	if err != nil {
+		return fmt.Errorf("response_url: %w", err)
+	}
+	if !(u.Scheme == "https" && (u.Host == "hooks.slack.com" || strings.HasSuffix(u.Host, ".slack.com"))) && u.Host != b.apiHost {
+		return fmt.Errorf("response_url %s is not a Slack address", u.Host)
+	}
+	body, _ := json.Marshal(map[string]any{"response_type": "ephemeral", "replace_original": false, "text": r.text})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.http.Do(req)
+	b.metrics.call("response_url", err)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("response_url answered %s", resp.Status)
+	}
+	return nil
+}
+
+// dedupe remembers keys for a while, so a redelivered click acts once.
+type dedupe struct {
+	ttl  time.Duration
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func newDedupe(ttl time.Duration) *dedupe { return &dedupe{ttl: ttl, seen: map[string]time.Time{}} }
+
+// first reports whether key was not seen within the TTL, and records it.
+func (d *dedupe) first(key string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if at, ok := d.seen[key]; ok && now.Sub(at) < d.ttl {
+		return false
+	}
+	if len(d.seen) >= 10000 {
+		for k, at := range d.seen {
+			if now.Sub(at) >= d.ttl {
+				delete(d.seen, k)
+			}
+		}
+	}
+	d.seen[key] = now
+	return true
+}

@@ -1,0 +1,206 @@
+package slack
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// ActionKind is what a button asks for.
+type ActionKind string
+
+// The three buttons of a page.
+const (
+	KindAcknowledge ActionKind = "acknowledge"
+	KindResolve     ActionKind = "resolve"
+	KindEscalate    ActionKind = "escalate"
+)
+
+// Action is one click on a Sentinel button, read from a block_actions
+// payload.
+type Action struct {
+	Kind        ActionKind
+	IncidentID  int64
+	UserID      string
+	UserName    string
+	TeamID      string
+	ChannelID   string
+	MessageTS   string
+	ResponseURL string
+	ActionTS    string
+}
+
+// dedupeKey identifies a click across Slack's redeliveries.
+func (a Action) dedupeKey() string {
+	return strings.Join([]string{a.TeamID, a.UserID, string(a.Kind), strconv.FormatInt(a.IncidentID, 10), a.ActionTS, a.MessageTS}, "|")
+}
+
+// ParseInteraction reads the payload form field of an interaction. It
+// returns the clicks on Sentinel's buttons (none for other interaction
+// types and other apps' actions), or an error naming what is malformed.
+func ParseInteraction(payload []byte) ([]Action, error) {
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal(payload, &cb); err != nil {
+		return nil, fmt.Errorf("payload: invalid JSON: %v", err)
+	}
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return nil, nil
+	}
+	if cb.User.ID == "" {
+		return nil, fmt.Errorf("payload: user.id is missing")
+	}
+	var out []Action
+	for i, ba := range cb.ActionCallback.BlockActions {
+		if ba == nil {
+			continue
+		}
+		var kind ActionKind
+		switch ba.ActionID {
+		case ActionAcknowledge:
+			kind = KindAcknowledge
+		case ActionResolve:
+			kind = KindResolve
+		case ActionEscalate:
+			kind = KindEscalate
+		default:
+			continue
+		}
+		id, err := strconv.ParseInt(ba.Value, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("payload: actions[%d].value: %q is not an incident ID", i, clip(ba.Value, 40))
+		}
+		team := cb.Team.ID
+		if team == "" {
+			team = cb.User.TeamID
+		}
+		channel := cb.Container.ChannelID
+		if channel == "" {
+			channel = cb.Channel.ID
+		}
+		msgTS := cb.Container.MessageTs
+		if msgTS == "" {
+			msgTS = cb.Message.Timestamp
+		}
+		name := cb.User.Name
+		out = append(out, Action{
+			Kind: kind, IncidentID: id, UserID: cb.User.ID, UserName: name, TeamID: team,
+			ChannelID: channel, MessageTS: msgTS, ResponseURL: cb.ResponseURL, ActionTS: ba.ActionTs,
+		})
+	}
+	return out, nil
+}
+
+// Command is a parsed /sentinel invocation.
+type Command struct {
+	// Verb is declare, ack, resolve, status, oncall, silence or help.
+	Verb string
+	// Severity and Title of an incident to declare.
+	Severity model.Severity
+	Title    string
+	// ID of the incident to acknowledge or resolve; 0 means "the one meant
+	// by the channel, or the only open one".
+	ID int64
+	// Matchers and Duration of a silence.
+	Matchers []string
+	Duration time.Duration
+}
+
+// usage is the help text's list of subcommands.
+const usage = "`declare <critical|warning|info> <title>` · `ack [id]` · `resolve [id]` · `status` · `oncall` · `silence <matchers> <duration>` · `help`"
+
+// maxCommandText caps the text Sentinel reads from a command.
+const maxCommandText = 4000
+
+// ParseCommand reads the text after the slash command. Slack escapes &,
+// < and > in it; they are unescaped first.
+func ParseCommand(text string) (Command, error) {
+	if len(text) > maxCommandText {
+		return Command{}, fmt.Errorf("the command is longer than %d characters", maxCommandText)
+	}
+	text = strings.TrimSpace(html.UnescapeString(text))
+	verb, rest, _ := strings.Cut(text, " ")
+	rest = strings.TrimSpace(rest)
+	c := Command{Verb: strings.ToLower(verb)}
+	switch c.Verb {
+	case "", "help":
+		c.Verb = "help"
+	case "status", "oncall":
+	case "ack", "acknowledge", "resolve":
+		if c.Verb == "acknowledge" {
+			c.Verb = "ack"
+		}
+		if rest == "" {
+			return c, nil
+		}
+		id, err := strconv.ParseInt(strings.TrimPrefix(rest, "#"), 10, 64)
+		if err != nil || id <= 0 {
+			return Command{}, fmt.Errorf("%s: %q is not an incident ID (use %s 42)", c.Verb, clip(rest, 40), c.Verb)
+		}
+		c.ID = id
+	case "declare":
+		sev, title, _ := strings.Cut(rest, " ")
+		s, err := model.ParseSeverity(strings.ToLower(sev))
+		if err != nil || sev == "" {
+			return Command{}, fmt.Errorf("declare: the first word must be a severity (critical, warning or info), as in: declare critical Checkout is down")
+		}
+		c.Severity, c.Title = s, strings.TrimSpace(title)
+		if c.Title == "" {
+			return Command{}, fmt.Errorf("declare: a title is required, as in: declare %s Checkout is down", s)
+		}
+	case "silence":
+		fields := strings.Fields(rest)
+		if len(fields) < 2 {
+			return Command{}, fmt.Errorf("silence: give matchers and a duration, as in: silence service=checkout 2h")
+		}
+		d, err := model.ParseDuration(fields[len(fields)-1])
+		if err != nil || d <= 0 {
+			return Command{}, fmt.Errorf("silence: %q is not a duration (such as 30m, 2h or 1d); it comes last", clip(fields[len(fields)-1], 40))
+		}
+		c.Duration = d.Std()
+		for _, f := range fields[:len(fields)-1] {
+			for _, m := range splitMatchers(f) {
+				if m != "" {
+					c.Matchers = append(c.Matchers, m)
+				}
+			}
+		}
+		if len(c.Matchers) == 0 {
+			return Command{}, fmt.Errorf("silence: at least one matcher is required, such as service=checkout")
+		}
+	default:
+		return Command{}, fmt.Errorf("unknown subcommand %q; try %s", clip(verb, 40), usage)
+	}
+	return c, nil
+}
+
+// splitMatchers splits a,b into matchers at commas outside quotes, and
+// drops the braces of {a="b",c="d"}.
+func splitMatchers(s string) []string {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	var out []string
+	var cur strings.Builder
+	quoted, escaped := false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\' && quoted:
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case r == ',' && !quoted:
+			out = append(out, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	return append(out, cur.String())
+}

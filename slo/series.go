@@ -1,0 +1,314 @@
+package slo
+
+import (
+	"sync"
+	"time"
+)
+
+// recentHours is how many hours (the current one included) keep their
+// per-minute detail in memory; older hours keep only their sums, and the
+// minutes of an hour at the edge of a long window are read from the store
+// when needed (once per hour and window). It also bounds how late an event
+// may arrive (maxLateness).
+const recentHours = 8
+
+// maxLateness is how far in the past an event may be counted; later than
+// this its hour has left memory's per-minute detail.
+const maxLateness = time.Hour
+
+// maxFuture is how far ahead of the clock an event's time may be.
+const maxFuture = 5 * time.Minute
+
+// HourCounts are the per-minute counts of one SLO for one hour: the unit
+// the store reads and writes. Minute i of the hour is Good[i], Total[i].
+type HourCounts struct {
+	SLO   string
+	Hour  time.Time // UTC, on the hour
+	Good  [60]int64
+	Total [60]int64
+}
+
+// block is the minute detail of one hour in memory.
+type block [60]Counts
+
+// series holds one SLO's counts in memory: hourly sums over the window plus
+// seven days (history) and per-minute detail for the recent hours, so a
+// 30-day window sums 720 hours and at most 120 minutes instead of 43,200
+// minutes. All methods need mu held by the caller, except where noted.
+type series struct {
+	mu sync.Mutex
+	// hours is a ring of hourly sums; slot h%len holds hour h when
+	// newest-len < h <= newest.
+	hours  []Counts
+	newest int64 // the newest hour index (Unix hours) the ring holds
+	// recent holds the minutes of the hours in (now-recentHours, now];
+	// a missing block there means no events. edges holds minute detail of
+	// older hours read back from the store, at the edges of long windows.
+	recent map[int64]*block
+	edges  map[int64]*block
+	// dirty are the recent hours changed since the last flush.
+	dirty map[int64]bool
+	// missed collects older hours whose minute detail a Sum needed but did
+	// not have; it then prorated the hour's sum. The engine loads them and
+	// sums again.
+	missed map[int64]bool
+	// pfx caches prefix sums of the ring's finished hours (all but the
+	// newest), so a 30-day sum is a subtraction: pfx[i] sums the hours
+	// pfxFirst .. pfxFirst+i-1. It is rebuilt when the ring advances or a
+	// finished hour changes (late events, loads).
+	pfx      []Counts
+	pfxFirst int64
+	pfxValid bool
+}
+
+func newSeries(span time.Duration) *series {
+	n := int(span/time.Hour) + recentHours + 2
+	return &series{
+		hours:  make([]Counts, n),
+		newest: -1 << 40,
+		recent: map[int64]*block{},
+		edges:  map[int64]*block{},
+		dirty:  map[int64]bool{},
+		missed: map[int64]bool{},
+	}
+}
+
+func unixMinute(t time.Time) int64 { return floorDiv(t.Unix(), 60) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// advance moves the ring so it holds hour h, clearing the slots it reuses.
+func (s *series) advance(h int64) {
+	if h <= s.newest {
+		return
+	}
+	n := int64(len(s.hours))
+	if h-s.newest >= n {
+		clear(s.hours)
+	} else {
+		for x := s.newest + 1; x <= h; x++ {
+			s.hours[s.slot(x)] = Counts{}
+		}
+	}
+	s.newest = h
+	s.pfxValid = false
+}
+
+// hourSum is the sum of hour h, zero outside the ring.
+func (s *series) hourSum(h int64) Counts {
+	n := int64(len(s.hours))
+	if h > s.newest || h <= s.newest-n {
+		return Counts{}
+	}
+	return s.hours[s.slot(h)]
+}
+
+// slot is the ring index of hour h.
+func (s *series) slot(h int64) int64 {
+	n := int64(len(s.hours))
+	return ((h % n) + n) % n
+}
+
+// add counts good of total events in the minute m. It reports false when
+// the minute's hour is too old to hold in memory.
+func (s *series) add(m int64, good, total int64) bool {
+	h := floorDiv(m, 60)
+	s.advance(h)
+	if h <= s.newest-recentHours {
+		return false
+	}
+	b := s.recent[h]
+	if b == nil {
+		b = new(block)
+		s.recent[h] = b
+	}
+	if h < s.newest {
+		s.pfxValid = false
+	}
+	i := m - h*60
+	b[i].Good += good
+	b[i].Total += total
+	s.hours[s.slot(h)] = s.hourSum(h).Add(Counts{good, total})
+	s.dirty[h] = true
+	return true
+}
+
+// load merges counts read from the store at start-up.
+func (s *series) load(hc HourCounts, keepMinutes bool) {
+	h := floorDiv(hc.Hour.Unix(), 3600)
+	if h > s.newest {
+		s.advance(h)
+	}
+	n := int64(len(s.hours))
+	if h <= s.newest-n {
+		return
+	}
+	var sum Counts
+	var b *block
+	if keepMinutes {
+		b = s.recent[h]
+		if b == nil {
+			b = new(block)
+			s.recent[h] = b
+		}
+	}
+	for i := range 60 {
+		sum = sum.Add(Counts{hc.Good[i], hc.Total[i]})
+		if b != nil {
+			b[i] = b[i].Add(Counts{hc.Good[i], hc.Total[i]})
+		}
+	}
+	s.hours[s.slot(h)] = s.hourSum(h).Add(sum)
+	s.pfxValid = false
+}
+
+// minutes returns the minute detail of hour h, or nil when it is not in
+// memory (then the caller prorates and notes h in missed).
+func (s *series) minutes(h int64) *block {
+	if b := s.recent[h]; b != nil {
+		return b
+	}
+	return s.edges[h]
+}
+
+// blockSum sums minutes [i, j) of hour h.
+func (s *series) blockSum(h int64, i, j int64) Counts {
+	hs := s.hourSum(h)
+	if (i == 0 && j == 60) || hs.Total == 0 {
+		if i == 0 && j == 60 {
+			return hs
+		}
+		return Counts{}
+	}
+	b := s.minutes(h)
+	if b == nil {
+		if h > s.newest-recentHours {
+			return Counts{} // recent hour without any event in these minutes
+		}
+		s.missed[h] = true
+		f := float64(j-i) / 60
+		return Counts{int64(float64(hs.Good)*f + 0.5), int64(float64(hs.Total)*f + 0.5)}
+	}
+	var c Counts
+	for k := i; k < j; k++ {
+		c = c.Add(b[k])
+	}
+	return c
+}
+
+// sumMinutes sums the minutes [a, b).
+func (s *series) sumMinutes(a, b int64) Counts {
+	if a >= b {
+		return Counts{}
+	}
+	ha, hb := floorDiv(a, 60), floorDiv(b-1, 60)
+	if ha == hb {
+		return s.blockSum(ha, a-ha*60, b-hb*60)
+	}
+	c := s.blockSum(ha, a-ha*60, 60)
+	c = c.Add(s.rangeHours(ha+1, hb-1))
+	return c.Add(s.blockSum(hb, 0, b-hb*60))
+}
+
+// rangeHours sums the whole hours lo..hi (inclusive) held in the ring.
+func (s *series) rangeHours(lo, hi int64) Counts {
+	n := int64(len(s.hours))
+	lo = max(lo, s.newest-n+1)
+	hi = min(hi, s.newest)
+	if hi < lo {
+		return Counts{}
+	}
+	var c Counts
+	if hi == s.newest {
+		c = s.hours[s.slot(hi)]
+		hi--
+		if hi < lo {
+			return c
+		}
+	}
+	if !s.pfxValid {
+		s.pfxFirst, s.pfx = s.prefixHours()
+		s.pfxValid = true
+	}
+	a, b := s.pfx[lo-s.pfxFirst], s.pfx[hi-s.pfxFirst+1]
+	return c.Add(Counts{b.Good - a.Good, b.Total - a.Total})
+}
+
+// Sum implements CountSource over the series; mu must be held.
+func (s *series) Sum(from, to time.Time) Counts {
+	return s.sumMinutes(unixMinute(from), unixMinute(to))
+}
+
+// takeMissed returns and clears the hours a Sum had to prorate.
+func (s *series) takeMissed() []int64 {
+	if len(s.missed) == 0 {
+		return nil
+	}
+	out := make([]int64, 0, len(s.missed))
+	for h := range s.missed {
+		out = append(out, h)
+	}
+	clear(s.missed)
+	return out
+}
+
+// trim drops minute detail that is no longer recent (once flushed) and
+// edge blocks that no window needs any more.
+func (s *series) trim(nowHour int64) {
+	for h := range s.recent {
+		if h <= nowHour-recentHours && !s.dirty[h] {
+			delete(s.recent, h)
+		}
+	}
+	if len(s.edges) > 16 {
+		clear(s.edges)
+	}
+}
+
+// takeDirty returns copies of the changed hours and marks them clean.
+func (s *series) takeDirty(name string) []HourCounts {
+	if len(s.dirty) == 0 {
+		return nil
+	}
+	out := make([]HourCounts, 0, len(s.dirty))
+	for h := range s.dirty {
+		hc := HourCounts{SLO: name, Hour: time.Unix(h*3600, 0).UTC()}
+		if b := s.recent[h]; b != nil {
+			for i, c := range b {
+				hc.Good[i], hc.Total[i] = c.Good, c.Total
+			}
+		}
+		out = append(out, hc)
+	}
+	clear(s.dirty)
+	return out
+}
+
+// markDirty marks hours dirty again after a failed flush.
+func (s *series) markDirty(hcs []HourCounts) {
+	for _, hc := range hcs {
+		s.dirty[floorDiv(hc.Hour.Unix(), 3600)] = true
+	}
+}
+
+// prefixHours returns cumulative sums over the ring's hours, oldest first:
+// p[i] is the sum of the hours first..first+i-1, for aligned history sums.
+// The slice is reused between calls.
+func (s *series) prefixHours() (first int64, p []Counts) {
+	n := int64(len(s.hours))
+	first = s.newest - n + 1
+	p = s.pfx
+	if len(p) != int(n+1) {
+		p = make([]Counts, n+1)
+	}
+	for i := int64(0); i < n; i++ {
+		p[i+1] = p[i].Add(s.hours[s.slot(first+i)])
+	}
+	return first, p
+}

@@ -1,0 +1,473 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
+	"github.com/sentinel-oss/sentinel/rum"
+	"github.com/sentinel-oss/sentinel/store"
+)
+
+// rumStores is one implementation of both RUM store interfaces.
+type rumStores interface {
+	rum.CountStore
+	rum.ErrorStore
+}
+
+var rumT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func minuteRow(min int, site, route string, views, errs float64, lcp ...float64) rum.MinuteRow {
+	r := rum.MinuteRow{Minute: rumT0.Add(time.Duration(min) * time.Minute), Site: site, Route: route, Views: views, Errors: errs}
+	if len(lcp) > 0 {
+		h := rum.Histogram{}
+		for _, v := range lcp {
+			h.Add(0, v, 1)
+		}
+		r.Vitals = map[string]rum.Histogram{"lcp": h}
+	}
+	return r
+}
+
+func errGroup(fp string, count float64, first, last int, route string) rum.ErrorGroup {
+	return rum.ErrorGroup{
+		Fingerprint: fp, Kind: "error", Message: "boom " + fp, SampleStack: "at f (x.js)", SampleURL: "https://shop/x",
+		Count: count, FirstSeen: rumT0.Add(time.Duration(first) * time.Minute), LastSeen: rumT0.Add(time.Duration(last) * time.Minute),
+		Routes: []string{route}, Sites: []string{"shop"},
+	}
+}
+
+// summed folds rows by (minute, site, route), since a store may return rows
+// for one key separately, and returns them sorted.
+func summed(rows []rum.MinuteRow) []rum.MinuteRow {
+	type key struct {
+		m           int64
+		site, route string
+	}
+	byKey := map[key]*rum.MinuteRow{}
+	var keys []key
+	for _, r := range rows {
+		k := key{r.Minute.Unix(), r.Site, r.Route}
+		if cur, ok := byKey[k]; ok {
+			cur.Merge(r)
+			continue
+		}
+		c := r.Clone()
+		byKey[k] = &c
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.m != b.m {
+			return int(a.m - b.m)
+		}
+		if a.site != b.site {
+			if a.site < b.site {
+				return -1
+			}
+			return 1
+		}
+		if a.route < b.route {
+			return -1
+		}
+		if a.route > b.route {
+			return 1
+		}
+		return 0
+	})
+	out := make([]rum.MinuteRow, len(keys))
+	for i, k := range keys {
+		out[i] = *byKey[k]
+	}
+	return out
+}
+
+func describeRows(rows []rum.MinuteRow) []string {
+	var out []string
+	for _, r := range summed(rows) {
+		s := fmt.Sprintf("%s %s %s v=%g e=%g", r.Minute.UTC().Format("15:04"), r.Site, r.Route, r.Views, r.Errors)
+		for _, name := range []string{"lcp", "inp", "cls", "fcp", "ttfb"} {
+			if h := r.Vitals[name]; h.Count() > 0 {
+				s += fmt.Sprintf(" %s=%g", name, h.Count())
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func describeGroups(gs []rum.ErrorGroup) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, fmt.Sprintf("%s n=%g first=%s last=%s msg=%q routes=%v",
+			g.Fingerprint, g.Count, g.FirstSeen.UTC().Format("15:04"), g.LastSeen.UTC().Format("15:04"), g.Message, g.Routes))
+	}
+	return out
+}
+
+// rumBehaviours is the table every RUM store passes: the reference memory
+// store in package rum and store.RUM on each engine. Each case gets a store
+// with 1 hour of retention and room for 3 error groups.
+func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
+	ctx := context.Background()
+	minuteCases := []struct {
+		name     string
+		batches  [][]rum.MinuteRow
+		from, to int // minutes after rumT0
+		want     []string
+	}{
+		{
+			name: "empty",
+			from: -10, to: 10,
+			want: nil,
+		},
+		{
+			name: "rows of one key merge across calls, vitals too",
+			batches: [][]rum.MinuteRow{
+				{minuteRow(0, "shop", "/cart", 2, 1, 0.5, 1.0)},
+				{minuteRow(0, "shop", "/cart", 3, 0, 2.0)},
+			},
+			from: 0, to: 1,
+			want: []string{"12:00 shop /cart v=5 e=1 lcp=3"},
+		},
+		{
+			name: "seconds inside a minute fold into that minute",
+			batches: [][]rum.MinuteRow{{
+				{Minute: rumT0.Add(5 * time.Second), Site: "shop", Route: "/", Views: 1},
+				{Minute: rumT0.Add(59 * time.Second), Site: "shop", Route: "/", Views: 1},
+			}},
+			from: 0, to: 1,
+			want: []string{"12:00 shop / v=2 e=0"},
+		},
+		{
+			name: "sites and routes stay apart",
+			batches: [][]rum.MinuteRow{{
+				minuteRow(1, "shop", "/cart", 1, 0),
+				minuteRow(1, "shop", "/", 4, 0),
+				minuteRow(1, "eu", "/cart", 2, 0),
+			}},
+			from: 0, to: 5,
+			want: []string{"12:01 eu /cart v=2 e=0", "12:01 shop / v=4 e=0", "12:01 shop /cart v=1 e=0"},
+		},
+		{
+			name: "from is inclusive, to exclusive",
+			batches: [][]rum.MinuteRow{{
+				minuteRow(-1, "shop", "/", 1, 0),
+				minuteRow(0, "shop", "/", 2, 0),
+				minuteRow(9, "shop", "/", 3, 0),
+				minuteRow(10, "shop", "/", 4, 0),
+			}},
+			from: 0, to: 10,
+			want: []string{"12:00 shop / v=2 e=0", "12:09 shop / v=3 e=0"},
+		},
+		{
+			name:    "empty window",
+			batches: [][]rum.MinuteRow{{minuteRow(0, "shop", "/", 1, 0)}},
+			from:    0, to: 0,
+			want: nil,
+		},
+		{
+			name: "minutes older than the retention before the newest are dropped",
+			batches: [][]rum.MinuteRow{
+				{minuteRow(0, "shop", "/", 1, 0), minuteRow(30, "shop", "/", 1, 0)},
+				{minuteRow(75, "shop", "/", 1, 0)},
+			},
+			from: -100, to: 100,
+			want: []string{"12:30 shop / v=1 e=0", "13:15 shop / v=1 e=0"},
+		},
+		{
+			name: "site and route names with odd bytes",
+			batches: [][]rum.MinuteRow{{
+				minuteRow(0, "a", "/x\x00y", 1, 0),
+				minuteRow(0, "a", "/x", 2, 0),
+			}},
+			from: 0, to: 1,
+			want: []string{"12:00 a /x v=2 e=0", "12:00 a /x\x00y v=1 e=0"},
+		},
+	}
+	for _, tc := range minuteCases {
+		t.Run("minutes/"+tc.name, func(t *testing.T) {
+			s := open(t)
+			for _, b := range tc.batches {
+				if err := s.AddMinutes(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := s.Minutes(ctx, rumT0.Add(time.Duration(tc.from)*time.Minute), rumT0.Add(time.Duration(tc.to)*time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := describeRows(got); !slices.Equal(d, tc.want) {
+				t.Errorf("rows:\n got %q\nwant %q", d, tc.want)
+			}
+		})
+	}
+
+	errorCases := []struct {
+		name    string
+		batches [][]rum.ErrorGroup
+		since   int
+		limit   int
+		want    []string
+	}{
+		{name: "empty", since: -100, limit: 10, want: nil},
+		{
+			name: "one fingerprint merges: counts add, times widen, routes unite, newest sample kept",
+			batches: [][]rum.ErrorGroup{
+				{errGroup("a", 2, 5, 6, "/cart")},
+				{func() rum.ErrorGroup { g := errGroup("a", 1, 1, 9, "/"); g.Message = "newer"; return g }()},
+				{func() rum.ErrorGroup { g := errGroup("a", 1, 7, 8, "/cart"); g.Message = "older"; return g }()},
+			},
+			since: -100, limit: 10,
+			want: []string{`a n=4 first=12:01 last=12:09 msg="newer" routes=[/cart /]`},
+		},
+		{
+			name: "most frequent first, then most recent, then fingerprint",
+			batches: [][]rum.ErrorGroup{{
+				errGroup("a", 1, 0, 1, "/"),
+				errGroup("b", 5, 0, 1, "/"),
+				errGroup("c", 1, 0, 2, "/"),
+			}},
+			since: -100, limit: 10,
+			want: []string{
+				`b n=5 first=12:00 last=12:01 msg="boom b" routes=[/]`,
+				`c n=1 first=12:00 last=12:02 msg="boom c" routes=[/]`,
+				`a n=1 first=12:00 last=12:01 msg="boom a" routes=[/]`,
+			},
+		},
+		{
+			name: "limit keeps the most frequent",
+			batches: [][]rum.ErrorGroup{{
+				errGroup("a", 1, 0, 1, "/"),
+				errGroup("b", 5, 0, 1, "/"),
+				errGroup("c", 3, 0, 1, "/"),
+			}},
+			since: -100, limit: 2,
+			want: []string{
+				`b n=5 first=12:00 last=12:01 msg="boom b" routes=[/]`,
+				`c n=3 first=12:00 last=12:01 msg="boom c" routes=[/]`,
+			},
+		},
+		{
+			name: "since filters on last seen, inclusive",
+			batches: [][]rum.ErrorGroup{
+				{errGroup("a", 1, 0, 4, "/"), errGroup("b", 1, 0, 5, "/")},
+				{errGroup("a", 1, 0, 3, "/")}, // an older delta does not move last seen back
+			},
+			since: 5, limit: 10,
+			want: []string{`b n=1 first=12:00 last=12:05 msg="boom b" routes=[/]`},
+		},
+		{
+			name: "the bound evicts the least recently seen",
+			batches: [][]rum.ErrorGroup{
+				{errGroup("a", 9, 0, 1, "/"), errGroup("b", 1, 0, 2, "/"), errGroup("c", 1, 0, 3, "/")},
+				{errGroup("b", 1, 0, 4, "/")},
+				{errGroup("d", 1, 0, 5, "/")},
+			},
+			since: -100, limit: 10,
+			want: []string{
+				`b n=2 first=12:00 last=12:04 msg="boom b" routes=[/]`,
+				`d n=1 first=12:00 last=12:05 msg="boom d" routes=[/]`,
+				`c n=1 first=12:00 last=12:03 msg="boom c" routes=[/]`,
+			},
+		},
+		{
+			name: "routes are bounded",
+			batches: func() [][]rum.ErrorGroup {
+				var bs [][]rum.ErrorGroup
+				for i := range rum.MaxGroupRoutes + 5 {
+					bs = append(bs, []rum.ErrorGroup{errGroup("a", 1, 0, 1, fmt.Sprintf("/r%d", i))})
+				}
+				return bs
+			}(),
+			since: -100, limit: 10,
+			want: func() []string {
+				var rs []string
+				for i := range rum.MaxGroupRoutes {
+					rs = append(rs, fmt.Sprintf("/r%d", i))
+				}
+				return []string{fmt.Sprintf(`a n=%d first=12:00 last=12:01 msg="boom a" routes=%v`, rum.MaxGroupRoutes+5, rs)}
+			}(),
+		},
+	}
+	for _, tc := range errorCases {
+		t.Run("errors/"+tc.name, func(t *testing.T) {
+			s := open(t)
+			for _, b := range tc.batches {
+				if err := s.AddErrors(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := s.ErrorGroups(ctx, rumT0.Add(time.Duration(tc.since)*time.Minute), tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := describeGroups(got); !slices.Equal(d, tc.want) {
+				t.Errorf("groups:\n got %q\nwant %q", d, tc.want)
+			}
+		})
+	}
+
+	t.Run("returned rows and groups are copies", func(t *testing.T) {
+		s := open(t)
+		if err := s.AddMinutes(ctx, []rum.MinuteRow{minuteRow(0, "shop", "/", 1, 0, 1.0)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddErrors(ctx, []rum.ErrorGroup{errGroup("a", 1, 0, 0, "/")}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
+		rows[0].Views = 100
+		rows[0].Vitals["lcp"][0] = 100
+		gs, _ := s.ErrorGroups(ctx, rumT0, 10)
+		gs[0].Routes[0] = "changed"
+		rows, _ = s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
+		if d := describeRows(rows); !slices.Equal(d, []string{"12:00 shop / v=1 e=0 lcp=1"}) {
+			t.Errorf("rows changed through a returned copy: %q", d)
+		}
+		gs, _ = s.ErrorGroups(ctx, rumT0, 10)
+		if gs[0].Routes[0] != "/" {
+			t.Errorf("group changed through a returned copy: %v", gs[0].Routes)
+		}
+	})
+
+	t.Run("a done context is refused", func(t *testing.T) {
+		s := open(t)
+		dctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := s.AddMinutes(dctx, []rum.MinuteRow{minuteRow(0, "shop", "/", 1, 0)}); err == nil {
+			t.Error("AddMinutes with a done context succeeded")
+		}
+		if _, err := s.Minutes(dctx, rumT0, rumT0.Add(time.Minute)); err == nil {
+			t.Error("Minutes with a done context succeeded")
+		}
+		if err := s.AddErrors(dctx, []rum.ErrorGroup{errGroup("a", 1, 0, 0, "/")}); err == nil {
+			t.Error("AddErrors with a done context succeeded")
+		}
+		if _, err := s.ErrorGroups(dctx, rumT0, 10); err == nil {
+			t.Error("ErrorGroups with a done context succeeded")
+		}
+	})
+}
+
+func openTestBolt(t testing.TB, path string) *store.Bolt {
+	t.Helper()
+	cfg := config.Storage{Path: path, OpenTimeout: model.Duration(time.Second)}
+	b, err := store.OpenBolt(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var testRUMOptions = store.RUMOptions{Retention: time.Hour, MaxErrorGroups: 3}
+
+func TestRUMStoreBehaviours(t *testing.T) {
+	t.Run("rum.MemoryStore", func(t *testing.T) {
+		rumBehaviours(t, func(*testing.T) rumStores { return rum.NewMemoryStore(time.Hour, 3) })
+	})
+	t.Run("bolt", func(t *testing.T) {
+		rumBehaviours(t, func(t *testing.T) rumStores {
+			b := openTestBolt(t, filepath.Join(t.TempDir(), "s.db"))
+			t.Cleanup(func() { _ = b.Close() })
+			return store.NewRUM(b, testRUMOptions)
+		})
+	})
+	t.Run("memory", func(t *testing.T) {
+		rumBehaviours(t, func(*testing.T) rumStores { return store.NewRUM(store.NewMemory(), testRUMOptions) })
+	})
+}
+
+func TestRUMStoreSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	b := openTestBolt(t, path)
+	s := store.NewRUM(b, testRUMOptions)
+	if err := s.AddMinutes(ctx, []rum.MinuteRow{minuteRow(0, "shop", "/cart", 2, 1, 0.5)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddErrors(ctx, []rum.ErrorGroup{errGroup("a", 2, 0, 1, "/cart"), errGroup("b", 1, 0, 2, "/")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b = openTestBolt(t, path)
+	defer b.Close()
+	s = store.NewRUM(b, testRUMOptions)
+	// Writing after the restart merges into what was stored before it.
+	if err := s.AddMinutes(ctx, []rum.MinuteRow{minuteRow(0, "shop", "/cart", 1, 0, 0.7)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddErrors(ctx, []rum.ErrorGroup{errGroup("c", 1, 0, 3, "/"), errGroup("d", 1, 0, 4, "/")}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, want := describeRows(rows), []string{"12:00 shop /cart v=3 e=1 lcp=2"}; !slices.Equal(d, want) {
+		t.Errorf("rows after restart: %q, want %q", d, want)
+	}
+	gs, err := s.ErrorGroups(ctx, time.Time{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bound (3) counts the groups stored before the restart, so adding
+	// "d" evicts "a", the least recently seen.
+	var fps []string
+	for _, g := range gs {
+		fps = append(fps, g.Fingerprint)
+	}
+	if want := []string{"d", "c", "b"}; !slices.Equal(fps, want) {
+		t.Errorf("groups after restart: %v, want %v", fps, want)
+	}
+}
+
+// TestRUMStoreWithService runs the RUM read side over the bbolt store, as
+// the app wires it.
+func TestRUMStoreWithService(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewRUM(store.NewMemory(), store.RUMOptions{})
+	rows := []rum.MinuteRow{
+		minuteRow(0, "shop", "/product/:id", 3, 1, 1.0, 2.0, 3.0),
+		minuteRow(1, "eu", "/product/:id", 1, 0, 4.0),
+	}
+	if err := s.AddMinutes(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	svc := rum.NewService(s, s, func() time.Time { return rumT0.Add(10 * time.Minute) })
+	rep, err := svc.Vitals(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Routes) != 1 || rep.Routes[0].PageViews != 4 || rep.Routes[0].JSErrors != 1 || rep.Routes[0].Vitals["lcp"].Samples != 4 {
+		t.Errorf("report: %+v", rep)
+	}
+}
+
+func BenchmarkRUMAddMinutes(b *testing.B) {
+	ctx := context.Background()
+	db := openTestBolt(b, filepath.Join(b.TempDir(), "s.db"))
+	defer db.Close()
+	s := store.NewRUM(db, store.RUMOptions{})
+	// One flush: 50 routes with a few vitals each, as a busy second sends.
+	batch := make([]rum.MinuteRow, 50)
+	for i := range batch {
+		batch[i] = minuteRow(0, "shop", fmt.Sprintf("/r%d", i), 10, 1, 0.5, 1.5, 2.5)
+	}
+	for i := 0; b.Loop(); i++ {
+		for j := range batch {
+			batch[j].Minute = rumT0.Add(time.Duration(i/60) * time.Minute)
+		}
+		if err := s.AddMinutes(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// incidentBodyLimit caps the bodies of the incident and override endpoints.
+const incidentBodyLimit = 64 << 10
+
+// IncidentDTO is the contract's incident JSON.
+type IncidentDTO struct {
+	ID             int64                     `json:"id"`
+	Title          string                    `json:"title"`
+	Severity       model.Severity            `json:"severity"`
+	Status         incidents.Status          `json:"status"`
+	Summary        string                    `json:"summary"`
+	Labels         model.Labels              `json:"labels"`
+	DedupKey       *string                   `json:"dedup_key"`
+	CreatedAt      time.Time                 `json:"created_at"`
+	AcknowledgedAt *time.Time                `json:"acknowledged_at"`
+	ResolvedAt     *time.Time                `json:"resolved_at"`
+	Alerts         []incidents.Alert         `json:"alerts"`
+	Timeline       []incidents.TimelineEntry `json:"timeline"`
+	Runbook        *string                   `json:"runbook"`
+	SLOs           []incidents.SLOImpact     `json:"slos"`
+	Source         string                    `json:"source"`
+	MTTA           *float64                  `json:"mtta_seconds"`
+	MTTR           *float64                  `json:"mttr_seconds"`
+}
+
+func strOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// NewIncidentDTO converts an incident; slos may be nil (then []).
+func NewIncidentDTO(inc *incidents.Incident, slos []incidents.SLOImpact) IncidentDTO {
+	d := IncidentDTO{
+		ID: inc.ID, Title: inc.Title, Severity: inc.Severity, Status: inc.Status, Summary: inc.Summary,
+		Labels: inc.Labels, DedupKey: strOrNil(inc.DedupKey), CreatedAt: inc.CreatedAt,
+		AcknowledgedAt: inc.AcknowledgedAt, ResolvedAt: inc.ResolvedAt, Alerts: inc.Alerts, Timeline: inc.Timeline,
+		Runbook: strOrNil(inc.Runbook), SLOs: slos, Source: inc.Source,
+	}
+	if d.Labels == nil {
+		d.Labels = model.Labels{}
+	}
+	if d.Alerts == nil {
+		d.Alerts = []incidents.Alert{}
+	}
+	if d.Timeline == nil {
+		d.Timeline = []incidents.TimelineEntry{}
+	}
+	if d.SLOs == nil {
+		d.SLOs = []incidents.SLOImpact{}
+	}
+	if v, ok := inc.MTTA(); ok {
+		s := v.Seconds()
+		d.MTTA = &s
+	}
+	if v, ok := inc.MTTR(); ok {
+		s := v.Seconds()
+		d.MTTR = &s
+	}
+	return d
+}
+
+// IncidentList is GET /api/v1/incidents: a page of incidents and the
+// cursor for the next one (next_before, absent on the last page).
+type IncidentList struct {
+	Incidents  []IncidentDTO `json:"incidents"`
+	NextBefore *int64        `json:"next_before,omitempty"`
+}
+
+// overrideRequest is POST /api/v1/oncall/overrides.
+type overrideRequest struct {
+	Schedule string    `json:"schedule"`
+	User     string    `json:"user"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+}
+
+// OnCallDTO is GET /api/v1/oncall.
+type OnCallDTO struct {
+	Schedules []incidents.ScheduleOnCall `json:"schedules"`
+}
+
+// MountIncidents adds the incident and on-call endpoints.
+func MountIncidents(r *Routes, svc *incidents.Service) {
+	h := incidentHandlers{svc: svc}
+	r.Viewer().GET("/api/v1/incidents", h.list)
+	r.Viewer().GET("/api/v1/incidents/stats", h.stats)
+	r.Viewer().GET("/api/v1/incidents/:id", h.get)
+	r.Responder().POST("/api/v1/incidents", h.declare)
+	r.Responder().POST("/api/v1/incidents/:id/acknowledge", h.action(svc.Acknowledge))
+	r.Responder().POST("/api/v1/incidents/:id/resolve", h.action(svc.Resolve))
+	r.Responder().POST("/api/v1/incidents/:id/escalate", h.action(svc.Escalate))
+	r.Viewer().GET("/api/v1/oncall", h.oncall)
+	r.Responder().POST("/api/v1/oncall/overrides", h.addOverride)
+}
+
+type incidentHandlers struct{ svc *incidents.Service }
+
+// parseID reads a positive incident ID from the path ("42" or "#42" is
+// not accepted; only digits).
+func parseID(c *gin.Context) (int64, bool) {
+	raw := c.Param("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		Error(c, fmt.Errorf("%w: incident id must be a positive integer, got %.40q", ErrInvalid, raw))
+		return 0, false
+	}
+	return id, true
+}
+
+func (h incidentHandlers) list(c *gin.Context) {
+	q := incidents.ListQuery{Status: c.Query("status"), Limit: 50}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > incidents.MaxListLimit {
+			Error(c, fmt.Errorf("%w: limit must be an integer between 1 and %d", ErrInvalid, incidents.MaxListLimit))
+			return
+		}
+		q.Limit = n
+	}
+	if v := c.Query("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			Error(c, fmt.Errorf("%w: before must be a positive incident id", ErrInvalid))
+			return
+		}
+		q.Before = n
+	}
+	list, err := h.svc.List(c.Request.Context(), q)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	out := IncidentList{Incidents: make([]IncidentDTO, 0, len(list))}
+	for _, inc := range list {
+		out.Incidents = append(out.Incidents, NewIncidentDTO(inc, nil))
+	}
+	if len(list) == q.Limit && len(list) > 0 {
+		next := list[len(list)-1].ID
+		out.NextBefore = &next
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h incidentHandlers) get(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	inc, err := h.svc.Get(c.Request.Context(), id)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, NewIncidentDTO(inc, h.svc.SLOImpact(c.Request.Context(), inc)))
+}
+
+func (h incidentHandlers) declare(c *gin.Context) {
+	var req incidents.DeclareRequest
+	if err := BindJSON(c, &req, incidentBodyLimit); err != nil {
+		return
+	}
+	inc, err := h.svc.Declare(c.Request.Context(), req, Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.Header("Location", fmt.Sprintf("/api/v1/incidents/%d", inc.ID))
+	c.JSON(http.StatusCreated, NewIncidentDTO(inc, nil))
+}
+
+func (h incidentHandlers) action(fn func(ctx context.Context, id int64, actor string) (*incidents.Incident, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := parseID(c)
+		if !ok {
+			return
+		}
+		inc, err := fn(c.Request.Context(), id, Actor(c))
+		if err != nil {
+			Error(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, NewIncidentDTO(inc, nil))
+	}
+}
+
+func (h incidentHandlers) stats(c *gin.Context) {
+	from, err1 := time.Parse(time.RFC3339, c.Query("from"))
+	to, err2 := time.Parse(time.RFC3339, c.Query("to"))
+	if err1 != nil || err2 != nil {
+		Error(c, fmt.Errorf("%w: from and to must be RFC 3339 times", ErrInvalid))
+		return
+	}
+	st, err := h.svc.Stats(c.Request.Context(), from, to)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h incidentHandlers) oncall(c *gin.Context) {
+	sc, err := h.svc.OnCall(c.Request.Context())
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, OnCallDTO{Schedules: sc})
+}
+
+func (h incidentHandlers) addOverride(c *gin.Context) {
+	var req overrideRequest
+	if err := BindJSON(c, &req, incidentBodyLimit); err != nil {
+		return
+	}
+	o, err := h.svc.AddOverride(c.Request.Context(), oncall.Override{Schedule: req.Schedule, User: req.User, Start: req.Start, End: req.End}, Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, o)
+}
