@@ -32,6 +32,8 @@ type Config struct {
 	Alerting      Alerting      `yaml:"alerting"`
 	Runbooks      Runbooks      `yaml:"runbooks"`
 	Slack         Slack         `yaml:"slack"`
+	Postmortems   Postmortems   `yaml:"postmortems"`
+	UI            UI            `yaml:"ui"`
 
 	source *sourceInfo
 }

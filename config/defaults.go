@@ -39,6 +39,9 @@ func Default() *Config {
 		Alerting: DefaultAlerting(),
 		Runbooks: DefaultRunbooks(),
 		Slack:    DefaultSlack(),
+
+		Postmortems: DefaultPostmortems(),
+		UI:          DefaultUI(),
 	}
 }
 

@@ -217,13 +217,17 @@ func (s *Service) Acknowledge(ctx context.Context, id int64, actor string) (*Inc
 
 // Resolve closes an open incident.
 func (s *Service) Resolve(ctx context.Context, id int64, actor string) (*Incident, error) {
-	return s.change(ctx, id, func(tx Tx, inc *Incident, now time.Time) error {
+	inc, err := s.change(ctx, id, func(tx Tx, inc *Incident, now time.Time) error {
 		if inc.Status == StatusResolved {
 			return errorf(ErrInvalidTransition, "incident #%d is already resolved", id)
 		}
 		s.resolve(inc, now, actorOr(actor), "")
 		return s.enqueueUpdate(tx, inc, now)
 	})
+	if err == nil {
+		s.fireResolved(ctx, inc)
+	}
+	return inc, err
 }
 
 // Escalate pages the next step now (wrapping to the first step after the
@@ -324,6 +328,7 @@ func (s *Service) Declare(ctx context.Context, r DeclareRequest, actor string) (
 	}
 	s.metrics.opened.WithLabelValues(string(out.Severity)).Inc()
 	s.log.Info("incident declared", "incident", out.ID, "actor", actor)
+	s.fireOpened(ctx, out)
 	return out, nil
 }
 

@@ -76,6 +76,8 @@ type Service struct {
 
 	outboxKick chan struct{}
 	timerKick  chan struct{}
+
+	hooks hookSet
 }
 
 // New builds the service; it starts nothing (see Run).
@@ -221,9 +223,9 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 	}
 	now := s.now()
 	slos := s.sloNames(g)
-	var opened *Incident
+	var opened, resolved *Incident
 	err := s.update(ctx, func(tx Tx) error {
-		opened = nil
+		opened, resolved = nil, nil
 		inc, err := tx.ByDedupKey(g.Key)
 		if err != nil {
 			return err
@@ -237,6 +239,7 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 			if !anyFiring(inc) {
 				if s.cfg.AutoResolve {
 					s.resolve(inc, now, ActorSentinel, "all alerts resolved")
+					resolved = inc
 					if err := s.enqueueUpdate(tx, inc, now); err != nil {
 						return err
 					}
@@ -277,6 +280,8 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 	if opened != nil {
 		s.log.Info("incident opened", "incident", opened.ID, "dedup_key", opened.DedupKey, "severity", string(opened.Severity))
 	}
+	s.fireOpened(ctx, opened)
+	s.fireResolved(ctx, resolved)
 	return nil
 }
 

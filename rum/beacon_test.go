@@ -2,6 +2,7 @@ package rum
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -109,6 +110,15 @@ func FuzzDecodeBeacon(f *testing.F) {
 		}
 		if len(b.Events) == 0 || len(b.Events) > MaxEvents {
 			t.Fatalf("accepted %d events", len(b.Events))
+		}
+		// The fast decoder must accept nothing the strict encoding/json
+		// path would refuse, and read it the same way.
+		slow, err := decodeSlow(body)
+		if err != nil {
+			t.Fatalf("fast path accepted what the strict path refuses (%v): %q", err, body)
+		}
+		if !reflect.DeepEqual(b, slow) {
+			t.Fatalf("fast and strict paths differ:\n%+v\n%+v", b, slow)
 		}
 		// Whatever decodes must ingest without a panic or a 500.
 		w := fx.post(body, "10.0.0.1", nil)

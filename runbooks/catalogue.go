@@ -40,6 +40,8 @@ type Runbook struct {
 	// Labels, when set, match every alert carrying all of these pairs.
 	Labels   model.Labels   `json:"labels,omitempty"`
 	Severity model.Severity `json:"severity,omitempty"`
+	// Diagnostics run when a matching incident opens (see diagnostics.go).
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
 	// Body is the Markdown after the front matter.
 	Body string `json:"-"`
 	// Path is the file it was read from.
@@ -54,6 +56,8 @@ type frontMatter struct {
 	Alerts   []string          `yaml:"alerts"`
 	Labels   map[string]string `yaml:"labels"`
 	Severity string            `yaml:"severity"`
+	// Diagnostics is decoded by parseDiagnostics, which keeps lines.
+	Diagnostics yaml.Node `yaml:"diagnostics"`
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -127,6 +131,9 @@ func Parse(name, file string, data []byte) (Runbook, config.Problems) {
 		}
 		rb.Severity = sev
 	}
+	diags, dps := parseDiagnostics(&fm.Diagnostics, file)
+	rb.Diagnostics = diags
+	ps = append(ps, dps...)
 	return rb, ps
 }
 

@@ -99,6 +99,8 @@ type Server struct {
 // one line: s.Routes().Viewer().GET("/api/v1/probes", h).
 type Routes struct {
 	public, viewer, responder, admin, ingest *gin.RouterGroup
+	// srv gives the UI's session routes (session.go) the token list.
+	srv *Server
 }
 
 // Public is for endpoints without a token (health, metrics, rum.js,
@@ -217,6 +219,7 @@ func New(opts Options) (*Server, error) {
 		responder: root.Group("/", s.requireClass(classResponder)),
 		admin:     root.Group("/", s.requireClass(classAdmin)),
 		ingest:    root.Group("/", s.requireClass(classIngest)),
+		srv:       s,
 	}
 	s.mountOps(opts.Gatherer, opts.Registerer)
 

@@ -23,6 +23,8 @@ Usage:
   sentinel probe run NAME [-c FILE]        run one probe once and print each step
   sentinel slo rules [-c FILE]             Prometheus rules (Sloth-compatible) for every SLO
   sentinel slo import FILE                 convert OpenSLO v1 or Sloth specs to slos: YAML
+  sentinel dashboards export [-c FILE] --out DIR
+                                           Grafana dashboard JSON for SLOs, probes and RUM
   sentinel backup --out FILE [-c FILE]     copy the store, also while Sentinel runs
   sentinel version                         print version, commit and Go version
 

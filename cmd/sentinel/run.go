@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, s streams) int {
 		err = cmdSLO(ctx, args[1:], s)
 	case "probe":
 		err = cmdProbe(ctx, args[1:], s)
+	case "dashboards":
+		err = cmdDashboards(ctx, args[1:], s)
 	case "version", "--version", "-version":
 		err = cmdVersion(s)
 	case "help", "-h", "--help":

@@ -77,6 +77,7 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 		c.wireAlerting,
 		c.wireProbes,
 		c.wireRUM,
+		c.wireDashboards, // last: it reads every component built above
 	} {
 		ps = append(ps, build(cfg)...)
 	}

@@ -1,0 +1,134 @@
+package postmortem
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// SLOSource gives the SLOs an incident affects and their consumption in a
+// window, exactly as GET /api/v1/slos/{name}?from=&to= computes it.
+type SLOSource interface {
+	// SLOsForLabels names the SLOs whose service or labels match.
+	SLOsForLabels(labels model.Labels) []string
+	// Consumed is the events and budget share of one SLO in [from, to).
+	Consumed(ctx context.Context, name string, from, to time.Time) (SLOImpact, error)
+}
+
+// ProbeSource counts the runs of the probes an incident concerns.
+type ProbeSource interface {
+	// ProbeRuns returns, for each probe that inc concerns (by its labels or
+	// its alerts), the runs and failed runs in [from, to].
+	ProbeRuns(ctx context.Context, inc *incidents.Incident, from, to time.Time) ([]ProbeRuns, error)
+}
+
+// RUMSource sums real users' page views and JS errors per minute.
+type RUMSource interface {
+	Traffic(ctx context.Context, from, to time.Time) (RUMTraffic, error)
+}
+
+// Sources are where impact figures come from; any may be nil.
+type Sources struct {
+	SLOs   SLOSource
+	Probes ProbeSource
+	RUM    RUMSource
+}
+
+// Draft returns a new draft for a resolved incident; derived fields are
+// filled by Derive.
+func Draft(inc *incidents.Incident, now time.Time) *Postmortem {
+	summary := inc.Summary
+	if summary == "" {
+		summary = inc.Title
+	}
+	return &Postmortem{
+		IncidentID: inc.ID, Title: inc.Title, Severity: inc.Severity, Status: StatusDraft,
+		Summary: summary, CreatedAt: now, UpdatedAt: now, UpdatedBy: incidents.ActorSentinel,
+		ActionItems: []ActionItem{},
+	}
+}
+
+// Window is the incident's impact window: from its creation to its
+// resolution (or now while it is open).
+func Window(inc *incidents.Incident, now time.Time) (from, to time.Time) {
+	to = now
+	if inc.ResolvedAt != nil {
+		to = *inc.ResolvedAt
+	}
+	if !to.After(inc.CreatedAt) {
+		to = inc.CreatedAt.Add(time.Nanosecond)
+	}
+	return inc.CreatedAt, to
+}
+
+// ResponseTimes computes time to detect, acknowledge and resolve; it is
+// pure.
+func ResponseTimes(inc *incidents.Incident) Times {
+	var t Times
+	secs := func(d time.Duration) *float64 { v := d.Seconds(); return &v }
+	var first time.Time
+	for _, a := range inc.Alerts {
+		if !a.StartsAt.IsZero() && (first.IsZero() || a.StartsAt.Before(first)) {
+			first = a.StartsAt
+		}
+	}
+	if !first.IsZero() && !first.After(inc.CreatedAt) {
+		t.Detect = secs(inc.CreatedAt.Sub(first))
+	}
+	if d, ok := inc.MTTA(); ok {
+		t.Acknowledge = secs(d)
+	}
+	if d, ok := inc.MTTR(); ok {
+		t.Resolve = secs(d)
+	}
+	return t
+}
+
+// Derive fills pm's derived fields (title, severity, impact, timeline,
+// response times) from the incident and the sources. A source that fails
+// leaves its figures out and says so in Impact.Errors; Derive itself does
+// not fail.
+func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src Sources, now time.Time) {
+	pm.Title, pm.Severity, pm.ResolvedAt = inc.Title, inc.Severity, inc.ResolvedAt
+	pm.Timeline = append([]incidents.TimelineEntry{}, inc.Timeline...)
+	pm.Times = ResponseTimes(inc)
+	from, to := Window(inc, now)
+	im := Impact{From: from, To: to, Duration: to.Sub(from).Seconds(), SLOs: []SLOImpact{}, Probes: []ProbeRuns{}, Computed: now}
+	if src.SLOs != nil {
+		names := append([]string(nil), inc.SLONames...)
+		if len(names) == 0 {
+			names = src.SLOs.SLOsForLabels(inc.Labels)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			c, err := src.SLOs.Consumed(ctx, n, from, to)
+			if err != nil {
+				im.Errors = append(im.Errors, fmt.Sprintf("slo %s: %v", n, err))
+				continue
+			}
+			c.Name = n
+			im.SLOs = append(im.SLOs, c)
+		}
+	}
+	if src.Probes != nil {
+		runs, err := src.Probes.ProbeRuns(ctx, inc, from, to)
+		if err != nil {
+			im.Errors = append(im.Errors, fmt.Sprintf("probes: %v", err))
+		}
+		sort.Slice(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
+		im.Probes = append(im.Probes, runs...)
+	}
+	if src.RUM != nil {
+		tr, err := src.RUM.Traffic(ctx, from, to)
+		if err != nil {
+			im.Errors = append(im.Errors, fmt.Sprintf("rum: %v", err))
+		} else {
+			im.RUM = &tr
+		}
+	}
+	pm.Impact = im
+}

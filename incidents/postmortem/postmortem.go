@@ -1,0 +1,227 @@
+// Package postmortem drafts a postmortem the moment an incident resolves
+// and keeps it while people finish it: the impact Sentinel measured (error
+// budget per SLO, failed probe runs, real users' page views and JS errors
+// in the incident's window), the incident's timeline with every action's
+// author, the response times, the sections people write, and action items.
+// It also reminds people of drafts left too long and of overdue action
+// items, and reports on incidents over a period.
+//
+// The package declares the store it needs (Store; the store package
+// implements it on bbolt) and the sources of impact figures (SLOSource,
+// ProbeSource, RUMSource; internal/app adapts the slo, probes and rum
+// packages), so it imports none of them.
+package postmortem
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Status is where a postmortem is in its review, in the contract's words.
+type Status string
+
+// The contract's three statuses, in the order a postmortem moves through
+// them.
+const (
+	StatusDraft     Status = "draft"
+	StatusInReview  Status = "in_review"
+	StatusPublished Status = "published"
+)
+
+func (s Status) rank() int {
+	switch s {
+	case StatusDraft:
+		return 1
+	case StatusInReview:
+		return 2
+	case StatusPublished:
+		return 3
+	}
+	return 0
+}
+
+// Valid reports whether s is one of the three statuses.
+func (s Status) Valid() bool { return s.rank() > 0 }
+
+// Postmortem is one incident's postmortem. Impact, Timeline and Times are
+// derived from the incident and the signals; they are recomputed on every
+// read until the postmortem is published, when they are frozen. The rest
+// is what people write.
+type Postmortem struct {
+	IncidentID int64          `json:"incident_id"`
+	Title      string         `json:"title"`
+	Severity   model.Severity `json:"severity"`
+	Status     Status         `json:"status"`
+	// Version counts saved changes; a PUT may send the version it edited to
+	// be refused (409) when someone else saved in between.
+	Version int `json:"version"`
+
+	Summary  string                    `json:"summary"`
+	Impact   Impact                    `json:"impact"`
+	Timeline []incidents.TimelineEntry `json:"timeline"`
+	Times    Times                     `json:"times"`
+
+	RootCause           string       `json:"root_cause"`
+	ContributingFactors string       `json:"contributing_factors"`
+	WentWell            string       `json:"what_went_well"`
+	Lessons             string       `json:"lessons"`
+	ActionItems         []ActionItem `json:"action_items"`
+
+	// ResolvedAt is when the incident resolved (the draft reminder counts
+	// from it).
+	ResolvedAt  *time.Time `json:"resolved_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	UpdatedBy   string     `json:"updated_by,omitempty"`
+	PublishedAt *time.Time `json:"published_at"`
+	// Reminded records when each reminder (by key) was last sent.
+	Reminded map[string]time.Time `json:"reminded,omitempty"`
+}
+
+// Impact is what the incident cost, over [From, To): the incident's
+// creation to its resolution.
+type Impact struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Duration is To - From in seconds.
+	Duration float64      `json:"duration"`
+	SLOs     []SLOImpact  `json:"slos"`
+	Probes   []ProbeRuns  `json:"probes"`
+	RUM      *RUMTraffic  `json:"rum"`
+	Errors   []string     `json:"errors,omitempty"`
+	Computed time.Time    `json:"computed_at"`
+}
+
+// SLOImpact is one SLO's events and budget consumed during the incident:
+// the same figures GET /api/v1/slos/{name}?from=&to= reports for the window.
+type SLOImpact struct {
+	Name           string  `json:"name"`
+	Good           int64   `json:"good"`
+	Total          int64   `json:"total"`
+	BudgetConsumed float64 `json:"budget_consumed"`
+}
+
+// ProbeRuns counts a probe's runs and failed runs during the incident.
+type ProbeRuns struct {
+	Name   string `json:"name"`
+	Runs   int    `json:"runs"`
+	Failed int    `json:"failed"`
+}
+
+// RUMTraffic is what real users' browsers reported during the incident.
+type RUMTraffic struct {
+	PageViews float64 `json:"page_views"`
+	JSErrors  float64 `json:"js_errors"`
+}
+
+// Times are the response times in seconds; nil when not applicable (no
+// alert to detect from, never acknowledged).
+type Times struct {
+	// Detect is from the first alert's start to the incident opening.
+	Detect *float64 `json:"time_to_detect"`
+	// Acknowledge is from the incident opening to its acknowledgement.
+	Acknowledge *float64 `json:"time_to_acknowledge"`
+	// Resolve is from the incident opening to its resolution.
+	Resolve *float64 `json:"time_to_resolve"`
+}
+
+// Action item statuses.
+const (
+	ItemOpen       = "open"
+	ItemInProgress = "in_progress"
+	ItemDone       = "done"
+	ItemWontDo     = "wont_do"
+)
+
+// ActionItem is a piece of follow-up work.
+type ActionItem struct {
+	// ID is assigned when the item is first saved (A1, A2, ...).
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Owner is a person's name (people:) or any name.
+	Owner string `json:"owner"`
+	// Due is a date, YYYY-MM-DD; the item is overdue after that day (UTC).
+	Due    string `json:"due"`
+	Status string `json:"status"`
+	Link   string `json:"link"`
+}
+
+// Finished reports whether nothing more is expected of the item.
+func (a ActionItem) Finished() bool { return a.Status == ItemDone || a.Status == ItemWontDo }
+
+// DueAt is the end of the due day (UTC), false when there is no due date.
+func (a ActionItem) DueAt() (time.Time, bool) {
+	d, err := time.Parse(time.DateOnly, a.Due)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return d.Add(24 * time.Hour), true
+}
+
+// Clone returns a copy that shares nothing mutable with p.
+func (p *Postmortem) Clone() *Postmortem {
+	c := *p
+	c.Timeline = append([]incidents.TimelineEntry(nil), p.Timeline...)
+	c.ActionItems = append([]ActionItem(nil), p.ActionItems...)
+	c.Impact.SLOs = append([]SLOImpact(nil), p.Impact.SLOs...)
+	c.Impact.Probes = append([]ProbeRuns(nil), p.Impact.Probes...)
+	c.Impact.Errors = append([]string(nil), p.Impact.Errors...)
+	if p.Impact.RUM != nil {
+		r := *p.Impact.RUM
+		c.Impact.RUM = &r
+	}
+	if p.Reminded != nil {
+		c.Reminded = make(map[string]time.Time, len(p.Reminded))
+		for k, v := range p.Reminded {
+			c.Reminded[k] = v
+		}
+	}
+	return &c
+}
+
+// Errors of this package; web maps them to statuses through their
+// NotFound, Conflict and Invalid methods.
+var (
+	// ErrNotFound: no such postmortem (or incident): 404.
+	ErrNotFound = &kindError{"postmortem not found", kindNotFound}
+	// ErrConflict: the change clashes with the postmortem's state (a
+	// status skipped, a stale version, an incident still open): 409.
+	ErrConflict = &kindError{"postmortem conflict", kindConflict}
+	// ErrInvalid: the edit must change (a missing title, a bad date): 400.
+	ErrInvalid = &kindError{"invalid postmortem", kindInvalid}
+)
+
+type errKind int
+
+const (
+	kindNotFound errKind = iota
+	kindConflict
+	kindInvalid
+)
+
+type kindError struct {
+	msg  string
+	kind errKind
+}
+
+func (e *kindError) Error() string { return e.msg }
+
+// NotFound reports whether the error means 404.
+func (e *kindError) NotFound() bool { return e.kind == kindNotFound }
+
+// Conflict reports whether the error means 409.
+func (e *kindError) Conflict() bool { return e.kind == kindConflict }
+
+// Invalid reports whether the error means 400.
+func (e *kindError) Invalid() bool { return e.kind == kindInvalid }
+
+func errorf(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
+}
+
+// IsNotFound reports whether err is (or wraps) ErrNotFound.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
