@@ -22,6 +22,7 @@ func Default() *Config {
 		},
 		Incidents: DefaultIncidents(),
 		Storage: Storage{
+			Driver:      DriverBolt,
 			Path:        "./data/sentinel.db",
 			OpenTimeout: model.Duration(time.Second),
 		},

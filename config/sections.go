@@ -29,14 +29,30 @@ type TLS struct {
 // Enabled reports whether TLS is configured.
 func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
-// Storage is the embedded bbolt store.
+// Storage is where Sentinel keeps its state: the embedded bbolt file (the
+// default) or a PostgreSQL database shared by several replicas.
 type Storage struct {
+	// Driver is "bolt" (the embedded file at Path) or "postgres" (DSN).
+	Driver string `yaml:"driver"`
 	// Path of the bbolt file; its directory is created if missing.
 	Path string `yaml:"path"`
-	// OpenTimeout is how long to wait for the file lock before reporting
-	// that another process holds the store.
+	// OpenTimeout is how long to wait for the file lock (bolt) or the
+	// first connection (postgres) before giving up.
 	OpenTimeout model.Duration `yaml:"open_timeout"`
+	// DSN is the PostgreSQL connection string (URL or key=value form).
+	DSN     Secret `yaml:"dsn"`
+	DSNFile string `yaml:"dsn_file"`
+	// ReplicaID names this process among the replicas sharing a database,
+	// as the writer of its per-minute counts; empty means a random ID
+	// chosen at each start.
+	ReplicaID string `yaml:"replica_id"`
 }
+
+// Storage drivers.
+const (
+	DriverBolt     = "bolt"
+	DriverPostgres = "postgres"
+)
 
 // Role is what a token may do.
 type Role string

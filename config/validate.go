@@ -101,8 +101,20 @@ func CheckURL(ps *Problems, path, raw string, schemes ...string) {
 }
 
 func (s Storage) validate(ps *Problems, path string) {
-	if strings.TrimSpace(s.Path) == "" {
-		ps.Add(JoinPath(path, "path"), "must not be empty")
+	switch s.Driver {
+	case DriverBolt, "":
+		if strings.TrimSpace(s.Path) == "" {
+			ps.Add(JoinPath(path, "path"), "must not be empty")
+		}
+	case DriverPostgres:
+		if strings.TrimSpace(s.DSN.Reveal()) == "" {
+			ps.Add(JoinPath(path, "dsn"), "must be set when driver is postgres (or use dsn_file)")
+		}
+	default:
+		ps.Add(JoinPath(path, "driver"), "unknown driver %q (want %s or %s)", s.Driver, DriverBolt, DriverPostgres)
+	}
+	if len(s.ReplicaID) > 64 {
+		ps.Add(JoinPath(path, "replica_id"), "longer than 64 characters")
 	}
 	if s.OpenTimeout <= 0 {
 		ps.Add(JoinPath(path, "open_timeout"), "must be greater than 0")

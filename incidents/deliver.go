@@ -59,6 +59,9 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
 	n := e.Notification
 	n.Attempt = e.Attempts
 	if e.Reclaimed {
+		s.metrics.deliveries.WithLabelValues(e.Pager, "reclaimed").Inc()
+	}
+	if e.Reclaimed {
 		if r, ok := p.(Reconciler); ok {
 			rctx, cancel := context.WithTimeout(ctx, d.Timeout.Std())
 			done, err := r.Reconcile(rctx, n)
@@ -75,6 +78,16 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
 				return
 			}
 		}
+	}
+	// The lease is checked again right before the call: a process paused
+	// since its claim (or slowed by reconciling) must not call once
+	// another replica may have reclaimed the entry. With the call bounded
+	// by the timeout and the lease longer than it, a call that starts in
+	// time ends before anyone else can claim the entry.
+	if !e.LeaseUntil.IsZero() && s.now().Add(d.Timeout.Std()).After(e.LeaseUntil) {
+		s.metrics.deliveries.WithLabelValues(e.Pager, "lease_expired").Inc()
+		log.Warn("claim's lease runs out before the call could end; not sending (whoever reclaims the entry reconciles first)")
+		return
 	}
 	dctx, cancel := context.WithTimeout(ctx, d.Timeout.Std())
 	err := p.Deliver(dctx, n)
@@ -199,6 +212,10 @@ func (s *Service) loop(ctx context.Context, kick <-chan struct{}, work func(cont
 		if ctx.Err() != nil {
 			return
 		}
+		skipped := errors.Is(err, ErrCycleSkipped)
+		if skipped {
+			err = nil
+		}
 		if err != nil {
 			s.log.Error("incident loop", "err", err)
 		}
@@ -212,7 +229,7 @@ func (s *Service) loop(ctx context.Context, kick <-chan struct{}, work func(cont
 			continue // more may be due
 		}
 		wait := maxIdle
-		if err != nil {
+		if err != nil || skipped {
 			wait = time.Second
 		} else if at, ok := next(ctx); ok {
 			wait = min(max(at.Sub(s.now()), 0), maxIdle)

@@ -2,10 +2,14 @@ package incidents
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // OpenHook is told about every incident that opens (from alerts or
@@ -93,4 +97,43 @@ func (s *Service) AddNote(ctx context.Context, id int64, kind, actor, text strin
 		inc.note(now, kind, actorOr(actor), "%s", text)
 		return nil
 	})
+}
+
+// Remind sends a reminder about an incident's follow-up work (a postmortem
+// left in draft, an overdue action item) through every pager as an
+// announcement, so Slack posts it in its channel and the console and email
+// pagers deliver it where Slack is not configured. people are names of
+// people (people:) to reach directly, such as an action item's owner; the
+// email pager writes to them. key identifies the reminder; the same key
+// (and a.At) enqueued twice is delivered once.
+func (s *Service) Remind(ctx context.Context, key string, a model.Announcement, people []string) error {
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	if a.Severity.Rank() == 0 {
+		a.Severity = model.SeverityInfo
+	}
+	var recipients []oncall.Person
+	for _, name := range people {
+		if p, ok := s.oc.People.Resolve(name); ok {
+			recipients = append(recipients, p)
+		}
+	}
+	now := s.now()
+	err := s.update(ctx, func(tx Tx) error {
+		for _, pg := range s.activePagers() {
+			ann := a
+			ann.Labels = a.Labels.Clone()
+			n := Notification{Kind: KindAnnouncement, Announcement: &ann, Recipients: recipients, Responders: recipients}
+			n.Key = fmt.Sprintf("reminder/%s/%d/%s", key, a.At.UnixNano(), pg.Name())
+			if _, err := tx.Enqueue(OutboxEntry{Key: n.Key, Pager: pg.Name(), Notification: n, DueAt: now, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remind %s: %w", key, err)
+	}
+	return nil
 }

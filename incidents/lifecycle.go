@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func (s *Service) fireStep(tx Tx, inc *Incident, now time.Time, pass, step int) 
 			}
 		}
 	}
-	s.metrics.steps.Inc()
+	countStep(tx)
 	if np, ns, ok := p.Next(pass, step); ok {
 		at := now.Add(p.Delay(np, ns))
 		e.NextAt = &at
@@ -342,6 +343,9 @@ const timerBatch = 256
 // after a crash) never fires a step twice.
 func (s *Service) RunTimers(ctx context.Context) (int, error) {
 	now := s.now()
+	if l, ok := s.store.(CycleLocker); ok {
+		return s.runTimersLocked(ctx, l, now)
+	}
 	var ids []int64
 	if err := s.store.View(ctx, func(tx ReadTx) error {
 		var err error
@@ -352,24 +356,78 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
+		changed := false
 		err := s.update(ctx, func(tx Tx) error {
+			changed = false
 			inc, err := tx.Get(id)
 			if err != nil {
 				return err
 			}
-			changed, err := s.fireTimer(tx, inc, now)
-			if err != nil {
+			if changed, err = s.fireTimer(tx, inc, now); err != nil {
 				return err
 			}
 			if !changed {
 				return errNoChange
 			}
-			n++
 			return tx.Put(inc)
 		})
 		if err != nil {
 			return n, fmt.Errorf("timer of incident #%d: %w", id, err)
 		}
+		if changed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// timersModule names the escalation cycle's lock among replicas.
+const timersModule = "incidents.timers"
+
+// ErrCycleSkipped is returned by RunTimers when another replica holds the
+// cycle's lock and runs the cycle; the loop tries again a little later.
+var ErrCycleSkipped = errors.New("another replica runs this cycle")
+
+// runTimersLocked is RunTimers on a store shared by replicas: the due
+// timers are fired in one transaction under the module lock.
+func (s *Service) runTimersLocked(ctx context.Context, l CycleLocker, now time.Time) (int, error) {
+	n := 0
+	var last *effectTx
+	ran, err := l.UpdateLocked(ctx, timersModule, func(tx Tx) error {
+		n, last = 0, &effectTx{Tx: tx}
+		ids, err := tx.Due(now, timerBatch)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			inc, err := last.Get(id)
+			if err != nil {
+				return fmt.Errorf("timer of incident #%d: %w", id, err)
+			}
+			changed, err := s.fireTimer(last, inc, now)
+			if err != nil {
+				return fmt.Errorf("timer of incident #%d: %w", id, err)
+			}
+			if changed {
+				n++
+				if err := last.Put(inc); err != nil {
+					return fmt.Errorf("timer of incident #%d: %w", id, err)
+				}
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("fire timers: %w", err)
+	case !ran:
+		return 0, ErrCycleSkipped
+	}
+	if last != nil && last.steps > 0 {
+		s.metrics.steps.Add(float64(last.steps))
+	}
+	if n > 0 {
+		s.kick(s.outboxKick)
 	}
 	return n, nil
 }

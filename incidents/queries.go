@@ -207,7 +207,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "sentinel_escalation_steps_total", Help: "Escalation steps fired.",
 		}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sentinel_pager_deliveries_total", Help: "Outbox delivery attempts by pager and result (delivered, retry, failed, reconciled).",
+			Name: "sentinel_pager_deliveries_total", Help: "Outbox delivery attempts by pager and result (delivered, retry, failed, reconciled; reclaimed: an expired claim taken over; lease_expired: a claim that ran out before the call, not sent).",
 		}, []string{"pager", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "sentinel_pager_delivery_latency_seconds", Help: "Time from a notification entering the outbox to its delivery.",

@@ -192,17 +192,42 @@ func (s *Service) kick(ch chan struct{}) {
 var errNoChange = errors.New("no change")
 
 // update runs fn in a store transaction and wakes the loops; errNoChange
-// from fn is not an error.
+// from fn is not an error. A networked store may run fn more than once
+// (after a serialization conflict), so fn must keep no state from an
+// earlier attempt; effects such as metrics are recorded on the effectTx
+// and applied once, after the commit.
 func (s *Service) update(ctx context.Context, fn func(Tx) error) error {
-	err := s.store.Update(ctx, fn)
+	var last *effectTx
+	err := s.store.Update(ctx, func(tx Tx) error {
+		last = &effectTx{Tx: tx}
+		return fn(last)
+	})
 	if errors.Is(err, errNoChange) {
 		return nil
 	}
 	if err == nil {
+		if last != nil && last.steps > 0 {
+			s.metrics.steps.Add(float64(last.steps))
+		}
 		s.kick(s.outboxKick)
 		s.kick(s.timerKick)
 	}
 	return err
+}
+
+// effectTx carries the side effects of one transaction attempt, applied
+// only when it commits.
+type effectTx struct {
+	Tx
+	steps int
+}
+
+// countStep records an escalation step fired in tx, counted once the
+// transaction commits.
+func countStep(tx Tx) {
+	if et, ok := tx.(*effectTx); ok {
+		et.steps++
+	}
 }
 
 // overrides are the config and stored overrides in force after t.
@@ -264,7 +289,6 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 				return err
 			}
 			inc = s.newFromGroup(id, g, slos, now)
-			s.metrics.opened.WithLabelValues(string(inc.Severity)).Inc()
 			if err := s.startEscalation(tx, inc, now); err != nil {
 				return err
 			}
@@ -278,6 +302,7 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 		return fmt.Errorf("handle alert group %s: %w", g.Key, err)
 	}
 	if opened != nil {
+		s.metrics.opened.WithLabelValues(string(opened.Severity)).Inc()
 		s.log.Info("incident opened", "incident", opened.ID, "dedup_key", opened.DedupKey, "severity", string(opened.Severity))
 	}
 	s.fireOpened(ctx, opened)

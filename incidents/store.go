@@ -94,6 +94,14 @@ func (q ListQuery) OpenOnly() bool {
 	return q.Status == "open" || q.Status == string(StatusTriggered) || q.Status == string(StatusAcknowledged)
 }
 
+// CycleLocker is implemented by stores that several replicas share: it runs
+// one engine cycle's transaction under the named module's lock, so that
+// one replica at a time runs the cycle; ran is false (and fn did not run)
+// when another replica holds the lock.
+type CycleLocker interface {
+	UpdateLocked(ctx context.Context, module string, fn func(Tx) error) (ran bool, err error)
+}
+
 // Outbox is the durable queue between the incident service and the pagers:
 // claim (with a lease), then complete, retry later, or fail over to the
 // fallback. An entry still in flight when its lease ends (the process died

@@ -85,24 +85,25 @@ func parseDiagnostics(node *yaml.Node, file string) ([]Diagnostic, config.Proble
 			continue
 		}
 		var raw struct {
-			Name  string     `yaml:"name"`
-			HTTP  *yaml.Node `yaml:"http"`
-			Probe string     `yaml:"probe"`
+			Name  string    `yaml:"name"`
+			HTTP  yaml.Node `yaml:"http"`
+			Probe string    `yaml:"probe"`
 		}
 		if err := item.Decode(&raw); err != nil {
 			add(item, path, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
 			continue
 		}
 		d := Diagnostic{Name: strings.TrimSpace(raw.Name), Probe: strings.TrimSpace(raw.Probe), Line: item.Line + 1}
+		hasHTTP := raw.HTTP.Kind != 0
 		switch {
-		case raw.HTTP != nil && d.Probe != "":
+		case hasHTTP && d.Probe != "":
 			add(item, path, "give either http or probe, not both")
 			continue
-		case raw.HTTP == nil && d.Probe == "":
+		case !hasHTTP && d.Probe == "":
 			add(item, path, "give http: {url: ..., expect_status: 200} or probe: NAME")
 			continue
-		case raw.HTTP != nil:
-			h, ok := parseHTTPDiagnostic(raw.HTTP, path+".http", add)
+		case hasHTTP:
+			h, ok := parseHTTPDiagnostic(&raw.HTTP, path+".http", add)
 			if !ok {
 				continue
 			}

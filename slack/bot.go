@@ -30,6 +30,7 @@ import (
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 )
 
 // PagerName is the name of the Slack pager in the outbox, logs and metrics.
@@ -56,6 +57,11 @@ type Silencer interface {
 	CreateSilence(ctx context.Context, n alerting.NewSilence) (alerting.Silence, error)
 }
 
+// Postmortems links an incident's postmortem for /sentinel postmortem.
+type Postmortems interface {
+	Link(ctx context.Context, id int64) (postmortem.Link, error)
+}
+
 // Options are what New needs.
 type Options struct {
 	// Config is the slack: section (with its defaults applied).
@@ -68,6 +74,9 @@ type Options struct {
 	// Silences backs /sentinel silence; nil answers that silences are
 	// unavailable.
 	Silences Silencer
+	// Postmortems backs /sentinel postmortem; nil answers that postmortems
+	// are unavailable.
+	Postmortems Postmortems
 	// ExternalURL is Sentinel's base URL, for runbook links.
 	ExternalURL string
 	// HTTPClient calls Slack; nil means a dedicated client with
@@ -90,6 +99,7 @@ type Bot struct {
 	pace      *pacer
 	incidents IncidentService
 	silences  Silencer
+	pms       Postmortems
 	baseURL   string
 	log       *slog.Logger
 	now       func() time.Time
@@ -149,7 +159,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	api := slack.New(cfg.Token.Reveal(), slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc))
 	b := &Bot{
-		cfg: cfg, api: api, http: hc, incidents: opts.Incidents, silences: opts.Silences,
+		cfg: cfg, api: api, http: hc, incidents: opts.Incidents, silences: opts.Silences, pms: opts.Postmortems,
 		baseURL: strings.TrimRight(opts.ExternalURL, "/"), log: opts.Logger.With("component", "slack"),
 		now: opts.Now, metrics: m, apiHost: u.Host,
 		dir:     newDirectory(opts.People, api, opts.Now),

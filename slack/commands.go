@@ -63,6 +63,9 @@ func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command) comma
 	if cmd.Verb == "silence" {
 		return b.silence(ctx, sc, cmd)
 	}
+	if cmd.Verb == "postmortem" {
+		return b.postmortem(ctx, sc, cmd)
+	}
 	if b.incidents == nil {
 		return ephemeral("Sentinel cannot reach its incidents right now.")
 	}
@@ -203,4 +206,25 @@ func (b *Bot) silence(ctx context.Context, sc slack.SlashCommand, cmd Command) c
 		return b.failed("create the silence", err)
 	}
 	return inChannel("<@%s> silenced `%s` until %s (silence %s).", cleanName(sc.UserID), esc(strings.Join(cmd.Matchers, ", ")), slackDate(sl.EndsAt), esc(sl.ID))
+}
+
+// postmortem links an incident's postmortem: its status, the page to edit
+// it and the Markdown export. Asking is a question: the answer is ephemeral.
+func (b *Bot) postmortem(ctx context.Context, sc slack.SlashCommand, cmd Command) commandAnswer {
+	if b.pms == nil || b.incidents == nil {
+		return ephemeral("Postmortems are not available in this Sentinel.")
+	}
+	id, ans, ok := b.pick(ctx, sc, cmd)
+	if !ok {
+		return ans
+	}
+	link, err := b.pms.Link(ctx, id)
+	if err != nil {
+		return b.failed("find the postmortem of #"+strconv.FormatInt(id, 10), err)
+	}
+	text := fmt.Sprintf("Postmortem of #%d *%s*: %s\n<%s|Open it> · <%s|Markdown>", link.IncidentID, esc(link.Title), link.Status, link.URL, link.MarkdownURL)
+	if link.OpenActionItems > 0 {
+		text += fmt.Sprintf("\n%d open action item(s).", link.OpenActionItems)
+	}
+	return ephemeral("%s", text)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 	"github.com/sentinel-oss/sentinel/internal/testutil"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/slack"
@@ -98,7 +99,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	sil := &fakeSilencer{}
 	bot, err := slack.New(slack.Options{
-		Config: scfg, People: svc.People(), Incidents: svc, Silences: sil,
+		Config: scfg, People: svc.People(), Incidents: svc, Silences: sil, Postmortems: fakePostmortems{},
 		ExternalURL: "https://sentinel.example.com", Now: o.now, Registerer: o.registerer,
 	})
 	if err != nil {
@@ -220,4 +221,16 @@ func (f *fakeSilencer) CreateSilence(_ context.Context, n alerting.NewSilence) (
 	}
 	f.got = append(f.got, n)
 	return alerting.Silence{ID: "sil-1", EndsAt: time.Now().Add(n.Duration)}, nil
+}
+
+// fakePostmortems links every resolved-looking incident's postmortem; #99
+// has none.
+type fakePostmortems struct{}
+
+func (fakePostmortems) Link(_ context.Context, id int64) (postmortem.Link, error) {
+	if id == 99 {
+		return postmortem.Link{}, incidents.ErrNotFound
+	}
+	return postmortem.Link{IncidentID: id, Title: "Checkout is down", Status: "draft",
+		URL: "https://sentinel.example.com/incidents/1/postmortem", MarkdownURL: "https://sentinel.example.com/api/v1/incidents/1/postmortem.md", OpenActionItems: 2}, nil
 }

@@ -113,7 +113,7 @@ type Command struct {
 }
 
 // usage is the help text's list of subcommands.
-const usage = "`declare <critical|warning|info> <title>` · `ack [id]` · `resolve [id]` · `status` · `oncall` · `silence <matchers> <duration>` · `help`"
+const usage = "`declare <critical|warning|info> <title>` · `ack [id]` · `resolve [id]` · `status` · `oncall` · `silence <matchers> <duration>` · `postmortem [id]` · `help`"
 
 // maxCommandText caps the text Sentinel reads from a command.
 const maxCommandText = 4000
@@ -132,7 +132,10 @@ func ParseCommand(text string) (Command, error) {
 	case "", "help":
 		c.Verb = "help"
 	case "status", "oncall":
-	case "ack", "acknowledge", "resolve":
+	case "ack", "acknowledge", "resolve", "postmortem", "pm":
+		if c.Verb == "pm" {
+			c.Verb = "postmortem"
+		}
 		if c.Verb == "acknowledge" {
 			c.Verb = "ack"
 		}

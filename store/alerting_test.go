@@ -13,6 +13,7 @@ import (
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/store"
+	"github.com/sentinel-oss/sentinel/store/pgtest"
 )
 
 func TestAlertingConformance(t *testing.T) {
@@ -43,6 +44,14 @@ func TestAlertingConformance(t *testing.T) {
 		alertingtest.Store(t, func(t *testing.T) (alerting.Store, func() alerting.Store) {
 			s := store.NewAlerting(store.NewMemory())
 			return s, func() alerting.Store { return s }
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		alertingtest.Store(t, func(t *testing.T) (alerting.Store, func() alerting.Store) {
+			dsn := pgtest.DSN(t)
+			s := store.NewAlerting(openPostgresAt(t, dsn))
+			// Another replica (a new connection pool) sees what was written.
+			return s, func() alerting.Store { return store.NewAlerting(openPostgresAt(t, dsn)) }
 		})
 	})
 }

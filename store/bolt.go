@@ -58,6 +58,8 @@ type options struct {
 	reg        prometheus.Registerer
 	readOnly   bool
 	migrations []migration
+	replica    string
+	idleInTx   time.Duration
 }
 
 // WithRegisterer registers the store's metrics (transaction durations and

@@ -79,3 +79,9 @@ func (f *Faulty) Ping(ctx context.Context) error {
 func (f *Faulty) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	return f.Engine.Backup(ctx, w)
 }
+
+// WithModuleLock passes through to the wrapped engine's lock (a plain
+// Update when it has none), failing the commit while writes are failing.
+func (f *Faulty) WithModuleLock(ctx context.Context, module string, fn func(Tx) error) (bool, error) {
+	return WithModuleLock(ctx, f.Engine, module, f.wrap(fn))
+}

@@ -30,7 +30,10 @@ const (
 // Incidents implements incidents.Store on an Engine.
 type Incidents struct{ e Engine }
 
-var _ incidents.Store = (*Incidents)(nil)
+var (
+	_ incidents.Store       = (*Incidents)(nil)
+	_ incidents.CycleLocker = (*Incidents)(nil)
+)
 
 // NewIncidents returns the incident store over e.
 func NewIncidents(e Engine) *Incidents { return &Incidents{e: e} }
@@ -558,4 +561,10 @@ func (s *Incidents) Prune(ctx context.Context, t time.Time) error {
 		}
 		return nil
 	})
+}
+
+// UpdateLocked runs fn in a transaction holding module's lock (see
+// Locker); on an engine without locks it is a plain Update.
+func (s *Incidents) UpdateLocked(ctx context.Context, module string, fn func(incidents.Tx) error) (bool, error) {
+	return WithModuleLock(ctx, s.e, module, func(tx Tx) error { return fn(&incTx{tx: tx, buckets: map[string]Bucket{}}) })
 }

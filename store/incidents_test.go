@@ -37,6 +37,7 @@ func incidentStores(t *testing.T) map[string]func(t *testing.T) incidents.Store 
 			return store.NewIncidents(b)
 		},
 		"engine-memory": func(t *testing.T) incidents.Store { return store.NewIncidents(store.NewMemory()) },
+		"postgres":      func(t *testing.T) incidents.Store { return store.NewIncidents(openPostgres(t)) },
 		"incidents-memory": func(t *testing.T) incidents.Store {
 			return incidents.NewMemoryStore()
 		},

@@ -14,6 +14,7 @@ import (
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/store"
+	"github.com/sentinel-oss/sentinel/store/pgtest"
 )
 
 // helperEnv makes the test binary act as a second Sentinel process that
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(helperEnv); path != "" {
 		os.Exit(helperOpen(path))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // helperOpen is the second process's whole life: open, report, close.

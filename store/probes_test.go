@@ -30,4 +30,9 @@ func TestProbeResultsConformance(t *testing.T) {
 			return store.NewProbeResults(store.NewMemory())
 		})
 	})
+	t.Run("postgres", func(t *testing.T) {
+		probestest.ResultStore(t, func(t *testing.T) probes.ResultStore {
+			return store.NewProbeResults(openPostgres(t))
+		})
+	})
 }

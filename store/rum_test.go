@@ -381,6 +381,9 @@ func TestRUMStoreBehaviours(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
 		rumBehaviours(t, func(*testing.T) rumStores { return store.NewRUM(store.NewMemory(), testRUMOptions) })
 	})
+	t.Run("postgres", func(t *testing.T) {
+		rumBehaviours(t, func(t *testing.T) rumStores { return store.NewRUM(openPostgres(t), testRUMOptions) })
+	})
 }
 
 func TestRUMStoreSurvivesRestart(t *testing.T) {

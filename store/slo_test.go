@@ -13,7 +13,7 @@ import (
 )
 
 func TestSLOCountsRoundTrip(t *testing.T) {
-	for name, e := range map[string]store.Engine{"bolt": openBolt(t), "memory": store.NewMemory()} {
+	for name, e := range map[string]store.Engine{"bolt": openBolt(t), "memory": store.NewMemory(), "postgres": openPostgres(t)} {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			s := store.NewSLOCounts(e)

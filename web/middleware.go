@@ -99,9 +99,10 @@ func (s *Server) clientIPMiddleware(c *gin.Context) {
 // or what trusted proxies forwarded. gin's c.ClientIP() returns the same.
 func ClientIP(c *gin.Context) string { return c.ClientIP() }
 
-// quietRoutes are polled by machines every few seconds; their access log
-// lines go to debug so they do not drown everything else.
-var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+// quietRoutes are polled by machines every few seconds, or hit by every
+// storefront page view (rum.js, beacons); their access log lines go to
+// debug so they do not drown everything else (errors are still logged).
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/rum.js": true, "/rum/v1/beacons": true}
 
 // knownMethods bounds the method label of the HTTP metrics.
 var knownMethods = map[string]bool{

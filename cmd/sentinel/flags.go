@@ -26,6 +26,8 @@ Usage:
   sentinel dashboards export [-c FILE] --out DIR
                                            Grafana dashboard JSON for SLOs, probes and RUM
   sentinel backup --out FILE [-c FILE]     copy the store, also while Sentinel runs
+  sentinel store migrate --from FILE --to DSN
+                                           copy a bbolt store into an empty PostgreSQL database
   sentinel version                         print version, commit and Go version
 
 Flags may come before or after arguments. Run 'sentinel COMMAND -h' for a command's flags.

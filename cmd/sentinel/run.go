@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, s streams) int {
 		err = cmdCheck(ctx, args[1:], s)
 	case "backup":
 		err = cmdBackup(ctx, args[1:], s)
+	case "store":
+		err = cmdStore(ctx, args[1:], s)
 	case "slo":
 		err = cmdSLO(ctx, args[1:], s)
 	case "probe":

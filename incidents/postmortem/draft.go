@@ -48,7 +48,7 @@ func Draft(inc *incidents.Incident, now time.Time) *Postmortem {
 	return &Postmortem{
 		IncidentID: inc.ID, Title: inc.Title, Severity: inc.Severity, Status: StatusDraft,
 		Summary: summary, CreatedAt: now, UpdatedAt: now, UpdatedBy: incidents.ActorSentinel,
-		ActionItems: []ActionItem{},
+		ActionItems: []ActionItem{}, ResolvedAt: inc.ResolvedAt,
 	}
 }
 

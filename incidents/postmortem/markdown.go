@@ -25,6 +25,7 @@ func Markdown(pm *Postmortem) []byte {
 	if pm.PublishedAt != nil {
 		w("| Published | %s |\n", ts(*pm.PublishedAt))
 	}
+	w("\n")
 
 	section(&b, "Summary", pm.Summary)
 

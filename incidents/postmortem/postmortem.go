@@ -54,7 +54,7 @@ func (s Status) Valid() bool { return s.rank() > 0 }
 type Postmortem struct {
 	IncidentID int64          `json:"incident_id"`
 	Title      string         `json:"title"`
-	Severity   model.Severity `json:"severity"`
+	Severity   model.Severity `json:"severity,omitempty"`
 	Status     Status         `json:"status"`
 	// Version counts saved changes; a PUT may send the version it edited to
 	// be refused (409) when someone else saved in between.
@@ -88,12 +88,12 @@ type Impact struct {
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
 	// Duration is To - From in seconds.
-	Duration float64      `json:"duration"`
-	SLOs     []SLOImpact  `json:"slos"`
-	Probes   []ProbeRuns  `json:"probes"`
-	RUM      *RUMTraffic  `json:"rum"`
-	Errors   []string     `json:"errors,omitempty"`
-	Computed time.Time    `json:"computed_at"`
+	Duration float64     `json:"duration"`
+	SLOs     []SLOImpact `json:"slos"`
+	Probes   []ProbeRuns `json:"probes"`
+	RUM      *RUMTraffic `json:"rum"`
+	Errors   []string    `json:"errors,omitempty"`
+	Computed time.Time   `json:"computed_at"`
 }
 
 // SLOImpact is one SLO's events and budget consumed during the incident:

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,11 +122,9 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 
 	a.engine = opts.Engine
 	if a.engine == nil {
-		bolt, err := store.OpenBolt(ctx, cfg.Storage, a.log, store.WithRegisterer(registry))
-		if err != nil {
+		if a.engine, err = openEngine(ctx, cfg.Storage, a.log, registry); err != nil {
 			return nil, err
 		}
-		a.engine = bolt
 	}
 	comps, ps := buildComponents(cfg, componentDeps{log: a.log, registry: registry, engine: a.engine, now: opts.Now, externalURL: cfg.Server.ExternalURL})
 	if len(ps) > 0 {
@@ -298,7 +298,8 @@ func (a *App) Reload(ctx context.Context) error {
 	return nil
 }
 
-// restartOnly names the changed settings that a reload cannot apply.
+// restartOnly names the changed settings that a reload checks but cannot
+// apply: their components are built once per process.
 func restartOnly(old, cur *config.Config) []string {
 	var out []string
 	if old.Server.Listen != cur.Server.Listen {
@@ -307,13 +308,27 @@ func restartOnly(old, cur *config.Config) []string {
 	if old.Server.TLS != cur.Server.TLS {
 		out = append(out, "server.tls")
 	}
-	if old.Storage != cur.Storage {
+	if !reflect.DeepEqual(old.Storage, cur.Storage) {
 		out = append(out, "storage")
 	}
 	if old.Logging.Loki.URL != cur.Logging.Loki.URL || old.Logging.Format != cur.Logging.Format {
 		out = append(out, "logging.loki / logging.format")
 	}
+	// Sections whose components are not rebuilt on reload.
+	ov, cv := reflect.ValueOf(*old), reflect.ValueOf(*cur)
+	for _, name := range []string{"RUM", "SLOs", "People", "Incidents", "Oncall", "Alerting", "Runbooks", "Slack", "Postmortems", "UI"} {
+		of, cf := ov.FieldByName(name), cv.FieldByName(name)
+		if of.IsValid() && !reflect.DeepEqual(of.Interface(), cf.Interface()) {
+			tag, _, _ := strings.Cut(reflect.TypeOf(*old).Field(indexOf(reflect.TypeOf(*old), name)).Tag.Get("yaml"), ",")
+			out = append(out, tag)
+		}
+	}
 	return out
+}
+
+func indexOf(t reflect.Type, name string) int {
+	f, _ := t.FieldByName(name)
+	return f.Index[0]
 }
 
 func (a *App) closeResources() {
@@ -334,6 +349,9 @@ func (a *App) closeResources() {
 // BackupFile copies the store named by cfg to out when no Sentinel holds
 // it; ErrStoreInUse means one does (then ask it over HTTP).
 func BackupFile(ctx context.Context, cfg *config.Config, out string) (int64, error) {
+	if cfg.Storage.Driver == config.DriverPostgres {
+		return backupPostgres(ctx, cfg.Storage, out)
+	}
 	if _, err := os.Stat(cfg.Storage.Path); err != nil {
 		return 0, fmt.Errorf("no store to back up at %s: %w", cfg.Storage.Path, err)
 	}

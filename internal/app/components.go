@@ -61,6 +61,8 @@ type components struct {
 	alerting *alerting.Service
 	// slack is the Slack app (pager and handlers) when slack: is configured.
 	slack *slack.Bot
+	// post holds the runbook catalogue and the postmortem service (wire_postmortems.go).
+	post postmortemParts
 }
 
 // buildComponents constructs every component from cfg, collecting every
@@ -75,6 +77,7 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 		c.wireIncidents,
 		c.wireSlack,
 		c.wireAlerting,
+		c.wirePostmortems, // after incidents and alerting (the runbook catalogue)
 		c.wireProbes,
 		c.wireRUM,
 		c.wireDashboards, // last: it reads every component built above

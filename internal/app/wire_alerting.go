@@ -25,6 +25,7 @@ import (
 func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 	log := c.deps.log.With("component", "alerting")
 	catalogue, ps := runbooks.Load(runbooks.Options{Config: cfg.Runbooks, Logger: c.deps.log.With("component", "runbooks")})
+	c.post.catalogue = catalogue // rendered and diagnosed by wirePostmortems
 	probeNames := make([]string, 0, len(cfg.Probes))
 	for _, p := range cfg.Probes {
 		probeNames = append(probeNames, p.Name)

@@ -33,6 +33,7 @@ func (c *components) wireSlack(cfg *config.Config) config.Problems {
 		People:      c.incidents.People(),
 		Incidents:   c.incidents,
 		Silences:    lateSilencer{c},
+		Postmortems: latePostmortems{c},
 		ExternalURL: c.deps.externalURL,
 		Logger:      c.deps.log,
 		Registerer:  c.deps.registry,

@@ -1,0 +1,206 @@
+package dashboards
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/probes"
+	"github.com/sentinel-oss/sentinel/rum"
+	"github.com/sentinel-oss/sentinel/runbooks"
+	"github.com/sentinel-oss/sentinel/slo"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/style.css
+var styleCSS []byte
+
+// ErrNotFound is returned by a page for something that does not exist (an
+// unknown SLO, probe or incident); web answers it with a 404 page.
+var ErrNotFound = errors.New("not found")
+
+// SLOSource is what the SLO pages read from the slo engine.
+type SLOSource interface {
+	Statuses(ctx context.Context) []slo.Status
+	Status(ctx context.Context, name string) (slo.Status, error)
+	History(ctx context.Context, name string) ([]slo.HistoryPoint, error)
+	Consumed(ctx context.Context, name string, from, to time.Time) (slo.Consumption, error)
+}
+
+// IncidentSource is what the incident pages read from the incident service.
+type IncidentSource interface {
+	List(ctx context.Context, q incidents.ListQuery) ([]*incidents.Incident, error)
+	Get(ctx context.Context, id int64) (*incidents.Incident, error)
+	SLOImpact(ctx context.Context, inc *incidents.Incident) []incidents.SLOImpact
+}
+
+// OnCallSource answers the on-call page: the compiled schedules and the
+// overrides (from the file and stored) that end after a time.
+type OnCallSource interface {
+	Schedules() []*oncall.Schedule
+	Overrides(ctx context.Context, after time.Time) ([]oncall.Override, error)
+}
+
+// ProbeSource is what the probe pages read from the probes service.
+type ProbeSource interface {
+	List(ctx context.Context) ([]probes.Status, error)
+	Results(ctx context.Context, name string, limit int, before string) ([]probes.Result, error)
+}
+
+// RUMSource is what the RUM page reads from the RUM service.
+type RUMSource interface {
+	Vitals(ctx context.Context, from, to time.Time) (rum.VitalsReport, error)
+	Errors(ctx context.Context, since time.Time, limit int) (rum.ErrorsReport, error)
+}
+
+// RUMMinutes reads the stored per-minute RUM histograms, from which the
+// good / needs-improvement / poor split of each vital is computed.
+type RUMMinutes interface {
+	Minutes(ctx context.Context, from, to time.Time) ([]rum.MinuteRow, error)
+}
+
+// RunbookSource lists the runbook catalogue.
+type RunbookSource interface {
+	List() []runbooks.Runbook
+}
+
+// Options are what New needs. Every source may be nil: its pages then say
+// that the part is not configured instead of failing.
+type Options struct {
+	SLOs       SLOSource
+	Incidents  IncidentSource
+	OnCall     OnCallSource
+	Probes     ProbeSource
+	RUM        RUMSource
+	RUMMinutes RUMMinutes
+	Runbooks   RunbookSource
+	Logger     *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location renders times; nil means UTC.
+	Location *time.Location
+}
+
+// Viewer is the signed-in person a page is rendered for: the token's name,
+// its role (responders and admins get action buttons) and the session's
+// CSRF token, which every form carries in a hidden field.
+type Viewer struct {
+	Name string
+	Role config.Role
+	CSRF string
+}
+
+// CanRespond reports whether the viewer may act on incidents.
+func (v Viewer) CanRespond() bool {
+	return v.Role == config.RoleResponder || v.Role == config.RoleAdmin
+}
+
+// Dashboards renders the pages. It is safe for concurrent use.
+type Dashboards struct {
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	loc      *time.Location
+	pages    map[string]*template.Template
+	cssHash  string
+	cssBytes []byte
+
+	// segments caches closed burn-down segments (see segment).
+	segMu    sync.Mutex
+	segments map[segmentKey]segmentVal
+}
+
+// pageNames are the templates under templates/, one per page, each
+// defining "content" for the shared layout.
+var pageNames = []string{"slos", "slo", "incidents", "incident", "probes", "probe", "rum", "oncall", "runbooks", "login", "error"}
+
+// New parses the embedded templates.
+func New(opts Options) (*Dashboards, error) {
+	d := &Dashboards{opts: opts, log: opts.Logger, now: opts.Now, loc: opts.Location, pages: map[string]*template.Template{}, segments: map[segmentKey]segmentVal{}}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.loc == nil {
+		d.loc = time.UTC
+	}
+	sum := sha256.Sum256(styleCSS)
+	d.cssHash = hex.EncodeToString(sum[:6])
+	d.cssBytes = styleCSS
+	base, err := template.New("layout.html").Funcs(d.funcs()).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	for _, name := range pageNames {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.ParseFS(templateFS, "templates/"+name+".html"); err != nil {
+			return nil, fmt.Errorf("parse page %s: %w", name, err)
+		}
+		d.pages[name] = t
+	}
+	return d, nil
+}
+
+// Stylesheet returns the CSS and a short hash of it, which the pages put in
+// the stylesheet's URL so it can be cached for good.
+func (d *Dashboards) Stylesheet() (css []byte, hash string) { return d.cssBytes, d.cssHash }
+
+// StylesheetPath is where pages link the stylesheet; web serves it there.
+func (d *Dashboards) StylesheetPath() string { return "/ui/style." + d.cssHash + ".css" }
+
+// page is what the layout needs besides the page's own data.
+type page struct {
+	Title   string
+	Nav     string
+	Viewer  Viewer
+	CSS     string
+	Now     time.Time
+	Flash   string
+	Data    any
+	NoChrom bool // login page: no navigation
+}
+
+// render executes a page into a buffer first, so a template error never
+// leaves half a page behind.
+func (d *Dashboards) render(w io.Writer, name string, p page) error {
+	t, ok := d.pages[name]
+	if !ok {
+		return fmt.Errorf("no page %q", name)
+	}
+	p.CSS = d.StylesheetPath()
+	if p.Now.IsZero() {
+		p.Now = d.now()
+	}
+	var buf bytes.Buffer
+	buf.Grow(32 << 10)
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// templateNames lists the embedded templates (for tests).
+func templateNames() ([]string, error) {
+	return fs.Glob(templateFS, "templates/*.html")
+}

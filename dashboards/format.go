@@ -1,0 +1,159 @@
+package dashboards
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// pct formats a fraction as a percentage with the given decimals.
+func pct(f float64, decimals int) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(f*100, 'f', decimals, 64) + "%"
+}
+
+// sliPct formats an SLI with enough decimals to compare it with its
+// objective (99.93%, not 100%).
+func sliPct(f float64) string {
+	if f >= 1 {
+		return "100%"
+	}
+	return pct(math.Floor(f*1e5)/1e5, 3)
+}
+
+// secs formats seconds as a short duration (850ms, 1.24s, 3m5s).
+func secs(v float64) string {
+	switch {
+	case v < 0:
+		return "–"
+	case v < 0.01:
+		return strconv.FormatFloat(v*1000, 'f', 1, 64) + "ms"
+	case v < 1:
+		return strconv.FormatFloat(v*1000, 'f', 0, 64) + "ms"
+	case v < 60:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "s"
+	}
+	return human(time.Duration(v * float64(time.Second)))
+}
+
+// human formats a duration coarsely: 45s, 12m, 3h10m, 4d2h.
+func human(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		h := int(d.Hours())
+		m := int(d.Minutes()) - h*60
+		if m == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh%dm", h, m)
+	}
+	days := int(d.Hours()) / 24
+	h := int(d.Hours()) - days*24
+	if h == 0 {
+		return fmt.Sprintf("%dd", days)
+	}
+	return fmt.Sprintf("%dd%dh", days, h)
+}
+
+// rate formats a burn rate (1.0 spends the budget exactly over the window).
+func rate(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "–"
+	case v == 0:
+		return "0"
+	case v < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "×"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + "×"
+}
+
+// count formats a (possibly weighted) count without needless decimals.
+func count(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return group(strconv.FormatInt(int64(v), 10))
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// group puts thousands separators into a whole number.
+func group(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// funcs are the helpers templates call.
+func (d *Dashboards) funcs() template.FuncMap {
+	return template.FuncMap{
+		"pct":   func(f float64) string { return pct(f, 1) },
+		"sli":   sliPct,
+		"secs":  secs,
+		"rate":  rate,
+		"count": count,
+		"int":   func(v int64) string { return group(strconv.FormatInt(v, 10)) },
+		// when renders a time as a <time> element: the local time as text,
+		// the exact instant as its datetime, and how long ago as a title.
+		"when": func(t time.Time) template.HTML {
+			if t.IsZero() {
+				return "–"
+			}
+			now := d.now()
+			rel := human(now.Sub(t)) + " ago"
+			if t.After(now) {
+				rel = "in " + human(t.Sub(now))
+			}
+			return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`, //nolint:gosec // formatted times
+				t.UTC().Format(time.RFC3339), template.HTMLEscapeString(rel), template.HTMLEscapeString(t.In(d.loc).Format("Jan 2 15:04 MST"))))
+		},
+		"ago": func(t time.Time) string {
+			if t.IsZero() {
+				return "–"
+			}
+			return human(d.now().Sub(t)) + " ago"
+		},
+		"dur":  human,
+		"path": url.PathEscape,
+		"query": func(kv ...string) string {
+			v := url.Values{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i+1] != "" {
+					v.Set(kv[i], kv[i+1])
+				}
+			}
+			if len(v) == 0 {
+				return ""
+			}
+			return "?" + v.Encode()
+		},
+		"title": func(s string) string {
+			if s == "" {
+				return s
+			}
+			return strings.ToUpper(s[:1]) + s[1:]
+		},
+	}
+}

@@ -1,0 +1,188 @@
+package dashboards
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/rum"
+)
+
+var (
+	viewerV    = Viewer{Name: "manager", Role: config.RoleViewer, CSRF: "csrf-token-v"}
+	responderV = Viewer{Name: "ops", Role: config.RoleResponder, CSRF: "csrf-token-r"}
+)
+
+func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
+	f := newFixture(t, 6, 40, 5)
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		render func(w io.Writer) error
+		want   []string
+		absent []string
+	}{
+		{"overview", func(w io.Writer) error { return f.d.Overview(ctx, w, viewerV, "") },
+			[]string{"SLO overview", "slo-000", "slo-005", "99.5%", "Budget remaining", `role="img"`, "open incidents", "of 5 probes failing", "On call now", "chip critical", "Skip to content"}, nil},
+		{"overview filtered", func(w io.Writer) error { return f.d.Overview(ctx, w, viewerV, "search") },
+			[]string{"SLOs of search", "slo-002", `<option value="search" selected>`}, []string{">slo-001<"}},
+		{"slo", func(w io.Writer) error { return f.d.SLO(ctx, w, viewerV, "slo-000") },
+			[]string{"slo-000", "Burn rates", "5m", "3d", "Budget history (7 days)", "Incidents that consumed this budget", "#40 Checkout errors", "page"}, nil},
+		{"incidents", func(w io.Writer) error { return f.d.Incidents(ctx, w, viewerV, "", 0) },
+			[]string{"#40 Checkout errors", "triggered", "Older incidents", `aria-current="page">All`}, []string{"#15 "}},
+		{"incidents open", func(w io.Writer) error { return f.d.Incidents(ctx, w, viewerV, "open", 0) },
+			[]string{"#40 ", "#39 ", "#38 ", "acknowledged"}, []string{"#37 ", "Older incidents"}},
+		{"incidents page 2", func(w io.Writer) error { return f.d.Incidents(ctx, w, viewerV, "", 16) },
+			[]string{"#15 ", "#1 ", "Newest"}, []string{"#16 ", "Older incidents"}},
+		{"incident as viewer", func(w io.Writer) error { return f.d.Incident(ctx, w, viewerV, 40, "") },
+			[]string{"#40", "Timeline", "Affected SLOs", "slo-000", "Postmortem", "can read incidents"}, []string{"Acknowledge</button>"}},
+		{"incident as responder", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, 40, "Acknowledged.") },
+			[]string{"Acknowledge</button>", "Resolve</button>", "Escalate now</button>", `name="csrf" value="csrf-token-r"`, `action="/incidents/40/acknowledge"`, "Acknowledged."}, nil},
+		{"acknowledged incident", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, 38, "") },
+			[]string{"Resolve</button>"}, []string{"Acknowledge</button>"}},
+		{"resolved incident", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, 3, "") },
+			[]string{"resolved", "after 25m"}, []string{"Resolve</button>"}},
+		{"probes", func(w io.Writer) error { return f.d.Probes(ctx, w, viewerV) },
+			[]string{"journey-03", "Failing", "Passing", "5 probes, 1 failing"}, nil},
+		{"probe", func(w io.Writer) error { return f.d.Probe(ctx, w, viewerV, "journey-03") },
+			[]string{"journey-03", "Latest run", "add-to-cart", "waterfall", "Last failure", "502 Bad Gateway", "status 502, want 200", "History"}, nil},
+		{"rum", func(w io.Writer) error { return f.d.RUM(ctx, w, viewerV, "1h") },
+			[]string{"Real users", "/product/:id", "LCP", "INP", "CLS", "needs improvement", "page views", "Cannot read properties", "rate-poor"}, nil},
+		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, viewerV) },
+			[]string{"primary", "Europe/Berlin", "Now", "Next", "alice", "bob", "Rotation for the coming weeks", "Overrides"}, nil},
+		{"runbooks", func(w io.Writer) error { return f.d.Runbooks(ctx, w, viewerV) },
+			[]string{"Checkout is down", "checkout-down", "CheckoutProbeFailing", "payments"}, nil},
+		{"login", func(w io.Writer) error {
+			return f.d.Login(w, LoginForm{Next: "/slos", Error: "That token is not valid."})
+		},
+			[]string{`<label for="token">Token</label>`, `type="password"`, "That token is not valid.", `value="/slos"`}, []string{"Sign out"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tc.render(&buf); err != nil {
+				t.Fatal(err)
+			}
+			html := buf.String()
+			for _, w := range tc.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(html, a) {
+					t.Errorf("page has %q, which it must not", a)
+				}
+			}
+			for _, w := range []string{`<html lang="en">`, `<main id="main"`, `name="viewport"`} {
+				if !strings.Contains(html, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			if strings.Contains(html, "style=") || strings.Contains(html, "<script") {
+				t.Error("page has an inline style or a script; the CSP forbids both")
+			}
+			if strings.Contains(html, "http://") || strings.Contains(html, "https://cdn") {
+				for _, line := range strings.Split(html, "\n") {
+					if strings.Contains(line, "http") && !strings.Contains(line, "shop.example.com") {
+						t.Errorf("page refers outside: %s", line)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPageErrors(t *testing.T) {
+	f := newFixture(t, 1, 3, 1)
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"unknown slo":      f.d.SLO(ctx, io.Discard, viewerV, "nope"),
+		"unknown incident": f.d.Incident(ctx, io.Discard, viewerV, 999, ""),
+		"unknown probe":    f.d.Probe(ctx, io.Discard, viewerV, "nope"),
+	} {
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: err = %v, want ErrNotFound", name, err)
+		}
+	}
+	for name, err := range map[string]error{
+		"bad status": f.d.Incidents(ctx, io.Discard, viewerV, "<script>", 0),
+		"bad window": f.d.RUM(ctx, io.Discard, viewerV, "1y"),
+	} {
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func TestPagesWithoutSources(t *testing.T) {
+	d, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for name, fn := range map[string]func(io.Writer) error{
+		"overview":  func(w io.Writer) error { return d.Overview(ctx, w, viewerV, "") },
+		"incidents": func(w io.Writer) error { return d.Incidents(ctx, w, viewerV, "", 0) },
+		"probes":    func(w io.Writer) error { return d.Probes(ctx, w, viewerV) },
+		"rum":       func(w io.Writer) error { return d.RUM(ctx, w, viewerV, "") },
+		"oncall":    func(w io.Writer) error { return d.OnCall(ctx, w, viewerV) },
+		"runbooks":  func(w io.Writer) error { return d.Runbooks(ctx, w, viewerV) },
+		"error":     func(w io.Writer) error { return d.Error(w, viewerV, 404, "No such page.") },
+	} {
+		var buf bytes.Buffer
+		if err := fn(&buf); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !strings.Contains(buf.String(), "configured") && name != "error" && name != "oncall" && name != "runbooks" {
+			t.Errorf("%s: does not say the part is not configured", name)
+		}
+	}
+}
+
+func TestSplitMatchesThresholds(t *testing.T) {
+	lcp := Vitals[0]
+	h := rum.Histogram{}
+	// 50 good (1 s), 30 needing improvement (3 s), 20 poor (6 s)
+	for range 50 {
+		h.Add(lcp.index, 1, 1)
+	}
+	for range 30 {
+		h.Add(lcp.index, 3, 1)
+	}
+	for range 20 {
+		h.Add(lcp.index, 6, 1)
+	}
+	s := SplitOf(lcp, h)
+	near := func(a, b float64) bool { return a-b < 0.02 && b-a < 0.02 }
+	if !near(s.Good, 0.5) || !near(s.NeedsImprovement, 0.3) || !near(s.Poor, 0.2) {
+		t.Errorf("split = %+v, want 0.5/0.3/0.2", s)
+	}
+	if got := SplitOf(lcp, rum.Histogram{}); got != (Split{}) {
+		t.Errorf("empty split = %+v", got)
+	}
+	for _, tc := range []struct {
+		v    Vital
+		x    float64
+		want string
+	}{{Vitals[0], 2.5, "good"}, {Vitals[0], 2.51, "needs-improvement"}, {Vitals[0], 4.01, "poor"}, {Vitals[2], 0.1, "good"}, {Vitals[2], 0.3, "poor"}, {Vitals[1], 0.3, "needs-improvement"}} {
+		if got := tc.v.Rate(tc.x); got != tc.want {
+			t.Errorf("%s.Rate(%v) = %s, want %s", tc.v.Name, tc.x, got, tc.want)
+		}
+	}
+}
+
+func TestTemplatesAllParsed(t *testing.T) {
+	names, err := templateNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != len(pageNames)+1 {
+		t.Errorf("templates/ holds %d files, pageNames lists %d pages plus the layout", len(names), len(pageNames))
+	}
+}

@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/dashboards"
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/runbooks"
+	"github.com/sentinel-oss/sentinel/store"
+	"github.com/sentinel-oss/sentinel/web"
+)
+
+// wireDashboards builds the web pages over the components built before it
+// (each part that is missing shows as "not configured") and mounts them at
+// / with the session sign-in. It must run last.
+func (c *components) wireDashboards(cfg *config.Config) config.Problems {
+	ps := cfg.UI.Validate("ui")
+	if len(ps) > 0 {
+		return ps
+	}
+	opts := dashboards.Options{Logger: c.deps.log.With("component", "dashboards"), Now: c.deps.now}
+	if c.slo != nil {
+		opts.SLOs = c.slo
+	}
+	if c.incidents != nil {
+		opts.Incidents = c.incidents
+		opts.OnCall = onCallSource{svc: c.incidents, st: store.NewIncidents(c.deps.engine)}
+	}
+	if c.probes != nil {
+		opts.Probes = c.probes
+	}
+	if c.rum != nil {
+		opts.RUM = c.rum.Service()
+		opts.RUMMinutes = store.NewRUM(c.deps.engine, store.RUMOptions{})
+	}
+	if cfg.Runbooks.Dir != "" {
+		// The catalogue alerting loaded stays inside alerting; the pages
+		// keep their own copy of the list, refreshed by its own runner.
+		cat, _ := runbooks.Load(runbooks.Options{Config: cfg.Runbooks, Logger: c.deps.log.With("component", "runbooks")})
+		opts.Runbooks = cat
+		c.runners = append(c.runners, runner{name: "dashboards_runbooks", run: cat.Run})
+	}
+	d, err := dashboards.New(opts)
+	if err != nil {
+		return config.Problems{{Path: "ui", Message: err.Error()}}
+	}
+	uiOpts := web.UIOptions{Sessions: web.SessionOptions{
+		TTL:    cfg.UI.SessionTTL.Std(),
+		Secure: cfg.UI.CookieSecure || strings.HasPrefix(c.deps.externalURL, "https://"),
+	}}
+	if c.incidents != nil {
+		uiOpts.Actions = c.incidents
+	}
+	if c.probes != nil {
+		uiOpts.Screenshots = c.probes
+	}
+	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountUI(r, d, uiOpts) })
+	return nil
+}
+
+// onCallSource gives the on-call page the compiled schedules and every
+// override in force or planned: those in the file and those stored through
+// the API.
+type onCallSource struct {
+	svc *incidents.Service
+	st  incidents.Store
+}
+
+// Schedules lists the compiled schedules.
+func (o onCallSource) Schedules() []*oncall.Schedule { return o.svc.OnCallConfig().Schedules() }
+
+// Overrides returns the file's and the stored overrides that end after t.
+func (o onCallSource) Overrides(ctx context.Context, after time.Time) ([]oncall.Override, error) {
+	var out []oncall.Override
+	for _, ov := range o.svc.OnCallConfig().ConfigOverrides() {
+		if ov.End.After(after) {
+			out = append(out, ov)
+		}
+	}
+	err := o.st.View(ctx, func(tx incidents.ReadTx) error {
+		stored, err := tx.Overrides(after)
+		out = append(out, stored...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read on-call overrides: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
+)
+
+// PostmortemService is what the postmortem and report endpoints need.
+type PostmortemService interface {
+	Get(ctx context.Context, id int64) (*postmortem.Postmortem, error)
+	Put(ctx context.Context, id int64, e postmortem.Edit, actor string) (*postmortem.Postmortem, error)
+	Report(ctx context.Context, from, to time.Time) (postmortem.Report, error)
+}
+
+// MountPostmortems adds GET and PUT /api/v1/incidents/{id}/postmortem,
+// the Markdown export (GET /api/v1/incidents/{id}/postmortem.md, or the
+// JSON path with ?format=markdown) and GET /api/v1/reports/incidents.
+func MountPostmortems(r *Routes, svc PostmortemService) {
+	h := postmortemHandlers{svc: svc}
+	r.Viewer().GET("/api/v1/incidents/:id/postmortem", h.get)
+	r.Viewer().GET("/api/v1/incidents/:id/postmortem.md", h.markdown)
+	r.Responder().PUT("/api/v1/incidents/:id/postmortem", h.put)
+	r.Viewer().GET("/api/v1/reports/incidents", h.report)
+}
+
+type postmortemHandlers struct{ svc PostmortemService }
+
+func (h postmortemHandlers) get(c *gin.Context) {
+	switch f := c.Query("format"); f {
+	case "", "json":
+	case "markdown", "md":
+		h.markdown(c)
+		return
+	default:
+		Error(c, fmt.Errorf("%w: format %.20q: want json or markdown", ErrInvalid, f))
+		return
+	}
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	pm, err := h.svc.Get(c.Request.Context(), id)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, pm)
+}
+
+func (h postmortemHandlers) markdown(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	pm, err := h.svc.Get(c.Request.Context(), id)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="postmortem-%d.md"`, id))
+	c.Data(http.StatusOK, "text/markdown; charset=utf-8", postmortem.Markdown(pm))
+}
+
+func (h postmortemHandlers) put(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	body, err := readJSONBody(c, postmortem.MaxEditBytes)
+	if err != nil {
+		return
+	}
+	e, err := postmortem.ParseEdit(body)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	pm, err := h.svc.Put(c.Request.Context(), id, e, Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, pm)
+}
+
+// readJSONBody checks the Content-Type and reads at most limit bytes; on
+// failure it has answered (415, 413, 400).
+func readJSONBody(c *gin.Context, limit int64) ([]byte, error) {
+	ct := c.GetHeader("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !(mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
+		if ct == "" {
+			ct = "none"
+		}
+		abortJSON(c, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be application/json, got %.100q", ct))
+		return nil, errors.New("content type")
+	}
+	if c.Request.ContentLength > limit {
+		abortJSON(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", limit))
+		return nil, errors.New("too large")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		Error(c, err)
+		return nil, err
+	}
+	return body, nil
+}
+
+func (h postmortemHandlers) report(c *gin.Context) {
+	from, to, ranged, err := parseRange(c)
+	if err != nil {
+		Error(c, fmt.Errorf("%w: %v", ErrInvalid, err))
+		return
+	}
+	if !ranged {
+		Error(c, fmt.Errorf("%w: from and to are required (RFC 3339 times)", ErrInvalid))
+		return
+	}
+	rep, err := h.svc.Report(c.Request.Context(), from, to)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}

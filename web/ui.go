@@ -1,0 +1,367 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sentinel-oss/sentinel/dashboards"
+	"github.com/sentinel-oss/sentinel/incidents"
+)
+
+// UIIncidentActions are the incident changes the pages' buttons make.
+type UIIncidentActions interface {
+	Acknowledge(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
+	Resolve(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
+	Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
+}
+
+// UIScreenshots serves browser probe screenshots to signed-in people.
+type UIScreenshots interface {
+	Screenshot(ctx context.Context, name, run, step string) ([]byte, error)
+}
+
+// UIOptions are what MountUI needs besides the pages.
+type UIOptions struct {
+	Sessions SessionOptions
+	// Actions backs the incident buttons; nil hides nothing but answers
+	// 503 when one is pressed.
+	Actions UIIncidentActions
+	// Screenshots backs the screenshot images; nil answers 404.
+	Screenshots UIScreenshots
+}
+
+// uiCSP is the Content-Security-Policy of every page: no script at all,
+// styles and images from Sentinel only, forms posting only to Sentinel, and
+// no framing.
+const uiCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// maxLoginForm caps the sign-in form body (a token and a path).
+const maxLoginForm = 8 << 10
+
+type ui struct {
+	d    *dashboards.Dashboards
+	ses  *Sessions
+	opts UIOptions
+}
+
+// MountUI serves the dashboards at / and below, behind a session cookie:
+// GET /login and POST /login (token for session), POST /logout, the
+// stylesheet, and the pages. A page requested without a session redirects
+// to /login; a form POST must carry the session's CSRF token. It returns
+// the session store (for tests and metrics).
+func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
+	u := &ui{d: d, ses: r.Sessions(opts.Sessions), opts: opts}
+	pub := r.Public()
+	pub.GET("/ui/:file", u.stylesheet)
+	pub.GET("/login", u.uiHeaders, u.loginPage)
+	pub.POST("/login", u.uiHeaders, u.login)
+	pub.POST("/logout", u.uiHeaders, u.logout)
+
+	pages := pub.Group("/", u.uiHeaders, u.ses.Require(u.signInFirst))
+	pages.GET("/", u.overview)
+	pages.GET("/slos", u.overview)
+	pages.GET("/slos/:name", u.sloPage)
+	pages.GET("/incidents", u.incidentsPage)
+	pages.GET("/incidents/:id", u.incidentPage)
+	pages.POST("/incidents/:id/:action", u.incidentAction)
+	pages.GET("/probes", u.probesPage)
+	pages.GET("/probes/:name", u.probePage)
+	pages.GET("/probes/:name/runs/:run/screenshot", u.screenshot)
+	pages.GET("/rum", u.rumPage)
+	pages.GET("/oncall", u.oncallPage)
+	pages.GET("/runbooks", u.runbooksPage)
+	return u.ses
+}
+
+// uiHeaders sets what every page answer carries: the CSP, no caching of
+// private pages, and a referrer policy that lets forms name their origin.
+func (u *ui) uiHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", uiCSP)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Cookie")
+	// With no-referrer, browsers send "Origin: null" on form posts, which
+	// the origin check must refuse; same-origin keeps the origin for our
+	// own forms and still sends nothing to other sites.
+	h.Set("Referrer-Policy", "same-origin")
+	c.Next()
+}
+
+func (u *ui) stylesheet(c *gin.Context) {
+	css, hash := u.d.Stylesheet()
+	if c.Param("file") != "style."+hash+".css" {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	c.Header("ETag", `"`+hash+`"`)
+	if c.GetHeader("If-None-Match") == `"`+hash+`"` {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "text/css; charset=utf-8", css)
+}
+
+// viewer is the dashboards' view of the signed-in person.
+func viewer(c *gin.Context) dashboards.Viewer {
+	info, _ := SessionFrom(c)
+	return dashboards.Viewer{Name: info.Principal.Name, Role: info.Principal.Role, CSRF: info.CSRF}
+}
+
+// signInFirst answers a page request without a session: a redirect to the
+// sign-in page (back here afterwards) for reads, 403 for form posts.
+func (u *ui) signInFirst(c *gin.Context) {
+	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
+		u.errorPage(c, http.StatusForbidden, "Your session has ended: sign in again, then repeat the action.")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+}
+
+// safeNext keeps a post-sign-in destination only when it is a path on this
+// server (no scheme, no host, no //evil.example).
+func safeNext(next string) string {
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return next
+}
+
+func (u *ui) loginPage(c *gin.Context) {
+	next := safeNext(c.Query("next"))
+	if _, ok := u.ses.Peek(c); ok {
+		c.Redirect(http.StatusSeeOther, next)
+		return
+	}
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Login(w, dashboards.LoginForm{Next: next}) })
+}
+
+func (u *ui) login(c *gin.Context) {
+	if !SameOrigin(c.Request) {
+		u.errorPage(c, http.StatusForbidden, "Sign-in must come from Sentinel's own page.")
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginForm)
+	if err := c.Request.ParseForm(); err != nil {
+		u.errorPage(c, http.StatusBadRequest, "The sign-in form could not be read.")
+		return
+	}
+	next := safeNext(c.Request.PostForm.Get("next"))
+	p, why, ok := u.ses.SignIn(c, strings.TrimSpace(c.Request.PostForm.Get("token")))
+	if !ok {
+		u.write(c, http.StatusUnauthorized, func(w io.Writer) error {
+			return u.d.Login(w, dashboards.LoginForm{Next: next, Error: why})
+		})
+		return
+	}
+	loggerFrom(c).Info("signed in to the dashboards", "token_name", p.Name, "role", string(p.Role))
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+func (u *ui) logout(c *gin.Context) {
+	info, ok := u.ses.Peek(c)
+	if ok {
+		// Signing out changes state: the form carries the CSRF token.
+		c.Set(ginSessionKey, info)
+		if !CheckCSRF(c) {
+			u.errorPage(c, http.StatusForbidden, "The sign-out form was not sent from this session's page.")
+			return
+		}
+	}
+	u.ses.SignOut(c)
+	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// write renders into a buffer and sends it with status, or an error page.
+func (u *ui) write(c *gin.Context, status int, render func(io.Writer) error) {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		u.fail(c, err)
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// fail maps an error to an error page: the dashboards' and domain kinds to
+// 4xx with their text, anything else to a generic 500 (logged).
+func (u *ui) fail(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, dashboards.ErrNotFound):
+		u.errorPage(c, http.StatusNotFound, capitalise(err.Error())+".")
+		return
+	case errors.Is(err, dashboards.ErrInvalid):
+		u.errorPage(c, http.StatusBadRequest, capitalise(err.Error())+".")
+		return
+	}
+	status, msg := statusOf(err)
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		loggerFrom(c).Error("page failed", "err", err, "status", status)
+		msg = "Something went wrong while building this page; the error is in Sentinel's log (request " + RequestID(c) + ")."
+	}
+	u.errorPage(c, status, capitalise(msg))
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (u *ui) errorPage(c *gin.Context, status int, msg string) {
+	var buf bytes.Buffer
+	if err := u.d.Error(&buf, viewer(c), status, msg); err != nil {
+		loggerFrom(c).Error("render error page", "err", err)
+		c.Header("Content-Type", "text/plain; charset=utf-8")
+		c.String(status, "%d %s\n", status, msg)
+		c.Abort()
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Abort()
+}
+
+func (u *ui) overview(c *gin.Context) {
+	service := c.Query("service")
+	if len(service) > 200 {
+		u.errorPage(c, http.StatusBadRequest, "The service filter is too long.")
+		return
+	}
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Overview(c.Request.Context(), w, viewer(c), service) })
+}
+
+func (u *ui) sloPage(c *gin.Context) {
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.SLO(c.Request.Context(), w, viewer(c), c.Param("name")) })
+}
+
+func (u *ui) incidentsPage(c *gin.Context) {
+	var before int64
+	if raw := c.Query("before"); raw != "" {
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < 1 {
+			u.errorPage(c, http.StatusBadRequest, "The page cursor (before) must be a positive incident number.")
+			return
+		}
+		before = n
+	}
+	u.write(c, http.StatusOK, func(w io.Writer) error {
+		return u.d.Incidents(c.Request.Context(), w, viewer(c), c.Query("status"), before)
+	})
+}
+
+func (u *ui) incidentID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		u.errorPage(c, http.StatusNotFound, fmt.Sprintf("There is no incident %.40q: incident numbers are positive whole numbers.", c.Param("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+// flashes are the messages shown after an action (keyed, so no text from
+// the URL reaches the page).
+var flashes = map[string]string{
+	"acknowledge": "Acknowledged: escalation has stopped.",
+	"resolve":     "Resolved.",
+	"escalate":    "Escalated: the next step of the policy has been paged.",
+}
+
+func (u *ui) incidentPage(c *gin.Context) {
+	id, ok := u.incidentID(c)
+	if !ok {
+		return
+	}
+	flash := flashes[c.Query("done")]
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Incident(c.Request.Context(), w, viewer(c), id, flash) })
+}
+
+func (u *ui) incidentAction(c *gin.Context) {
+	id, ok := u.incidentID(c)
+	if !ok {
+		return
+	}
+	if !CheckCSRF(c) {
+		u.errorPage(c, http.StatusForbidden, "This form was not sent from this session's page (missing or wrong CSRF token); reload the incident and try again.")
+		return
+	}
+	info, _ := SessionFrom(c)
+	if !RoleAllowsResponding(info.Principal.Role) {
+		u.errorPage(c, http.StatusForbidden, fmt.Sprintf("Your token %q has role %s; acknowledging, resolving and escalating need a responder.", info.Principal.Name, info.Principal.Role))
+		return
+	}
+	if u.opts.Actions == nil {
+		u.errorPage(c, http.StatusServiceUnavailable, "Incident actions are not available.")
+		return
+	}
+	var fn func(context.Context, int64, string) (*incidents.Incident, error)
+	action := c.Param("action")
+	switch action {
+	case "acknowledge":
+		fn = u.opts.Actions.Acknowledge
+	case "resolve":
+		fn = u.opts.Actions.Resolve
+	case "escalate":
+		fn = u.opts.Actions.Escalate
+	default:
+		u.errorPage(c, http.StatusNotFound, "Unknown incident action: use acknowledge, resolve or escalate.")
+		return
+	}
+	if _, err := fn(c.Request.Context(), id, Actor(c)); err != nil {
+		u.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/incidents/%d?done=%s", id, action))
+}
+
+func (u *ui) probesPage(c *gin.Context) {
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Probes(c.Request.Context(), w, viewer(c)) })
+}
+
+func (u *ui) probePage(c *gin.Context) {
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Probe(c.Request.Context(), w, viewer(c), c.Param("name")) })
+}
+
+func (u *ui) screenshot(c *gin.Context) {
+	run, step := c.Param("run"), c.Query("step")
+	if len(run) > 64 || len(step) > 200 {
+		u.errorPage(c, http.StatusBadRequest, "Not a run or step name.")
+		return
+	}
+	if u.opts.Screenshots == nil {
+		u.errorPage(c, http.StatusNotFound, "No screenshots are kept.")
+		return
+	}
+	png, err := u.opts.Screenshots.Screenshot(c.Request.Context(), c.Param("name"), run, step)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=86400, immutable")
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+func (u *ui) rumPage(c *gin.Context) {
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.RUM(c.Request.Context(), w, viewer(c), c.Query("window")) })
+}
+
+func (u *ui) oncallPage(c *gin.Context) {
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.OnCall(c.Request.Context(), w, viewer(c)) })
+}
+
+func (u *ui) runbooksPage(c *gin.Context) {
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Runbooks(c.Request.Context(), w, viewer(c)) })
+}

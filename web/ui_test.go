@@ -1,0 +1,363 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/dashboards"
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// fakeIncidents serves one open incident and records the actions taken.
+type fakeIncidents struct {
+	mu      sync.Mutex
+	inc     incidents.Incident
+	actions []string
+}
+
+func (f *fakeIncidents) List(context.Context, incidents.ListQuery) ([]*incidents.Incident, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.inc
+	return []*incidents.Incident{&c}, nil
+}
+
+func (f *fakeIncidents) Get(_ context.Context, id int64) (*incidents.Incident, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id != f.inc.ID {
+		return nil, incidents.ErrNotFound
+	}
+	c := f.inc
+	return &c, nil
+}
+
+func (f *fakeIncidents) SLOImpact(context.Context, *incidents.Incident) []incidents.SLOImpact {
+	return nil
+}
+
+func (f *fakeIncidents) act(name string, st incidents.Status) func(context.Context, int64, string) (*incidents.Incident, error) {
+	return func(_ context.Context, id int64, actor string) (*incidents.Incident, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if id != f.inc.ID {
+			return nil, incidents.ErrNotFound
+		}
+		f.actions = append(f.actions, name+" by "+actor)
+		f.inc.Status = st
+		c := f.inc
+		return &c, nil
+	}
+}
+
+func (f *fakeIncidents) Acknowledge(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
+	return f.act("acknowledge", incidents.StatusAcknowledged)(ctx, id, actor)
+}
+
+func (f *fakeIncidents) Resolve(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
+	return f.act("resolve", incidents.StatusResolved)(ctx, id, actor)
+}
+
+func (f *fakeIncidents) Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
+	return f.act("escalate", incidents.StatusTriggered)(ctx, id, actor)
+}
+
+type uiFixture struct {
+	*fixture
+	inc   *fakeIncidents
+	ses   *Sessions
+	clock *time.Time
+	mu    *sync.Mutex
+}
+
+func newUIFixture(t *testing.T) *uiFixture {
+	t.Helper()
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	f := newFixture(t, func(o *Options) { o.Now = now; o.Server.MaxBodyBytes = 64 << 10 })
+	fi := &fakeIncidents{inc: incidents.Incident{ID: 7, Title: "Checkout down", Severity: model.SeverityCritical, Status: incidents.StatusTriggered, CreatedAt: clock.Add(-time.Hour)}}
+	d, err := dashboards.New(dashboards.Options{Incidents: fi, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses := MountUI(f.srv.Routes(), d, UIOptions{Sessions: SessionOptions{TTL: time.Hour}, Actions: fi})
+	return &uiFixture{fixture: f, inc: fi, ses: ses, clock: &clock, mu: &mu}
+}
+
+// form posts a form with an optional session cookie.
+func (u *uiFixture) form(t *testing.T, target, cookie string, vals url.Values, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	h := append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdr...)
+	if cookie != "" {
+		h = append(h, "Cookie", SessionCookie+"="+cookie)
+	}
+	return u.do(t, http.MethodPost, target, "", strings.NewReader(vals.Encode()), h...)
+}
+
+func (u *uiFixture) get(t *testing.T, target, cookie string) *httptest.ResponseRecorder {
+	t.Helper()
+	if cookie == "" {
+		return u.do(t, http.MethodGet, target, "", nil)
+	}
+	return u.do(t, http.MethodGet, target, "", nil, "Cookie", SessionCookie+"="+cookie)
+}
+
+// signIn exchanges token for a session and returns the cookie value.
+func (u *uiFixture) signIn(t *testing.T, token string) string {
+	t.Helper()
+	rec := u.form(t, "/login", "", url.Values{"token": {token}, "next": {"/incidents/7"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents/7" {
+		t.Fatalf("sign in = %d to %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == SessionCookie {
+			return c.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF field in page:\n%s", body)
+	}
+	return m[1]
+}
+
+func TestUISignInCookie(t *testing.T) {
+	u := newUIFixture(t)
+	rec := u.form(t, "/login", "", url.Values{"token": {tokResponder}, "next": {"/incidents"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("sign in = %d", rec.Code)
+	}
+	set := rec.Header().Get("Set-Cookie")
+	for _, want := range []string{SessionCookie + "=", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=3600"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+	if strings.Contains(set, "Secure") {
+		t.Errorf("cookie is Secure on plain HTTP: %q", set)
+	}
+	if strings.Contains(set, tokResponder) {
+		t.Error("the cookie carries the token")
+	}
+}
+
+func TestUIRedirectsToLoginAndBack(t *testing.T) {
+	u := newUIFixture(t)
+	for _, p := range []string{"/", "/slos", "/incidents?status=open", "/incidents/7", "/probes", "/rum", "/oncall", "/runbooks"} {
+		rec := u.get(t, p, "")
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login?next="+url.QueryEscape(p) {
+			t.Errorf("GET %s without a session = %d to %q", p, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	if rec := u.get(t, "/incidents/7", "forged-cookie"); rec.Code != http.StatusSeeOther {
+		t.Errorf("forged cookie = %d", rec.Code)
+	}
+	rec := u.get(t, "/login?next=/incidents/7", "")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `value="/incidents/7"`) {
+		t.Fatalf("login page = %d", rec.Code)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("CSP = %q", csp)
+	}
+}
+
+func TestUIBadSignIns(t *testing.T) {
+	u := newUIFixture(t)
+	for name, tc := range map[string]struct {
+		token string
+		hdr   []string
+		code  int
+		want  string
+	}{
+		"unknown":     {"not-a-token-at-all-000", nil, http.StatusUnauthorized, "not valid"},
+		"empty":       {"", nil, http.StatusUnauthorized, "not valid"},
+		"ingest":      {tokIngest, nil, http.StatusUnauthorized, "cannot sign in"},
+		"cross-site":  {tokViewer, []string{"Origin", "https://evil.example"}, http.StatusForbidden, "Sentinel&#39;s own page"},
+		"null origin": {tokViewer, []string{"Origin", "null"}, http.StatusForbidden, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := u.form(t, "/login", "", url.Values{"token": {tc.token}}, tc.hdr...)
+			if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Errorf("= %d, body lacks %q:\n%s", rec.Code, tc.want, rec.Body)
+			}
+			if rec.Header().Get("Set-Cookie") != "" {
+				t.Error("a failed sign-in set a cookie")
+			}
+		})
+	}
+	if u.ses.Len() != 0 {
+		t.Errorf("%d sessions after failed sign-ins", u.ses.Len())
+	}
+}
+
+func TestUISafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/incidents/7?x=1": "/incidents/7?x=1", "": "/", "https://evil.example/": "/", "//evil.example": "/",
+		"/\\evil.example": "/", "/login": "/", "javascript:alert(1)": "/", "/a\r\nSet-Cookie: x": "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestUIActionsNeedResponderAndCSRF(t *testing.T) {
+	u := newUIFixture(t)
+	viewerCookie := u.signIn(t, tokViewer)
+	page := u.get(t, "/incidents/7", viewerCookie)
+	if page.Code != http.StatusOK || strings.Contains(page.Body.String(), "Acknowledge</button>") {
+		t.Fatalf("viewer's incident page = %d, with buttons: %v", page.Code, strings.Contains(page.Body.String(), "Acknowledge</button>"))
+	}
+	vcsrf := csrfOf(t, page.Body.String())
+	if rec := u.form(t, "/incidents/7/acknowledge", viewerCookie, url.Values{"csrf": {vcsrf}}); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer acknowledging = %d, want 403", rec.Code)
+	}
+
+	cookie := u.signIn(t, tokResponder)
+	page = u.get(t, "/incidents/7", cookie)
+	if !strings.Contains(page.Body.String(), "Acknowledge</button>") {
+		t.Fatal("responder sees no Acknowledge button")
+	}
+	csrf := csrfOf(t, page.Body.String())
+	if csrf == vcsrf {
+		t.Error("two sessions share a CSRF token")
+	}
+	for name, vals := range map[string]url.Values{"no token": {}, "wrong token": {"csrf": {"x" + csrf}}, "other session's": {"csrf": {vcsrf}}} {
+		if rec := u.form(t, "/incidents/7/acknowledge", cookie, vals); rec.Code != http.StatusForbidden {
+			t.Errorf("%s: = %d, want 403", name, rec.Code)
+		}
+	}
+	if rec := u.form(t, "/incidents/7/acknowledge", cookie, url.Values{"csrf": {csrf}}, "Origin", "https://evil.example"); rec.Code != http.StatusForbidden {
+		t.Errorf("cross-origin post = %d, want 403", rec.Code)
+	}
+	if rec := u.form(t, "/incidents/7/acknowledge", "", url.Values{"csrf": {csrf}}); rec.Code != http.StatusForbidden {
+		t.Errorf("post without a session = %d, want 403", rec.Code)
+	}
+	if len(u.inc.actions) != 0 {
+		t.Fatalf("actions taken by refused requests: %v", u.inc.actions)
+	}
+	rec := u.form(t, "/incidents/7/acknowledge", cookie, url.Values{"csrf": {csrf}}, "Origin", "http://example.com")
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents/7?done=acknowledge" {
+		t.Fatalf("acknowledge = %d to %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	if got := u.inc.actions; len(got) != 1 || got[0] != "acknowledge by r" {
+		t.Errorf("actions = %v, want acknowledge by r", got)
+	}
+	page = u.get(t, "/incidents/7?done=acknowledge", cookie)
+	if !strings.Contains(page.Body.String(), "Acknowledged: escalation has stopped.") {
+		t.Error("no flash after acknowledging")
+	}
+	if rec := u.form(t, "/incidents/7/delete", cookie, url.Values{"csrf": {csrf}}); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown action = %d", rec.Code)
+	}
+	if rec := u.get(t, "/incidents/99", cookie); rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "#99") {
+		t.Errorf("unknown incident = %d %s", rec.Code, rec.Body)
+	}
+	if rec := u.get(t, "/incidents/abc", cookie); rec.Code != http.StatusNotFound {
+		t.Errorf("bad incident id = %d", rec.Code)
+	}
+	if rec := u.get(t, "/incidents?status=bogus", cookie); rec.Code != http.StatusBadRequest {
+		t.Errorf("bad status filter = %d", rec.Code)
+	}
+}
+
+func TestUISessionDoesNotOpenTheAPI(t *testing.T) {
+	u := newUIFixture(t)
+	cookie := u.signIn(t, tokAdmin)
+	rec := u.do(t, http.MethodGet, "/t/viewer/1", "", nil, "Cookie", SessionCookie+"="+cookie)
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("API with a session cookie and no bearer = %d, want 401", rec.Code)
+	}
+}
+
+func TestUISignOutAndExpiry(t *testing.T) {
+	u := newUIFixture(t)
+	cookie := u.signIn(t, tokViewer)
+	page := u.get(t, "/incidents", cookie)
+	if page.Code != http.StatusOK {
+		t.Fatalf("page = %d", page.Code)
+	}
+	csrf := csrfOf(t, page.Body.String())
+	if rec := u.form(t, "/logout", cookie, url.Values{}); rec.Code != http.StatusForbidden {
+		t.Errorf("sign out without CSRF = %d, want 403", rec.Code)
+	}
+	rec := u.form(t, "/logout", cookie, url.Values{"csrf": {csrf}})
+	if rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Fatalf("sign out = %d, Set-Cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+	if rec := u.get(t, "/incidents", cookie); rec.Code != http.StatusSeeOther {
+		t.Errorf("page after sign out = %d, want a redirect", rec.Code)
+	}
+
+	cookie = u.signIn(t, tokViewer)
+	u.mu.Lock()
+	*u.clock = u.clock.Add(59 * time.Minute)
+	u.mu.Unlock()
+	if rec := u.get(t, "/incidents", cookie); rec.Code != http.StatusOK {
+		t.Errorf("page within the TTL = %d", rec.Code)
+	}
+	u.mu.Lock()
+	*u.clock = u.clock.Add(2 * time.Minute)
+	u.mu.Unlock()
+	if rec := u.get(t, "/incidents", cookie); rec.Code != http.StatusSeeOther {
+		t.Errorf("page after the TTL = %d, want a redirect", rec.Code)
+	}
+}
+
+func TestUIRevokedTokenEndsSession(t *testing.T) {
+	u := newUIFixture(t)
+	cookie := u.signIn(t, tokResponder)
+	a := testAuth()
+	a.Tokens = a.Tokens[:1] // only the viewer token is left
+	u.srv.SetAuth(a)
+	if rec := u.get(t, "/incidents", cookie); rec.Code != http.StatusSeeOther {
+		t.Errorf("page after the token was removed = %d, want a redirect", rec.Code)
+	}
+}
+
+func TestUIStylesheet(t *testing.T) {
+	u := newUIFixture(t)
+	cookie := u.signIn(t, tokViewer)
+	page := u.get(t, "/incidents", cookie).Body.String()
+	m := regexp.MustCompile(`href="(/ui/style\.[0-9a-f]+\.css)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no stylesheet link")
+	}
+	rec := u.get(t, m[1], "")
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/css") || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
+		t.Errorf("stylesheet = %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Cache-Control"))
+	}
+	if rec := u.get(t, "/ui/style.0000.css", ""); rec.Code != http.StatusNotFound {
+		t.Errorf("stale stylesheet = %d", rec.Code)
+	}
+}
+
+func TestUISecureCookieOverTLSProxy(t *testing.T) {
+	f := newFixture(t, nil)
+	d, err := dashboards.New(dashboards.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	MountUI(f.srv.Routes(), d, UIOptions{Sessions: SessionOptions{Secure: true}})
+	rec := f.do(t, http.MethodPost, "/login", "", strings.NewReader(url.Values{"token": {tokViewer}}.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	if set := rec.Header().Get("Set-Cookie"); !strings.Contains(set, "Secure") {
+		t.Errorf("Set-Cookie %q is not Secure", set)
+	}
+}
