@@ -122,9 +122,11 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 
 	a.engine = opts.Engine
 	if a.engine == nil {
-		if a.engine, err = openEngine(ctx, cfg.Storage, a.log, registry); err != nil {
+		engine, err := openEngine(ctx, cfg.Storage, a.log, registry)
+		if err != nil {
 			return nil, err
 		}
+		a.engine = engine
 	}
 	comps, ps := buildComponents(cfg, componentDeps{log: a.log, registry: registry, engine: a.engine, now: opts.Now, externalURL: cfg.Server.ExternalURL})
 	if len(ps) > 0 {
@@ -171,6 +173,9 @@ func (a *App) URL() string {
 
 // Logger is the process logger.
 func (a *App) Logger() *slog.Logger { return a.log }
+
+// Routes lists every HTTP route Sentinel serves, for tests that visit them all.
+func (a *App) Routes() []web.Route { return a.web.RouteList() }
 
 // Registry is the registry /metrics serves.
 func (a *App) Registry() *prometheus.Registry { return a.registry }

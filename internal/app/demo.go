@@ -172,12 +172,13 @@ func (d *Demo) Welcome() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Sentinel demo is running.\n\n")
 	fmt.Fprintf(&b, "  Demo shop:        %s/\n", shop)
-	fmt.Fprintf(&b, "  Fault panel:      %s/faults   (or: curl -X POST %s/demo/faults -d '{\"checkout_error_rate\": 1}')\n", shop, shop)
-	fmt.Fprintf(&b, "  Sentinel:         %s/\n", base)
-	fmt.Fprintf(&b, "  Health:           %s/healthz   %s/readyz\n", base, base)
-	fmt.Fprintf(&b, "  Metrics:          %s/metrics\n", base)
+	fmt.Fprintf(&b, "  Fault panel:      %s/faults\n", shop)
+	fmt.Fprintf(&b, "  Sentinel:         %s/   (sign in with the token below)\n", base)
+	fmt.Fprintf(&b, "  Health, metrics:  %s/healthz   %s/readyz   %s/metrics\n", base, base, base)
 	fmt.Fprintf(&b, "\n  Admin token:      %s\n", d.Token)
-	fmt.Fprintf(&b, "  Try:              curl -H 'Authorization: Bearer %s' %s/readyz\n", d.Token, base)
+	fmt.Fprintf(&b, "\n  Break checkout:   curl -X POST %s/demo/faults -d '{\"checkout_error_rate\": 1}'\n", shop)
+	fmt.Fprintf(&b, "  Watch incidents:  curl -H 'Authorization: Bearer %s' %s/api/v1/incidents\n", d.Token, base)
+	fmt.Fprintf(&b, "  Repair it:        curl -X DELETE %s/demo/faults\n", shop)
 	if d.NoBrowser != "" {
 		fmt.Fprintf(&b, "\n  Browser journey:  left out: %s\n", d.NoBrowser)
 	}
