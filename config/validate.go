@@ -107,7 +107,7 @@ func (s Storage) validate(ps *Problems, path string) {
 			ps.Add(JoinPath(path, "path"), "must not be empty")
 		}
 	case DriverPostgres:
-		if strings.TrimSpace(s.DSN.Reveal()) == "" {
+		if strings.TrimSpace(s.DSN.Reveal()) == "" && s.DSNFile == "" {
 			ps.Add(JoinPath(path, "dsn"), "must be set when driver is postgres (or use dsn_file)")
 		}
 	default:
