@@ -294,11 +294,11 @@ type failingStore struct {
 	fail bool
 }
 
-func (s *failingStore) AddMinutes(ctx context.Context, rows []MinuteRow) error {
+func (s *failingStore) SaveMinutes(ctx context.Context, writer string, rows []MinuteRow) error {
 	if s.fail {
 		return errors.New("disk full")
 	}
-	return s.MemoryStore.AddMinutes(ctx, rows)
+	return s.MemoryStore.SaveMinutes(ctx, writer, rows)
 }
 
 func TestFlushRetriesAfterStoreFailure(t *testing.T) {
@@ -411,5 +411,68 @@ func TestConfigValidation(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
+	}
+}
+
+// TestFlushWritesAbsoluteRowsPerWriter: two collectors (replicas) sharing
+// one store each store their own rows, reads sum them, flushing again
+// (a retry) changes nothing, and a restarted writer continues its minute.
+func TestFlushWritesAbsoluteRowsPerWriter(t *testing.T) {
+	ctx := context.Background()
+	shared := NewMemoryStore(time.Hour, 10)
+	now := time.Date(2025, 3, 1, 12, 0, 30, 0, time.UTC)
+	clock := func() time.Time { return now }
+	newCollector := func(writer string) *Collector {
+		c, err := New(testConfig(), "http://localhost:8080", Options{Counts: shared, Errors: shared, Writer: writer, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	beacon := func(c *Collector) {
+		w := newRecorder()
+		c.BeaconHandler().ServeHTTP(w, postRequest([]byte(validBeacon)))
+		if w.Code != 202 {
+			t.Fatalf("beacon: %d", w.Code)
+		}
+	}
+	views := func() float64 {
+		rep, err := NewService(shared, shared, clock).Vitals(ctx, now.Add(-time.Hour), now.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Overall.PageViews
+	}
+	a, b := newCollector("a"), newCollector("b")
+	beacon(a)
+	beacon(b)
+	beacon(b)
+	for range 3 { // the retries of a flush whose answer was lost
+		for _, c := range []*Collector{a, b} {
+			if err := c.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c.mu.Lock()
+			for k := range c.own {
+				c.dirty[k] = true
+			}
+			c.mu.Unlock()
+		}
+	}
+	one := views() / 3
+	if one <= 0 || views() != 3*one {
+		t.Fatalf("page views %v after 3 beacons", views())
+	}
+	// b restarts within the minute and takes one more beacon.
+	b = newCollector("b")
+	beacon(b)
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := views(); got != 4*one {
+		t.Errorf("page views after a restart: %v, want %v", got, 4*one)
 	}
 }

@@ -49,6 +49,9 @@ type Options struct {
 	// Counts keeps per-minute summaries; nil means an in-memory store
 	// keeping 7 days.
 	Counts CountStore
+	// Writer names this process among the writers of Counts (default
+	// "local"); replicas sharing a store need distinct writers.
+	Writer string
 	// Errors keeps JS error groups; nil means an in-memory store of 1000.
 	Errors ErrorStore
 	// ClientIP returns the client address of a beacon request (the web
@@ -70,6 +73,7 @@ type Collector struct {
 	errLogLm *rate.Limiter
 	sink     Sink
 	counts   CountStore
+	writer   string
 	errs     ErrorStore
 	clientIP func(*http.Request) string
 	now      func() time.Time
@@ -86,8 +90,14 @@ type Collector struct {
 	bufs  sync.Pool // *bytes.Buffer for bodies
 	gzips sync.Pool // *gzip.Reader
 
-	mu         sync.Mutex
-	pending    map[minuteKey]*MinuteRow
+	mu sync.Mutex
+	// own holds this writer's whole summaries of the recent minutes (what
+	// a flush stores as absolute values); dirty marks those changed since
+	// the last flush. loaded is set once own has been seeded with what
+	// this writer stored before a restart; nothing is flushed before.
+	own        map[minuteKey]*MinuteRow
+	dirty      map[minuteKey]bool
+	loaded     bool
 	pendingErr map[string]*ErrorGroup
 	scrubCache map[string]scrubbedError
 }
@@ -96,6 +106,10 @@ type Collector struct {
 const (
 	maxPendingRows   = 100_000
 	maxPendingGroups = 1000
+	// ownKeep is how long a flushed minute's row stays in memory: beacons
+	// are counted in the minute they arrive, so only the newest minutes
+	// still change.
+	ownKeep = 3 * time.Minute
 )
 
 // New builds a collector from the rum: section. externalURL is
@@ -120,6 +134,7 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		errLogLm:   rate.NewLimiter(20, 20),
 		sink:       opts.Sink,
 		counts:     opts.Counts,
+		writer:     opts.Writer,
 		errs:       opts.Errors,
 		clientIP:   opts.ClientIP,
 		now:        opts.Now,
@@ -129,7 +144,8 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		origins:    map[string]bool{},
 		ipLimits:   newLimiterSet(cfg.RateLimit.PerIP, cfg.RateLimit.PerIPBurst, cfg.RateLimit.TrackedIPs),
 		siteLims:   map[string]*rate.Limiter{},
-		pending:    map[minuteKey]*MinuteRow{},
+		own:        map[minuteKey]*MinuteRow{},
+		dirty:      map[minuteKey]bool{},
 		pendingErr: map[string]*ErrorGroup{},
 		scrubCache: map[string]scrubbedError{},
 	}
@@ -147,6 +163,9 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 	}
 	if c.clientIP == nil {
 		c.clientIP = peerIP
+	}
+	if c.writer == "" {
+		c.writer = "local"
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -305,18 +324,20 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, 
 	}
 }
 
-// rowLocked returns the pending row for a key, or nil when too many rows
-// wait for the store already (the metrics and outcomes still count).
+// rowLocked returns this writer's row for a key, marked to be flushed, or
+// nil when too many rows wait in memory already (the metrics and outcomes
+// still count).
 func (c *Collector) rowLocked(minute time.Time, site, route string) *MinuteRow {
-	k := minuteKey{minute.Unix() / 60, site, route}
-	if r, ok := c.pending[k]; ok {
-		return r
+	k := minuteKey{floorMinute(minute), site, route}
+	r, ok := c.own[k]
+	if !ok {
+		if len(c.own) >= maxPendingRows {
+			return nil
+		}
+		r = &MinuteRow{Minute: minute.UTC(), Site: site, Route: route}
+		c.own[k] = r
 	}
-	if len(c.pending) >= maxPendingRows {
-		return nil
-	}
-	r := &MinuteRow{Minute: minute.UTC(), Site: site, Route: route}
-	c.pending[k] = r
+	c.dirty[k] = true
 	return r
 }
 
@@ -414,31 +435,82 @@ func blankDigits(s string) string {
 	return b.String()
 }
 
-// Flush writes what waits in memory to the stores. On failure the data goes
-// back to wait for the next flush (within the memory bounds).
-func (c *Collector) Flush(ctx context.Context) error {
+// Load seeds this writer's rows of the recent minutes with what it stored
+// before (a restart within a minute continues that minute's row instead of
+// overwriting it); rows counted before Load are added to. Flush stores no
+// rows until Load has succeeded.
+func (c *Collector) Load(ctx context.Context) error {
 	c.mu.Lock()
-	rows, groups := c.pending, c.pendingErr
-	c.pending, c.pendingErr = map[minuteKey]*MinuteRow{}, map[string]*ErrorGroup{}
+	done := c.loaded
 	c.mu.Unlock()
-	var errs []error
-	if len(rows) > 0 {
-		list := make([]MinuteRow, 0, len(rows))
-		for _, r := range rows {
-			list = append(list, *r)
+	if done {
+		return nil
+	}
+	now := c.now()
+	rows, err := c.counts.WriterMinutes(ctx, c.writer, now.Add(-ownKeep), now.Add(time.Hour))
+	if err != nil {
+		return fmt.Errorf("load rum minutes of writer %s: %w", c.writer, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded {
+		return nil
+	}
+	for _, r := range rows {
+		k := minuteKey{floorMinute(r.Minute), r.Site, r.Route}
+		if cur, ok := c.own[k]; ok {
+			cur.Merge(r)
+			c.dirty[k] = true
+		} else if len(c.own) < maxPendingRows {
+			cp := r.Clone()
+			c.own[k] = &cp
 		}
-		if err := c.counts.AddMinutes(ctx, list); err != nil {
+	}
+	c.loaded = true
+	return nil
+}
+
+// Flush writes what changed since the last flush to the stores: this
+// writer's rows as absolute values (so a retried flush never counts twice)
+// and the error groups. On failure the data waits for the next flush
+// (within the memory bounds).
+func (c *Collector) Flush(ctx context.Context) error {
+	var errs []error
+	if err := c.Load(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	c.mu.Lock()
+	var list []MinuteRow
+	var keys []minuteKey
+	if c.loaded {
+		list = make([]MinuteRow, 0, len(c.dirty))
+		keys = make([]minuteKey, 0, len(c.dirty))
+		for k := range c.dirty {
+			list = append(list, c.own[k].Clone())
+			keys = append(keys, k)
+		}
+		clear(c.dirty)
+	}
+	groups := c.pendingErr
+	c.pendingErr = map[string]*ErrorGroup{}
+	c.mu.Unlock()
+	if len(list) > 0 {
+		err := c.counts.SaveMinutes(ctx, c.writer, list)
+		c.mu.Lock()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("store rum minutes: %w", err))
-			c.mu.Lock()
-			for k, r := range rows {
-				if cur, ok := c.pending[k]; ok {
-					cur.Merge(*r)
-				} else if len(c.pending) < maxPendingRows {
-					c.pending[k] = r
+			for _, k := range keys {
+				c.dirty[k] = true
+			}
+		} else {
+			cut := floorMinute(c.now().Add(-ownKeep))
+			for k := range c.own {
+				if k.minute < cut && !c.dirty[k] {
+					delete(c.own, k)
 				}
 			}
-			c.mu.Unlock()
 		}
+		c.mu.Unlock()
 	}
 	if len(groups) > 0 {
 		list := make([]ErrorGroup, 0, len(groups))
@@ -467,6 +539,9 @@ const FlushInterval = time.Second
 // Run writes pending summaries to the stores every FlushInterval until ctx
 // ends, then flushes once more (bounded by 5 seconds).
 func (c *Collector) Run(ctx context.Context) error {
+	if err := c.Load(ctx); err != nil && ctx.Err() == nil {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "rum load failed; retrying with the next flush", slog.Any("err", err))
+	}
 	t := time.NewTicker(FlushInterval)
 	defer t.Stop()
 	for {

@@ -20,14 +20,14 @@ const MaxWindow = 90 * 24 * time.Hour
 // and vital, page views and JS errors for any window, and JS error groups.
 // Safe for concurrent use.
 type Service struct {
-	counts CountStore
+	counts MinuteReader
 	errs   ErrorStore
 	now    func() time.Time
 }
 
 // NewService returns a Service reading from the given stores (those a
 // Collector writes to).
-func NewService(counts CountStore, errs ErrorStore, now func() time.Time) *Service {
+func NewService(counts MinuteReader, errs ErrorStore, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}

@@ -6,16 +6,30 @@ import (
 	"time"
 )
 
-// CountStore keeps per-minute RUM summaries (page views, JS errors and vitals
-// histograms per site and route) so any window can be asked about later. The
-// collector writes batched deltas at most once a second.
-type CountStore interface {
-	// AddMinutes merges each row (see MinuteRow.Merge) into what is stored
-	// for its minute, site and route.
-	AddMinutes(ctx context.Context, rows []MinuteRow) error
+// MinuteReader reads per-minute RUM summaries; the read side (Service)
+// needs nothing more.
+type MinuteReader interface {
 	// Minutes returns the rows with from <= Minute < to, in any order; rows
-	// for the same key may come back separately and are merged by the caller.
+	// for the same key may come back separately (one per writer) and are
+	// merged by the caller.
 	Minutes(ctx context.Context, from, to time.Time) ([]MinuteRow, error)
+}
+
+// CountStore keeps per-minute RUM summaries (page views, JS errors and vitals
+// histograms per site and route) so any window can be asked about later.
+// Each writer (a Sentinel process) stores absolute values for its own rows
+// and reads sum over writers, so several replicas can share a store and a
+// retried write never counts twice. The collector writes at most once a
+// second.
+type CountStore interface {
+	MinuteReader
+	// SaveMinutes stores each row as writer's whole summary of its minute,
+	// site and route, replacing what writer stored for that key before.
+	// Rows of one call with the same key are merged first.
+	SaveMinutes(ctx context.Context, writer string, rows []MinuteRow) error
+	// WriterMinutes returns writer's own rows with from <= Minute < to, so
+	// a restarted writer continues from what it stored.
+	WriterMinutes(ctx context.Context, writer string, from, to time.Time) ([]MinuteRow, error)
 }
 
 // ErrorStore keeps JS error groups by fingerprint.
@@ -36,7 +50,7 @@ type MemoryStore struct {
 	mu        sync.Mutex
 	retention time.Duration
 	maxGroups int
-	minutes   map[minuteKey]*MinuteRow
+	minutes   map[writerKey]*MinuteRow
 	newest    time.Time
 	groups    map[string]*ErrorGroup
 }
@@ -46,38 +60,46 @@ type minuteKey struct {
 	site, route string
 }
 
+// writerKey is a stored row's key: one row per writer and minute key.
+type writerKey struct {
+	minuteKey
+	writer string
+}
+
 // NewMemoryStore returns an empty store keeping retention of minutes and at
 // most maxGroups error groups.
 func NewMemoryStore(retention time.Duration, maxGroups int) *MemoryStore {
 	return &MemoryStore{
 		retention: retention,
 		maxGroups: maxGroups,
-		minutes:   map[minuteKey]*MinuteRow{},
+		minutes:   map[writerKey]*MinuteRow{},
 		groups:    map[string]*ErrorGroup{},
 	}
 }
 
-// AddMinutes implements CountStore.
-func (m *MemoryStore) AddMinutes(ctx context.Context, rows []MinuteRow) error {
+// SaveMinutes implements CountStore.
+func (m *MemoryStore) SaveMinutes(ctx context.Context, writer string, rows []MinuteRow) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	seen := map[writerKey]bool{}
 	for _, r := range rows {
-		k := minuteKey{r.Minute.Unix() / 60, r.Site, r.Route}
-		if cur, ok := m.minutes[k]; ok {
+		k := writerKey{minuteKey{floorMinute(r.Minute), r.Site, r.Route}, writer}
+		if cur, ok := m.minutes[k]; ok && seen[k] {
 			cur.Merge(r)
 		} else {
 			c := r.Clone()
 			c.Minute = time.Unix(k.minute*60, 0).UTC()
 			m.minutes[k] = &c
 		}
+		seen[k] = true
 		if r.Minute.After(m.newest) {
 			m.newest = r.Minute
 		}
 	}
-	cut := m.newest.Add(-m.retention).Unix() / 60
+	cut := floorMinute(m.newest.Add(-m.retention))
 	for k := range m.minutes {
 		if k.minute < cut {
 			delete(m.minutes, k)
@@ -86,15 +108,30 @@ func (m *MemoryStore) AddMinutes(ctx context.Context, rows []MinuteRow) error {
 	return nil
 }
 
+// floorMinute is t in Unix minutes, rounded down.
+func floorMinute(t time.Time) int64 { return t.Truncate(time.Minute).Unix() / 60 }
+
 // Minutes implements CountStore.
 func (m *MemoryStore) Minutes(ctx context.Context, from, to time.Time) ([]MinuteRow, error) {
+	return m.minutesOf(ctx, nil, from, to)
+}
+
+// WriterMinutes implements CountStore.
+func (m *MemoryStore) WriterMinutes(ctx context.Context, writer string, from, to time.Time) ([]MinuteRow, error) {
+	return m.minutesOf(ctx, &writer, from, to)
+}
+
+func (m *MemoryStore) minutesOf(ctx context.Context, writer *string, from, to time.Time) ([]MinuteRow, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []MinuteRow
-	for _, r := range m.minutes {
+	for k, r := range m.minutes {
+		if writer != nil && k.writer != *writer {
+			continue
+		}
 		if !r.Minute.Before(from) && r.Minute.Before(to) {
 			out = append(out, r.Clone())
 		}
