@@ -3,31 +3,17 @@ package alerting
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
-
-// kindError is a domain error that says its HTTP class through a method
-// (NotFound, Invalid), so web maps it without alerting knowing HTTP.
-type kindError struct {
-	msg      string
-	notFound bool
-	invalid  bool
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-// NotFound reports whether the error names something that does not exist.
-func (e *kindError) NotFound() bool { return e.notFound }
-
-// Invalid reports whether the error is input the caller must change.
-func (e *kindError) Invalid() bool { return e.invalid }
 
 // Domain errors; test them with errors.Is.
 var (
 	// ErrNotFound names a silence or heartbeat that does not exist.
-	ErrNotFound error = &kindError{msg: "not found", notFound: true}
+	ErrNotFound error = model.NewKindError(model.KindNotFound, "not found")
 	// ErrInvalid is outside input (a webhook payload, a silence) that is
 	// malformed or out of range.
-	ErrInvalid error = &kindError{msg: "invalid input", invalid: true}
+	ErrInvalid error = model.NewKindError(model.KindInvalid, "invalid input")
 )
 
 // invalidf returns an error wrapping ErrInvalid with a clear message.

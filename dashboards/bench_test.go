@@ -3,8 +3,11 @@ package dashboards
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"testing"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // BenchmarkPages renders every page server-side with 100 SLOs (30 days of
@@ -13,6 +16,7 @@ import (
 // figures.
 func BenchmarkPages(b *testing.B) {
 	f := newFixture(b, 100, 1000, 50)
+	f.alerts.grow(100, 20)
 	ctx := context.Background()
 	pages := []struct {
 		name   string
@@ -33,6 +37,11 @@ func BenchmarkPages(b *testing.B) {
 		{"probe", func(w io.Writer) error { return f.d.Probe(ctx, w, responderV, "journey-03") }},
 		{"rum", func(w io.Writer) error { return f.d.RUM(ctx, w, responderV, "24h") }},
 		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, responderV) }},
+		// a resolved incident: its page also reads the postmortem's state
+		{"incident_resolved", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, f.lastInc-5, "") }},
+		{"postmortem", func(w io.Writer) error { return f.d.Postmortem(ctx, w, responderV, f.lastInc-5, PostmortemState{}) }},
+		{"alerts", func(w io.Writer) error { return f.d.Alerts(ctx, w, responderV, AlertsState{}) }},
+		{"runbook", func(w io.Writer) error { return f.d.Runbook(ctx, w, responderV, "checkout-down") }},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
@@ -47,5 +56,25 @@ func BenchmarkPages(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "bytes/page")
 		})
+	}
+}
+
+// grow adds firing alerts (every fourth silenced) and active silences, so
+// the alerts page is measured with as many as a bad day brings.
+func (f *fakeAlerts) grow(alerts, silences int) {
+	tmpl, sil := f.alerts[0], f.silences[0]
+	for i := range alerts {
+		a := tmpl
+		a.Fingerprint = fmt.Sprintf("fp-%04d", i)
+		a.Labels = model.Labels{"alertname": "CheckoutProbeFailing", "service": "checkout", "probe": fmt.Sprintf("journey-%03d", i), "location": "eu-1"}
+		if i%4 == 0 {
+			a.SilencedBy = []string{sil.ID}
+		}
+		f.alerts = append(f.alerts, a)
+	}
+	for i := range silences {
+		s := sil
+		s.ID = fmt.Sprintf("%016x", i+1)
+		f.silences = append(f.silences, s)
 	}
 }

@@ -15,9 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 	"github.com/sentinel-oss/sentinel/probes"
 	"github.com/sentinel-oss/sentinel/rum"
 	"github.com/sentinel-oss/sentinel/runbooks"
@@ -74,9 +76,25 @@ type RUMMinutes interface {
 	Minutes(ctx context.Context, from, to time.Time) ([]rum.MinuteRow, error)
 }
 
-// RunbookSource lists the runbook catalogue.
+// RunbookSource lists the runbook catalogue and finds one runbook by name
+// (runbooks.ErrNotFound when there is none).
 type RunbookSource interface {
 	List() []runbooks.Runbook
+	Get(name string) (runbooks.Runbook, error)
+}
+
+// PostmortemSource reads an incident's postmortem with its impact figures
+// as they are now (the postmortem service drafts it on the way when the
+// incident resolved and its severity requires one).
+type PostmortemSource interface {
+	Get(ctx context.Context, id int64) (*postmortem.Postmortem, error)
+}
+
+// AlertSource is what the alerts page reads from alerting: the pending and
+// firing alerts, and the silences kept.
+type AlertSource interface {
+	Alerts(ctx context.Context) ([]alerting.ActiveAlert, error)
+	Silences(ctx context.Context) ([]alerting.Silence, error)
 }
 
 // Options are what New needs. Every source may be nil: its pages then say
@@ -89,7 +107,12 @@ type Options struct {
 	RUM        RUMSource
 	RUMMinutes RUMMinutes
 	Runbooks   RunbookSource
-	Logger     *slog.Logger
+	// Postmortems backs the postmortem page and the incident page's
+	// postmortem section.
+	Postmortems PostmortemSource
+	// Alerts backs the alerts and silences page.
+	Alerts AlertSource
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Location renders times; nil means UTC.
@@ -119,6 +142,9 @@ type Dashboards struct {
 	pages    map[string]*template.Template
 	cssHash  string
 	cssBytes []byte
+	// md renders runbooks and the sections of postmortems (sanitised:
+	// no raw HTML, no script URLs).
+	md *runbooks.Renderer
 
 	// segments caches closed burn-down segments (see segment).
 	segMu    sync.Mutex
@@ -127,11 +153,11 @@ type Dashboards struct {
 
 // pageNames are the templates under templates/, one per page, each
 // defining "content" for the shared layout.
-var pageNames = []string{"slos", "slo", "incidents", "incident", "probes", "probe", "rum", "oncall", "runbooks", "login", "error"}
+var pageNames = []string{"slos", "slo", "incidents", "incident", "postmortem", "alerts", "probes", "probe", "rum", "oncall", "runbooks", "runbook", "login", "error"}
 
 // New parses the embedded templates.
 func New(opts Options) (*Dashboards, error) {
-	d := &Dashboards{opts: opts, log: opts.Logger, now: opts.Now, loc: opts.Location, pages: map[string]*template.Template{}, segments: map[segmentKey]segmentVal{}}
+	d := &Dashboards{opts: opts, log: opts.Logger, now: opts.Now, loc: opts.Location, pages: map[string]*template.Template{}, segments: map[segmentKey]segmentVal{}, md: runbooks.NewRenderer()}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}

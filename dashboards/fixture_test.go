@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/probes"
 	"github.com/sentinel-oss/sentinel/rum"
@@ -30,6 +32,8 @@ type fixture struct {
 	probes  *fakeProbes
 	rum     *fakeRUM
 	oncall  *fakeOnCall
+	pm      *postmortem.Service
+	alerts  *fakeAlerts
 	lastInc int64
 }
 
@@ -143,15 +147,84 @@ func newFixture(tb testing.TB, nSLO, nInc, nProbes int) *fixture {
 	}
 	fr := newFakeRUM()
 	fo := &fakeOnCall{oc: oc}
-	d, err := New(Options{
-		SLOs: eng, Incidents: svc, OnCall: fo, Probes: fp, RUM: fr, RUMMinutes: fr,
-		Runbooks: runbooks.New(runbooks.Runbook{Name: "checkout-down", Title: "Checkout is down", Owners: []string{"payments"}, Alerts: []string{"CheckoutProbeFailing"}}),
-		Now:      now,
+	pms, err := postmortem.NewService(postmortem.Options{
+		Config: cfg.Postmortems, Store: postmortem.NewMemoryStore(), Incidents: svc, Now: now,
+		Sources: postmortem.Sources{SLOs: pmSLOs{eng}, RUM: pmRUM{fr}},
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &fixture{d: d, engine: eng, inc: svc, specs: specs, probes: fp, rum: fr, oncall: fo, lastInc: last}
+	fa := newFakeAlerts()
+	d, err := New(Options{
+		SLOs: eng, Incidents: svc, OnCall: fo, Probes: fp, RUM: fr, RUMMinutes: fr,
+		Runbooks: runbooks.New(runbooks.Runbook{Name: "checkout-down", Title: "Checkout is down", Owners: []string{"payments"}, Alerts: []string{"CheckoutProbeFailing"},
+			Body: "# Steps\n\n1. Check the **payments** dashboard.\n2. Roll back: `kubectl rollout undo deploy/checkout`\n\n<script>alert(1)</script>\n\n[bad](javascript:alert(1))\n"}),
+		Postmortems: pms,
+		Alerts:      fa,
+		Now:         now,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &fixture{d: d, engine: eng, inc: svc, specs: specs, probes: fp, rum: fr, oncall: fo, pm: pms, alerts: fa, lastInc: last}
+}
+
+// pmSLOs adapts the engine for postmortem impact, as internal/app does.
+type pmSLOs struct{ e *slo.Engine }
+
+func (p pmSLOs) SLOsForLabels(model.Labels) []string { return nil }
+func (p pmSLOs) Consumed(ctx context.Context, name string, from, to time.Time) (postmortem.SLOImpact, error) {
+	c, err := p.e.Consumed(ctx, name, from, to)
+	return postmortem.SLOImpact{Name: name, Good: c.Good, Total: c.Total, BudgetConsumed: c.BudgetConsumed}, err
+}
+
+// pmRUM sums the fake RUM rows for postmortem impact.
+type pmRUM struct{ f *fakeRUM }
+
+func (p pmRUM) Traffic(ctx context.Context, from, to time.Time) (postmortem.RUMTraffic, error) {
+	rows, _ := p.f.Minutes(ctx, from, to)
+	var t postmortem.RUMTraffic
+	for _, r := range rows {
+		t.PageViews += r.Views
+		t.JSErrors += r.Errors
+	}
+	return t, nil
+}
+
+// fakeAlerts serves a firing alert, a pending one and a silenced one, and
+// an active and an expired silence.
+type fakeAlerts struct {
+	alerts   []alerting.ActiveAlert
+	silences []alerting.Silence
+}
+
+func newFakeAlerts() *fakeAlerts {
+	m, _ := alerting.ParseMatcher(`service="search"`)
+	return &fakeAlerts{
+		alerts: []alerting.ActiveAlert{
+			{Alert: model.Alert{Name: "CheckoutProbeFailing", Fingerprint: "fp1", State: model.AlertFiring, Severity: model.SeverityCritical,
+				Labels: model.Labels{"alertname": "CheckoutProbeFailing", "service": "checkout", "probe": "checkout"}, Annotations: model.Labels{"summary": "The checkout journey fails."},
+				Runbook: "checkout-down", StartsAt: fixtureNow.Add(-10 * time.Minute), FiredAt: fixtureNow.Add(-8 * time.Minute)}},
+			{Alert: model.Alert{Name: "JSErrorSpike", Fingerprint: "fp2", State: model.AlertPending, Severity: model.SeverityWarning,
+				Labels: model.Labels{"alertname": "JSErrorSpike", "service": "storefront"}, StartsAt: fixtureNow.Add(-time.Minute)}},
+			{Alert: model.Alert{Name: "SearchSlow", Fingerprint: "fp3", State: model.AlertFiring, Severity: model.SeverityWarning, Silenced: true,
+				Labels: model.Labels{"alertname": "SearchSlow", "service": "search"}, StartsAt: fixtureNow.Add(-time.Hour)}, SilencedBy: []string{"0123456789abcdef"}},
+		},
+		silences: []alerting.Silence{
+			{ID: "0123456789abcdef", Matchers: alerting.Matchers{m}, StartsAt: fixtureNow.Add(-time.Hour), EndsAt: fixtureNow.Add(time.Hour),
+				CreatedBy: "ops", Comment: "reindexing search", CreatedAt: fixtureNow.Add(-time.Hour)},
+			{ID: "fedcba9876543210", Matchers: alerting.Matchers{m}, StartsAt: fixtureNow.Add(-3 * time.Hour), EndsAt: fixtureNow.Add(-2 * time.Hour),
+				CreatedBy: "ops", Comment: "old maintenance", CreatedAt: fixtureNow.Add(-3 * time.Hour), ExpiredBy: "ops"},
+		},
+	}
+}
+
+func (f *fakeAlerts) Alerts(context.Context) ([]alerting.ActiveAlert, error) {
+	return append([]alerting.ActiveAlert(nil), f.alerts...), nil
+}
+
+func (f *fakeAlerts) Silences(context.Context) ([]alerting.Silence, error) {
+	return append([]alerting.Silence(nil), f.silences...), nil
 }
 
 // budgets adapts the engine for incidents' SLO impact, as internal/app does.

@@ -120,12 +120,16 @@ type incidentData struct {
 	CanResolve bool
 	CanEsc     bool
 	Open       bool
+	// PM is the postmortem's state; nil when postmortems are not configured.
+	PM *pmSummary
+	// Runbook is true when the incident's runbook is in the catalogue.
+	Runbook bool
 }
 
 // Incident renders one incident: status, facts, the actions a responder
-// may take, the SLOs it burns, its alerts, its timeline, and the place
-// where the postmortem editor will live. flash is a message about the
-// action just taken ("" for none).
+// may take, the SLOs it burns, its alerts, its timeline, its runbook, and
+// its postmortem's state with a link to the editor. flash is a message
+// about the action just taken ("" for none).
 func (d *Dashboards) Incident(ctx context.Context, w io.Writer, v Viewer, id int64, flash string) error {
 	if d.opts.Incidents == nil {
 		return fmt.Errorf("incident %d: %w", id, ErrNotFound)
@@ -162,5 +166,10 @@ func (d *Dashboards) Incident(ctx context.Context, w io.Writer, v Viewer, id int
 	data.CanAck = v.CanRespond() && inc.Status == incidents.StatusTriggered
 	data.CanResolve = v.CanRespond() && data.Open
 	data.CanEsc = v.CanRespond() && data.Open
+	data.PM = d.postmortemSummary(ctx, inc)
+	if inc.Runbook != "" && d.opts.Runbooks != nil {
+		_, err := d.opts.Runbooks.Get(inc.Runbook)
+		data.Runbook = err == nil
+	}
 	return d.render(w, "incident", page{Title: "#" + data.ID + " " + inc.Title, Nav: "incidents", Viewer: v, Flash: flash, Data: data})
 }

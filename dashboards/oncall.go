@@ -111,8 +111,7 @@ type runbooksData struct {
 }
 
 // Runbooks renders the runbook catalogue (titles, owners, the alerts each
-// applies to). Rendering a runbook's Markdown comes with the runbooks
-// render API; until then the list says where each file lives.
+// applies to), each linking to its rendered page (see Runbook).
 func (d *Dashboards) Runbooks(_ context.Context, w io.Writer, v Viewer) error {
 	data := runbooksData{}
 	if d.opts.Runbooks != nil {

@@ -56,6 +56,22 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 			[]string{"primary", "Europe/Berlin", "Now", "Next", "alice", "bob", "Rotation for the coming weeks", "Overrides"}, nil},
 		{"runbooks", func(w io.Writer) error { return f.d.Runbooks(ctx, w, viewerV) },
 			[]string{"Checkout is down", "checkout-down", "CheckoutProbeFailing", "payments"}, nil},
+		{"runbook", func(w io.Writer) error { return f.d.Runbook(ctx, w, viewerV, "checkout-down") },
+			[]string{"<h1>Checkout is down</h1>", "<strong>payments</strong>", "kubectl rollout undo", `class="prose runbook"`, "raw HTML omitted"},
+			[]string{"alert(1)</script>", "javascript:"}},
+		{"postmortem as viewer", func(w io.Writer) error { return f.d.Postmortem(ctx, w, viewerV, 3, PostmortemState{}) },
+			[]string{"Postmortem", "Draft", "Impact", "Budget consumed", "slo-000", "good of", "Real users' page views", "Time to detect", "Time to acknowledge", "4m",
+				"Timeline", "CheckoutProbeFailing fired", "Root cause", "Not written yet", "/incidents/3/postmortem.md", "can read postmortems"},
+			[]string{"<textarea", "Save</button>", `name="ai_title"`}},
+		{"postmortem as responder", func(w io.Writer) error { return f.d.Postmortem(ctx, w, responderV, 3, PostmortemState{}) },
+			[]string{`<textarea id="root_cause" name="root_cause"`, `name="version" value="0"`, `name="csrf" value="csrf-token-r"`, "Save and submit for review",
+				`name="ai_title"`, "New action item", `type="date"`, `action="/incidents/3/postmortem"`}, []string{"Back to draft"}},
+		{"alerts as viewer", func(w io.Writer) error { return f.d.Alerts(ctx, w, viewerV, AlertsState{}) },
+			[]string{"CheckoutProbeFailing", "al-firing", "al-pending", "service=checkout", "silenced", "reindexing search", "sil-active", "sil-expired", "/runbooks/checkout-down", "can read alerts"},
+			[]string{"Create silence", "/expire"}},
+		{"alerts as responder", func(w io.Writer) error { return f.d.Alerts(ctx, w, responderV, AlertsState{Prefill: "fp1"}) },
+			[]string{"Create silence", `action="/alerts/silences/0123456789abcdef/expire"`, `alertname=&#34;CheckoutProbeFailing&#34;`, `probe=&#34;checkout&#34;`, `/alerts?silence=fp2#new-silence`},
+			[]string{`action="/alerts/silences/fedcba9876543210/expire"`, `/alerts?silence=fp3`}},
 		{"login", func(w io.Writer) error {
 			return f.d.Login(w, LoginForm{Next: "/slos", Error: "That token is not valid."})
 		},
@@ -104,6 +120,8 @@ func TestPageErrors(t *testing.T) {
 		"unknown slo":      f.d.SLO(ctx, io.Discard, viewerV, "nope"),
 		"unknown incident": f.d.Incident(ctx, io.Discard, viewerV, 999, ""),
 		"unknown probe":    f.d.Probe(ctx, io.Discard, viewerV, "nope"),
+		"unknown runbook":  f.d.Runbook(ctx, io.Discard, viewerV, "nope"),
+		"unknown pm":       f.d.Postmortem(ctx, io.Discard, viewerV, 999, PostmortemState{}),
 	} {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s: err = %v, want ErrNotFound", name, err)
@@ -132,6 +150,7 @@ func TestPagesWithoutSources(t *testing.T) {
 		"rum":       func(w io.Writer) error { return d.RUM(ctx, w, viewerV, "") },
 		"oncall":    func(w io.Writer) error { return d.OnCall(ctx, w, viewerV) },
 		"runbooks":  func(w io.Writer) error { return d.Runbooks(ctx, w, viewerV) },
+		"alerts":    func(w io.Writer) error { return d.Alerts(ctx, w, viewerV, AlertsState{}) },
 		"error":     func(w io.Writer) error { return d.Error(w, viewerV, 404, "No such page.") },
 	} {
 		var buf bytes.Buffer

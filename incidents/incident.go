@@ -177,37 +177,13 @@ func (inc *Incident) Clone() *Incident {
 // their NotFound, Conflict and Invalid methods.
 var (
 	// ErrNotFound names an incident that does not exist: 404.
-	ErrNotFound = &kindError{"incident not found", kindNotFound}
+	ErrNotFound = model.NewKindError(model.KindNotFound, "incident not found")
 	// ErrInvalidTransition is a state change the incident's status does not
 	// allow, such as acknowledging a resolved incident: 409.
-	ErrInvalidTransition = &kindError{"invalid incident transition", kindConflict}
+	ErrInvalidTransition = model.NewKindError(model.KindConflict, "invalid incident transition")
 	// ErrInvalid is a request that must change (a missing title): 400.
-	ErrInvalid = &kindError{"invalid request", kindInvalid}
+	ErrInvalid = model.NewKindError(model.KindInvalid, "invalid request")
 )
-
-type errKind int
-
-const (
-	kindNotFound errKind = iota
-	kindConflict
-	kindInvalid
-)
-
-type kindError struct {
-	msg  string
-	kind errKind
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-// NotFound reports whether the error means 404.
-func (e *kindError) NotFound() bool { return e.kind == kindNotFound }
-
-// Conflict reports whether the error means 409.
-func (e *kindError) Conflict() bool { return e.kind == kindConflict }
-
-// Invalid reports whether the error means 400.
-func (e *kindError) Invalid() bool { return e.kind == kindInvalid }
 
 // errorf wraps a kind with a message that names what is wrong.
 func errorf(kind error, format string, args ...any) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -107,6 +108,10 @@ func statusOf(err error) (int, string) {
 		status = http.StatusConflict
 	case errors.Is(err, ErrUnavailable):
 		status = http.StatusServiceUnavailable
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EROFS):
+		// The disk refuses writes (full, over quota, read-only): temporary
+		// for the caller, who may retry; /readyz says the same.
+		return http.StatusServiceUnavailable, "the store cannot write right now: " + err.Error()
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", mbe.Limit)
 	case errors.As(err, &nf) && nf.NotFound():

@@ -268,6 +268,18 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Routes returns the role-grouped router for adding endpoints before Run.
 func (s *Server) Routes() *Routes { return s.routes }
 
+// Route is one mounted endpoint: its method and path template.
+type Route struct{ Method, Path string }
+
+// RouteList names every mounted route, so tests can visit them all.
+func (s *Server) RouteList() []Route {
+	var out []Route
+	for _, r := range s.engine.Routes() {
+		out = append(out, Route{Method: r.Method, Path: r.Path})
+	}
+	return out
+}
+
 // SetAuth replaces the accepted tokens; a config reload calls it while
 // serving, so the list is swapped atomically.
 func (s *Server) SetAuth(a config.Auth) {

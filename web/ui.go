@@ -13,8 +13,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 )
 
 // UIIncidentActions are the incident changes the pages' buttons make.
@@ -29,6 +31,17 @@ type UIScreenshots interface {
 	Screenshot(ctx context.Context, name, run, step string) ([]byte, error)
 }
 
+// UIPostmortems saves what the postmortem editor sends.
+type UIPostmortems interface {
+	Put(ctx context.Context, id int64, e postmortem.Edit, actor string) (*postmortem.Postmortem, error)
+}
+
+// UISilences creates and expires silences from the alerts page.
+type UISilences interface {
+	CreateSilence(ctx context.Context, n alerting.NewSilence) (alerting.Silence, error)
+	ExpireSilence(ctx context.Context, id, actor string) (alerting.Silence, error)
+}
+
 // UIOptions are what MountUI needs besides the pages.
 type UIOptions struct {
 	Sessions SessionOptions
@@ -37,6 +50,10 @@ type UIOptions struct {
 	Actions UIIncidentActions
 	// Screenshots backs the screenshot images; nil answers 404.
 	Screenshots UIScreenshots
+	// Postmortems saves the postmortem editor; nil answers 503 to a save.
+	Postmortems UIPostmortems
+	// Silences backs the alerts page's silence forms; nil answers 503.
+	Silences UISilences
 }
 
 // uiCSP is the Content-Security-Policy of every page: no script at all,
@@ -47,6 +64,13 @@ const uiCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action
 // maxLoginForm caps the sign-in form body (a token and a path).
 const maxLoginForm = 8 << 10
 
+// maxPostmortemForm caps the postmortem editor's body: five sections of
+// up to 20,000 characters and 100 action items, URL-encoded.
+const maxPostmortemForm = 1 << 20
+
+// maxSilenceForm caps the new-silence form.
+const maxSilenceForm = 64 << 10
+
 type ui struct {
 	d    *dashboards.Dashboards
 	ses  *Sessions
@@ -55,9 +79,12 @@ type ui struct {
 
 // MountUI serves the dashboards at / and below, behind a session cookie:
 // GET /login and POST /login (token for session), POST /logout, the
-// stylesheet, and the pages. A page requested without a session redirects
-// to /login; a form POST must carry the session's CSRF token. It returns
-// the session store (for tests and metrics).
+// stylesheet, and the pages, with their forms: incident actions, the
+// postmortem editor (/incidents/{id}/postmortem, and its Markdown at
+// /incidents/{id}/postmortem.md), and silences on /alerts. A page
+// requested without a session redirects to /login; a form POST must carry
+// the session's CSRF token, and changes need a responder. It returns the
+// session store (for tests and metrics).
 func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	u := &ui{d: d, ses: r.Sessions(opts.Sessions), opts: opts}
 	pub := r.Public()
@@ -73,12 +100,19 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pages.GET("/incidents", u.incidentsPage)
 	pages.GET("/incidents/:id", u.incidentPage)
 	pages.POST("/incidents/:id/:action", u.incidentAction)
+	pages.GET("/incidents/:id/postmortem", u.postmortemPage)
+	pages.GET("/incidents/:id/postmortem.md", u.postmortemMarkdown)
+	pages.POST("/incidents/:id/postmortem", BodyLimit(maxPostmortemForm), u.postmortemSave)
+	pages.GET("/alerts", u.alertsPage)
+	pages.POST("/alerts/silences", BodyLimit(maxSilenceForm), u.createSilence)
+	pages.POST("/alerts/silences/:sid/expire", BodyLimit(maxSilenceForm), u.expireSilence)
 	pages.GET("/probes", u.probesPage)
 	pages.GET("/probes/:name", u.probePage)
 	pages.GET("/probes/:name/runs/:run/screenshot", u.screenshot)
 	pages.GET("/rum", u.rumPage)
 	pages.GET("/oncall", u.oncallPage)
 	pages.GET("/runbooks", u.runbooksPage)
+	pages.GET("/runbooks/:name", u.runbookPage)
 	return u.ses
 }
 
@@ -364,4 +398,172 @@ func (u *ui) oncallPage(c *gin.Context) {
 
 func (u *ui) runbooksPage(c *gin.Context) {
 	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Runbooks(c.Request.Context(), w, viewer(c)) })
+}
+
+func (u *ui) runbookPage(c *gin.Context) {
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Runbook(c.Request.Context(), w, viewer(c), c.Param("name")) })
+}
+
+// formPost reads a page's form POST and checks that it comes from this
+// session's page (CSRF token and origin) and from a responder; otherwise
+// it answers (413, 400 or 403) and returns false. what names the action
+// for the refusal.
+func (u *ui) formPost(c *gin.Context, what string) bool {
+	if err := c.Request.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			u.errorPage(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The form is larger than %d bytes.", mbe.Limit))
+			return false
+		}
+		u.errorPage(c, http.StatusBadRequest, "The form could not be read.")
+		return false
+	}
+	if !CheckCSRF(c) {
+		u.errorPage(c, http.StatusForbidden, "This form was not sent from this session's page (missing or wrong CSRF token); reload the page and try again.")
+		return false
+	}
+	info, _ := SessionFrom(c)
+	if !RoleAllowsResponding(info.Principal.Role) {
+		u.errorPage(c, http.StatusForbidden, fmt.Sprintf("Your token %q has role %s; %s needs a responder.", info.Principal.Name, info.Principal.Role, what))
+		return false
+	}
+	return true
+}
+
+// postmortemFlashes are the messages after a save, by the status asked for.
+var postmortemFlashes = map[string]string{
+	"saved":     "Saved.",
+	"started":   "Postmortem started: it is a draft now.",
+	"in_review": "Saved and submitted for review.",
+	"published": "Published. Its text is final; action items can still be updated.",
+	"draft":     "Moved back to draft.",
+}
+
+func (u *ui) postmortemPage(c *gin.Context) {
+	id, ok := u.incidentID(c)
+	if !ok {
+		return
+	}
+	st := dashboards.PostmortemState{Flash: postmortemFlashes[c.Query("done")]}
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Postmortem(c.Request.Context(), w, viewer(c), id, st) })
+}
+
+func (u *ui) postmortemMarkdown(c *gin.Context) {
+	id, ok := u.incidentID(c)
+	if !ok {
+		return
+	}
+	md, err := u.d.PostmortemMarkdown(c.Request.Context(), id)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="postmortem-%d.md"`, id))
+	c.Data(http.StatusOK, "text/markdown; charset=utf-8", md)
+}
+
+// postmortemSave applies the editor's form. A refusal the person can fix
+// (400: a field; 409: someone saved first, or a status that cannot change)
+// shows the editor again with their input and the reason, with that
+// status; a save redirects back to the page (303) with a message.
+func (u *ui) postmortemSave(c *gin.Context) {
+	id, ok := u.incidentID(c)
+	if !ok || !u.formPost(c, "editing a postmortem") {
+		return
+	}
+	if u.opts.Postmortems == nil {
+		u.errorPage(c, http.StatusServiceUnavailable, "Postmortems are not available.")
+		return
+	}
+	form, err := dashboards.ParsePostmortemForm(c.Request.PostForm)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	e, _ := form.Edit()
+	if _, err := u.opts.Postmortems.Put(c.Request.Context(), id, e, Actor(c)); err != nil {
+		status, _ := statusOf(err)
+		if status != http.StatusBadRequest && status != http.StatusConflict {
+			u.fail(c, err)
+			return
+		}
+		loggerFrom(c).Info("postmortem save refused", "incident", id, "status", status, "err", err)
+		u.write(c, status, func(w io.Writer) error {
+			return u.d.Postmortem(c.Request.Context(), w, viewer(c), id, dashboards.PostmortemState{Form: &form, Err: err})
+		})
+		return
+	}
+	done := "saved"
+	switch {
+	case form.Status != "":
+		done = string(form.Status)
+	case !form.HasText && !form.HasItems:
+		done = "started"
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/incidents/%d/postmortem?done=%s", id, done))
+}
+
+// alertFlashes are the messages after a silence action.
+var alertFlashes = map[string]string{
+	"silenced": "Silence created: matching alerts no longer page until it ends.",
+	"expired":  "Silence expired: matching alerts page again.",
+}
+
+func (u *ui) alertsPage(c *gin.Context) {
+	st := dashboards.AlertsState{Flash: alertFlashes[c.Query("done")]}
+	if fp := c.Query("silence"); len(fp) <= 128 {
+		st.Prefill = fp
+	}
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Alerts(c.Request.Context(), w, viewer(c), st) })
+}
+
+func (u *ui) createSilence(c *gin.Context) {
+	if !u.formPost(c, "creating a silence") {
+		return
+	}
+	if u.opts.Silences == nil {
+		u.errorPage(c, http.StatusServiceUnavailable, "Silences are not available.")
+		return
+	}
+	form := dashboards.ParseSilenceForm(c.Request.PostForm)
+	n, err := form.NewSilence(Actor(c))
+	if err == nil {
+		_, err = u.opts.Silences.CreateSilence(c.Request.Context(), n)
+	}
+	if err != nil {
+		status, msg := statusOf(err)
+		if errors.Is(err, dashboards.ErrInvalid) {
+			status, msg = http.StatusBadRequest, err.Error()
+		}
+		if status == http.StatusBadRequest {
+			u.write(c, status, func(w io.Writer) error {
+				return u.d.Alerts(c.Request.Context(), w, viewer(c), dashboards.AlertsState{Form: &form, Problem: msg})
+			})
+			return
+		}
+		u.fail(c, err)
+		return
+	}
+	loggerFrom(c).Info("silence created from the dashboards", "actor", Actor(c), "matchers", len(n.Matchers))
+	c.Redirect(http.StatusSeeOther, "/alerts?done=silenced")
+}
+
+func (u *ui) expireSilence(c *gin.Context) {
+	if !u.formPost(c, "expiring a silence") {
+		return
+	}
+	if u.opts.Silences == nil {
+		u.errorPage(c, http.StatusServiceUnavailable, "Silences are not available.")
+		return
+	}
+	id := c.Param("sid")
+	if len(id) > 64 {
+		u.errorPage(c, http.StatusNotFound, "There is no such silence.")
+		return
+	}
+	if _, err := u.opts.Silences.ExpireSilence(c.Request.Context(), id, Actor(c)); err != nil {
+		u.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/alerts?done=expired")
 }

@@ -187,37 +187,13 @@ func (p *Postmortem) Clone() *Postmortem {
 // NotFound, Conflict and Invalid methods.
 var (
 	// ErrNotFound: no such postmortem (or incident): 404.
-	ErrNotFound = &kindError{"postmortem not found", kindNotFound}
+	ErrNotFound = model.NewKindError(model.KindNotFound, "postmortem not found")
 	// ErrConflict: the change clashes with the postmortem's state (a
 	// status skipped, a stale version, an incident still open): 409.
-	ErrConflict = &kindError{"postmortem conflict", kindConflict}
+	ErrConflict = model.NewKindError(model.KindConflict, "postmortem conflict")
 	// ErrInvalid: the edit must change (a missing title, a bad date): 400.
-	ErrInvalid = &kindError{"invalid postmortem", kindInvalid}
+	ErrInvalid = model.NewKindError(model.KindInvalid, "invalid postmortem")
 )
-
-type errKind int
-
-const (
-	kindNotFound errKind = iota
-	kindConflict
-	kindInvalid
-)
-
-type kindError struct {
-	msg  string
-	kind errKind
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-// NotFound reports whether the error means 404.
-func (e *kindError) NotFound() bool { return e.kind == kindNotFound }
-
-// Conflict reports whether the error means 409.
-func (e *kindError) Conflict() bool { return e.kind == kindConflict }
-
-// Invalid reports whether the error means 400.
-func (e *kindError) Invalid() bool { return e.kind == kindInvalid }
 
 func errorf(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))

@@ -87,54 +87,48 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 	return c, ps
 }
 
-// outcomeFanout hands each outcome from probes, RUM and the events API to
-// every consumer (SLOs, alerting). Consumers are added while building, before
-// anything runs; after that the list is read-only.
-type outcomeFanout struct {
+// fanout hands each value to every consumer. Consumers are added while
+// building, before anything runs; after that the list is only read.
+type fanout[T any] struct {
 	mu    sync.RWMutex
-	sinks []interface {
-		RecordOutcome(context.Context, model.Outcome)
+	sinks []func(context.Context, T)
+}
+
+func (f *fanout[T]) subscribe(sink func(context.Context, T)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sinks = append(f.sinks, sink)
+}
+
+func (f *fanout[T]) emit(ctx context.Context, v T) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, sink := range f.sinks {
+		sink(ctx, v)
 	}
 }
+
+// outcomeFanout hands each outcome from probes, RUM and the events API to
+// every consumer (SLOs, alerting).
+type outcomeFanout struct{ fanout[model.Outcome] }
 
 func (f *outcomeFanout) add(s interface {
 	RecordOutcome(context.Context, model.Outcome)
 }) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sinks = append(f.sinks, s)
+	f.subscribe(s.RecordOutcome)
 }
 
 // RecordOutcome passes o to every consumer.
-func (f *outcomeFanout) RecordOutcome(ctx context.Context, o model.Outcome) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	for _, s := range f.sinks {
-		s.RecordOutcome(ctx, o)
-	}
-}
+func (f *outcomeFanout) RecordOutcome(ctx context.Context, o model.Outcome) { f.emit(ctx, o) }
 
 // stateFanout hands each probe state (after flap suppression) to every consumer.
-type stateFanout struct {
-	mu    sync.RWMutex
-	sinks []interface {
-		RecordProbeState(context.Context, model.ProbeState)
-	}
-}
+type stateFanout struct{ fanout[model.ProbeState] }
 
 func (f *stateFanout) add(s interface {
 	RecordProbeState(context.Context, model.ProbeState)
 }) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sinks = append(f.sinks, s)
+	f.subscribe(s.RecordProbeState)
 }
 
 // RecordProbeState passes s to every consumer.
-func (f *stateFanout) RecordProbeState(ctx context.Context, s model.ProbeState) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	for _, sink := range f.sinks {
-		sink.RecordProbeState(ctx, s)
-	}
-}
+func (f *stateFanout) RecordProbeState(ctx context.Context, s model.ProbeState) { f.emit(ctx, s) }

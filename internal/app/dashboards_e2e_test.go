@@ -32,7 +32,9 @@ const (
 // and a runbook, and drives a real headless Chromium through every page as
 // a person would: sign in with a token, read the SLO's budget, find the
 // failing probe's response, see that a viewer gets no buttons, sign in as a
-// responder and acknowledge the incident by clicking. With
+// responder and acknowledge the incident by clicking, resolve it and write
+// its postmortem's root cause and send it to review, read a rendered
+// runbook, and silence a pending alert and expire the silence. With
 // SENTINEL_SCREENSHOTS=DIR it saves a PNG of each page there.
 func TestDashboardsChromium(t *testing.T) {
 	chromium := testutil.RequireTool(t, "chromium", "chromium", "chromium-browser")
@@ -53,7 +55,7 @@ func TestDashboardsChromium(t *testing.T) {
 	}))
 	defer shop.Close()
 	rbDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(rbDir, "checkout-down.md"), []byte("---\ntitle: Checkout is down\nowners: [payments]\nalerts: [CheckoutProbeFailing]\nseverity: critical\n---\n# Steps\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(rbDir, "checkout-down.md"), []byte("---\ntitle: Checkout is down\nowners: [payments]\nalerts: [CheckoutProbeFailing]\nseverity: critical\n---\n## Steps\n\n1. Open the **payments** dashboard.\n2. Roll back the last deploy: `kubectl rollout undo deploy/checkout`\n\n| Symptom | Likely cause |\n| --- | --- |\n| 502 on pay | payments-api timeouts |\n\n<script>alert(1)</script>\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	src := `server: {listen: 127.0.0.1:0}
@@ -90,6 +92,10 @@ slos:
   - {name: orders-success, service: checkout, objective: 99, window: 30d, sli: {events: {}}}
   - {name: storefront-availability, service: storefront, objective: 99.9, window: 30d, sli: {probe: storefront}}
 runbooks: {dir: ` + rbDir + `}
+alerting:
+  rules:
+    # pending for the whole test: it shows on the alerts page without paging
+    - {name: CheckoutProbeFailing, when: {probe: checkout}, for: 1h, severity: critical, runbook: checkout-down}
 `
 	cfg, err := config.Parse("ui.yaml", []byte(src), config.Options{})
 	if err != nil {
@@ -256,6 +262,39 @@ runbooks: {dir: ` + rbDir + `}
 	}
 	b.shot("06-incident-acknowledged")
 
+	// Resolving drafts the postmortem (the incident is critical); the
+	// responder writes the root cause and an action item, and sends it to
+	// review by clicking.
+	b.run(chromedp.Click(chromedp.CSS(`section.actions form[action$="/resolve"] button`)))
+	b.waitText("#status", "resolved")
+	b.waitText("#postmortem", "Draft")
+	b.run(chromedp.Click(chromedp.CSS("#pm-link")))
+	b.waitText("main h1", "Postmortem")
+	b.waitText("#pm-status", "Draft")
+	pmText := strings.ToLower(b.text("main")) // headings are upper-cased by CSS
+	for _, want := range []string{"impact", "orders-success", "budget consumed", "time to acknowledge", "timeline", "acknowledged by oncall-ops", "root cause", "download as markdown"} {
+		if !strings.Contains(pmText, want) {
+			t.Errorf("postmortem page lacks %q", want)
+		}
+	}
+	b.run(chromedp.SendKeys(chromedp.CSS("#root_cause"), "A config push cut the payments API's connection pool to one."),
+		chromedp.SendKeys(chromedp.CSS("#ai-0-title"), "Alert on the payments pool size"),
+		chromedp.SendKeys(chromedp.CSS("#ai-0-owner"), "alice"))
+	b.shot("06a-postmortem-draft")
+	b.run(chromedp.Click(chromedp.CSS(`.pm-buttons button[value="in_review"]`)))
+	b.waitText(".flash", "submitted for review")
+	b.waitText("#pm-status", "In review")
+	if !b.eval(`document.getElementById("root_cause").value.indexOf("connection pool") >= 0 && document.getElementById("ai-0-owner").value === "alice"`) {
+		t.Error("the saved root cause or action item is not on the page after saving")
+	}
+	if !strings.Contains(b.text("ol.timeline"), "postmortem moved from draft to in_review by oncall-ops") {
+		t.Error("the timeline does not record who sent the postmortem to review")
+	}
+	if b.count(`.pm-buttons button[value="published"]`) != 1 {
+		t.Error("no publish button once in review")
+	}
+	b.shot("06b-postmortem-in-review")
+
 	// Probes: the grid, the failing probe's response and waterfall.
 	b.open("/probes")
 	b.waitText("main h1", "Probes")
@@ -306,6 +345,52 @@ runbooks: {dir: ` + rbDir + `}
 		t.Error("runbooks page lacks the runbook")
 	}
 	b.shot("11-runbooks")
+	b.run(chromedp.Click(chromedp.CSS(`a[href="/runbooks/checkout-down"]`)))
+	b.waitText("main h1", "Checkout is down")
+	if !strings.Contains(b.text("article.runbook"), "kubectl rollout undo") || b.count(`article.runbook strong`) == 0 || b.count(`article.runbook table`) != 1 {
+		t.Error("the runbook is not rendered from its Markdown")
+	}
+	if b.count(`main script`) != 0 || strings.Contains(b.text("article.runbook"), "alert(1)") {
+		t.Error("the runbook's raw HTML reached the page")
+	}
+	b.shot("11a-runbook")
+
+	// Alerts: the pending rule, silenced from its row, then expired.
+	testutil.Eventually(t, 30*time.Second, "the checkout rule to be pending", func() bool {
+		_, body := get(t, base+"/api/v1/alerts", uiViewerToken)
+		return strings.Contains(body, "CheckoutProbeFailing")
+	})
+	b.open("/alerts")
+	b.waitText("main h1", "Alerts")
+	alertsText := b.text("table.alerts")
+	for _, want := range []string{"CheckoutProbeFailing", "pending", "probe=checkout", "Runbook: checkout-down"} {
+		if !strings.Contains(alertsText, want) {
+			t.Errorf("alerts table lacks %q: %s", want, alertsText)
+		}
+	}
+	b.shot("11b-alerts")
+	b.run(chromedp.Click(chromedp.CSS(`table.alerts a[href^="/alerts?silence="]`)))
+	b.waitText("main h1", "Alerts")
+	if !b.eval(`document.getElementById("matchers").value.indexOf('alertname="CheckoutProbeFailing"') >= 0`) {
+		t.Error("the silence form is not filled with the alert's labels")
+	}
+	b.run(chromedp.SetValue(chromedp.CSS("#duration"), "30m"),
+		chromedp.SendKeys(chromedp.CSS("#comment"), "payments vendor incident"),
+		chromedp.Click(chromedp.CSS(`#new-silence button.primary`)))
+	b.waitText(".flash", "Silence created")
+	if s := b.text("table.silences"); !strings.Contains(s, "active") || !strings.Contains(s, "oncall-ops") || !strings.Contains(s, "payments vendor incident") {
+		t.Errorf("silences table: %s", s)
+	}
+	if !strings.Contains(b.text("table.alerts"), "silenced") {
+		t.Error("the alert is not shown as silenced")
+	}
+	b.shot("11c-alerts-silenced")
+	b.run(chromedp.Click(chromedp.CSS(`table.silences form button`)))
+	b.waitText(".flash", "Silence expired")
+	if s := b.text("table.silences"); !strings.Contains(s, "expired") {
+		t.Errorf("silences table after expiring: %s", s)
+	}
+	b.shot("11d-silence-expired")
 
 	// A phone: the overview still reads.
 	b.run(chromedp.EmulateViewport(390, 844))
@@ -315,6 +400,14 @@ runbooks: {dir: ` + rbDir + `}
 		t.Errorf("the overview is %v px wide on a 390 px phone", w)
 	}
 	b.shot("12-slos-phone")
+	for _, p := range []struct{ path, h1, shot string }{{"/alerts", "Alerts", "13-alerts-phone"}, {incPath + "/postmortem", "Postmortem", "14-postmortem-phone"}} {
+		b.open(p.path)
+		b.waitText("main h1", p.h1)
+		if w := b.evalFloat(`document.documentElement.scrollWidth`); w > 400 {
+			t.Errorf("%s is %v px wide on a 390 px phone", p.path, w)
+		}
+		b.shot(p.shot)
+	}
 }
 
 func apiPost(t *testing.T, url, token, body string, want int) {

@@ -39,11 +39,22 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 		opts.RUMMinutes = store.NewRUM(c.deps.engine, store.RUMOptions{})
 	}
 	if cfg.Runbooks.Dir != "" {
-		// The catalogue alerting loaded stays inside alerting; the pages
-		// keep their own copy of the list, refreshed by its own runner.
-		cat, _ := runbooks.Load(runbooks.Options{Config: cfg.Runbooks, Logger: c.deps.log.With("component", "runbooks")})
-		opts.Runbooks = cat
-		c.runners = append(c.runners, runner{name: "dashboards_runbooks", run: cat.Run})
+		if cat := c.post.catalogue; cat != nil {
+			// The catalogue wireAlerting loaded (and keeps in step with
+			// the directory): the pages list and render the same runbooks
+			// the alerts link.
+			opts.Runbooks = cat
+		} else {
+			cat, _ := runbooks.Load(runbooks.Options{Config: cfg.Runbooks, Logger: c.deps.log.With("component", "runbooks")})
+			opts.Runbooks = cat
+			c.runners = append(c.runners, runner{name: "dashboards_runbooks", run: cat.Run})
+		}
+	}
+	if c.post.service != nil {
+		opts.Postmortems = c.post.service
+	}
+	if c.alerting != nil {
+		opts.Alerts = c.alerting
 	}
 	d, err := dashboards.New(opts)
 	if err != nil {
@@ -58,6 +69,12 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	}
 	if c.probes != nil {
 		uiOpts.Screenshots = c.probes
+	}
+	if c.post.service != nil {
+		uiOpts.Postmortems = c.post.service
+	}
+	if c.alerting != nil {
+		uiOpts.Silences = c.alerting
 	}
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountUI(r, d, uiOpts) })
 	return nil
