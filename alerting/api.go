@@ -22,6 +22,16 @@ type IngestResult struct {
 // Sentinel pushed (carrying GroupKeyLabel) join the group they came from.
 // Alerts named by a heartbeat's alertmanager_alert count as beats.
 func (s *Service) IngestWebhook(ctx context.Context, w Webhook) (IngestResult, error) {
+	var res IngestResult
+	err := s.exclusive(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = s.ingestWebhook(ctx, w)
+		return err
+	})
+	return res, err
+}
+
+func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, error) {
 	now := s.now()
 	var res IngestResult
 	s.mu.Lock()
@@ -185,6 +195,10 @@ func (s *Service) Heartbeat(ctx context.Context, name string) error {
 	if _, ok := s.hbByName[name]; !ok {
 		return notFoundf("no heartbeat named %q is configured (alerting.heartbeats)", truncate(name, 128))
 	}
+	return s.exclusive(ctx, func(ctx context.Context) error { return s.heartbeat(ctx, name) })
+}
+
+func (s *Service) heartbeat(ctx context.Context, name string) error {
 	now := s.now()
 	s.mu.Lock()
 	if err := s.loadLocked(ctx); err != nil {
@@ -221,7 +235,7 @@ type ActiveAlert struct {
 func (s *Service) Alerts(ctx context.Context) ([]ActiveAlert, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.loadLocked(ctx); err != nil {
+	if err := s.freshLocked(ctx); err != nil {
 		return nil, err
 	}
 	var out []ActiveAlert
@@ -244,7 +258,7 @@ func (s *Service) Alerts(ctx context.Context) ([]ActiveAlert, error) {
 func (s *Service) OutgoingAlerts(ctx context.Context) ([]model.Alert, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.loadLocked(ctx); err != nil {
+	if err := s.freshLocked(ctx); err != nil {
 		return nil, err
 	}
 	var out []model.Alert
@@ -267,21 +281,29 @@ func (s *Service) CreateSilence(ctx context.Context, n NewSilence) (Silence, err
 	if err != nil {
 		return Silence{}, err
 	}
+	err = s.exclusive(ctx, func(ctx context.Context) error { return s.createSilence(ctx, sl, now) })
+	if err != nil {
+		return Silence{}, err
+	}
+	return sl, nil
+}
+
+func (s *Service) createSilence(ctx context.Context, sl Silence, now time.Time) error {
 	s.mu.Lock()
 	if err := s.loadLocked(ctx); err != nil {
 		s.mu.Unlock()
-		return Silence{}, err
+		return err
 	}
 	if err := s.store.PutSilence(ctx, sl); err != nil {
 		s.mu.Unlock()
-		return Silence{}, err
+		return err
 	}
 	s.silences[sl.ID] = &sl
 	s.refreshMutesLocked(now)
 	_ = s.saveLocked(ctx)
 	s.mu.Unlock()
 	_ = s.flush(ctx, now)
-	return sl, nil
+	return nil
 }
 
 // Silences returns every silence kept (pending, active and recently
@@ -289,7 +311,7 @@ func (s *Service) CreateSilence(ctx context.Context, n NewSilence) (Silence, err
 func (s *Service) Silences(ctx context.Context) ([]Silence, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.loadLocked(ctx); err != nil {
+	if err := s.freshLocked(ctx); err != nil {
 		return nil, err
 	}
 	out := make([]Silence, 0, len(s.silences))
@@ -313,6 +335,16 @@ func (s *Service) Now() time.Time { return s.now() }
 // ExpireSilence ends a silence now (a person's decision, so no expiry
 // announcement follows); ErrNotFound when there is no such silence.
 func (s *Service) ExpireSilence(ctx context.Context, id, actor string) (Silence, error) {
+	var out Silence
+	err := s.exclusive(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = s.expireSilence(ctx, id, actor)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) expireSilence(ctx context.Context, id, actor string) (Silence, error) {
 	now := s.now()
 	s.mu.Lock()
 	if err := s.loadLocked(ctx); err != nil {

@@ -19,6 +19,7 @@ type metrics struct {
 	announcements *prometheus.CounterVec
 	heartbeat     *prometheus.GaugeVec
 	evalDuration  prometheus.Histogram
+	cycleSkips    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -48,6 +49,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "sentinel_heartbeat_last_seen_timestamp_seconds",
 			Help: "Unix time of each heartbeat's last beat.",
 		}, []string{"heartbeat"}),
+		cycleSkips: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sentinel_alerting_cycle_skips_total",
+			Help: "Evaluation cycles skipped because another replica sharing the store was evaluating.",
+		}),
 		evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sentinel_alert_evaluation_duration_seconds",
 			Help:    "Time to evaluate every rule, heartbeat and silence once.",
@@ -69,7 +74,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.alerts, m.silences, m.webhookAlerts, m.handoffs, m.announcements, m.heartbeat, m.evalDuration}
+	return []prometheus.Collector{m.alerts, m.silences, m.webhookAlerts, m.handoffs, m.announcements, m.heartbeat, m.evalDuration, m.cycleSkips}
 }
 
 func (m *metrics) unregister() {

@@ -59,8 +59,14 @@ type Options struct {
 	// Rules come from Compile.
 	Rules []*Rule
 	// GroupBy are the incidents.group_by labels (default [service]).
-	GroupBy    []string
-	Store      Store
+	GroupBy []string
+	Store   Store
+	// Lock, set when several replicas share the store, makes the state
+	// shared: every change (evaluation, deliveries, beats, probe states,
+	// silences) runs under it on the state read fresh from the store, one
+	// replica evaluates at a time, and probe states are kept in the store
+	// (which must then implement ProbeStateStore).
+	Lock       Locker
 	Sink       GroupSink
 	Announcer  Announcer
 	SLOs       SLOSource
@@ -80,6 +86,8 @@ type Service struct {
 	rules     []*Rule
 	groupBy   []string
 	store     Store
+	lock      Locker
+	pstates   ProbeStateStore
 	sink      GroupSink
 	announcer Announcer
 	slos      SLOSource
@@ -108,6 +116,9 @@ type Service struct {
 	dirtyGroups  map[string]bool
 	dirtySilence map[string]bool
 	pendingAnn   []model.Announcement
+	// fence, set while a shared-store change holds the lock, fails once
+	// the lock is lost.
+	fence func() error
 }
 
 // New builds the service. It reads nothing yet: the stored state is loaded
@@ -129,8 +140,17 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	var pstates ProbeStateStore
+	if opts.Lock != nil {
+		ps, ok := opts.Store.(ProbeStateStore)
+		if !ok {
+			return nil, errors.New("alerting: a shared store must keep probe states (ProbeStateStore)")
+		}
+		pstates = ps
+	}
 	s := &Service{
 		cfg: opts.Config.WithDefaults(), rules: opts.Rules, groupBy: opts.GroupBy, store: opts.Store,
+		lock: opts.Lock, pstates: pstates,
 		sink: opts.Sink, announcer: opts.Announcer, slos: opts.SLOs, runbooks: opts.Runbooks,
 		log: opts.Logger, now: opts.Now, m: m,
 		hbByName: map[string]config.Heartbeat{}, watchdogs: map[string]string{},
@@ -152,10 +172,14 @@ func New(opts Options) (*Service, error) {
 // Close unregisters the service's metrics (for reloads that rebuild it).
 func (s *Service) Close() { s.m.unregister() }
 
-// loadLocked reads the stored state once.
+// loadLocked reads the stored state once; with a shared store, every
+// time (see reloadLocked).
 func (s *Service) loadLocked(ctx context.Context) error {
 	if s.loaded {
 		return nil
+	}
+	if s.lock != nil {
+		return s.reloadLocked(ctx)
 	}
 	snap, err := s.store.LoadAlertState(ctx)
 	if err != nil {
@@ -190,11 +214,94 @@ func (s *Service) loadLocked(ctx context.Context) error {
 	return nil
 }
 
+// reloadLocked replaces the state held in memory with the state in the
+// shared store (other replicas change it), probe states included.
+// Announcements not yet delivered are kept.
+func (s *Service) reloadLocked(ctx context.Context) error {
+	snap, err := s.store.LoadAlertState(ctx)
+	if err != nil {
+		return fmt.Errorf("load alert state: %w", err)
+	}
+	sils, err := s.store.Silences(ctx)
+	if err != nil {
+		return fmt.Errorf("load silences: %w", err)
+	}
+	beats, err := s.store.Heartbeats(ctx)
+	if err != nil {
+		return fmt.Errorf("load heartbeats: %w", err)
+	}
+	pss, err := s.pstates.ProbeStates(ctx)
+	if err != nil {
+		return fmt.Errorf("load probe states: %w", err)
+	}
+	s.alerts, s.groups, s.members = map[string]*Record{}, map[string]*GroupState{}, map[string]map[string]*Record{}
+	s.silences, s.beats, s.probes = map[string]*Silence{}, map[string]time.Time{}, map[string]model.ProbeState{}
+	clear(s.dirty)
+	clear(s.dirtyGroups)
+	clear(s.dirtySilence)
+	clear(s.touched)
+	for i := range snap.Alerts {
+		r := snap.Alerts[i]
+		s.addLocked(&r)
+		s.touched[r.Alert.GroupKey] = true
+	}
+	for i := range snap.Groups {
+		g := snap.Groups[i]
+		s.groups[g.Key] = &g
+		s.touched[g.Key] = true
+	}
+	for i := range sils {
+		sl := sils[i]
+		s.silences[sl.ID] = &sl
+	}
+	for k, v := range beats {
+		s.beats[k] = v
+	}
+	for _, ps := range pss {
+		s.probes[ps.Probe+"|"+ps.Location] = ps
+	}
+	s.loaded = true
+	return nil
+}
+
+// exclusive runs fn as one change of the alert state. With a shared store
+// it runs under the lock (waiting for another replica's cycle to end) on
+// the state read fresh; fence is then checked before groups are handed
+// over. Without one it just runs fn.
+func (s *Service) exclusive(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.lock == nil {
+		return fn(ctx)
+	}
+	_, err := s.lock.HoldLock(ctx, true, func(ctx context.Context, fence func() error) error {
+		s.mu.Lock()
+		s.loaded = false
+		s.fence = fence
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.fence = nil
+			s.mu.Unlock()
+		}()
+		return fn(ctx)
+	})
+	return err
+}
+
+// freshLocked re-reads the shared state for a read when the store is
+// shared, unless a change of this process holds the lock (its state in
+// memory is then the latest).
+func (s *Service) freshLocked(ctx context.Context) error {
+	if s.lock != nil && s.fence == nil {
+		s.loaded = false
+	}
+	return s.loadLocked(ctx)
+}
+
 // Run evaluates every evaluation interval until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.EvaluationInterval.Std())
 	defer t.Stop()
-	if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil {
+	if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
 		s.log.Error("alert evaluation failed", "err", err)
 	}
 	for {
@@ -202,7 +309,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil {
+			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
 				s.log.Error("alert evaluation failed", "err", err)
 			}
 		}
@@ -216,8 +323,37 @@ func (s *Service) Evaluate(ctx context.Context) error {
 	return s.EvaluateAt(ctx, s.now())
 }
 
-// EvaluateAt is Evaluate at a given time (tests, benchmarks).
+// ErrCycleSkipped is returned by Evaluate when another replica holds the
+// alerting lock and evaluates this cycle.
+var ErrCycleSkipped = errors.New("another replica evaluates the alerts")
+
+// EvaluateAt is Evaluate at a given time (tests, benchmarks). With a
+// shared store it evaluates only when no other replica is evaluating
+// (ErrCycleSkipped otherwise), on the state read fresh from the store.
 func (s *Service) EvaluateAt(ctx context.Context, now time.Time) error {
+	if s.lock == nil {
+		return s.evaluateAt(ctx, now)
+	}
+	ran, err := s.lock.HoldLock(ctx, false, func(ctx context.Context, fence func() error) error {
+		s.mu.Lock()
+		s.loaded = false
+		s.fence = fence
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.fence = nil
+			s.mu.Unlock()
+		}()
+		return s.evaluateAt(ctx, now)
+	})
+	if err == nil && !ran {
+		s.m.cycleSkips.Inc()
+		return ErrCycleSkipped
+	}
+	return err
+}
+
+func (s *Service) evaluateAt(ctx context.Context, now time.Time) error {
 	var states []model.SLOState
 	if s.slos != nil {
 		states = s.slos.SLOStates()
@@ -659,6 +795,14 @@ func (s *Service) flush(ctx context.Context, now time.Time) error {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	s.mu.Lock()
+	fence := s.fence
+	s.mu.Unlock()
+	if fence != nil {
+		if err := fence(); err != nil {
+			return fmt.Errorf("hand alert groups over: %w", err)
+		}
+	}
+	s.mu.Lock()
 	batches := s.collectLocked()
 	anns := s.pendingAnn
 	s.pendingAnn = nil
@@ -828,6 +972,33 @@ func copyAlert(a model.Alert) model.Alert {
 // RecordProbeState takes a probe's flap-suppressed state and evaluates the
 // rules on that probe at once.
 func (s *Service) RecordProbeState(ctx context.Context, st model.ProbeState) {
+	if s.lock == nil {
+		s.recordProbeState(ctx, st, false)
+		return
+	}
+	// Shared: keep the state for whichever replica evaluates, and act on
+	// a change of Failing at once under the lock.
+	if err := s.pstates.PutProbeState(ctx, st); err != nil {
+		s.log.Error("probe state not stored", "probe", st.Probe, "err", err)
+		return
+	}
+	s.mu.Lock()
+	prev, had := s.probes[st.Probe+"|"+st.Location]
+	s.mu.Unlock()
+	if had && prev.Failing == st.Failing {
+		return
+	}
+	if err := s.exclusive(ctx, func(ctx context.Context) error {
+		s.recordProbeState(ctx, st, true)
+		return nil
+	}); err != nil {
+		s.log.Warn("probe state stored; evaluated with the next cycle", "probe", st.Probe, "err", err)
+	}
+}
+
+// recordProbeState evaluates the probe's rules when Failing changed (or
+// always, with force: the shared state read already holds st).
+func (s *Service) recordProbeState(ctx context.Context, st model.ProbeState, force bool) {
 	now := s.now()
 	s.mu.Lock()
 	if err := s.loadLocked(ctx); err != nil {
@@ -838,7 +1009,7 @@ func (s *Service) RecordProbeState(ctx context.Context, st model.ProbeState) {
 	key := st.Probe + "|" + st.Location
 	prev, had := s.probes[key]
 	s.probes[key] = st
-	if had && prev.Failing == st.Failing {
+	if had && prev.Failing == st.Failing && !force {
 		s.mu.Unlock()
 		return // only changes of Failing matter; `for` advances on the ticker
 	}

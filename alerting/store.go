@@ -80,6 +80,25 @@ type HeartbeatStore interface {
 	Heartbeats(ctx context.Context) (map[string]time.Time, error)
 }
 
+// Locker serialises changes of the alert state among Sentinel replicas
+// sharing one store (store.AlertingLock implements it on PostgreSQL).
+type Locker interface {
+	// HoldLock runs fn while this process holds the alerting lock; without
+	// wait it skips fn (ran false) when another replica holds it. fn's
+	// context ends if the lock is lost; fence fails then, and is called
+	// right before handing groups over.
+	HoldLock(ctx context.Context, wait bool, fn func(ctx context.Context, fence func() error) error) (ran bool, err error)
+}
+
+// ProbeStateStore keeps the latest flap-suppressed state of each probe
+// and location, so that the replica evaluating the rules sees the states
+// reported to every replica. A state older (by LastRun) than the one
+// stored is ignored.
+type ProbeStateStore interface {
+	PutProbeState(ctx context.Context, st model.ProbeState) error
+	ProbeStates(ctx context.Context) ([]model.ProbeState, error)
+}
+
 // Store is everything alerting persists; store.Alerting implements it on
 // the embedded engine and MemoryStore in memory.
 type Store interface {

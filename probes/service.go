@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -24,6 +25,12 @@ type Options struct {
 	Settings config.ProbeSettings
 	// Store keeps runs; nil keeps them in memory (NewMemoryStore).
 	Store ResultStore
+	// Claims, set when several replicas share the store, makes each
+	// scheduled run happen on exactly one of them; Flaps then keeps the
+	// flap-suppressed state they share. Both nil: this process runs
+	// every slot and keeps the state in memory.
+	Claims RunClaimer
+	Flaps  FlapStore
 	// Outcomes and States receive every run's outcome and flap-suppressed
 	// state; either may be nil.
 	Outcomes Sink
@@ -51,6 +58,8 @@ type Options struct {
 type Service struct {
 	runner   *runner
 	store    ResultStore
+	claims   RunClaimer
+	flaps    FlapStore
 	outcomes Sink
 	states   StateSink
 	metrics  *metrics
@@ -108,6 +117,8 @@ func New(opts Options) (*Service, error) {
 		runner: &runner{transport: opts.Transport, dial: opts.Dial, resolver: opts.Resolver, now: now, ids: &idGen{},
 			browser: newBrowserEnv(opts.Settings.Browser, opts.VitalsScript, log.With("component", "probes"))},
 		store:    store,
+		claims:   opts.Claims,
+		flaps:    opts.Flaps,
 		outcomes: opts.Outcomes,
 		states:   opts.States,
 		metrics:  m,
@@ -258,6 +269,11 @@ func (s *Service) loop(ctx context.Context, j *Journey) {
 			return
 		case <-timer.C:
 		}
+		if !s.claim(ctx, j, next) {
+			next = nextSlot(next.Add(time.Nanosecond), j.Interval, off)
+			timer.Reset(time.Until(next))
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -284,6 +300,60 @@ func (s *Service) loop(ctx context.Context, j *Journey) {
 	}
 }
 
+// claimTimeout bounds a claim, so a slow database delays a run a little
+// instead of skipping many.
+const claimTimeout = 5 * time.Second
+
+// claim reports whether this replica runs the slot: always without a
+// claimer; otherwise when its claim wins. A claim that fails (the store
+// unreachable) skips the slot: its result could not be recorded either.
+func (s *Service) claim(ctx context.Context, j *Journey, slot time.Time) bool {
+	if s.claims == nil {
+		return true
+	}
+	cctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	defer cancel()
+	ok, err := s.claims.ClaimRun(cctx, j.Name, j.Location, slot)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("claim probe run; skipping this run", "probe", j.Name, "slot", slot, "err", err)
+		}
+		return false
+	}
+	return ok
+}
+
+// flapRecord is a probe's flap state as a FlapStore keeps it.
+type flapRecord struct {
+	Flap  flap      `json:"flap"`
+	Last  time.Time `json:"last"`
+	RunID string    `json:"run_id"`
+}
+
+// observeShared folds a run into the flap state replicas share; a run
+// older than the latest folded (runs of adjacent slots on two replicas
+// may finish out of order) leaves it unchanged.
+func (s *Service) observeShared(ctx context.Context, j *Journey, res Result) (flap, bool, error) {
+	var out flap
+	changed := false
+	err := s.flaps.UpdateFlap(ctx, j.Name, func(old []byte) ([]byte, error) {
+		var rec flapRecord
+		changed = false
+		if len(old) > 0 {
+			if err := json.Unmarshal(old, &rec); err != nil {
+				return nil, fmt.Errorf("decode flap state of probe %s: %w", j.Name, err)
+			}
+		}
+		if !res.At.Before(rec.Last) {
+			changed = rec.Flap.observe(res.Success, res.At, j.FailureThreshold, j.SuccessThreshold)
+			rec.Last, rec.RunID = res.At, res.ID
+		}
+		out = rec.Flap
+		return json.Marshal(rec)
+	})
+	return out, changed, err
+}
+
 func (s *Service) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -291,6 +361,13 @@ func (s *Service) pruneLoop(ctx context.Context) {
 		cutoff := s.now().Add(-s.retain)
 		if err := s.store.Prune(ctx, cutoff); err != nil && ctx.Err() == nil {
 			s.log.Warn("prune probe runs", "err", err)
+		}
+		if s.claims != nil {
+			// A claim matters only until its slot has passed; a day keeps
+			// any clock skew between replicas far inside it.
+			if err := s.claims.PruneClaims(ctx, s.now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+				s.log.Warn("prune probe run claims", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -347,13 +424,28 @@ func (s *Service) record(ctx context.Context, j *Journey, res Result) {
 			Good: good, Total: 1, Value: res.Duration.Seconds(), HasValue: true,
 		})
 	}
+	var shared flap
+	sharedChanged, sharedOK := false, false
+	if s.flaps != nil {
+		var err error
+		if shared, sharedChanged, err = s.observeShared(ctx, j, res); err != nil {
+			s.log.Warn("update shared probe state; using this replica's", "probe", j.Name, "err", err)
+		} else {
+			sharedOK = true
+		}
+	}
 	s.mu.Lock()
 	st := s.state[j.Name]
 	if st == nil { // removed by a reload while running
 		s.mu.Unlock()
 		return
 	}
-	changed := st.flap.observe(res.Success, res.At, j.FailureThreshold, j.SuccessThreshold)
+	var changed bool
+	if sharedOK {
+		st.flap, changed = shared, sharedChanged
+	} else {
+		changed = st.flap.observe(res.Success, res.At, j.FailureThreshold, j.SuccessThreshold)
+	}
 	st.last = &res
 	ps := model.ProbeState{
 		Probe: j.Name, Location: j.Location, Labels: labels, Failing: st.flap.Failing, Since: st.flap.Since,

@@ -40,6 +40,27 @@ type StateSink interface {
 	RecordProbeState(ctx context.Context, s model.ProbeState)
 }
 
+// RunClaimer is implemented by stores that several Sentinel replicas
+// share: each scheduled run of a probe at its location is claimed by
+// exactly one replica, which runs it; the others skip that slot.
+type RunClaimer interface {
+	// ClaimRun claims the run of probe at location scheduled for slot;
+	// false means another replica claimed it first.
+	ClaimRun(ctx context.Context, probe, location string, slot time.Time) (bool, error)
+	// PruneClaims deletes claims of slots before before.
+	PruneClaims(ctx context.Context, before time.Time) error
+}
+
+// FlapStore keeps each probe's flap-suppressed state where every replica
+// sharing a store sees it, since consecutive runs of a probe may run on
+// different replicas.
+type FlapStore interface {
+	// UpdateFlap runs fn on the stored state of probe (nil when none) and
+	// stores what it returns, in one transaction; fn may run more than
+	// once and must not keep state between runs.
+	UpdateFlap(ctx context.Context, probe string, fn func(old []byte) ([]byte, error)) error
+}
+
 // MemoryStore is a ResultStore held in memory.
 type MemoryStore struct {
 	mu    sync.Mutex

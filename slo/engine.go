@@ -40,10 +40,31 @@ type CountStore interface {
 	// hour given, replacing what writer stored for those hours before.
 	SaveCounts(ctx context.Context, writer string, hours []HourCounts) error
 	// LoadCounts calls fn for each stored hour of slo in [from, to), oldest
-	// first, with the counts of every writer summed.
-	LoadCounts(ctx context.Context, slo string, from, to time.Time, fn func(HourCounts) error) error
+	// first, with the counts of the writers w selects summed (hours where
+	// none of them wrote are left out).
+	LoadCounts(ctx context.Context, slo string, from, to time.Time, w Writers, fn func(HourCounts) error) error
 	// DeleteBefore removes the counts of slo for hours before before.
 	DeleteBefore(ctx context.Context, slo string, before time.Time) error
+}
+
+// Writers selects whose counts a read sums: every writer (the zero
+// value), only the writer Only, or every writer except Except. An engine
+// keeps its own writer's counts as the base it flushes and re-reads the
+// others' to sum them in.
+type Writers struct {
+	Only   string
+	Except string
+}
+
+// Includes reports whether w selects writer.
+func (w Writers) Includes(writer string) bool {
+	switch {
+	case w.Only != "":
+		return writer == w.Only
+	case w.Except != "":
+		return writer != w.Except
+	}
+	return true
 }
 
 // StateSink receives every SLO's state after each evaluation cycle;
@@ -93,7 +114,10 @@ type Options struct {
 	Specs []*Spec
 	// Store keeps counts across restarts; nil keeps them in memory only.
 	Store CountStore
-	// Writer names this process among the writers of counts ("local").
+	// Writer names this process among the writers of counts (default
+	// "local", the one process of an embedded store). Replicas sharing a
+	// store need distinct writers: each flushes only its own counts and
+	// reads the others' back (see CountStore).
 	Writer     string
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -116,10 +140,14 @@ type Engine struct {
 	sinks   []StateSink
 	m       *metrics
 	loaded  atomic.Bool
-	states  atomic.Pointer[[]model.SLOState]
+	// refreshed is when the other writers' counts were last read (Unix ns).
+	refreshed atomic.Int64
+	states    atomic.Pointer[[]model.SLOState]
 	// retention is how long counts are kept: longest window + 7 days.
 	retention time.Duration
 	flushMu   sync.Mutex
+	// refreshMu serialises re-reads of the other writers' counts.
+	refreshMu sync.Mutex
 }
 
 type routeKey struct {
@@ -352,9 +380,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// Load reads every counted SLO's stored counts into memory. Counts
-// recorded before Load are kept and added to. Flush writes nothing until
-// Load has run, so a restart never overwrites stored counts.
+// Load reads every counted SLO's stored counts into memory: this writer's
+// own counts of the recent hours (the base its flushes continue from), the
+// other writers' counts of those hours, and every writer's sums of older
+// hours. Counts recorded before Load are kept and added to. Flush writes
+// nothing until Load has run, so a restart never overwrites stored counts.
 func (e *Engine) Load(ctx context.Context) error {
 	if e.opts.Store == nil || e.loaded.Load() {
 		e.loaded.Store(true)
@@ -362,24 +392,71 @@ func (e *Engine) Load(ctx context.Context) error {
 	}
 	now := e.now()
 	nowHour := floorDiv(now.Unix(), 3600)
+	recentFrom := time.Unix((nowHour-recentHours+1)*3600, 0).UTC()
+	end := now.Add(maxFuture + time.Hour)
+	own := Writers{Only: e.opts.Writer}
+	others := Writers{Except: e.opts.Writer}
 	for _, en := range e.entries {
 		from := now.Add(-(en.spec.Window.Longest() + historyRetention + 2*time.Hour)).Truncate(time.Hour)
-		var buf []HourCounts
-		err := e.opts.Store.LoadCounts(ctx, en.spec.Name, from, now.Add(maxFuture+time.Hour), func(hc HourCounts) error {
-			buf = append(buf, hc)
-			return nil
-		})
+		var old, mine, theirs []HourCounts
+		collect := func(buf *[]HourCounts) func(HourCounts) error {
+			return func(hc HourCounts) error { *buf = append(*buf, hc); return nil }
+		}
+		err := e.opts.Store.LoadCounts(ctx, en.spec.Name, from, recentFrom, Writers{}, collect(&old))
+		if err == nil {
+			err = e.opts.Store.LoadCounts(ctx, en.spec.Name, recentFrom, end, own, collect(&mine))
+		}
+		if err == nil {
+			err = e.opts.Store.LoadCounts(ctx, en.spec.Name, recentFrom, end, others, collect(&theirs))
+		}
 		if err != nil {
 			return fmt.Errorf("load counts of SLO %s: %w", en.spec.Name, err)
 		}
 		en.s.mu.Lock()
-		for _, hc := range buf {
-			h := floorDiv(hc.Hour.Unix(), 3600)
-			en.s.load(hc, h > nowHour-recentHours)
+		for _, hc := range old {
+			en.s.load(hc, false, false)
+		}
+		for _, hc := range mine {
+			en.s.load(hc, true, true)
+		}
+		for _, hc := range theirs {
+			en.s.load(hc, true, false)
 		}
 		en.s.mu.Unlock()
 	}
+	e.refreshed.Store(now.UnixNano())
 	e.loaded.Store(true)
+	return nil
+}
+
+// refreshOthers re-reads the other writers' counts of the hours they may
+// still change (events are taken up to maxLateness late, and flushed
+// within a second) and folds the differences into the sums evaluation
+// reads. It is one short range read per counted SLO, done once per
+// evaluation cycle; with a single writer it finds nothing.
+func (e *Engine) refreshOthers(ctx context.Context, now time.Time) error {
+	if e.opts.Store == nil || !e.loaded.Load() {
+		return nil
+	}
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
+	from := now.Add(-maxLateness - 5*time.Minute).Truncate(time.Hour)
+	to := now.Add(maxFuture + time.Hour)
+	others := Writers{Except: e.opts.Writer}
+	for _, en := range e.entries {
+		var got []HourCounts
+		err := e.opts.Store.LoadCounts(ctx, en.spec.Name, from, to, others, func(hc HourCounts) error {
+			got = append(got, hc)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read other replicas' counts of SLO %s: %w", en.spec.Name, err)
+		}
+		en.s.mu.Lock()
+		en.s.setOthers(floorDiv(from.Unix(), 3600), floorDiv(to.Unix()-1, 3600), got)
+		en.s.mu.Unlock()
+	}
+	e.refreshed.Store(now.UnixNano())
 	return nil
 }
 
@@ -450,7 +527,7 @@ func (e *Engine) evaluate(ctx context.Context, en *entry, now time.Time, fn func
 	for _, h := range missed {
 		b := new(block)
 		t := time.Unix(h*3600, 0).UTC()
-		err := e.opts.Store.LoadCounts(ctx, en.spec.Name, t, t.Add(time.Hour), func(hc HourCounts) error {
+		err := e.opts.Store.LoadCounts(ctx, en.spec.Name, t, t.Add(time.Hour), Writers{}, func(hc HourCounts) error {
 			for i := range 60 {
 				b[i] = b[i].Add(Counts{hc.Good[i], hc.Total[i]})
 			}
@@ -477,6 +554,9 @@ func (e *Engine) evaluate(ctx context.Context, en *entry, now time.Time, fn func
 func (e *Engine) Evaluate(ctx context.Context) []model.SLOState {
 	start := time.Now()
 	now := e.now()
+	if err := e.refreshOthers(ctx, now); err != nil && ctx.Err() == nil {
+		e.log.Warn("SLO counts of other replicas not re-read; evaluating with the last ones read", "err", err)
+	}
 	states := make([]model.SLOState, 0, len(e.entries))
 	for _, sp := range e.specs {
 		en := e.entries[sp.Name]
@@ -512,12 +592,26 @@ func (e *Engine) Status(ctx context.Context, name string) (Status, error) {
 		return Status{}, e.notFound(name)
 	}
 	now := e.now()
+	e.maybeRefresh(ctx, now)
 	return e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(en.spec, src, now) }), nil
+}
+
+// maybeRefresh re-reads the other writers' counts for a query when the
+// last read is older than an evaluation interval, so the API sees other
+// replicas' counts as fresh as the alerts do without a read per query.
+func (e *Engine) maybeRefresh(ctx context.Context, now time.Time) {
+	if e.opts.Store == nil || now.UnixNano()-e.refreshed.Load() < int64(e.opts.EvalInterval) {
+		return
+	}
+	if err := e.refreshOthers(ctx, now); err != nil && ctx.Err() == nil {
+		e.log.Warn("SLO counts of other replicas not re-read", "err", err)
+	}
 }
 
 // Statuses evaluates every counted SLO now, in config order.
 func (e *Engine) Statuses(ctx context.Context) []Status {
 	now := e.now()
+	e.maybeRefresh(ctx, now)
 	out := make([]Status, 0, len(e.entries))
 	for _, sp := range e.specs {
 		if en := e.entries[sp.Name]; en != nil {
@@ -539,6 +633,7 @@ func (e *Engine) Consumed(ctx context.Context, name string, from, to time.Time) 
 	if !to.After(from) {
 		return Consumption{}, &Error{Field: "to", Msg: "must be after from"}
 	}
+	e.maybeRefresh(ctx, e.now())
 	var c Consumption
 	e.evaluate(ctx, en, to, func(src CountSource) Status {
 		c = Consume(en.spec, src, from, to)

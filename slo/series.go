@@ -46,6 +46,12 @@ type series struct {
 	// older hours read back from the store, at the edges of long windows.
 	recent map[int64]*block
 	edges  map[int64]*block
+	// own holds this writer's minutes of the recent hours: what a flush
+	// stores as this writer's absolute counts. others holds the other
+	// writers' minutes of the recent hours as last read from the store;
+	// recent (and the ring) hold their sum.
+	own    map[int64]*block
+	others map[int64]*block
 	// dirty are the recent hours changed since the last flush.
 	dirty map[int64]bool
 	// missed collects older hours whose minute detail a Sum needed but did
@@ -68,6 +74,8 @@ func newSeries(span time.Duration) *series {
 		newest: -1 << 40,
 		recent: map[int64]*block{},
 		edges:  map[int64]*block{},
+		own:    map[int64]*block{},
+		others: map[int64]*block{},
 		dirty:  map[int64]bool{},
 		missed: map[int64]bool{},
 	}
@@ -123,24 +131,87 @@ func (s *series) add(m int64, good, total int64) bool {
 	if h <= s.newest-recentHours {
 		return false
 	}
-	b := s.recent[h]
-	if b == nil {
-		b = new(block)
-		s.recent[h] = b
-	}
+	b := blockOf(s.recent, h)
+	o := blockOf(s.own, h)
 	if h < s.newest {
 		s.pfxValid = false
 	}
 	i := m - h*60
 	b[i].Good += good
 	b[i].Total += total
+	o[i].Good += good
+	o[i].Total += total
 	s.hours[s.slot(h)] = s.hourSum(h).Add(Counts{good, total})
 	s.dirty[h] = true
 	return true
 }
 
-// load merges counts read from the store at start-up.
-func (s *series) load(hc HourCounts, keepMinutes bool) {
+// blockOf returns m's block for hour h, adding an empty one.
+func blockOf(m map[int64]*block, h int64) *block {
+	b := m[h]
+	if b == nil {
+		b = new(block)
+		m[h] = b
+	}
+	return b
+}
+
+// setOthers replaces the other writers' minutes of the hours [h0, h1]
+// with those read (hours missing from got had none), adjusting the sums
+// by the difference. Hours outside the recent range are left alone.
+func (s *series) setOthers(h0, h1 int64, got []HourCounts) {
+	byHour := make(map[int64]*HourCounts, len(got))
+	for i := range got {
+		byHour[floorDiv(got[i].Hour.Unix(), 3600)] = &got[i]
+	}
+	for h := h0; h <= h1; h++ {
+		hc := byHour[h]
+		old := s.others[h]
+		if hc == nil && old == nil {
+			continue
+		}
+		if hc != nil && h > s.newest {
+			s.advance(h)
+		}
+		if h <= s.newest-recentHours {
+			continue
+		}
+		var nb block
+		if hc != nil {
+			for i := range 60 {
+				nb[i] = Counts{hc.Good[i], hc.Total[i]}
+			}
+		}
+		var ob block
+		if old != nil {
+			ob = *old
+		}
+		if nb == ob {
+			continue
+		}
+		b := blockOf(s.recent, h)
+		var d Counts
+		for i := range 60 {
+			di := Counts{nb[i].Good - ob[i].Good, nb[i].Total - ob[i].Total}
+			b[i] = b[i].Add(di)
+			d = d.Add(di)
+		}
+		s.hours[s.slot(h)] = s.hourSum(h).Add(d)
+		if hc == nil {
+			delete(s.others, h)
+		} else {
+			s.others[h] = &nb
+		}
+		if h < s.newest {
+			s.pfxValid = false
+		}
+	}
+}
+
+// load merges counts read from the store at start-up: minute detail is
+// kept for recent hours, and own marks this writer's own counts (the base
+// of its flushes) as opposed to other writers'.
+func (s *series) load(hc HourCounts, keepMinutes, own bool) {
 	h := floorDiv(hc.Hour.Unix(), 3600)
 	if h > s.newest {
 		s.advance(h)
@@ -150,18 +221,21 @@ func (s *series) load(hc HourCounts, keepMinutes bool) {
 		return
 	}
 	var sum Counts
-	var b *block
-	if keepMinutes {
-		b = s.recent[h]
-		if b == nil {
-			b = new(block)
-			s.recent[h] = b
+	var b, side *block
+	if keepMinutes && h > s.newest-recentHours {
+		b = blockOf(s.recent, h)
+		if own {
+			side = blockOf(s.own, h)
+		} else {
+			side = blockOf(s.others, h)
 		}
 	}
 	for i := range 60 {
-		sum = sum.Add(Counts{hc.Good[i], hc.Total[i]})
+		c := Counts{hc.Good[i], hc.Total[i]}
+		sum = sum.Add(c)
 		if b != nil {
-			b[i] = b[i].Add(Counts{hc.Good[i], hc.Total[i]})
+			b[i] = b[i].Add(c)
+			side[i] = side[i].Add(c)
 		}
 	}
 	s.hours[s.slot(h)] = s.hourSum(h).Add(sum)
@@ -264,6 +338,8 @@ func (s *series) trim(nowHour int64) {
 	for h := range s.recent {
 		if h <= nowHour-recentHours && !s.dirty[h] {
 			delete(s.recent, h)
+			delete(s.own, h)
+			delete(s.others, h)
 		}
 	}
 	if len(s.edges) > 16 {
@@ -279,7 +355,7 @@ func (s *series) takeDirty(name string) []HourCounts {
 	out := make([]HourCounts, 0, len(s.dirty))
 	for h := range s.dirty {
 		hc := HourCounts{SLO: name, Hour: time.Unix(h*3600, 0).UTC()}
-		if b := s.recent[h]; b != nil {
+		if b := s.own[h]; b != nil {
 			for i, c := range b {
 				hc.Good[i], hc.Total[i] = c.Good, c.Total
 			}

@@ -106,6 +106,10 @@ type Postgres struct {
 	pgm     *pgMetrics
 	// locksMade remembers the module_locks rows known to exist.
 	locksMade sync.Map
+	// holds maps a module to the one-slot semaphore of HoldModuleLock.
+	holds sync.Map
+	// idleInTx is the sessions' idle_in_transaction_session_timeout.
+	idleInTx time.Duration
 }
 
 var _ interface {
@@ -224,7 +228,7 @@ func OpenPostgres(ctx context.Context, cfg config.Storage, logger *slog.Logger, 
 	if replica == "" {
 		replica = NewReplicaID()
 	}
-	p := &Postgres{pool: pool, logger: logger, replica: replica, writer: make(chan struct{}, 1)}
+	p := &Postgres{pool: pool, logger: logger, replica: replica, writer: make(chan struct{}, 1), idleInTx: idle}
 	octx, cancel := context.WithTimeout(ctx, timeout+10*time.Second)
 	defer cancel()
 	from, to, err := p.migrate(octx, o.migrations)

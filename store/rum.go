@@ -12,7 +12,9 @@ import (
 	"github.com/sentinel-oss/sentinel/rum"
 )
 
-// Buckets of RUM data: per-minute summaries by (minute, site, route); error
+// Buckets of RUM data: per-minute summaries by (minute, site, route,
+// writer), each writer's absolute values (rows stored before writers
+// existed have no writer part and are read the same way); error
 // groups by fingerprint, and an index of them by (last seen, fingerprint) so
 // that "seen since" reads and evicting the least recently seen touch only
 // what they need.
@@ -49,9 +51,11 @@ type RUMOptions struct {
 }
 
 // RUM implements rum.CountStore and rum.ErrorStore on an Engine: one
-// summary per (minute, site, route), merged on write with MinuteRow.Merge,
-// and a bounded set of error groups merged with rum.MergeErrorGroup. Safe
-// for concurrent use (writes run in the engine's single-writer updates).
+// summary per (minute, site, route, writer), each an absolute value its
+// writer replaces (so replicas sharing the store never overwrite each
+// other and a retried write never counts twice), summed by the reader; and
+// a bounded set of error groups merged with rum.MergeErrorGroup. Safe for
+// concurrent use.
 type RUM struct {
 	e         Engine
 	retention time.Duration
@@ -77,16 +81,20 @@ func NewRUM(e Engine, opts RUMOptions) *RUM {
 	return &RUM{e: e, retention: opts.Retention, maxGroups: opts.MaxErrorGroups}
 }
 
-// rumMinuteKey is (minute, site, route): keys sort by time first, so a
-// window and the minutes to prune are each one range.
-func rumMinuteKey(minute time.Time, site, route string) Key {
-	return Key{}.Time(minute).String(site).String(route)
+// rumMinuteKey is (minute, site, route, writer): keys sort by time first,
+// so a window and the minutes to prune are each one range.
+func rumMinuteKey(minute time.Time, site, route, writer string) Key {
+	return Key{}.Time(minute).String(site).String(route).String(writer)
 }
 
-// AddMinutes merges each row into the stored row for its minute, site and
-// route, and deletes minutes older than the retention before the newest
-// minute seen.
-func (s *RUM) AddMinutes(ctx context.Context, rows []rum.MinuteRow) error {
+// SaveMinutes stores each row as writer's whole summary of its minute,
+// site and route (rows of one call for the same key are merged first),
+// and deletes minutes older than the retention before the newest minute
+// seen.
+func (s *RUM) SaveMinutes(ctx context.Context, writer string, rows []rum.MinuteRow) error {
+	if writer == "" {
+		return errors.New("save rum minutes: empty writer")
+	}
 	if len(rows) == 0 {
 		return checkCtx(ctx)
 	}
@@ -99,40 +107,49 @@ func (s *RUM) AddMinutes(ctx context.Context, rows []rum.MinuteRow) error {
 	cut := s.newest.Add(-s.retention)
 	s.mu.Unlock()
 
+	type entry struct {
+		key Key
+		row rum.MinuteRow
+	}
+	var entries []*entry
+	byKey := map[string]*entry{}
+	for _, r := range rows {
+		minute := r.Minute.Truncate(time.Minute).UTC()
+		if minute.Before(cut) {
+			continue // already past retention: it would be pruned at once
+		}
+		key := rumMinuteKey(minute, r.Site, r.Route, writer)
+		if e := byKey[string(key)]; e != nil {
+			e.row.Merge(r)
+			continue
+		}
+		e := &entry{key: key, row: rum.MinuteRow{Minute: minute, Site: r.Site, Route: r.Route}}
+		e.row.Merge(r)
+		byKey[string(key)] = e
+		entries = append(entries, e)
+	}
+	vals := make([][]byte, len(entries))
+	for i, e := range entries {
+		v, err := EncodeJSON(rumMinuteVersion, e.row)
+		if err != nil {
+			return fmt.Errorf("encode rum minute: %w", err)
+		}
+		vals[i] = v
+	}
 	err := s.e.Update(ctx, func(tx Tx) error {
 		b, err := tx.Bucket(bucketRUMMinutes)
 		if err != nil {
 			return err
 		}
-		for _, r := range rows {
-			minute := r.Minute.Truncate(time.Minute).UTC()
-			if minute.Before(cut) {
-				continue // already past retention: it would be pruned at once
-			}
-			key := rumMinuteKey(minute, r.Site, r.Route)
-			row := rum.MinuteRow{Minute: minute, Site: r.Site, Route: r.Route}
-			old, err := b.Get(key)
-			if err != nil {
-				return err
-			}
-			if old != nil {
-				if _, err := DecodeJSON(old, rumMinuteVersion, &row); err != nil {
-					return fmt.Errorf("decode rum minute %s %s %s: %w", minute.Format(time.RFC3339), r.Site, r.Route, err)
-				}
-			}
-			row.Merge(r)
-			val, err := EncodeJSON(rumMinuteVersion, row)
-			if err != nil {
-				return fmt.Errorf("encode rum minute: %w", err)
-			}
-			if err := b.Put(key, val); err != nil {
+		for i, e := range entries {
+			if err := b.Put(e.key, vals[i]); err != nil {
 				return err
 			}
 		}
 		return pruneBefore(b, Key{}.Time(cut), rumPruneChunk)
 	})
 	if err != nil {
-		return fmt.Errorf("add rum minutes: %w", err)
+		return fmt.Errorf("save rum minutes: %w", err)
 	}
 	return nil
 }
@@ -155,8 +172,17 @@ func pruneBefore(b Bucket, end []byte, limit int) error {
 }
 
 // Minutes returns the stored rows with from <= Minute < to, ordered by
-// minute, site and route (one row per key).
+// minute, site and route, one row per writer (the caller sums them).
 func (s *RUM) Minutes(ctx context.Context, from, to time.Time) ([]rum.MinuteRow, error) {
+	return s.minutes(ctx, nil, from, to)
+}
+
+// WriterMinutes returns writer's own rows with from <= Minute < to.
+func (s *RUM) WriterMinutes(ctx context.Context, writer string, from, to time.Time) ([]rum.MinuteRow, error) {
+	return s.minutes(ctx, &writer, from, to)
+}
+
+func (s *RUM) minutes(ctx context.Context, writer *string, from, to time.Time) ([]rum.MinuteRow, error) {
 	if !from.Before(to) {
 		return nil, checkCtx(ctx)
 	}
@@ -166,7 +192,17 @@ func (s *RUM) Minutes(ctx context.Context, from, to time.Time) ([]rum.MinuteRow,
 		if err != nil {
 			return err
 		}
-		return b.Scan(Key{}.Time(from), Key{}.Time(to), false, func(_, v []byte) (bool, error) {
+		return b.Scan(Key{}.Time(from), Key{}.Time(to), false, func(k, v []byte) (bool, error) {
+			if writer != nil {
+				r := ReadKey(k)
+				_, _ = r.Time()
+				_, _ = r.String()
+				_, _ = r.String()
+				w, err := r.String()
+				if err != nil || w != *writer {
+					return true, nil // another writer's row, or one from before writers
+				}
+			}
 			var r rum.MinuteRow
 			if _, err := DecodeJSON(v, rumMinuteVersion, &r); err != nil {
 				return false, fmt.Errorf("decode rum minute: %w", err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,8 +117,11 @@ func describeGroups(gs []rum.ErrorGroup) []string {
 func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 	ctx := context.Background()
 	minuteCases := []struct {
-		name     string
-		batches  [][]rum.MinuteRow
+		name    string
+		batches [][]rum.MinuteRow
+		// writers name the writer of each batch (default: a new writer
+		// per batch).
+		writers  []string
 		from, to int // minutes after rumT0
 		want     []string
 	}{
@@ -127,13 +131,25 @@ func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 			want: nil,
 		},
 		{
-			name: "rows of one key merge across calls, vitals too",
+			name: "rows of one key from several writers sum on read, vitals too",
 			batches: [][]rum.MinuteRow{
 				{minuteRow(0, "shop", "/cart", 2, 1, 0.5, 1.0)},
 				{minuteRow(0, "shop", "/cart", 3, 0, 2.0)},
 			},
 			from: 0, to: 1,
 			want: []string{"12:00 shop /cart v=5 e=1 lcp=3"},
+		},
+		{
+			name: "a writer's row replaces what it stored before (a retried flush counts once)",
+			batches: [][]rum.MinuteRow{
+				{minuteRow(0, "shop", "/cart", 2, 1, 0.5)},
+				{minuteRow(0, "shop", "/cart", 3, 1, 0.5, 1.0)},
+				{minuteRow(0, "shop", "/cart", 3, 1, 0.5, 1.0)},
+				{minuteRow(0, "shop", "/cart", 1, 0)},
+			},
+			writers: []string{"a", "a", "a", "b"},
+			from:    0, to: 1,
+			want: []string{"12:00 shop /cart v=4 e=1 lcp=2"},
 		},
 		{
 			name: "seconds inside a minute fold into that minute",
@@ -193,9 +209,22 @@ func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 	for _, tc := range minuteCases {
 		t.Run("minutes/"+tc.name, func(t *testing.T) {
 			s := open(t)
-			for _, b := range tc.batches {
-				if err := s.AddMinutes(ctx, b); err != nil {
+			for i, b := range tc.batches {
+				w := fmt.Sprintf("w%d", i)
+				if tc.writers != nil {
+					w = tc.writers[i]
+				}
+				if err := s.SaveMinutes(ctx, w, b); err != nil {
 					t.Fatal(err)
+				}
+			}
+			if tc.writers != nil {
+				own, err := s.WriterMinutes(ctx, tc.writers[0], rumT0.Add(time.Duration(tc.from)*time.Minute), rumT0.Add(time.Duration(tc.to)*time.Minute))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := describeRows(own); len(d) != 1 || !strings.HasPrefix(d[0], "12:00 shop /cart v=3 ") {
+					t.Errorf("writer %s's own rows: %q", tc.writers[0], d)
 				}
 			}
 			got, err := s.Minutes(ctx, rumT0.Add(time.Duration(tc.from)*time.Minute), rumT0.Add(time.Duration(tc.to)*time.Minute))
@@ -315,7 +344,7 @@ func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 
 	t.Run("returned rows and groups are copies", func(t *testing.T) {
 		s := open(t)
-		if err := s.AddMinutes(ctx, []rum.MinuteRow{minuteRow(0, "shop", "/", 1, 0, 1.0)}); err != nil {
+		if err := s.SaveMinutes(ctx, "w", []rum.MinuteRow{minuteRow(0, "shop", "/", 1, 0, 1.0)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.AddErrors(ctx, []rum.ErrorGroup{errGroup("a", 1, 0, 0, "/")}); err != nil {
@@ -340,8 +369,8 @@ func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 		s := open(t)
 		dctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if err := s.AddMinutes(dctx, []rum.MinuteRow{minuteRow(0, "shop", "/", 1, 0)}); err == nil {
-			t.Error("AddMinutes with a done context succeeded")
+		if err := s.SaveMinutes(dctx, "w", []rum.MinuteRow{minuteRow(0, "shop", "/", 1, 0)}); err == nil {
+			t.Error("SaveMinutes with a done context succeeded")
 		}
 		if _, err := s.Minutes(dctx, rumT0, rumT0.Add(time.Minute)); err == nil {
 			t.Error("Minutes with a done context succeeded")
@@ -391,7 +420,7 @@ func TestRUMStoreSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	b := openTestBolt(t, path)
 	s := store.NewRUM(b, testRUMOptions)
-	if err := s.AddMinutes(ctx, []rum.MinuteRow{minuteRow(0, "shop", "/cart", 2, 1, 0.5)}); err != nil {
+	if err := s.SaveMinutes(ctx, "before", []rum.MinuteRow{minuteRow(0, "shop", "/cart", 2, 1, 0.5)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AddErrors(ctx, []rum.ErrorGroup{errGroup("a", 2, 0, 1, "/cart"), errGroup("b", 1, 0, 2, "/")}); err != nil {
@@ -404,8 +433,8 @@ func TestRUMStoreSurvivesRestart(t *testing.T) {
 	b = openTestBolt(t, path)
 	defer b.Close()
 	s = store.NewRUM(b, testRUMOptions)
-	// Writing after the restart merges into what was stored before it.
-	if err := s.AddMinutes(ctx, []rum.MinuteRow{minuteRow(0, "shop", "/cart", 1, 0, 0.7)}); err != nil {
+	// Writing after the restart (as another writer) adds to what was stored before it.
+	if err := s.SaveMinutes(ctx, "after", []rum.MinuteRow{minuteRow(0, "shop", "/cart", 1, 0, 0.7)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AddErrors(ctx, []rum.ErrorGroup{errGroup("c", 1, 0, 3, "/"), errGroup("d", 1, 0, 4, "/")}); err != nil {
@@ -442,7 +471,7 @@ func TestRUMStoreWithService(t *testing.T) {
 		minuteRow(0, "shop", "/product/:id", 3, 1, 1.0, 2.0, 3.0),
 		minuteRow(1, "eu", "/product/:id", 1, 0, 4.0),
 	}
-	if err := s.AddMinutes(ctx, rows); err != nil {
+	if err := s.SaveMinutes(ctx, "local", rows); err != nil {
 		t.Fatal(err)
 	}
 	svc := rum.NewService(s, s, func() time.Time { return rumT0.Add(10 * time.Minute) })
@@ -455,7 +484,7 @@ func TestRUMStoreWithService(t *testing.T) {
 	}
 }
 
-func BenchmarkRUMAddMinutes(b *testing.B) {
+func BenchmarkRUMSaveMinutes(b *testing.B) {
 	ctx := context.Background()
 	db := openTestBolt(b, filepath.Join(b.TempDir(), "s.db"))
 	defer db.Close()
@@ -469,8 +498,48 @@ func BenchmarkRUMAddMinutes(b *testing.B) {
 		for j := range batch {
 			batch[j].Minute = rumT0.Add(time.Duration(i/60) * time.Minute)
 		}
-		if err := s.AddMinutes(ctx, batch); err != nil {
+		if err := s.SaveMinutes(ctx, "local", batch); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRUMRowsFromBeforeWriters: rows stored before rows carried a writer
+// (keyed by minute, site and route alone) are still summed into reads,
+// and belong to no writer.
+func TestRUMRowsFromBeforeWriters(t *testing.T) {
+	ctx := context.Background()
+	e := store.NewMemory()
+	old := minuteRow(0, "shop", "/cart", 2, 1)
+	v, err := store.EncodeJSON(1, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Update(ctx, func(tx store.Tx) error {
+		b, err := tx.Bucket("rum_minutes")
+		if err != nil {
+			return err
+		}
+		return b.Put(store.Key{}.Time(old.Minute).String("shop").String("/cart"), v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewRUM(e, store.RUMOptions{})
+	if err := s.SaveMinutes(ctx, "local", []rum.MinuteRow{minuteRow(0, "shop", "/cart", 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := describeRows(rows); !slices.Equal(d, []string{"12:00 shop /cart v=3 e=1"}) {
+		t.Errorf("rows: %q", d)
+	}
+	own, err := s.WriterMinutes(ctx, "local", rumT0, rumT0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := describeRows(own); !slices.Equal(d, []string{"12:00 shop /cart v=1 e=0"}) {
+		t.Errorf("own rows: %q", d)
 	}
 }

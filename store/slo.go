@@ -102,9 +102,9 @@ func (s *SLOCounts) SaveCounts(ctx context.Context, writer string, hours []slo.H
 }
 
 // LoadCounts calls fn for each stored hour of name in [from, to), oldest
-// first, summing the writers of each hour. fn runs after the read
+// first, summing the writers w selects. fn runs after the read
 // transaction has ended, so it may call back into the store.
-func (s *SLOCounts) LoadCounts(ctx context.Context, name string, from, to time.Time, fn func(slo.HourCounts) error) error {
+func (s *SLOCounts) LoadCounts(ctx context.Context, name string, from, to time.Time, w slo.Writers, fn func(slo.HourCounts) error) error {
 	prefix := Key(nil).String(name)
 	lo := Key(append([]byte(nil), prefix...)).Int64(from.Truncate(time.Hour).Unix())
 	endHour := to.Truncate(time.Hour)
@@ -126,6 +126,13 @@ func (s *SLOCounts) LoadCounts(ctx context.Context, name string, from, to time.T
 			unix, err := r.Int64()
 			if err != nil {
 				return false, err
+			}
+			writer, err := r.String()
+			if err != nil {
+				return false, err
+			}
+			if !w.Includes(writer) {
+				return true, nil
 			}
 			hour := time.Unix(unix, 0).UTC()
 			if len(out) == 0 || !out[len(out)-1].Hour.Equal(hour) {

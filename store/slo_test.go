@@ -37,7 +37,7 @@ func TestSLOCountsRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []slo.HourCounts
-			err := s.LoadCounts(ctx, "orders", h0.Add(-time.Hour), h0.Add(3*time.Hour), func(hc slo.HourCounts) error {
+			err := s.LoadCounts(ctx, "orders", h0.Add(-time.Hour), h0.Add(3*time.Hour), slo.Writers{}, func(hc slo.HourCounts) error {
 				got = append(got, hc)
 				return nil
 			})
@@ -49,7 +49,7 @@ func TestSLOCountsRoundTrip(t *testing.T) {
 			}
 			// A range ending inside an hour includes that hour; one starting after it does not.
 			n := 0
-			_ = s.LoadCounts(ctx, "orders", h0.Add(90*time.Minute), h0.Add(121*time.Minute), func(slo.HourCounts) error { n++; return nil })
+			_ = s.LoadCounts(ctx, "orders", h0.Add(90*time.Minute), h0.Add(121*time.Minute), slo.Writers{}, func(slo.HourCounts) error { n++; return nil })
 			if n != 1 {
 				t.Errorf("partial range loaded %d hours, want 1", n)
 			}
@@ -57,12 +57,12 @@ func TestSLOCountsRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = nil
-			_ = s.LoadCounts(ctx, "orders", h0.Add(-time.Hour), h0.Add(3*time.Hour), func(hc slo.HourCounts) error { got = append(got, hc); return nil })
+			_ = s.LoadCounts(ctx, "orders", h0.Add(-time.Hour), h0.Add(3*time.Hour), slo.Writers{}, func(hc slo.HourCounts) error { got = append(got, hc); return nil })
 			if len(got) != 1 || !got[0].Hour.Equal(later.Hour) {
 				t.Errorf("after prune: %+v", got)
 			}
 			n = 0
-			_ = s.LoadCounts(ctx, "orders-eu", h0, h0.Add(time.Hour), func(slo.HourCounts) error { n++; return nil })
+			_ = s.LoadCounts(ctx, "orders-eu", h0, h0.Add(time.Hour), slo.Writers{}, func(slo.HourCounts) error { n++; return nil })
 			if n != 1 {
 				t.Error("pruning orders touched orders-eu")
 			}
@@ -166,13 +166,22 @@ func TestSLORestartMidWindow(t *testing.T) {
 	}
 }
 
-// BenchmarkSLOFlush1000: one flush of 1,000 SLOs' current hour to bbolt,
-// what the engine writes each second under traffic on every SLO.
+// BenchmarkSLOFlush1000: one flush of 1,000 SLOs' current hour, what the
+// engine writes each second under traffic on every SLO, on bbolt and on
+// PostgreSQL (one replica's upsert of its absolute values).
 func BenchmarkSLOFlush1000(b *testing.B) {
-	db := openBolt(b)
+	b.Run("bolt", func(b *testing.B) { benchSLOFlush(b, openBolt(b), 1000) })
+	b.Run("postgres", func(b *testing.B) { benchSLOFlush(b, openPostgres(b), 1000) })
+}
+
+// BenchmarkSLOFlush10Postgres: a replica's flush of 10 SLOs' current hour
+// to PostgreSQL, the common case.
+func BenchmarkSLOFlush10Postgres(b *testing.B) { benchSLOFlush(b, openPostgres(b), 10) }
+
+func benchSLOFlush(b *testing.B, db store.Engine, n int) {
 	s := store.NewSLOCounts(db)
 	hour := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
-	hcs := make([]slo.HourCounts, 1000)
+	hcs := make([]slo.HourCounts, n)
 	for i := range hcs {
 		hcs[i] = slo.HourCounts{SLO: fmt.Sprintf("slo-%04d", i), Hour: hour}
 		for m := range 60 {
@@ -202,7 +211,7 @@ func BenchmarkSLOEdgeRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if err := s.LoadCounts(ctx, "orders", hour, hour.Add(time.Hour), func(slo.HourCounts) error { return nil }); err != nil {
+		if err := s.LoadCounts(ctx, "orders", hour, hour.Add(time.Hour), slo.Writers{}, func(slo.HourCounts) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

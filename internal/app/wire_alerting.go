@@ -44,6 +44,7 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 		Rules:      rules,
 		GroupBy:    cfg.Incidents.GroupBy,
 		Store:      store.NewAlerting(c.deps.engine),
+		Lock:       store.AlertingLock(c.deps.engine),
 		Runbooks:   catalogue,
 		Registerer: c.deps.registry,
 		Logger:     log,

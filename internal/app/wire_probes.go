@@ -19,10 +19,20 @@ func (c *components) wireProbes(cfg *config.Config) config.Problems {
 	if len(ps) > 0 {
 		return ps
 	}
+	var claims probes.RunClaimer
+	var flaps probes.FlapStore
+	if store.Shared(c.deps.engine) {
+		// Replicas share the store: each run goes to one of them, and the
+		// flap-suppressed state is kept where all see it.
+		pc := store.NewProbeClaims(c.deps.engine)
+		claims, flaps = pc, pc
+	}
 	svc, err := probes.New(probes.Options{
 		Probes:     journeys,
 		Settings:   cfg.ProbeSettings,
 		Store:      store.NewProbeResults(c.deps.engine),
+		Claims:     claims,
+		Flaps:      flaps,
 		Outcomes:   c.outcomes,
 		States:     c.states,
 		Registerer: c.deps.registry,

@@ -36,6 +36,7 @@ func (c *components) wireRUM(cfg *config.Config) config.Problems {
 		ErrorLog:   log,
 		Sink:       c.outcomes,
 		Counts:     st,
+		Writer:     store.WriterID(c.deps.engine),
 		Errors:     st,
 		ClientIP:   clientIP,
 		Now:        c.deps.now,

@@ -24,6 +24,7 @@ func (c *components) wireSLO(cfg *config.Config) config.Problems {
 	eng, err := slo.New(slo.Options{
 		Specs:      specs,
 		Store:      store.NewSLOCounts(c.deps.engine),
+		Writer:     store.WriterID(c.deps.engine),
 		Registerer: c.deps.registry,
 		Logger:     c.deps.log,
 		Now:        c.deps.now,
