@@ -27,6 +27,11 @@ func Default() *Config {
 			OpenTimeout: model.Duration(time.Second),
 		},
 		RUM: DefaultRUM(),
+		ProbeSettings: ProbeSettings{
+			Location:      DefaultProbeLocation,
+			Retention:     model.Duration(DefaultProbeRetention),
+			MaxConcurrent: DefaultProbeMaxConcurrent,
+		},
 		Logging: Logging{
 			Level:  "info",
 			Format: "text",

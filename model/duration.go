@@ -83,7 +83,8 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(total), nil
 }
 
-// String prints the duration in the largest exact units, so "30d" stays "30d".
+// String prints whole days as days ("30d", "14d") and anything else as
+// time.Duration does without zero tails ("1h30m", "800ms").
 func (d Duration) String() string {
 	t := time.Duration(d)
 	if t == 0 {
@@ -91,9 +92,6 @@ func (d Duration) String() string {
 	}
 	day := 24 * time.Hour
 	if t%day == 0 {
-		if t%(7*day) == 0 {
-			return strconv.FormatInt(int64(t/(7*day)), 10) + "w"
-		}
 		return strconv.FormatInt(int64(t/day), 10) + "d"
 	}
 	out := t.String() // "1h30m0s": drop the zero tails people don't write

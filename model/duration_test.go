@@ -17,7 +17,7 @@ func TestParseAndPrintDuration(t *testing.T) {
 		{"1h30m", 90 * time.Minute, "1h30m"},
 		{"2h", 2 * time.Hour, "2h"},
 		{"30d", 30 * 24 * time.Hour, "30d"},
-		{"1w", 7 * 24 * time.Hour, "1w"},
+		{"1w", 7 * 24 * time.Hour, "7d"},
 		{"1.5s", 1500 * time.Millisecond, "1.5s"},
 		{"0", 0, "0s"},
 	}
