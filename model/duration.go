@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ func ParseDuration(s string) (Duration, error) {
 		if unit == 0 {
 			return 0, fmt.Errorf("invalid duration %q: missing or unknown unit (use ms, s, m, h, d, w or y)", orig)
 		}
-		part := num * float64(unit)
+		part := math.Round(num * float64(unit)) // 4.1s is 4100000000ns, not one short
 		if part > float64(1<<62) || total+time.Duration(part) < total {
 			return 0, fmt.Errorf("invalid duration %q: too large", orig)
 		}

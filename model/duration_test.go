@@ -19,6 +19,7 @@ func TestParseAndPrintDuration(t *testing.T) {
 		{"30d", 30 * 24 * time.Hour, "30d"},
 		{"1w", 7 * 24 * time.Hour, "7d"},
 		{"1.5s", 1500 * time.Millisecond, "1.5s"},
+		{"4.1s", 4100 * time.Millisecond, "4.1s"},
 		{"0", 0, "0s"},
 	}
 	for _, c := range cases {
@@ -39,7 +40,7 @@ func TestParseAndPrintDuration(t *testing.T) {
 }
 
 func FuzzParseDuration(f *testing.F) {
-	for _, s := range []string{"30d", "1h30m", "800ms", "1.5s", "0"} {
+	for _, s := range []string{"30d", "1h30m", "800ms", "1.5s", "4.1s", "0.000000001s", "0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
