@@ -99,6 +99,10 @@ type Collector struct {
 	dirty      map[minuteKey]bool
 	loaded     bool
 	pendingErr map[string]*ErrorGroup
+
+	// scrubMu guards scrubCache apart from mu, so scrubbing a new error
+	// (regular expressions) never holds up other beacons' aggregation.
+	scrubMu    sync.Mutex
 	scrubCache map[string]scrubbedError
 }
 
@@ -241,19 +245,23 @@ func outcomeTotal(w float64) int64 {
 	return max(1, int64(math.Round(w)))
 }
 
-// ingest aggregates one accepted beacon received at now.
+// ingest aggregates one accepted beacon received at now. Metrics, outcomes
+// and error scrubbing happen outside the collector's lock; only the
+// in-memory minute rows and error groups are updated under it, so
+// concurrent beacons barely wait for each other.
 func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, w float64, now time.Time) {
 	minute := now.Truncate(time.Minute)
 	total := outcomeTotal(w)
 	var outs []model.Outcome
 	var errLogs []ErrorGroup
 	labelCache := map[string]model.Labels{} // one Labels per route; sinks must not modify them
-	c.mu.Lock()
+	routes := make([]string, len(b.Events))
+	groups := make([]ErrorGroup, len(b.Events))
 	for i := range b.Events {
 		e := &b.Events[i]
 		route := c.router.Fold(e.URL)
+		routes[i] = route
 		lv := [3]string{site, route, device}
-		row := c.rowLocked(minute, site, route)
 		var labels model.Labels
 		if c.sink != nil {
 			if labels = labelCache[route]; labels == nil {
@@ -263,9 +271,6 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, 
 		}
 		switch e.Type {
 		case EventPageView:
-			if row != nil {
-				row.Views += w
-			}
 			c.m.pageViews.WithLabelValues(lv[:]...).Add(w)
 			good := total
 			if e.Errors > 0 {
@@ -275,36 +280,47 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, 
 				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: "page_view", Labels: labels, Time: now, Good: good, Total: total})
 			}
 		case EventVital:
-			vi := vitalIndex(e.Name)
-			if row != nil {
-				if row.Vitals == nil {
-					row.Vitals = map[string]Histogram{}
-				}
-				h := row.Vitals[e.Name]
-				if h == nil {
-					h = Histogram{}
-					row.Vitals[e.Name] = h
-				}
-				h.Add(vi, e.Value, w)
-			}
-			c.m.vitals[vi].observe(lv, e.Value, w)
+			c.m.vitals[vitalIndex(e.Name)].observe(lv, e.Value, w)
 			if c.sink != nil {
 				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: e.Name, Labels: labels, Time: now, Total: total, Value: e.Value, HasValue: true})
 			}
 		case EventError:
 			n := float64(e.Count) * w
-			if row != nil {
-				row.Errors += n
-			}
 			c.m.jsErrors.WithLabelValues(lv[:]...).Add(n)
 			if c.sink != nil {
 				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: "js_error", Labels: labels, Time: now, Total: int64(e.Count) * total})
 			}
-			g := c.errorGroup(e, site, route, n, now)
-			c.addErrorLocked(g)
+			groups[i] = c.errorGroup(e, site, route, n, now)
 			if c.errLog != nil {
-				errLogs = append(errLogs, g)
+				errLogs = append(errLogs, groups[i])
 			}
+		}
+	}
+	c.mu.Lock()
+	for i := range b.Events {
+		e := &b.Events[i]
+		if e.Type == EventError {
+			c.addErrorLocked(groups[i])
+		}
+		row := c.rowLocked(minute, site, routes[i])
+		if row == nil {
+			continue
+		}
+		switch e.Type {
+		case EventPageView:
+			row.Views += w
+		case EventVital:
+			if row.Vitals == nil {
+				row.Vitals = map[string]Histogram{}
+			}
+			h := row.Vitals[e.Name]
+			if h == nil {
+				h = Histogram{}
+				row.Vitals[e.Name] = h
+			}
+			h.Add(vitalIndex(e.Name), e.Value, w)
+		case EventError:
+			row.Errors += float64(e.Count) * w
 		}
 	}
 	c.mu.Unlock()
@@ -366,15 +382,19 @@ const maxScrubCache = 4096
 // held.
 func (c *Collector) errorGroup(e *Event, site, route string, n float64, now time.Time) ErrorGroup {
 	key := e.Kind + "\x00" + e.Message + "\x00" + e.Stack + "\x00" + e.URL
+	c.scrubMu.Lock()
 	se, ok := c.scrubCache[key]
+	c.scrubMu.Unlock()
 	if !ok {
 		msg := c.scrub.Text(e.Message)
 		stack := c.scrub.Text(e.Stack)
 		se = scrubbedError{Fingerprint(e.Kind, msg, stack), msg, stack, c.scrub.URL(e.URL)}
+		c.scrubMu.Lock()
 		if len(c.scrubCache) >= maxScrubCache {
 			clear(c.scrubCache)
 		}
 		c.scrubCache[key] = se
+		c.scrubMu.Unlock()
 	}
 	return ErrorGroup{
 		Fingerprint: se.fingerprint,
