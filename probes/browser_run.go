@@ -44,6 +44,40 @@ type browserEnv struct {
 	vitals     string
 	slots      chan struct{}
 	log        *slog.Logger
+
+	uaMu sync.Mutex
+	ua   map[string]string // User-Agent by Chromium path, read once
+}
+
+// userAgent is the User-Agent every request of a browser journey carries:
+// headless Chromium's own with UserAgentMarker appended. It is passed as
+// --user-agent, not only through DevTools, because requests that outlive
+// their page (the RUM snippet's keepalive beacons on pagehide) are sent
+// by the browser without the page's override, and RUM must recognise them.
+func (e *browserEnv) userAgent(ctx context.Context, path string) string {
+	e.uaMu.Lock()
+	defer e.uaMu.Unlock()
+	if ua, ok := e.ua[path]; ok {
+		return ua
+	}
+	version := "0"
+	vctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(vctx, path, "--version").Output(); err == nil {
+		// "Chromium 156.0.8078.73 built on Debian …": the first dotted number.
+		for _, f := range strings.Fields(string(out)) {
+			if strings.Count(f, ".") >= 2 && f[0] >= '0' && f[0] <= '9' {
+				version = f
+				break
+			}
+		}
+	}
+	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/" + version + " Safari/537.36 " + UserAgentMarker
+	if e.ua == nil {
+		e.ua = map[string]string{}
+	}
+	e.ua[path] = ua
+	return ua
 }
 
 func newBrowserEnv(s config.ProbeBrowserSettings, vitals []byte, log *slog.Logger) *browserEnv {
@@ -177,6 +211,7 @@ func (r *runner) runBrowser(ctx context.Context, j *Journey) []StepResult {
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.WindowSize(1280, 800),
+		chromedp.UserAgent(env.userAgent(ctx, path)),
 	}
 	if bj.insecure {
 		opts = append(opts, chromedp.Flag("ignore-certificate-errors", true))
@@ -209,6 +244,9 @@ func (r *runner) runBrowser(ctx context.Context, j *Journey) []StepResult {
 		ua, err := chromedp.Evaluate[string]("navigator.userAgent")(ctx, t)
 		if err != nil {
 			return fmt.Errorf("read the User-Agent: %w", err)
+		}
+		if strings.Contains(ua, UserAgentMarker) {
+			return nil // set by --user-agent already
 		}
 		_, err = cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua + " " + UserAgentMarker})
 		return err
