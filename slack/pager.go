@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -288,7 +289,7 @@ func (b *Bot) thread(ctx context.Context, main string, inc *incidents.Incident) 
 	}
 	id := strconv.FormatInt(inc.ID, 10)
 	var found *thread
-	err := b.scanHistory(ctx, main, func(m slack.Message) bool {
+	err := b.scanHistory(ctx, main, inc.CreatedAt, func(m slack.Message) bool {
 		p := m.Metadata.EventPayload
 		if p["incident_id"] == id && p["role"] == "page" {
 			found = &thread{channel: main, ts: m.Timestamp}
@@ -305,10 +306,20 @@ func (b *Bot) thread(ctx context.Context, main string, inc *incidents.Incident) 
 
 // scanHistory reads the channel's recent messages that carry Sentinel's
 // metadata, newest first, until fn returns true.
-func (b *Bot) scanHistory(ctx context.Context, channel string, fn func(slack.Message) bool) error {
+func (b *Bot) scanHistory(ctx context.Context, channel string, since time.Time, fn func(slack.Message) bool) error {
 	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: min(b.cfg.HistoryLimit, 200), IncludeAllMetadata: true}
+	budget := b.cfg.HistoryLimit
+	if !since.IsZero() {
+		// Nothing about an incident is older than the incident: read every
+		// message since it opened (less a margin for clock skew), however
+		// busy the channel, up to a hard cap.
+		from := since.Add(-historySkew)
+		params.Oldest = fmt.Sprintf("%d.%06d", from.Unix(), from.Nanosecond()/1000)
+		params.Limit = 200
+		budget = max(budget, maxHistoryScan)
+	}
 	read := 0
-	for read < b.cfg.HistoryLimit {
+	for read < budget {
 		resp, err := b.api.GetConversationHistoryContext(ctx, params)
 		b.metrics.call("conversations.history", err)
 		if err != nil {
@@ -328,6 +339,13 @@ func (b *Bot) scanHistory(ctx context.Context, channel string, fn func(slack.Mes
 	return nil
 }
 
+// historySkew allows for Slack's clock and ours disagreeing when history
+// is read from an incident's opening time; maxHistoryScan caps that read.
+const (
+	historySkew    = 5 * time.Minute
+	maxHistoryScan = 20000
+)
+
 // Reconcile implements incidents.Reconciler: a delivery found in flight
 // after a restart went out if a message carrying its idempotency key is in
 // the channel's recent history or in the incident's page thread.
@@ -342,7 +360,11 @@ func (b *Bot) Reconcile(ctx context.Context, n incidents.Notification) (bool, er
 	}
 	found := false
 	var page *thread
-	err = b.scanHistory(ctx, main, func(m slack.Message) bool {
+	var since time.Time
+	if n.Incident != nil {
+		since = n.Incident.CreatedAt
+	}
+	err = b.scanHistory(ctx, main, since, func(m slack.Message) bool {
 		p := m.Metadata.EventPayload
 		if p["key"] == n.Key {
 			found = true

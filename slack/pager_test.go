@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	goslack "github.com/slack-go/slack"
+
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/internal/testutil"
@@ -237,9 +239,13 @@ func TestRestartMidDeliveryNoSecondPage(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		postedOnce bool // the first process reached Slack before dying
+		buried     int  // other messages posted to the channel before the restart
 	}{
-		{"posted before the crash", true},
-		{"crashed before posting", false},
+		{"posted before the crash", true, 0},
+		{"crashed before posting", false, 0},
+		// More messages than slack.history_limit (200) bury the page: it is
+		// still found, because history is read back to the incident's start.
+		{"posted, then buried by a busy channel", true, 450},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := slacktest.New()
@@ -277,6 +283,12 @@ func TestRestartMidDeliveryNoSecondPage(t *testing.T) {
 			if n := len(fake.Calls("chat.postMessage")); n != wantPosts {
 				t.Fatalf("first life made %d posts", n)
 			}
+			other := goslack.New("xoxb-other-app", goslack.OptionAPIURL(fake.APIURL()))
+			for i := range tc.buried {
+				if _, _, err := other.PostMessage("#incidents", goslack.MsgOptionText("chatter "+itoa(int64(i)), false)); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			// Second life: the lease ends, the entry is reclaimed and reconciled.
 			mu.Lock()
@@ -300,6 +312,9 @@ func TestRestartMidDeliveryNoSecondPage(t *testing.T) {
 			}
 			if n := len(e2.pages()); n != 1 {
 				t.Fatalf("%d pages in Slack after the restart, want exactly 1", n)
+			}
+			if n := len(fake.Calls("chat.postMessage")); n != wantPosts+tc.buried+1-min(wantPosts, 1) {
+				t.Fatalf("%d chat.postMessage calls in all: the page was posted again", n)
 			}
 			if tc.postedOnce && len(fake.Calls("conversations.history")) == 0 {
 				t.Fatal("the restart did not read the channel history")

@@ -274,7 +274,7 @@ func (a *App) Reload(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.opts.LoadConfig == nil {
-		return errors.New("reload is not available: Sentinel was started without a config source")
+		return fmt.Errorf("%w: reload is not available: Sentinel was started without a config source", web.ErrUnavailable)
 	}
 	cfg, err := a.opts.LoadConfig()
 	if err == nil {

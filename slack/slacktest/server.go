@@ -81,6 +81,7 @@ type Server struct {
 	users     []User
 	faults    map[string][]fault
 	seq       int64
+	lastTS    int64 // microseconds of the newest message timestamp
 	ephemeral []Call
 	responses []Call
 	watchers  map[string][]chan Call
@@ -328,10 +329,29 @@ func chanJSON(c *Channel) map[string]any {
 	return map[string]any{"id": c.ID, "name": c.Name, "topic": map[string]any{"value": c.Topic}, "is_channel": true}
 }
 
-// nextTS hands out increasing message timestamps; callers hold mu.
+// nextTS hands out increasing message timestamps from the clock, as Slack
+// does, so `oldest` and `latest` filters mean what they mean on Slack;
+// callers hold mu.
 func (s *Server) nextTS() string {
-	s.seq++
-	return fmt.Sprintf("1700000000.%06d", s.seq)
+	us := time.Now().UnixMicro()
+	if us <= s.lastTS {
+		us = s.lastTS + 1
+	}
+	s.lastTS = us
+	return fmt.Sprintf("%d.%06d", us/1_000_000, us%1_000_000)
+}
+
+// tsMicros reads a Slack timestamp ("1700000000.000100") as microseconds;
+// "" and garbage read as 0.
+func tsMicros(ts string) int64 {
+	sec, frac, _ := strings.Cut(ts, ".")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return 0
+	}
+	frac = (frac + "000000")[:6]
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	return n*1_000_000 + f
 }
 
 // channel resolves an ID, "#name", "name" or a user ID (a DM); callers hold mu.
@@ -429,14 +449,40 @@ func (s *Server) history(f url.Values) map[string]any {
 		limit = 100
 	}
 	withMeta := f.Get("include_all_metadata") == "1" || f.Get("include_all_metadata") == "true"
+	inclusive := f.Get("inclusive") == "1" || f.Get("inclusive") == "true"
+	oldest, latest := tsMicros(f.Get("oldest")), tsMicros(f.Get("latest"))
+	// Like Slack: newest first, pages chained by an opaque cursor (here the
+	// number of matching messages already returned).
+	skip, _ := strconv.Atoi(f.Get("cursor"))
 	var out []map[string]any
-	for i := len(s.messages) - 1; i >= 0 && len(out) < limit; i-- {
+	matched, more := 0, false
+	for i := len(s.messages) - 1; i >= 0; i-- {
 		m := s.messages[i]
-		if m.Channel == ch.ID && (m.ThreadTS == "" || m.Broadcast) {
-			out = append(out, view(m, withMeta))
+		if m.Channel != ch.ID || (m.ThreadTS != "" && !m.Broadcast) {
+			continue
 		}
+		ts := tsMicros(m.TS)
+		if oldest > 0 && (ts < oldest || (ts == oldest && !inclusive)) {
+			continue
+		}
+		if latest > 0 && (ts > latest || (ts == latest && !inclusive)) {
+			continue
+		}
+		matched++
+		if matched <= skip {
+			continue
+		}
+		if len(out) == limit {
+			more = true
+			break
+		}
+		out = append(out, view(m, withMeta))
 	}
-	return map[string]any{"ok": true, "messages": out, "has_more": false}
+	resp := map[string]any{"ok": true, "messages": out, "has_more": more}
+	if more {
+		resp["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(skip + len(out))}
+	}
+	return resp
 }
 
 func (s *Server) replies(f url.Values) map[string]any {
