@@ -13,6 +13,18 @@ import (
 // claimBatch bounds the entries one DeliverDue pass claims.
 const claimBatch = 64
 
+// batchFor is how many entries one pass claims: no more than could all be
+// delivered, one after another, before their common lease ends. A larger
+// claim left the tail of a backlog unsent until the lease ran out (each
+// call must end before the lease does), delaying pages by a lease each
+// time; the delivery loop claims again at once while work is due.
+func batchFor(lease, timeout time.Duration) int {
+	if timeout <= 0 {
+		return claimBatch
+	}
+	return min(claimBatch, max(1, int(lease/timeout)-1))
+}
+
 // pruneAfter is how long delivered and failed entries are kept, so that a
 // late duplicate enqueue is still recognised by its key.
 const pruneAfter = 7 * 24 * time.Hour
@@ -23,7 +35,7 @@ const pruneAfter = 7 * 24 * time.Hour
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 	now := s.now()
 	d := s.cfg.Delivery
-	entries, err := s.store.Claim(ctx, now, d.Lease.Std(), claimBatch)
+	entries, err := s.store.Claim(ctx, now, d.Lease.Std(), batchFor(d.Lease.Std(), d.Timeout.Std()))
 	if err != nil {
 		return 0, fmt.Errorf("claim outbox entries: %w", err)
 	}
