@@ -140,8 +140,8 @@ func (s *Service) backoff(attempt int) time.Duration {
 func (s *Service) complete(ctx context.Context, e OutboxEntry, log interface {
 	Error(string, ...any)
 }) {
-	if err := s.store.Complete(ctx, e.ID, s.now()); err != nil {
-		log.Error("record delivery", "err", err)
+	if err := s.store.Complete(ctx, e.Claim(), s.now()); err != nil {
+		s.recordFailed(e, "record delivery", err, log)
 	}
 }
 
@@ -149,9 +149,23 @@ func (s *Service) retry(ctx context.Context, e OutboxEntry, wait time.Duration, 
 	Error(string, ...any)
 }) {
 	s.metrics.deliveries.WithLabelValues(e.Pager, "retry").Inc()
-	if err := s.store.Retry(ctx, e.ID, s.now().Add(wait), cause.Error()); err != nil {
-		log.Error("record delivery retry", "err", err)
+	if err := s.store.Retry(ctx, e.Claim(), s.now().Add(wait), cause.Error()); err != nil {
+		s.recordFailed(e, "record delivery retry", err, log)
 	}
+}
+
+// recordFailed reports that an outcome could not be recorded. A stale claim
+// is expected after a pause past the lease: whoever reclaimed the entry
+// owns it now, so this outcome is dropped, not an error.
+func (s *Service) recordFailed(e OutboxEntry, what string, err error, log interface {
+	Error(string, ...any)
+}) {
+	if errors.Is(err, ErrStaleClaim) {
+		s.metrics.deliveries.WithLabelValues(e.Pager, "stale_claim").Inc()
+		s.log.Warn(what+": the claim is stale (the entry was reclaimed elsewhere); dropping this outcome", "pager", e.Pager, "key", e.Key)
+		return
+	}
+	log.Error(what, "err", err)
 }
 
 // finishFailed gives up on e and hands it to the fallback pager, unless e
@@ -168,8 +182,8 @@ func (s *Service) finishFailed(ctx context.Context, e OutboxEntry, why string, l
 		fb = &OutboxEntry{Key: n.Key, Pager: s.fallback.Name(), Notification: n, DueAt: now, CreatedAt: now, Fallback: true}
 	}
 	log.Error("delivery failed for good; using the fallback pager", "err", why, "fallback", s.fallback.Name())
-	if err := s.store.Fail(ctx, e.ID, s.now(), why, fb); err != nil {
-		log.Error("record delivery failure", "err", err)
+	if err := s.store.Fail(ctx, e.Claim(), s.now(), why, fb); err != nil {
+		s.recordFailed(e, "record delivery failure", err, log)
 	}
 	s.kick(s.outboxKick)
 }

@@ -239,40 +239,43 @@ func sortedEntries(m map[uint64]OutboxEntry) []OutboxEntry {
 	return out
 }
 
-func (m *MemoryStore) finish(ctx context.Context, id uint64, fn func(e *OutboxEntry, tx Tx) error) error {
+func (m *MemoryStore) finish(ctx context.Context, c ClaimRef, fn func(e *OutboxEntry, tx Tx) error) error {
 	return m.Update(ctx, func(tx Tx) error {
 		st := tx.(*memTx).st
-		e, ok := st.outbox[id]
+		e, ok := st.outbox[c.ID]
 		if !ok {
-			return errorf(ErrNotFound, "no outbox entry %d", id)
+			return errorf(ErrNotFound, "no outbox entry %d", c.ID)
+		}
+		if e.State != EntryInFlight || e.Attempts != c.Attempt {
+			return ErrStaleClaim
 		}
 		if err := fn(&e, tx); err != nil {
 			return err
 		}
-		st.outbox[id] = e
+		st.outbox[c.ID] = e
 		return nil
 	})
 }
 
 // Complete marks an entry delivered.
-func (m *MemoryStore) Complete(ctx context.Context, id uint64, now time.Time) error {
-	return m.finish(ctx, id, func(e *OutboxEntry, _ Tx) error {
+func (m *MemoryStore) Complete(ctx context.Context, c ClaimRef, now time.Time) error {
+	return m.finish(ctx, c, func(e *OutboxEntry, _ Tx) error {
 		e.State, e.FinishedAt, e.LeaseUntil = EntryDone, now, time.Time{}
 		return nil
 	})
 }
 
 // Retry puts an entry back, due at at.
-func (m *MemoryStore) Retry(ctx context.Context, id uint64, at time.Time, lastErr string) error {
-	return m.finish(ctx, id, func(e *OutboxEntry, _ Tx) error {
+func (m *MemoryStore) Retry(ctx context.Context, c ClaimRef, at time.Time, lastErr string) error {
+	return m.finish(ctx, c, func(e *OutboxEntry, _ Tx) error {
 		e.State, e.DueAt, e.LastError, e.LeaseUntil = EntryPending, at, lastErr, time.Time{}
 		return nil
 	})
 }
 
 // Fail marks an entry failed and enqueues the fallback.
-func (m *MemoryStore) Fail(ctx context.Context, id uint64, now time.Time, lastErr string, fallback *OutboxEntry) error {
-	return m.finish(ctx, id, func(e *OutboxEntry, tx Tx) error {
+func (m *MemoryStore) Fail(ctx context.Context, c ClaimRef, now time.Time, lastErr string, fallback *OutboxEntry) error {
+	return m.finish(ctx, c, func(e *OutboxEntry, tx Tx) error {
 		e.State, e.LastError, e.FinishedAt, e.LeaseUntil = EntryFailed, lastErr, now, time.Time{}
 		if fallback != nil {
 			_, err := tx.Enqueue(*fallback)

@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
@@ -112,12 +113,17 @@ type Outbox interface {
 	// flight ones whose lease ended) until now+lease, counting an attempt.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
 	// Complete marks a claimed entry delivered.
-	Complete(ctx context.Context, id uint64, now time.Time) error
+	Complete(ctx context.Context, c ClaimRef, now time.Time) error
 	// Retry puts a claimed entry back, due at at.
-	Retry(ctx context.Context, id uint64, at time.Time, lastErr string) error
+	Retry(ctx context.Context, c ClaimRef, at time.Time, lastErr string) error
 	// Fail marks a claimed entry failed for good and, in the same
 	// transaction, enqueues fallback when it is not nil.
-	Fail(ctx context.Context, id uint64, now time.Time, lastErr string, fallback *OutboxEntry) error
+	//
+	// Complete, Retry and Fail change nothing and return ErrStaleClaim when
+	// the entry is no longer in flight under that claim: a process paused
+	// past its lease must not undo what the replica that reclaimed the
+	// entry did (a late Retry would otherwise send a page a second time).
+	Fail(ctx context.Context, c ClaimRef, now time.Time, lastErr string, fallback *OutboxEntry) error
 	// NextDue is when the earliest pending entry is due (or its lease
 	// ends), false when nothing is waiting.
 	NextDue(ctx context.Context) (time.Time, bool, error)
@@ -135,6 +141,21 @@ const (
 	EntryDone     = "delivered"
 	EntryFailed   = "failed"
 )
+
+// ClaimRef names one claim of an outbox entry: the entry and the attempt
+// the claim counted. Only the latest claim of an entry still in flight may
+// finish it.
+type ClaimRef struct {
+	ID      uint64
+	Attempt int
+}
+
+// ErrStaleClaim is returned when a claim is finished after the entry was
+// reclaimed or finished by someone else; the caller drops its outcome.
+var ErrStaleClaim = errors.New("outbox claim is stale: the entry was reclaimed or finished elsewhere")
+
+// Claim is the reference to this claimed entry.
+func (e OutboxEntry) Claim() ClaimRef { return ClaimRef{ID: e.ID, Attempt: e.Attempts} }
 
 // OutboxEntry is one delivery to one pager.
 type OutboxEntry struct {

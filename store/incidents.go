@@ -444,12 +444,15 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 	return claimed, err
 }
 
-func (s *Incidents) finish(ctx context.Context, id uint64, fn func(t *incTx, e *incidents.OutboxEntry) error) error {
+func (s *Incidents) finish(ctx context.Context, c incidents.ClaimRef, fn func(t *incTx, e *incidents.OutboxEntry) error) error {
 	return s.e.Update(ctx, func(tx Tx) error {
 		t := &incTx{tx: tx, buckets: map[string]Bucket{}}
-		e, err := t.entry(id)
+		e, err := t.entry(c.ID)
 		if err != nil {
 			return err
+		}
+		if e.State != incidents.EntryInFlight || e.Attempts != c.Attempt {
+			return incidents.ErrStaleClaim // reclaimed or finished by someone else
 		}
 		old := dueAt(e)
 		if err := fn(t, &e); err != nil {
@@ -460,16 +463,16 @@ func (s *Incidents) finish(ctx context.Context, id uint64, fn func(t *incTx, e *
 }
 
 // Complete marks an entry delivered.
-func (s *Incidents) Complete(ctx context.Context, id uint64, now time.Time) error {
-	return s.finish(ctx, id, func(_ *incTx, e *incidents.OutboxEntry) error {
+func (s *Incidents) Complete(ctx context.Context, c incidents.ClaimRef, now time.Time) error {
+	return s.finish(ctx, c, func(_ *incTx, e *incidents.OutboxEntry) error {
 		e.State, e.FinishedAt, e.LeaseUntil = incidents.EntryDone, now, time.Time{}
 		return nil
 	})
 }
 
 // Retry puts an entry back, due at at.
-func (s *Incidents) Retry(ctx context.Context, id uint64, at time.Time, lastErr string) error {
-	return s.finish(ctx, id, func(_ *incTx, e *incidents.OutboxEntry) error {
+func (s *Incidents) Retry(ctx context.Context, c incidents.ClaimRef, at time.Time, lastErr string) error {
+	return s.finish(ctx, c, func(_ *incTx, e *incidents.OutboxEntry) error {
 		e.State, e.DueAt, e.LastError, e.LeaseUntil = incidents.EntryPending, at, lastErr, time.Time{}
 		return nil
 	})
@@ -477,8 +480,8 @@ func (s *Incidents) Retry(ctx context.Context, id uint64, at time.Time, lastErr 
 
 // Fail marks an entry failed and enqueues the fallback in the same
 // transaction.
-func (s *Incidents) Fail(ctx context.Context, id uint64, now time.Time, lastErr string, fallback *incidents.OutboxEntry) error {
-	return s.finish(ctx, id, func(t *incTx, e *incidents.OutboxEntry) error {
+func (s *Incidents) Fail(ctx context.Context, c incidents.ClaimRef, now time.Time, lastErr string, fallback *incidents.OutboxEntry) error {
+	return s.finish(ctx, c, func(t *incTx, e *incidents.OutboxEntry) error {
 		e.State, e.LastError, e.FinishedAt, e.LeaseUntil = incidents.EntryFailed, lastErr, now, time.Time{}
 		if fallback != nil {
 			_, err := t.Enqueue(*fallback)

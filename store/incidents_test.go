@@ -171,14 +171,29 @@ func TestIncidentStoreConformance(t *testing.T) {
 			if again, _ := s.Claim(ctx, incT0.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
 				t.Fatalf("claimed during the lease: %+v", again)
 			}
-			if err := s.Complete(ctx, got[0].ID, incT0); err != nil {
+			if err := s.Complete(ctx, got[0].Claim(), incT0); err != nil {
 				t.Fatal(err)
 			}
 			re, _ := s.Claim(ctx, incT0.Add(time.Minute), time.Minute, 10)
 			if len(re) != 1 || re[0].Key != "b" || !re[0].Reclaimed || re[0].Attempts != 2 {
 				t.Fatalf("reclaim %+v", re)
 			}
-			if err := s.Retry(ctx, re[0].ID, incT0.Add(5*time.Minute), "x"); err != nil {
+			// The first claim of b was taken over: a process paused past
+			// its lease must not undo the new claim, nor finish a's again.
+			for _, stale := range []error{
+				s.Retry(ctx, got[1].Claim(), incT0, "late"),
+				s.Complete(ctx, got[1].Claim(), incT0),
+				s.Fail(ctx, got[1].Claim(), incT0, "late", nil),
+				s.Complete(ctx, got[0].Claim(), incT0),
+			} {
+				if !errors.Is(stale, incidents.ErrStaleClaim) {
+					t.Fatalf("finishing a stale claim: %v, want ErrStaleClaim", stale)
+				}
+			}
+			if again, _ := s.Claim(ctx, incT0.Add(time.Minute+time.Second), time.Minute, 10); len(again) != 0 {
+				t.Fatalf("a stale finish made b claimable again: %+v", again)
+			}
+			if err := s.Retry(ctx, re[0].Claim(), incT0.Add(5*time.Minute), "x"); err != nil {
 				t.Fatal(err)
 			}
 			if due, ok, _ := s.NextDue(ctx); !ok || !due.Equal(incT0.Add(5*time.Minute)) {
@@ -186,7 +201,7 @@ func TestIncidentStoreConformance(t *testing.T) {
 			}
 			re, _ = s.Claim(ctx, incT0.Add(5*time.Minute), time.Minute, 10)
 			fb := &incidents.OutboxEntry{Key: "b/fallback", Pager: "fb", DueAt: incT0, CreatedAt: incT0, Fallback: true}
-			if err := s.Fail(ctx, re[0].ID, incT0.Add(5*time.Minute), "gave up", fb); err != nil {
+			if err := s.Fail(ctx, re[0].Claim(), incT0.Add(5*time.Minute), "gave up", fb); err != nil {
 				t.Fatal(err)
 			}
 			entries, _ := s.Entries(ctx)
