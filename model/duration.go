@@ -76,7 +76,8 @@ func ParseDuration(s string) (Duration, error) {
 			return 0, fmt.Errorf("invalid duration %q: missing or unknown unit (use ms, s, m, h, d, w or y)", orig)
 		}
 		part := math.Round(num * float64(unit)) // 4.1s is 4100000000ns, not one short
-		if part > float64(1<<62) || total+time.Duration(part) < total {
+		// float64(MaxInt64) rounds up to 2^63, so >= also refuses it.
+		if part >= float64(math.MaxInt64) || time.Duration(part) > math.MaxInt64-total {
 			return 0, fmt.Errorf("invalid duration %q: too large", orig)
 		}
 		total += time.Duration(part)
