@@ -181,54 +181,65 @@ func (s *Service) loadLocked(ctx context.Context) error {
 	if s.lock != nil {
 		return s.reloadLocked(ctx)
 	}
-	snap, err := s.store.LoadAlertState(ctx)
+	st, err := s.readStored(ctx)
 	if err != nil {
-		return fmt.Errorf("load alert state: %w", err)
+		return err
 	}
-	sils, err := s.store.Silences(ctx)
-	if err != nil {
-		return fmt.Errorf("load silences: %w", err)
+	s.applyStoredLocked(st)
+	s.loaded = true
+	return nil
+}
+
+// storedState is what alerting keeps in the store.
+type storedState struct {
+	snap  Snapshot
+	sils  []Silence
+	beats map[string]time.Time
+}
+
+func (s *Service) readStored(ctx context.Context) (storedState, error) {
+	var st storedState
+	var err error
+	if st.snap, err = s.store.LoadAlertState(ctx); err != nil {
+		return st, fmt.Errorf("load alert state: %w", err)
 	}
-	beats, err := s.store.Heartbeats(ctx)
-	if err != nil {
-		return fmt.Errorf("load heartbeats: %w", err)
+	if st.sils, err = s.store.Silences(ctx); err != nil {
+		return st, fmt.Errorf("load silences: %w", err)
 	}
-	for i := range snap.Alerts {
-		r := snap.Alerts[i]
+	if st.beats, err = s.store.Heartbeats(ctx); err != nil {
+		return st, fmt.Errorf("load heartbeats: %w", err)
+	}
+	return st, nil
+}
+
+// applyStoredLocked adds the stored state to what is held in memory.
+func (s *Service) applyStoredLocked(st storedState) {
+	for i := range st.snap.Alerts {
+		r := st.snap.Alerts[i]
 		s.addLocked(&r)
 		s.touched[r.Alert.GroupKey] = true
 	}
-	for i := range snap.Groups {
-		g := snap.Groups[i]
+	for i := range st.snap.Groups {
+		g := st.snap.Groups[i]
 		s.groups[g.Key] = &g
 		s.touched[g.Key] = true
 	}
-	for i := range sils {
-		sl := sils[i]
+	for i := range st.sils {
+		sl := st.sils[i]
 		s.silences[sl.ID] = &sl
 	}
-	for k, v := range beats {
+	for k, v := range st.beats {
 		s.beats[k] = v
 	}
-	s.loaded = true
-	return nil
 }
 
 // reloadLocked replaces the state held in memory with the state in the
 // shared store (other replicas change it), probe states included.
 // Announcements not yet delivered are kept.
 func (s *Service) reloadLocked(ctx context.Context) error {
-	snap, err := s.store.LoadAlertState(ctx)
+	st, err := s.readStored(ctx)
 	if err != nil {
-		return fmt.Errorf("load alert state: %w", err)
-	}
-	sils, err := s.store.Silences(ctx)
-	if err != nil {
-		return fmt.Errorf("load silences: %w", err)
-	}
-	beats, err := s.store.Heartbeats(ctx)
-	if err != nil {
-		return fmt.Errorf("load heartbeats: %w", err)
+		return err
 	}
 	pss, err := s.pstates.ProbeStates(ctx)
 	if err != nil {
@@ -240,23 +251,7 @@ func (s *Service) reloadLocked(ctx context.Context) error {
 	clear(s.dirtyGroups)
 	clear(s.dirtySilence)
 	clear(s.touched)
-	for i := range snap.Alerts {
-		r := snap.Alerts[i]
-		s.addLocked(&r)
-		s.touched[r.Alert.GroupKey] = true
-	}
-	for i := range snap.Groups {
-		g := snap.Groups[i]
-		s.groups[g.Key] = &g
-		s.touched[g.Key] = true
-	}
-	for i := range sils {
-		sl := sils[i]
-		s.silences[sl.ID] = &sl
-	}
-	for k, v := range beats {
-		s.beats[k] = v
-	}
+	s.applyStoredLocked(st)
 	for _, ps := range pss {
 		s.probes[ps.Probe+"|"+ps.Location] = ps
 	}
