@@ -1,0 +1,242 @@
+package alerting
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Rule evaluation: probe, SLO burn, heartbeat and RUM rules step their alerts
+// through pending and firing at an evaluation time.
+
+// Evaluate runs every rule, the SLO burn tiers, heartbeats, silences and
+// inhibition at the service's current time, saves what changed and hands
+// changed groups to the sink.
+func (s *Service) Evaluate(ctx context.Context) error {
+	return s.EvaluateAt(ctx, s.now())
+}
+
+// EvaluateAt is Evaluate at a given time (tests, benchmarks). With a
+// shared store it evaluates only when no other replica is evaluating
+// (ErrCycleSkipped otherwise), on the state read fresh from the store.
+func (s *Service) EvaluateAt(ctx context.Context, now time.Time) error {
+	if s.lock == nil {
+		return s.evaluateAt(ctx, now)
+	}
+	ran, err := s.lock.HoldLock(ctx, false, func(ctx context.Context, fence func() error) error {
+		s.mu.Lock()
+		s.loaded = false
+		s.fence = fence
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.fence = nil
+			s.mu.Unlock()
+		}()
+		return s.evaluateAt(ctx, now)
+	})
+	if err == nil && !ran {
+		s.m.cycleSkips.Inc()
+		return ErrCycleSkipped
+	}
+	return err
+}
+
+func (s *Service) evaluateAt(ctx context.Context, now time.Time) error {
+	var states []model.SLOState
+	if s.slos != nil {
+		states = s.slos.SLOStates()
+	}
+	start := time.Now()
+	s.mu.Lock()
+	if err := s.loadLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.evaluateLocked(now, states)
+	err := s.saveLocked(ctx)
+	s.mu.Unlock()
+	s.m.evalDuration.Observe(time.Since(start).Seconds())
+	if ferr := s.flush(ctx, now); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func (s *Service) evaluateLocked(now time.Time, states []model.SLOState) {
+	byName := make(map[string]model.SLOState, len(states))
+	for _, st := range states {
+		byName[st.Name] = st
+	}
+	probeKeys := s.probeKeysLocked()
+	for _, r := range s.rules {
+		switch r.Kind {
+		case KindProbe:
+			s.evalProbeRuleLocked(r, probeKeys[r.Probe], now)
+		case KindRUM:
+			v, known := s.rum.measure(r, now)
+			if !known {
+				continue
+			}
+			l := model.Labels{"rum": r.RUMMeasure}
+			if r.Route != "" {
+				l["route"] = r.Route
+			}
+			s.stepLocked(r, r.instanceLabels(l), v > r.Above, v, now)
+		case KindSLO:
+			st, ok := byName[r.SLO]
+			if !ok {
+				continue
+			}
+			s.stepLocked(r, r.instanceLabels(sloLabels(st)), st.BudgetRemaining < r.BudgetBelow, st.BudgetRemaining, now)
+		}
+	}
+	if s.cfg.SLOBurn != config.SLOBurnOff {
+		for _, st := range states {
+			s.evalBurnLocked(st, now)
+		}
+	}
+	s.evalHeartbeatsLocked(now)
+	s.silencesLocked(now)
+	s.refreshMutesLocked(now)
+	s.gcLocked(now)
+	s.updateGaugesLocked(now)
+}
+
+func sloLabels(st model.SLOState) model.Labels {
+	l := st.Labels.Clone()
+	l["slo"] = st.Name
+	if st.Service != "" {
+		l["service"] = st.Service
+	}
+	return l
+}
+
+// probeKeysLocked indexes the known probe states by probe name, sorted.
+func (s *Service) probeKeysLocked() map[string][]string {
+	out := map[string][]string{}
+	for k, ps := range s.probes {
+		out[ps.Probe] = append(out[ps.Probe], k)
+	}
+	for _, keys := range out {
+		sort.Strings(keys)
+	}
+	return out
+}
+
+func (s *Service) evalProbeRuleLocked(r *Rule, keys []string, now time.Time) {
+	for _, k := range keys {
+		ps := s.probes[k]
+		l := ps.Labels.Clone()
+		l["probe"] = ps.Probe
+		if ps.Location != "" {
+			l["location"] = ps.Location
+		}
+		s.stepLocked(r, r.instanceLabels(l), ps.Failing, 0, now)
+	}
+}
+
+// stepLocked advances the rule's alert instance with these labels.
+func (s *Service) stepLocked(r *Rule, labels model.Labels, active bool, value float64, now time.Time) {
+	source := SourceRule
+	if r.Kind == "" {
+		source = r.Name // built-in pseudo rules carry their source as name
+	}
+	fp := Fingerprint(labels)
+	key := source + "|" + fp
+	rec := s.alerts[key]
+	if rec == nil {
+		if !active {
+			return
+		}
+		rec = &Record{Key: key, Rule: r.Name, Alert: model.Alert{
+			Name: labels["alertname"], Fingerprint: fp, Labels: labels, Severity: r.Severity,
+			Source: source, GroupKey: GroupKey(s.groupBy, labels), Runbook: r.Runbook,
+		}}
+		if rec.Alert.Runbook == "" && s.runbooks != nil {
+			if rb, ok := s.runbooks.Match(rec.Alert.Name, labels); ok {
+				rec.Alert.Runbook = rb.Name
+			}
+		}
+		s.addLocked(rec)
+	}
+	rec.Value = value
+	if active || rec.Alert.State == model.AlertFiring {
+		rec.Alert.Annotations = r.instanceAnnotations(labels, value)
+	}
+	if Advance(&rec.Alert, &rec.KeepFiringSince, active, now, r.For, r.KeepFiringFor) {
+		if rec.Alert.State == model.AlertResolved {
+			rec.ResolvedReported = false
+		}
+		s.markLocked(rec)
+	}
+}
+
+// evalBurnLocked raises the SLO's page and ticket alerts from its tiers.
+func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
+	for _, tier := range []string{"page", "ticket"} {
+		firing := false
+		var rate, factor float64
+		var windows []string
+		sev := model.SeverityWarning
+		if tier == "page" {
+			sev = model.SeverityCritical
+		}
+		for _, t := range st.Tiers {
+			if t.Name != tier {
+				continue
+			}
+			if t.Severity != "" {
+				sev = t.Severity
+			}
+			if t.Firing {
+				firing = true
+				windows = append(windows, fmt.Sprintf("%s/%s", model.Duration(t.LongWindow), model.Duration(t.ShortWindow)))
+				if t.LongRate > rate {
+					rate, factor = t.LongRate, t.Factor
+				}
+			}
+		}
+		l := sloLabels(st)
+		l["alertname"] = SLOBurnAlert
+		l["tier"] = tier
+		l["sloth_severity"] = tier
+		l["severity"] = string(sev)
+		pseudo := &Rule{Name: SourceSLO, Severity: sev}
+		s.stepLocked(pseudo, l, firing, rate, now)
+		if rec := s.alerts[SourceSLO+"|"+Fingerprint(l)]; rec != nil && firing {
+			rec.Rule = "slo_burn"
+			rec.Alert.Annotations = model.Labels{
+				"summary": fmt.Sprintf("SLO %s is burning its error budget %.1fx too fast (%s tier, windows %s; threshold %.1fx)",
+					st.Name, rate, tier, strings.Join(windows, ", "), factor),
+				"budget_remaining": fmt.Sprintf("%.4f", st.BudgetRemaining),
+			}
+		}
+	}
+}
+
+func (s *Service) evalHeartbeatsLocked(now time.Time) {
+	for _, h := range s.cfg.Heartbeats {
+		last, ok := s.beats[h.Name]
+		if !ok {
+			last = s.started
+		}
+		missing := now.Sub(last) > h.Timeout.Std()
+		l := h.Labels.Clone()
+		l["alertname"] = HeartbeatAlert
+		l["heartbeat"] = h.Name
+		l["severity"] = string(h.Severity)
+		pseudo := &Rule{Name: SourceHeartbeat, Severity: h.Severity, Runbook: h.Runbook}
+		s.stepLocked(pseudo, l, missing, now.Sub(last).Seconds(), now)
+		if rec := s.alerts[SourceHeartbeat+"|"+Fingerprint(l)]; rec != nil && missing {
+			rec.Rule = "heartbeat"
+			rec.Alert.Annotations = model.Labels{"summary": fmt.Sprintf("No heartbeat %q for %s (timeout %s); last seen %s",
+				h.Name, now.Sub(last).Truncate(time.Second), h.Timeout, last.UTC().Format(time.RFC3339))}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package alerting
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Silences and built-in inhibition: which firing alerts are muted, and the
+// announcements made when a mute ends while its alert still fires.
+
+// silencesLocked announces silences about to end, or just ended, while
+// alerts they mute still fire; it uses the muting of the previous pass.
+func (s *Service) silencesLocked(now time.Time) {
+	ids := make([]string, 0, len(s.silences))
+	for id := range s.silences {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		sl := s.silences[id]
+		if sl.ExpiryHandled {
+			if now.Sub(sl.EndsAt) > silenceRetention {
+				delete(s.silences, id)
+				s.dirtySilence[id] = false
+			}
+			continue
+		}
+		muted := s.firingMutedByLocked(id)
+		switch {
+		case !now.Before(sl.EndsAt):
+			var still []*Record
+			for _, r := range muted {
+				if !s.mutedByOtherLocked(r, id, now) {
+					still = append(still, r)
+				}
+			}
+			if len(still) > 0 {
+				s.announceLocked("silence_expired", sl, still, now,
+					fmt.Sprintf("Silence %s %s (by %s) has expired while %s still firing: %s",
+						short(sl.ID), sl.Matchers, sl.CreatedBy, plural(len(still), "alert is", "alerts are"), names(still)))
+			}
+			sl.ExpiryHandled = true
+			s.dirtySilence[id] = true
+		case sl.Active(now) && sl.WarnedAt.IsZero() && sl.EndsAt.Sub(now) <= s.cfg.Silences.ExpiryWarning.Std() && len(muted) > 0:
+			s.announceLocked("silence_expiring", sl, muted, now,
+				fmt.Sprintf("Silence %s %s (by %s) expires in %s, at %s, while %s it mutes still firing: %s",
+					short(sl.ID), sl.Matchers, sl.CreatedBy, sl.EndsAt.Sub(now).Round(time.Second), sl.EndsAt.UTC().Format(time.RFC3339),
+					plural(len(muted), "alert", "alerts"), names(muted)))
+			sl.WarnedAt = now
+			s.dirtySilence[id] = true
+		}
+	}
+}
+
+func (s *Service) firingMutedByLocked(id string) []*Record {
+	var out []*Record
+	for _, r := range s.alerts {
+		if r.Alert.State == model.AlertFiring && slices.Contains(r.MutedBy, id) {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func (s *Service) mutedByOtherLocked(r *Record, except string, now time.Time) bool {
+	for id, sl := range s.silences {
+		if id != except && sl.Mutes(r.Alert.Labels, now) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) announceLocked(kind string, sl *Silence, recs []*Record, now time.Time, text string) {
+	sev := model.SeverityInfo
+	labels := model.Labels{"silence_id": sl.ID}
+	for _, r := range recs {
+		if r.Alert.Severity.Rank() > sev.Rank() {
+			sev = r.Alert.Severity
+		}
+	}
+	for k, v := range groupLabels(s.groupBy, recs[0].Alert.Labels) {
+		labels[k] = v
+	}
+	labels["group_key"] = recs[0].Alert.GroupKey
+	s.pendingAnn = append(s.pendingAnn, model.Announcement{Kind: kind, Text: text, Labels: labels, Severity: sev, At: now})
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func names(recs []*Record) string {
+	var parts []string
+	for i, r := range recs {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(recs)-5))
+			break
+		}
+		parts = append(parts, r.Alert.Name+" "+r.Alert.GroupKey)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// refreshMutesLocked recomputes which silences mute each active alert and
+// which SLO ticket alerts are inhibited by their SLO's firing page alert.
+func (s *Service) refreshMutesLocked(now time.Time) {
+	pages := map[string]string{} // slo -> fingerprint of its firing page alert
+	for _, r := range s.alerts {
+		if r.Alert.Source == SourceSLO && r.Alert.State == model.AlertFiring && r.Alert.Labels["tier"] == "page" {
+			pages[r.Alert.Labels["slo"]] = r.Alert.Fingerprint
+		}
+	}
+	ids := make([]string, 0, len(s.silences))
+	for id, sl := range s.silences {
+		if sl.Active(now) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, r := range s.alerts {
+		if r.Alert.State != model.AlertFiring && r.Alert.State != model.AlertPending {
+			continue
+		}
+		var muted []string
+		for _, id := range ids {
+			if s.silences[id].Matchers.Matches(r.Alert.Labels) {
+				muted = append(muted, id)
+			}
+		}
+		inhibited := ""
+		if r.Alert.Source == SourceSLO && r.Alert.Labels["tier"] == "ticket" {
+			inhibited = pages[r.Alert.Labels["slo"]]
+		}
+		if !slices.Equal(muted, r.MutedBy) || inhibited != r.InhibitedBy {
+			r.MutedBy, r.InhibitedBy = muted, inhibited
+			s.markLocked(r)
+		}
+		r.Alert.Silenced = len(r.MutedBy) > 0 || r.InhibitedBy != ""
+	}
+}
