@@ -82,6 +82,16 @@ type Incident struct {
 	Responders []string `json:"responders,omitempty"`
 	// Escalation is the state of the escalation policy run.
 	Escalation Escalation `json:"escalation"`
+	// Revision counts the stored changes of the incident; a pager's copy
+	// of an older revision is stale.
+	Revision int `json:"revision"`
+	// TitleEdited is set once a person chose the title; alerts then leave
+	// it alone (otherwise it follows the lead alert's title annotation).
+	TitleEdited bool `json:"title_edited,omitempty"`
+
+	// published is how much of Timeline this transaction already handed
+	// to the pagers (see publish); it is never stored.
+	published int
 }
 
 // Escalation is where an incident is in its policy. Epoch counts

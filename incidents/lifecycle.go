@@ -138,19 +138,9 @@ func (s *Service) notification(inc *Incident, kind NotificationKind) Notificatio
 	return n
 }
 
-// enqueueUpdate tells every pager about the last timeline entry.
-func (s *Service) enqueueUpdate(tx Tx, inc *Incident, now time.Time) error {
-	for _, pg := range s.activePagers() {
-		n := s.notification(inc, KindUpdate)
-		n.Pass, n.Step = inc.Escalation.Pass, inc.Escalation.Step
-		n.Key = fmt.Sprintf("incident/%d/update/%d/%s", inc.ID, len(inc.Timeline), pg.Name())
-		if _, err := tx.Enqueue(OutboxEntry{Key: n.Key, Pager: pg.Name(), Notification: n, DueAt: now, CreatedAt: now}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
+// resolve closes inc. A person may resolve while alerts still fire (a
+// burn-rate alert lags the fix by minutes to hours): the entry says which,
+// and those alerts page no one when they later clear (HandleAlertGroup).
 func (s *Service) resolve(inc *Incident, now time.Time, actor, why string) {
 	inc.Status = StatusResolved
 	t := now
@@ -158,9 +148,13 @@ func (s *Service) resolve(inc *Incident, now time.Time, actor, why string) {
 	inc.Escalation.NextAt, inc.Escalation.AckTimeoutAt = nil, nil
 	if why != "" {
 		inc.note(now, KindResolved, actor, "resolved: %s", why)
-	} else {
-		inc.note(now, KindResolved, actor, "resolved by %s", actor)
+		return
 	}
+	text := "resolved by " + actor
+	if firing := firingAlerts(inc); len(firing) > 0 {
+		text += fmt.Sprintf(" while %s %s still firing: %s", plural(len(firing), "alert"), wasWere(len(firing)), alertRefs(firing))
+	}
+	inc.note(now, KindResolved, actor, "%s", text)
 }
 
 // change loads incident id, applies fn and writes it back with its
@@ -172,11 +166,13 @@ func (s *Service) change(ctx context.Context, id int64, fn func(tx Tx, inc *Inci
 		if err != nil {
 			return err
 		}
-		if err := fn(tx, inc, s.now()); err != nil {
+		seen, before := len(inc.Timeline), viewKey(inc)
+		now := s.now()
+		if err := fn(tx, inc, now); err != nil {
 			return err
 		}
 		out = inc
-		return tx.Put(inc)
+		return s.commit(tx, inc, seen, before, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("incident #%d: %w", id, err)
@@ -212,7 +208,7 @@ func (s *Service) Acknowledge(ctx context.Context, id int64, actor string) (*Inc
 			inc.Escalation.AckTimeoutAt = &at
 		}
 		inc.note(now, KindAcknowledged, actorOr(actor), "acknowledged by %s", actorOr(actor))
-		return s.enqueueUpdate(tx, inc, now)
+		return nil
 	})
 }
 
@@ -223,7 +219,7 @@ func (s *Service) Resolve(ctx context.Context, id int64, actor string) (*Inciden
 			return errorf(ErrInvalidTransition, "incident #%d is already resolved", id)
 		}
 		s.resolve(inc, now, actorOr(actor), "")
-		return s.enqueueUpdate(tx, inc, now)
+		return nil
 	})
 	if err == nil {
 		s.fireResolved(ctx, inc)
@@ -251,7 +247,7 @@ func (s *Service) Escalate(ctx context.Context, id int64, actor string) (*Incide
 			}
 		}
 		inc.note(now, KindEscalated, actorOr(actor), "escalated by %s", actorOr(actor))
-		if err := s.enqueueUpdate(tx, inc, now); err != nil {
+		if err := s.publish(tx, inc, 0, false, now); err != nil { // the update before the step's pages
 			return err
 		}
 		return s.fireStep(tx, inc, now, pass, step)
@@ -444,7 +440,7 @@ func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, error) {
 	case e.AckTimeoutAt != nil && !e.AckTimeoutAt.After(now) && inc.Status == StatusAcknowledged:
 		inc.Status = StatusTriggered
 		inc.note(now, KindAckTimeout, ActorSentinel, "still open %s after the acknowledgement; paging again", s.cfg.AckTimeout)
-		if err := s.enqueueUpdate(tx, inc, now); err != nil {
+		if err := s.publish(tx, inc, len(inc.Timeline)-1, false, now); err != nil {
 			return false, err
 		}
 		if err := s.startEscalation(tx, inc, now); err != nil {

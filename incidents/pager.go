@@ -18,8 +18,11 @@ const (
 	// KindPage asks the target to respond: a new incident, an escalation
 	// step, a repeat, a reopen or an acknowledgement timeout.
 	KindPage NotificationKind = "page"
-	// KindUpdate tells what changed (acknowledged, resolved, escalated) so
-	// a pager can update what it sent.
+	// KindUpdate tells what changed so a pager can update what it sent:
+	// Events are the timeline entries people should hear of (an alert
+	// joined or cleared, acknowledged, escalated, resolved, a note…); an
+	// update without events is a refresh, sent when only what the incident
+	// shows changed (its title, an alert's summary).
 	KindUpdate NotificationKind = "update"
 	// KindAnnouncement carries an announcement from alerting.
 	KindAnnouncement NotificationKind = "announcement"
@@ -35,8 +38,11 @@ type Notification struct {
 	Kind NotificationKind `json:"kind"`
 	// Incident is the snapshot (nil for announcements).
 	Incident *Incident `json:"incident,omitempty"`
-	// Event is the timeline entry this notification is for.
+	// Event is the timeline entry this notification is for: the last of
+	// Events for updates.
 	Event *TimelineEntry `json:"event,omitempty"`
+	// Events are the timeline entries an update announces, oldest first.
+	Events []TimelineEntry `json:"events,omitempty"`
 	// SLOs are the affected SLOs and the budget consumed so far.
 	SLOs []SLOImpact `json:"slos,omitempty"`
 	// Pass and Step of the escalation policy, for pages.
@@ -54,6 +60,13 @@ type Notification struct {
 	URL string `json:"url,omitempty"`
 	// Attempt counts deliveries of this entry, 1 for the first.
 	Attempt int `json:"attempt"`
+}
+
+// IsRefresh reports whether n is an update that announces no event: only
+// what the incident shows changed. Pagers that keep a live view (Slack's
+// message) redraw it; pagers that send messages (email, console) skip it.
+func (n Notification) IsRefresh() bool {
+	return n.Kind == KindUpdate && n.Event == nil && len(n.Events) == 0
 }
 
 // Pager delivers notifications. Deliver must honour ctx's deadline; a nil

@@ -71,8 +71,12 @@ func Body(n Notification) string {
 		}
 		b.WriteString(")\n")
 	}
-	if n.Event != nil {
-		fmt.Fprintf(&b, "event: %s by %s at %s\n", n.Event.Text, n.Event.Actor, n.Event.At.UTC().Format(time.RFC3339))
+	events := n.Events
+	if len(events) == 0 && n.Event != nil {
+		events = []TimelineEntry{*n.Event}
+	}
+	for _, e := range events {
+		fmt.Fprintf(&b, "event: %s by %s at %s\n", e.Text, e.Actor, e.At.UTC().Format(time.RFC3339))
 	}
 	if inc.Summary != "" {
 		fmt.Fprintf(&b, "summary: %s\n", inc.Summary)
@@ -125,6 +129,9 @@ func (c *ConsolePager) Name() string { return c.name }
 func (c *ConsolePager) Deliver(ctx context.Context, n Notification) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if n.IsRefresh() {
+		return nil // nothing happened worth a line; the next event carries the view
 	}
 	var b strings.Builder
 	label := "PAGE"
@@ -283,8 +290,8 @@ func (e *EmailPager) recipients(n Notification) []string {
 // With nobody to write to it succeeds without sending.
 func (e *EmailPager) Deliver(ctx context.Context, n Notification) error {
 	to := e.recipients(n)
-	if len(to) == 0 {
-		return nil
+	if len(to) == 0 || n.IsRefresh() {
+		return nil // a refresh announces nothing: no mail for a changed figure
 	}
 	addr := net.JoinHostPort(e.cfg.SMTP.Host, strconv.Itoa(e.cfg.SMTP.Port))
 	conn, err := e.dialer.DialContext(ctx, "tcp", addr)

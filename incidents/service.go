@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -242,6 +243,13 @@ func (s *Service) overrides(tx ReadTx, t time.Time) ([]oncall.Override, error) {
 // HandleAlertGroup opens, updates, reopens or resolves the incident whose
 // dedup key is g.Key. Alerting calls it at every change of a group; a
 // call that changes nothing writes nothing.
+//
+// A resolved incident goes back to triggered only when an alert of its
+// group newly fires within incidents.reopen_window: an alert it did not
+// have, or one that had cleared and fires again. Alerts that were still
+// firing when a person resolved it page no one: their clearing is noted
+// (and told in Slack's thread), nothing more. After the window, a new
+// firing opens a new incident.
 func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) error {
 	if g.Key == "" {
 		return errorf(ErrInvalid, "alert group without a key")
@@ -255,48 +263,41 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 		if err != nil {
 			return err
 		}
-		firing := groupFiring(g)
 		switch {
 		case inc != nil && inc.Status.Open():
+			seen, before := len(inc.Timeline), viewKey(inc)
 			if !s.mergeAlerts(inc, g, now) {
 				return errNoChange
 			}
-			if !anyFiring(inc) {
+			if len(firingAlerts(inc)) == 0 {
 				if s.cfg.AutoResolve {
-					s.resolve(inc, now, ActorSentinel, "all alerts resolved")
+					s.resolve(inc, now, ActorSentinel, "every alert cleared")
 					resolved = inc
-					if err := s.enqueueUpdate(tx, inc, now); err != nil {
-						return err
-					}
-				} else if last := inc.Timeline[len(inc.Timeline)-1]; last.Kind != KindAlertResolved || !strings.HasPrefix(last.Text, "all alerts") {
-					inc.note(now, KindAlertResolved, ActorSentinel, "all alerts resolved; the incident stays open until someone resolves it")
+				} else if last := inc.Timeline[len(inc.Timeline)-1]; last.Kind != KindAlertResolved || !strings.HasPrefix(last.Text, "every alert") {
+					inc.note(now, KindAlertResolved, ActorSentinel, "every alert cleared; the incident stays open until someone resolves it")
 				}
 			}
-		case inc != nil && firing && s.cfg.ReopenWindow > 0 && inc.ResolvedAt != nil && now.Sub(*inc.ResolvedAt) <= s.cfg.ReopenWindow.Std():
-			s.mergeAlerts(inc, g, now)
-			since := now.Sub(*inc.ResolvedAt).Round(time.Second)
-			inc.Status, inc.ResolvedAt = StatusTriggered, nil
-			inc.note(now, KindReopened, ActorSentinel, "the alerts fired again %s after the incident was resolved", since)
-			if err := s.enqueueUpdate(tx, inc, now); err != nil {
-				return err
+			return s.commit(tx, inc, seen, before, now)
+		case inc != nil:
+			fresh := newFirings(inc, g)
+			if len(fresh) == 0 {
+				// Alerts that were firing when the incident was resolved,
+				// clearing (or still firing): noted, never paged.
+				seen, before := len(inc.Timeline), viewKey(inc)
+				if !s.mergeAlerts(inc, g, now) {
+					return errNoChange
+				}
+				return s.commit(tx, inc, seen, before, now)
 			}
-			if err := s.startEscalation(tx, inc, now); err != nil {
-				return err
+			if s.cfg.ReopenWindow > 0 && inc.ResolvedAt != nil && now.Sub(*inc.ResolvedAt) <= s.cfg.ReopenWindow.Std() {
+				s.reopen(inc, g, fresh, now)
+				return s.reopened(tx, inc, now)
 			}
-		case firing:
-			id, err := tx.NextID()
-			if err != nil {
-				return err
-			}
-			inc = s.newFromGroup(id, g, slos, now)
-			if err := s.startEscalation(tx, inc, now); err != nil {
-				return err
-			}
-			opened = inc
-		default:
-			return errNoChange
+			return s.open(tx, g, slos, now, &opened)
+		case groupFiring(g):
+			return s.open(tx, g, slos, now, &opened)
 		}
-		return tx.Put(inc)
+		return errNoChange
 	})
 	if err != nil {
 		return fmt.Errorf("handle alert group %s: %w", g.Key, err)
@@ -308,6 +309,99 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 	s.fireOpened(ctx, opened)
 	s.fireResolved(ctx, resolved)
 	return nil
+}
+
+// open creates a new incident from g and starts its escalation.
+func (s *Service) open(tx Tx, g model.AlertGroup, slos []string, now time.Time, opened **Incident) error {
+	id, err := tx.NextID()
+	if err != nil {
+		return err
+	}
+	inc := s.newFromGroup(id, g, slos, now)
+	if err := s.startEscalation(tx, inc, now); err != nil {
+		return err
+	}
+	*opened = inc
+	return s.commit(tx, inc, len(inc.Timeline), "", now)
+}
+
+// reopen brings a resolved incident back to triggered because the alerts
+// in fresh newly fired, and says so.
+func (s *Service) reopen(inc *Incident, g model.AlertGroup, fresh []model.Alert, now time.Time) {
+	since := now.Sub(*inc.ResolvedAt).Round(time.Second)
+	again := map[string]bool{}
+	for _, a := range inc.Alerts {
+		again[a.Fingerprint] = true
+	}
+	seen := len(inc.Timeline)
+	s.mergeAlerts(inc, g, now)
+	// The reopened entry names what fired; merge's own entries for those
+	// alerts would say it twice.
+	kept := inc.Timeline[:seen]
+	for _, e := range inc.Timeline[seen:] {
+		if e.Kind != KindAlertFiring {
+			kept = append(kept, e)
+		}
+	}
+	inc.Timeline = kept
+	inc.Status, inc.ResolvedAt = StatusTriggered, nil
+	var what []string
+	for _, a := range fresh {
+		w := alertRef(a.Name, a.Labels)
+		if again[alertID(a)] {
+			w += " fired again"
+		} else {
+			w += " fired"
+		}
+		what = append(what, w)
+	}
+	inc.note(now, KindReopened, ActorSentinel, "reopened: %s %s after the incident was resolved", strings.Join(what, ", "), since)
+}
+
+// reopened announces a reopen to the pagers, then pages from the top of
+// the policy, and stores the incident.
+func (s *Service) reopened(tx Tx, inc *Incident, now time.Time) error {
+	inc.Revision++
+	if err := s.publish(tx, inc, 0, false, now); err != nil {
+		return err
+	}
+	if err := s.startEscalation(tx, inc, now); err != nil {
+		return err
+	}
+	return tx.Put(inc)
+}
+
+// newFirings are the alerts of g that fire (unsilenced) and that inc, a
+// resolved incident, did not know firing: new alerts, alerts that had
+// cleared, and alerts that cleared and fired again since it was resolved
+// (a later firing time than the one it recorded).
+func newFirings(inc *Incident, g model.AlertGroup) []model.Alert {
+	known := map[string]*Alert{}
+	for i := range inc.Alerts {
+		known[inc.Alerts[i].Fingerprint] = &inc.Alerts[i]
+	}
+	var out []model.Alert
+	for _, a := range g.Alerts {
+		if a.State != model.AlertFiring || a.Silenced {
+			continue
+		}
+		cur, ok := known[alertID(a)]
+		switch {
+		case !ok, cur.State != model.AlertFiring:
+			out = append(out, a)
+		case inc.ResolvedAt != nil && firedAt(a).After(*inc.ResolvedAt) && firedAt(a).After(cur.StartsAt):
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// firedAt is when an alert last started firing.
+func firedAt(a model.Alert) time.Time {
+	if !a.FiredAt.IsZero() {
+		return a.FiredAt
+	}
+	return a.StartsAt
 }
 
 func (s *Service) sloNames(g model.AlertGroup) []string {
@@ -344,15 +438,6 @@ func groupFiring(g model.AlertGroup) bool {
 	return false
 }
 
-func anyFiring(inc *Incident) bool {
-	for _, a := range inc.Alerts {
-		if a.State == model.AlertFiring {
-			return true
-		}
-	}
-	return false
-}
-
 func alertID(a model.Alert) string {
 	if a.Fingerprint != "" {
 		return a.Fingerprint
@@ -370,6 +455,7 @@ func (s *Service) newFromGroup(id int64, g model.AlertGroup, slos []string, now 
 	}
 	var first *model.Alert
 	sev := 0
+	var firing []string
 	for i := range g.Alerts {
 		a := &g.Alerts[i]
 		if a.State != model.AlertFiring || a.Silenced {
@@ -378,6 +464,7 @@ func (s *Service) newFromGroup(id int64, g model.AlertGroup, slos []string, now 
 		if first == nil {
 			first = a
 		}
+		firing = append(firing, alertRef(a.Name, a.Labels))
 		if a.Severity.Rank() > sev {
 			sev, inc.Severity = a.Severity.Rank(), a.Severity
 		}
@@ -388,52 +475,29 @@ func (s *Service) newFromGroup(id int64, g model.AlertGroup, slos []string, now 
 	if len(inc.Labels) == 0 && first != nil {
 		inc.Labels = first.Labels.Clone()
 	}
-	if first != nil {
-		inc.Title = first.Name
-		if sum := first.Annotations["summary"]; sum != "" {
-			inc.Title = sum
-		}
-		inc.Summary = first.Annotations["description"]
-		if inc.Summary == "" {
-			inc.Summary = first.Annotations["summary"]
-		}
+	what := "an alert fired"
+	if len(firing) > 0 {
+		what = strings.Join(firing, ", ") + " fired"
 	}
-	if n := countFiring(g); n > 1 {
-		inc.Title += fmt.Sprintf(" (and %d more alerts)", n-1)
-	}
-	if len(g.Labels) > 0 {
-		inc.Title += " [" + g.Labels.String() + "]"
-	}
-	inc.note(now, KindTriggered, ActorSentinel, "%s fired (group %s)", titleOr(first), g.Key)
+	inc.note(now, KindTriggered, ActorSentinel, "%s (group %s)", what, g.Key)
 	s.mergeAlerts(inc, g, now)
+	retitle(inc)
 	return inc
 }
 
-func titleOr(a *model.Alert) string {
-	if a == nil {
-		return "an alert"
-	}
-	return a.Name
-}
-
-func countFiring(g model.AlertGroup) int {
-	n := 0
-	for _, a := range g.Alerts {
-		if a.State == model.AlertFiring && !a.Silenced {
-			n++
-		}
-	}
-	return n
-}
-
 // mergeAlerts brings inc's alerts in line with g and notes each change;
-// alerts missing from g have resolved. It reports whether anything changed.
+// alerts missing from g have cleared. Annotations follow the latest
+// delivery, and the title follows the alerts (retitle). It reports
+// whether anything changed.
 func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) bool {
+	before := viewKey(inc)
 	changed := false
 	idx := map[string]int{}
 	for i, a := range inc.Alerts {
 		idx[a.Fingerprint] = i
 	}
+	opening := len(inc.Timeline) == 1 && inc.Timeline[0].Kind == KindTriggered && len(inc.Alerts) == 0
+	var cleared []Alert
 	present := map[string]bool{}
 	for _, a := range g.Alerts {
 		id := alertID(a)
@@ -448,24 +512,26 @@ func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) 
 				continue
 			}
 			na := Alert{Name: a.Name, Fingerprint: id, State: state, Severity: a.Severity, Labels: a.Labels.Clone(),
-				Annotations: a.Annotations.Clone(), Source: a.Source, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL}
-			if !a.FiredAt.IsZero() {
-				na.StartsAt = a.FiredAt
-			}
+				Annotations: a.Annotations.Clone(), Source: a.Source, StartsAt: firedAt(a), GeneratorURL: a.GeneratorURL}
 			inc.Alerts = append(inc.Alerts, na)
 			idx[id] = len(inc.Alerts) - 1
-			if len(inc.Timeline) > 1 || inc.Timeline[0].Kind != KindTriggered || len(inc.Alerts) > 1 {
-				inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired", a.Name)
+			if !opening {
+				inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired%s", alertRef(a.Name, a.Labels), summaryOf(a.Annotations))
 			}
 			changed = true
 			if a.Severity.Rank() > inc.Severity.Rank() && inc.Status.Open() {
-				inc.note(now, KindSeverity, ActorSentinel, "severity raised from %s to %s by alert %s", inc.Severity, a.Severity, a.Name)
+				inc.note(now, KindSeverity, ActorSentinel, "severity raised from %s to %s by alert %s", inc.Severity, a.Severity, alertRef(a.Name, a.Labels))
 				inc.Severity = a.Severity
 			}
 			continue
 		}
 		cur := &inc.Alerts[i]
-		if cur.State == state {
+		if state == model.AlertFiring && !maps.Equal(a.Annotations, cur.Annotations) {
+			cur.Annotations = a.Annotations.Clone()
+		}
+		refired := state == model.AlertFiring && cur.State == model.AlertFiring && firedAt(a).After(cur.StartsAt) &&
+			inc.ResolvedAt != nil && firedAt(a).After(*inc.ResolvedAt)
+		if cur.State == state && !refired {
 			continue
 		}
 		changed = true
@@ -476,10 +542,10 @@ func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) 
 				end = a.EndsAt
 			}
 			cur.EndsAt = &end
-			inc.note(now, KindAlertResolved, ActorSentinel, "alert %s resolved", a.Name)
+			cleared = append(cleared, *cur)
 		} else {
-			cur.EndsAt = nil
-			inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired again", a.Name)
+			cur.EndsAt, cur.StartsAt = nil, firedAt(a)
+			inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired again%s", alertRef(a.Name, a.Labels), summaryOf(a.Annotations))
 		}
 	}
 	for i := range inc.Alerts {
@@ -487,9 +553,44 @@ func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) 
 		if !present[a.Fingerprint] && a.State == model.AlertFiring {
 			end := now
 			a.State, a.EndsAt = model.AlertResolved, &end
-			inc.note(now, KindAlertResolved, ActorSentinel, "alert %s resolved", a.Name)
+			cleared = append(cleared, *a)
 			changed = true
 		}
 	}
-	return changed
+	if len(cleared) > 0 {
+		s.noteCleared(inc, cleared, now)
+	}
+	retitle(inc)
+	return changed || viewKey(inc) != before
+}
+
+// noteCleared notes alerts that stopped firing. On a resolved incident
+// these are alerts that were still firing when a person resolved it: the
+// entry says so, and how many still fire.
+func (s *Service) noteCleared(inc *Incident, cleared []Alert, now time.Time) {
+	left := len(firingAlerts(inc))
+	text := fmt.Sprintf("alert %s cleared", alertRefs(cleared))
+	if len(cleared) > 1 {
+		text = fmt.Sprintf("alerts %s cleared", alertRefs(cleared))
+	}
+	if inc.Status == StatusResolved {
+		text += " after the incident was resolved"
+		if left == 0 {
+			text += "; no alert fires any more"
+		} else {
+			text += fmt.Sprintf("; %s still firing", plural(left, "alert"))
+		}
+		text += " (no page: nothing new fired)"
+	} else if left > 0 {
+		text += fmt.Sprintf("; %s still firing", plural(left, "alert"))
+	}
+	inc.note(now, KindAlertResolved, ActorSentinel, "%s", text)
+}
+
+// summaryOf is ": <summary>" for a timeline entry, or "".
+func summaryOf(ann model.Labels) string {
+	if s := strings.TrimSpace(ann["summary"]); s != "" {
+		return ": " + clipRunes(s, 300)
+	}
+	return ""
 }

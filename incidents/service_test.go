@@ -176,20 +176,131 @@ func TestReopenWindow(t *testing.T) {
 		t.Errorf("MTTR %v", mttr)
 	}
 	f.step(t, 10*time.Minute)
-	f.fire(t, g) // within 15m: reopened
+	f.fire(t, g) // the alert fires again within 15m: reopened
 	inc, _ = f.svc.Get(t.Context(), 1)
 	if inc.Status != incidents.StatusTriggered || inc.Timeline[len(inc.Timeline)-2].Kind != incidents.KindReopened {
 		t.Fatalf("reopen: %s %+v", inc.Status, inc.Timeline)
+	}
+	if got, want := inc.Timeline[len(inc.Timeline)-2].Text, "reopened: CheckoutProbeFailing fired again 10m0s after the incident was resolved"; got != want {
+		t.Errorf("reopened text %q, want %q", got, want)
 	}
 	wantPages(t, f.pager, "alice", "alice")
 	if _, err := f.svc.Resolve(t.Context(), 1, "alice"); err != nil {
 		t.Fatal(err)
 	}
+	inc, _ = f.svc.Get(t.Context(), 1)
+	if got, want := inc.Timeline[len(inc.Timeline)-1].Text, "resolved by alice while 1 alert was still firing: CheckoutProbeFailing"; got != want {
+		t.Errorf("resolve text %q, want %q", got, want)
+	}
 	f.step(t, 16*time.Minute)
-	f.fire(t, g) // after the window: a new incident
+	f.fire(t, g) // still the same firing: nothing new fired, no incident
+	if list, _ := f.svc.List(t.Context(), incidents.ListQuery{Status: "open"}); len(list) != 0 {
+		t.Fatalf("an alert still firing since the resolve opened %v", list)
+	}
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, false))
+	f.fire(t, g) // cleared, then fired again after the window: a new incident
 	list, err := f.svc.List(t.Context(), incidents.ListQuery{Status: "open"})
 	if err != nil || len(list) != 1 || list[0].ID != 2 {
 		t.Fatalf("open incidents %v %v", list, err)
+	}
+	wantPages(t, f.pager, "alice", "alice", "alice")
+}
+
+// TestResolveWhileAlertsFireNeverRepages is the 3 a.m. story: a person
+// resolves while the burn alerts still fire; the probe alert then clears,
+// later the burn alerts too. Nothing reopens, nobody is paged, and the
+// thread hears of each clearing.
+func TestResolveWhileAlertsFireNeverRepages(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	probe := incidentstest.Group("checkout", model.SeverityCritical, true)
+	burn := func(tier string, state model.AlertState) model.Alert {
+		return model.Alert{Name: "SLOErrorBudgetBurn", Fingerprint: "fp-burn-" + tier, State: state, Severity: model.SeverityCritical,
+			Labels: model.Labels{"service": "checkout", "slo": "checkout-availability", "tier": tier}, FiredAt: t0.Add(time.Minute)}
+	}
+	g := probe
+	g.Alerts = append(g.Alerts, burn("page", model.AlertFiring), burn("ticket", model.AlertFiring))
+	f.fire(t, g)
+	f.step(t, 10*time.Minute)
+	if _, err := f.svc.Resolve(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, 8*time.Second)
+	g.Alerts[0].State = model.AlertResolved // the probe passes again
+	f.fire(t, g)
+	f.step(t, 20*time.Minute)
+	f.fire(t, model.AlertGroup{Key: g.Key, Labels: g.Labels}) // the burn alerts clear
+	inc, _ := f.svc.Get(t.Context(), 1)
+	if inc.Status != incidents.StatusResolved {
+		t.Fatalf("status %s, want resolved", inc.Status)
+	}
+	var texts []string
+	for _, e := range inc.Timeline {
+		if e.Kind == incidents.KindReopened {
+			t.Errorf("reopened entry: %s", e.Text)
+		}
+		texts = append(texts, e.Kind+": "+e.Text)
+	}
+	want := []string{
+		"resolved: resolved by alice while 3 alerts were still firing: CheckoutProbeFailing, SLOErrorBudgetBurn (slo=checkout-availability, tier=page), SLOErrorBudgetBurn (slo=checkout-availability, tier=ticket)",
+		"alert_resolved: alert CheckoutProbeFailing cleared after the incident was resolved; 2 alerts still firing (no page: nothing new fired)",
+		"alert_resolved: alerts SLOErrorBudgetBurn (slo=checkout-availability, tier=page), SLOErrorBudgetBurn (slo=checkout-availability, tier=ticket) cleared after the incident was resolved; no alert fires any more (no page: nothing new fired)",
+	}
+	if got := texts[len(texts)-3:]; !reflect.DeepEqual(got, want) {
+		t.Errorf("timeline ends\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantPages(t, f.pager, "alice")
+	// Each clearing reached the pagers as an update (Slack: a thread
+	// reply and the message redrawn), none as a page.
+	var updates []string
+	for _, n := range f.pager.Got() {
+		if n.Kind == incidents.KindUpdate && n.Event != nil {
+			updates = append(updates, n.Event.Kind)
+		}
+	}
+	if want := []string{"resolved", "alert_resolved", "alert_resolved"}; !reflect.DeepEqual(updates, want) {
+		t.Errorf("updates %v, want %v", updates, want)
+	}
+	if list, _ := f.svc.List(t.Context(), incidents.ListQuery{}); len(list) != 1 {
+		t.Errorf("%d incidents, want 1", len(list))
+	}
+}
+
+// TestAlertJoiningAnOpenIncidentIsAnnounced: a second alert joining, an
+// acknowledgement and a summary that changes each reach the pagers.
+func TestAlertJoiningAnOpenIncidentIsAnnounced(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	g := incidentstest.Group("checkout", model.SeverityWarning, true)
+	f.fire(t, g)
+	g.Alerts = append(g.Alerts, model.Alert{Name: "SLOErrorBudgetBurn", Fingerprint: "fp-burn", State: model.AlertFiring, Severity: model.SeverityCritical,
+		Labels: model.Labels{"slo": "checkout-availability", "tier": "page"}, Annotations: model.Labels{"summary": "budget burning"}})
+	f.fire(t, g)
+	if _, err := f.svc.Acknowledge(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, 0)
+	g.Alerts[0].Annotations = model.Labels{"summary": "checkout is still down"}
+	f.fire(t, g)
+	var got []string
+	for _, n := range f.pager.Got() {
+		if n.Kind != incidents.KindUpdate {
+			continue
+		}
+		if n.IsRefresh() {
+			got = append(got, "refresh: "+n.Incident.Title)
+			continue
+		}
+		for _, e := range n.Events {
+			got = append(got, e.Kind+": "+e.Text)
+		}
+	}
+	want := []string{
+		"alert_firing: alert SLOErrorBudgetBurn (slo=checkout-availability, tier=page) fired: budget burning",
+		"severity_changed: severity raised from warning to critical by alert SLOErrorBudgetBurn (slo=checkout-availability, tier=page)",
+		"acknowledged: acknowledged by alice",
+		"refresh: checkout is still down",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("updates\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -264,9 +264,18 @@ func replyText(n incidents.Notification, mentions []string) string {
 		b.WriteString(")")
 		return b.String()
 	}
-	if n.Event != nil {
-		fmt.Fprintf(&b, "%s %s", eventIcon(n.Event.Kind), esc(clip(n.Event.Text, maxSection-100)))
-		return b.String()
+	events := n.Events
+	if len(events) == 0 && n.Event != nil {
+		events = []incidents.TimelineEntry{*n.Event}
+	}
+	for i, e := range events {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s %s", eventIcon(e.Kind), esc(clip(e.Text, 1000)))
+	}
+	if len(events) > 0 {
+		return clip(b.String(), maxSection)
 	}
 	return esc(incidents.Subject(n))
 }

@@ -110,6 +110,12 @@ func (b *Bot) deliverIncident(ctx context.Context, n incidents.Notification) err
 		return err
 	}
 	view := pageView{n: n, mentions: onCall, groups: b.groups(n), baseURL: b.baseURL, buttons: true, incidentChannel: th.incChannel}
+	if n.IsRefresh() {
+		if !ok {
+			return nil // no message to redraw
+		}
+		return b.bestEffort(n.Key, "update", func() error { return b.redraw(ctx, th, n, view) })
+	}
 	if !ok || b.done(n.Key, "page") { // first post, or a retry of one
 		err := b.step(n.Key, "page", func() error {
 			ch, ts, err := b.post(ctx, main, slack.MsgOptionText(pageText(n), false),
@@ -131,12 +137,7 @@ func (b *Bot) deliverIncident(ctx context.Context, n incidents.Notification) err
 			}
 		}
 	} else {
-		if err := b.bestEffort(n.Key, "update", func() error {
-			_, _, _, err := b.api.UpdateMessageContext(ctx, th.channel, th.ts,
-				slack.MsgOptionText(pageText(n), false), slack.MsgOptionBlocks(pageBlocks(view)...))
-			b.metrics.call("chat.update", err)
-			return deliveryError("chat.update", err)
-		}); err != nil {
+		if err := b.bestEffort(n.Key, "update", func() error { return b.redraw(ctx, th, n, view) }); err != nil {
 			return err
 		}
 		if err := b.step(n.Key, "reply", func() error {
@@ -180,6 +181,22 @@ func (b *Bot) deliverIncident(ctx context.Context, n incidents.Notification) err
 		}
 	}
 	return nil
+}
+
+// redraw edits the incident's message in place (chat.update), paced per
+// channel like posts: Slack limits chat.update too.
+func (b *Bot) redraw(ctx context.Context, th thread, n incidents.Notification, view pageView) error {
+	waited, err := b.pace.wait(ctx, "chat.update:"+th.channel)
+	if waited > 0 {
+		b.metrics.paceWait.Observe(waited.Seconds())
+	}
+	if err != nil {
+		return err
+	}
+	_, _, _, err = b.api.UpdateMessageContext(ctx, th.channel, th.ts,
+		slack.MsgOptionText(pageText(n), false), slack.MsgOptionBlocks(pageBlocks(view)...))
+	b.metrics.call("chat.update", err)
+	return deliveryError("chat.update", err)
 }
 
 func (b *Bot) isMain(target, main string) bool {
