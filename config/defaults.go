@@ -19,6 +19,9 @@ func Default() *Config {
 			MaxBodyBytes:      1 << 20,
 			ShutdownTimeout:   model.Duration(3 * time.Second),
 			ReadHeaderTimeout: model.Duration(5 * time.Second),
+			ReadTimeout:       model.Duration(30 * time.Second),
+			IdleTimeout:       model.Duration(2 * time.Minute),
+			MaxHeaderBytes:    64 << 10,
 		},
 		Incidents: DefaultIncidents(),
 		Storage: Storage{

@@ -18,6 +18,13 @@ type Server struct {
 	ShutdownTimeout model.Duration `yaml:"shutdown_timeout"`
 	// ReadHeaderTimeout guards against slow-header clients.
 	ReadHeaderTimeout model.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading one whole request, headers and body: a
+	// client that stalls mid-body has its connection closed.
+	ReadTimeout model.Duration `yaml:"read_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long.
+	IdleTimeout model.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes caps the request line and headers; more gets 431.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
 }
 
 // TLS turns on HTTPS when both files are set.

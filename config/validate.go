@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // validate checks the sections config owns outright; components check the
@@ -43,6 +45,17 @@ func (s Server) validate(ps *Problems, path string) {
 	}
 	if s.ShutdownTimeout <= 0 {
 		ps.Add(JoinPath(path, "shutdown_timeout"), "must be greater than 0")
+	}
+	for _, d := range []struct {
+		key string
+		v   model.Duration
+	}{{"read_header_timeout", s.ReadHeaderTimeout}, {"read_timeout", s.ReadTimeout}, {"idle_timeout", s.IdleTimeout}} {
+		if d.v <= 0 {
+			ps.Add(JoinPath(path, d.key), "must be greater than 0 (a connection without a deadline can be held open forever)")
+		}
+	}
+	if s.MaxHeaderBytes < 4096 || s.MaxHeaderBytes > 16<<20 {
+		ps.Add(JoinPath(path, "max_header_bytes"), "must be between 4096 and 16777216, got %d", s.MaxHeaderBytes)
 	}
 }
 

@@ -310,3 +310,13 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.w.Write(p)
 }
+
+// Prepare checks a new logging section and returns the commit that
+// applies it; the commit cannot fail.
+func (l *Logging) Prepare(cfg config.Logging) (commit func(), err error) {
+	lvl, err := ParseLevel(cfg.Level)
+	if err != nil {
+		return nil, config.Problems{{Path: "logging.level", Message: err.Error()}}
+	}
+	return func() { l.level.Set(lvl) }, nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"syscall"
 
 	"github.com/gin-gonic/gin"
@@ -50,6 +51,7 @@ type ErrorBody struct {
 //   - errors with a NotFound(), Conflict() or Invalid() bool method that
 //     returns true, by errors.As (for domain error types carrying data);
 //   - config.Problems: 400 with every problem listed;
+//   - a body read past server.read_timeout: 408;
 //   - *http.MaxBytesError: 413; context deadline: 504;
 //   - anything else: 500.
 //
@@ -112,6 +114,9 @@ func statusOf(err error) (int, string) {
 		// The disk refuses writes (full, over quota, read-only): temporary
 		// for the caller, who may retry; /readyz says the same.
 		return http.StatusServiceUnavailable, "the store cannot write right now: " + err.Error()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The body did not arrive within server.read_timeout (readDeadline).
+		return http.StatusRequestTimeout, "request body not received in time (server.read_timeout)"
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", mbe.Limit)
 	case errors.As(err, &nf) && nf.NotFound():

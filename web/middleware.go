@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -86,7 +88,7 @@ func securityHeaders(c *gin.Context) {
 // and hands it to gin, overwriting anything a client sent in our header.
 func (s *Server) clientIPMiddleware(c *gin.Context) {
 	r := c.Request
-	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-IP"), s.trusted)
+	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-IP"), s.set.Load().trusted)
 	if ip.IsValid() {
 		r.Header.Set(clientIPHeader, ip.String())
 	} else {
@@ -204,12 +206,49 @@ func (s *Server) recovery(c *gin.Context) {
 // bodyLimit caps every request body at the server's max_body_bytes before
 // anything reads it: a declared Content-Length over the limit is refused
 // 413 at once, and a chunked body is cut at the limit (reads then fail with
-// *http.MaxBytesError, which BindJSON and Error answer 413).
+// *http.MaxBytesError, which BindJSON and Error answer 413). The body must
+// also arrive within server.read_timeout (see readDeadline).
 func (s *Server) bodyLimit(c *gin.Context) {
-	if !applyLimit(c, s.maxBody) {
+	st := s.set.Load()
+	if !applyLimit(c, st.maxBody) {
 		return
 	}
+	readDeadline(c, st.readTimeout)
 	c.Next()
+}
+
+// readDeadline bounds reading the request body: the connection's read
+// deadline is set to now + d, and lifted once the body has been read to
+// its end, so a long answer (a backup) is not cut by it. A client that
+// stalls mid-body gets an i/o timeout in the handler (answered 408), and
+// net/http then closes the connection; a body left unread is discarded
+// under the same deadline after the handler returns.
+func readDeadline(c *gin.Context, d time.Duration) {
+	body := c.Request.Body
+	if d <= 0 || body == nil || body == http.NoBody {
+		return
+	}
+	rc := http.NewResponseController(c.Writer)
+	if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return // not a real connection (httptest recorder)
+	}
+	c.Request.Body = &deadlineBody{ReadCloser: body, rc: rc}
+}
+
+// deadlineBody lifts the read deadline when the body is read to its end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // BodyLimit lowers the body limit for one route:

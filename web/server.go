@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -68,19 +69,22 @@ type Options struct {
 }
 
 // Server is Sentinel's one HTTP listener. Routes are added through Routes
-// before Run; gin's router is not safe to change while serving.
+// before Run; gin's router is not safe to change while serving. What the
+// server section configures can change while serving (see Prepare): the
+// per-request settings are swapped atomically, and a change of the
+// connection settings starts a new http.Server on the same listener while
+// the old one drains.
 type Server struct {
-	log       *slog.Logger
-	now       func() time.Time
-	engine    *gin.Engine
-	routes    *Routes
-	tokens    atomic.Pointer[[]tokenEntry]
-	trusted   []netip.Prefix
-	maxBody   int64
-	listen    string
-	shutdown  time.Duration
-	tlsConfig *tls.Config
-	srv       *http.Server
+	log     *slog.Logger
+	now     func() time.Time
+	engine  *gin.Engine
+	routes  *Routes
+	tokens  atomic.Pointer[[]tokenEntry]
+	set     atomic.Pointer[settings]
+	cert    atomic.Pointer[tls.Certificate]
+	listen  string
+	errLog  *log.Logger
+	drained sync.WaitGroup // generations shutting down after a swap
 
 	readiness Readiness
 	reloader  Reloader
@@ -93,6 +97,24 @@ type Server struct {
 	mu      sync.Mutex
 	ln      net.Listener
 	running bool
+	conn    connSettings // what the next generation is built with
+	gen     *generation  // serving; nil before Run
+}
+
+// settings are the server section's per-request values.
+type settings struct {
+	trusted     []netip.Prefix
+	maxBody     int64
+	readTimeout time.Duration
+	shutdown    time.Duration
+}
+
+// connSettings are the http.Server's own, fixed for its lifetime.
+type connSettings struct {
+	readHeader time.Duration
+	idle       time.Duration
+	maxHeader  int
+	tls        bool
 }
 
 // Routes hands out router groups by who may call them, so a new endpoint is
@@ -140,20 +162,6 @@ func New(opts Options) (*Server, error) {
 	if gin.Mode() != gin.ReleaseMode {
 		gin.SetMode(gin.ReleaseMode)
 	}
-	def := config.Default().Server
-	sc := opts.Server
-	if sc.Listen == "" {
-		sc.Listen = def.Listen
-	}
-	if sc.MaxBodyBytes <= 0 {
-		sc.MaxBodyBytes = def.MaxBodyBytes
-	}
-	if sc.ShutdownTimeout <= 0 {
-		sc.ShutdownTimeout = def.ShutdownTimeout
-	}
-	if sc.ReadHeaderTimeout <= 0 {
-		sc.ReadHeaderTimeout = def.ReadHeaderTimeout
-	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -161,33 +169,21 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		log:       log.With("component", "web"),
 		now:       opts.Now,
-		maxBody:   sc.MaxBodyBytes,
-		listen:    sc.Listen,
-		shutdown:  sc.ShutdownTimeout.Std(),
 		readiness: opts.Readiness,
 		reloader:  opts.Reloader,
 		backup:    opts.Backup,
 	}
+	s.errLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	if s.now == nil {
 		s.now = time.Now
 	}
-	for i, p := range sc.TrustedProxies {
-		pfx, err := config.ParseProxy(p)
-		if err != nil {
-			return nil, fmt.Errorf("server.trusted_proxies[%d]: %w", i, err)
-		}
-		s.trusted = append(s.trusted, pfx)
+	sc := withServerDefaults(opts.Server)
+	s.listen = sc.Listen
+	commit, err := s.Prepare(sc, opts.Auth)
+	if err != nil {
+		return nil, err
 	}
-	if sc.TLS.Enabled() {
-		if sc.TLS.CertFile == "" || sc.TLS.KeyFile == "" {
-			return nil, errors.New("server.tls: cert_file and key_file must both be set")
-		}
-		cert, err := tls.LoadX509KeyPair(sc.TLS.CertFile, sc.TLS.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("server.tls: load certificate: %w", err)
-		}
-		s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
+	commit()
 	if err := s.initMetrics(opts.Registerer); err != nil {
 		return nil, err
 	}
@@ -223,16 +219,6 @@ func New(opts Options) (*Server, error) {
 	}
 	s.mountOps(opts.Gatherer, opts.Registerer)
 
-	s.srv = &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: sc.ReadHeaderTimeout.Std(),
-		// No ReadTimeout or WriteTimeout: bodies are size-limited, and a
-		// read deadline would cancel long streaming answers (backups).
-		IdleTimeout: 2 * time.Minute,
-		TLSConfig:   s.tlsConfig,
-		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	s.SetAuth(opts.Auth)
 	s.ln = opts.Listener
 	return s, nil
 }
@@ -287,8 +273,97 @@ func (s *Server) SetAuth(a config.Auth) {
 	s.tokens.Store(&tokens)
 }
 
+// withServerDefaults fills the zero values of sc from the defaults, for
+// callers (tests) that build a section by hand.
+func withServerDefaults(sc config.Server) config.Server {
+	def := config.Default().Server
+	if sc.Listen == "" {
+		sc.Listen = def.Listen
+	}
+	if sc.MaxBodyBytes <= 0 {
+		sc.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if sc.ShutdownTimeout <= 0 {
+		sc.ShutdownTimeout = def.ShutdownTimeout
+	}
+	if sc.ReadHeaderTimeout <= 0 {
+		sc.ReadHeaderTimeout = def.ReadHeaderTimeout
+	}
+	if sc.ReadTimeout <= 0 {
+		sc.ReadTimeout = def.ReadTimeout
+	}
+	if sc.IdleTimeout <= 0 {
+		sc.IdleTimeout = def.IdleTimeout
+	}
+	if sc.MaxHeaderBytes <= 0 {
+		sc.MaxHeaderBytes = def.MaxHeaderBytes
+	}
+	return sc
+}
+
+// Prepare checks a server section and token list (trusted proxies, the
+// TLS key pair, read from disk now so a renewed certificate is picked up)
+// and returns the commit that applies them, which cannot fail. Everything
+// but listen applies: per-request settings at once, and when timeouts,
+// header limits or TLS on/off change, new connections go to a new
+// http.Server while the old one finishes its requests (bounded by
+// shutdown_timeout). listen is fixed at New.
+func (s *Server) Prepare(sc config.Server, auth config.Auth) (commit func(), err error) {
+	sc = withServerDefaults(sc)
+	st := &settings{
+		maxBody:     sc.MaxBodyBytes,
+		readTimeout: sc.ReadTimeout.Std(),
+		shutdown:    sc.ShutdownTimeout.Std(),
+	}
+	for i, p := range sc.TrustedProxies {
+		pfx, err := config.ParseProxy(p)
+		if err != nil {
+			return nil, config.Problems{{Path: fmt.Sprintf("server.trusted_proxies[%d]", i), Message: err.Error()}}
+		}
+		st.trusted = append(st.trusted, pfx)
+	}
+	var cert *tls.Certificate
+	if sc.TLS.Enabled() {
+		if sc.TLS.CertFile == "" || sc.TLS.KeyFile == "" {
+			return nil, config.Problems{{Path: "server.tls", Message: "cert_file and key_file must both be set"}}
+		}
+		c, err := tls.LoadX509KeyPair(sc.TLS.CertFile, sc.TLS.KeyFile)
+		if err != nil {
+			return nil, config.Problems{{Path: "server.tls", Message: fmt.Sprintf("load certificate: %v", err)}}
+		}
+		cert = &c
+	}
+	cs := connSettings{
+		readHeader: min(sc.ReadHeaderTimeout.Std(), sc.ReadTimeout.Std()),
+		idle:       sc.IdleTimeout.Std(),
+		maxHeader:  sc.MaxHeaderBytes,
+		tls:        cert != nil,
+	}
+	tokens := newTokens(auth)
+	return func() {
+		s.set.Store(st)
+		s.tokens.Store(&tokens)
+		if cert != nil {
+			s.cert.Store(cert)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if cs == s.conn {
+			return
+		}
+		s.conn = cs
+		if s.gen != nil {
+			s.swapGeneration()
+		}
+	}, nil
+}
+
 // TLS reports whether the server serves HTTPS.
-func (s *Server) TLS() bool { return s.tlsConfig != nil }
+func (s *Server) TLS() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn.tls
+}
 
 // Listen binds server.listen (which may be 127.0.0.1:0) without serving
 // yet, so the caller learns the address first; Run uses this listener.
@@ -335,37 +410,195 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() {
-		if s.tlsConfig != nil {
-			errc <- s.srv.ServeTLS(ln, "", "")
-		} else {
-			errc <- s.srv.Serve(ln)
-		}
-	}()
+	s.mu.Lock()
+	s.swapGeneration()
 	scheme := "http"
-	if s.tlsConfig != nil {
+	if s.conn.tls {
 		scheme = "https"
 	}
+	s.mu.Unlock()
 	s.log.Info("http server listening", "addr", ln.Addr().String(), "scheme", scheme)
 
+	acceptErr := make(chan error, 1)
+	go func() { acceptErr <- s.accept(ln) }()
 	select {
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return fmt.Errorf("serve http: %w", err)
+	case err = <-acceptErr:
 	case <-ctx.Done():
+		_ = ln.Close()
+		<-acceptErr
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdown)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		s.log.Warn("http shutdown timed out; closing remaining connections", "timeout", s.shutdown, "err", err)
-		_ = s.srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	s.mu.Lock()
+	g := s.gen
+	s.gen = nil
+	s.mu.Unlock()
+	s.shutdownGeneration(context.WithoutCancel(ctx), g)
+	s.drained.Wait()
+	if err != nil {
 		return fmt.Errorf("serve http: %w", err)
 	}
 	s.log.Info("http server stopped")
 	return nil
 }
+
+// generation is one http.Server with fixed connection settings, fed the
+// connections the accept loop hands it.
+type generation struct {
+	srv  *http.Server
+	ln   *handoffListener
+	done chan struct{} // closed when Serve has returned
+}
+
+// swapGeneration starts an http.Server with s.conn and makes it the one new
+// connections go to; the previous one drains in the background. s.mu is
+// held.
+func (s *Server) swapGeneration() {
+	g := &generation{
+		srv: &http.Server{
+			Handler:           s.engine,
+			ReadHeaderTimeout: s.conn.readHeader,
+			// No ReadTimeout: the body deadline is set per request (see
+			// readDeadline), so a long answer such as a backup is not
+			// cancelled by a deadline meant for reading.
+			IdleTimeout:    s.conn.idle,
+			MaxHeaderBytes: s.conn.maxHeader,
+			ErrorLog:       s.errLog,
+		},
+		ln:   newHandoffListener(s.ln.Addr()),
+		done: make(chan struct{}),
+	}
+	if s.conn.tls {
+		g.srv.TLSConfig = &tls.Config{
+			MinVersion: tls.VersionTLS12,
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+				return s.cert.Load(), nil
+			},
+		}
+	}
+	go func() {
+		defer close(g.done)
+		var err error
+		if g.srv.TLSConfig != nil {
+			err = g.srv.ServeTLS(g.ln, "", "")
+		} else {
+			err = g.srv.Serve(g.ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server generation stopped", "err", err)
+		}
+	}()
+	old := s.gen
+	s.gen = g
+	if old != nil {
+		s.drained.Add(1)
+		go func() {
+			defer s.drained.Done()
+			s.shutdownGeneration(context.Background(), old)
+		}()
+	}
+}
+
+// shutdownGeneration stops g accepting and waits for its requests to finish
+// within shutdown_timeout, then closes what is left.
+func (s *Server) shutdownGeneration(ctx context.Context, g *generation) {
+	if g == nil {
+		return
+	}
+	timeout := s.set.Load().shutdown
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := g.srv.Shutdown(sctx); err != nil {
+		s.log.Warn("http shutdown timed out; closing remaining connections", "timeout", timeout, "err", err)
+		_ = g.srv.Close()
+	}
+	<-g.done
+}
+
+// accept hands every connection of ln to the serving generation until ln
+// is closed. Temporary errors (out of file descriptors) back off as
+// net/http does.
+func (s *Server) accept(ln net.Listener) error {
+	var wait time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying", "err", err, "wait", wait)
+				time.Sleep(wait)
+				continue
+			}
+			return err
+		}
+		wait = 0
+		s.handoff(c)
+	}
+}
+
+func isTemporary(err error) bool {
+	t, ok := err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
+}
+
+// handoff gives c to the serving generation, retrying with the next one if
+// that one is closing.
+func (s *Server) handoff(c net.Conn) {
+	for {
+		s.mu.Lock()
+		g := s.gen
+		s.mu.Unlock()
+		if g == nil {
+			_ = c.Close()
+			return
+		}
+		if g.ln.deliver(c) {
+			return
+		}
+	}
+}
+
+// handoffListener is a net.Listener fed by the accept loop, so several
+// http.Servers can take turns on one socket.
+type handoffListener struct {
+	addr   net.Addr
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newHandoffListener(addr net.Addr) *handoffListener {
+	return &handoffListener{addr: addr, conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+// deliver passes c to Accept; false when the listener is closed (c is
+// then still the caller's).
+func (l *handoffListener) deliver(c net.Conn) bool {
+	select {
+	case l.conns <- c:
+		return true
+	case <-l.closed:
+		return false
+	}
+}
+
+// Accept implements net.Listener.
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener; the socket itself stays open.
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+// Addr implements net.Listener.
+func (l *handoffListener) Addr() net.Addr { return l.addr }

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"syscall"
 
 	"github.com/sentinel-oss/sentinel/config"
@@ -149,7 +148,8 @@ func cmdServe(ctx context.Context, args []string, s streams) error {
 		return usagef("serve takes no arguments, got %q", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath, s)
-	if err != nil {
+	// The same validation as check config: every problem at once.
+	if err := app.Validate(ctx, cfg, err); err != nil {
 		return err
 	}
 	a, err := app.New(ctx, app.Options{Config: cfg, LoadConfig: reloader(cfg.SourceName(), s), Stderr: s.stderr, Build: buildInfo()})
@@ -203,14 +203,12 @@ func cmdCheck(ctx context.Context, args []string, s streams) error {
 		return usagef("usage: sentinel check config FILE")
 	}
 	cfg, err := config.Load(pos[1], config.Options{LookupEnv: s.env})
+	// Every component is built even when the file has problems of its own,
+	// so one run reports everything that is wrong, as serve does.
+	err = app.Validate(ctx, cfg, err)
 	var ps config.Problems
 	if err != nil && !errors.As(err, &ps) {
 		return err // unreadable file: exit 2
-	}
-	if cfg != nil {
-		// Build every component even when the file has problems, so one
-		// run reports everything that is wrong.
-		ps = mergeProblems(ps, config.AsProblems(app.Check(ctx, cfg)))
 	}
 	if len(ps) > 0 {
 		for _, p := range ps {
@@ -220,23 +218,4 @@ func cmdCheck(ctx context.Context, args []string, s streams) error {
 	}
 	fmt.Fprintf(s.stdout, "%s: ok\n", pos[1])
 	return nil
-}
-
-// mergeProblems joins two lists, dropping repeats, in file order.
-func mergeProblems(a, b config.Problems) config.Problems {
-	seen := map[string]bool{}
-	var out config.Problems
-	for _, p := range append(append(config.Problems{}, a...), b...) {
-		if k := p.String(); !seen[k] {
-			seen[k] = true
-			out = append(out, p)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Line != out[j].Line {
-			return out[i].Line < out[j].Line
-		}
-		return out[i].Column < out[j].Column
-	})
-	return out
 }

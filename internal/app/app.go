@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -266,74 +264,6 @@ func (a *App) updateReady() {
 	} else {
 		a.metrics.ready.Set(0)
 	}
-}
-
-// Reload re-reads the config and applies it; on any problem the running
-// config stays, the reason is logged and the reload metric drops to 0.
-func (a *App) Reload(ctx context.Context) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.opts.LoadConfig == nil {
-		return fmt.Errorf("%w: reload is not available: Sentinel was started without a config source", web.ErrUnavailable)
-	}
-	cfg, err := a.opts.LoadConfig()
-	if err == nil {
-		err = Check(ctx, cfg)
-	}
-	if err != nil {
-		a.metrics.reloadOK.Set(0)
-		a.log.Error("config reload failed; keeping the running config", "err", err)
-		return err
-	}
-	for _, field := range restartOnly(a.cfg, cfg) {
-		a.log.Warn("config change needs a restart to take effect", "key", field)
-	}
-	if err := a.logging.SetLevel(cfg.Logging.Level); err != nil {
-		a.metrics.reloadOK.Set(0)
-		return err
-	}
-	a.web.SetAuth(cfg.Auth)
-	for _, apply := range a.comps.reloads {
-		apply(cfg)
-	}
-	a.cfg = cfg
-	a.metrics.reloadOK.Set(1)
-	a.metrics.reloadTime.Set(float64(a.opts.Now().Unix()))
-	a.log.Info("config reloaded", "file", cfg.SourceName())
-	return nil
-}
-
-// restartOnly names the changed settings that a reload checks but cannot
-// apply: their components are built once per process.
-func restartOnly(old, cur *config.Config) []string {
-	var out []string
-	if old.Server.Listen != cur.Server.Listen {
-		out = append(out, "server.listen")
-	}
-	if old.Server.TLS != cur.Server.TLS {
-		out = append(out, "server.tls")
-	}
-	if !reflect.DeepEqual(old.Storage, cur.Storage) {
-		out = append(out, "storage")
-	}
-	if old.Logging.Loki.URL != cur.Logging.Loki.URL || old.Logging.Format != cur.Logging.Format {
-		out = append(out, "logging.loki / logging.format")
-	}
-	// Sections whose components are not rebuilt on reload.
-	ov, cv := reflect.ValueOf(*old), reflect.ValueOf(*cur)
-	for _, name := range []string{"RUM", "SLOs", "People", "Incidents", "Oncall", "Alerting", "Runbooks", "Slack", "Postmortems", "UI"} {
-		of, cf := ov.FieldByName(name), cv.FieldByName(name)
-		if of.IsValid() && !reflect.DeepEqual(of.Interface(), cf.Interface()) {
-			tag, _, _ := strings.Cut(reflect.TypeOf(*old).Field(indexOf(reflect.TypeOf(*old), name)).Tag.Get("yaml"), ",")
-			out = append(out, tag)
-		}
-	}
-	return out
-}
-
-func indexOf(t reflect.Type, name string) int {
-	f, _ := t.FieldByName(name)
-	return f.Index[0]
 }
 
 func (a *App) closeResources() {

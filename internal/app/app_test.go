@@ -22,8 +22,20 @@ const adminToken = "test-admin-token-0123456789"
 
 func testConfig(t *testing.T, extra string) *config.Config {
 	t.Helper()
+	return testConfigAt(t, filepath.Join(t.TempDir(), "s.db"), extra)
+}
+
+// nextConfig is a config for reloading the app running cur: the same
+// store (a changed storage section is refused) with extra.
+func nextConfig(t *testing.T, cur *config.Config, extra string) *config.Config {
+	t.Helper()
+	return testConfigAt(t, cur.Storage.Path, extra)
+}
+
+func testConfigAt(t *testing.T, dbPath, extra string) *config.Config {
+	t.Helper()
 	src := `server: {listen: 127.0.0.1:0}
-storage: {path: ` + filepath.Join(t.TempDir(), "s.db") + `}
+storage: {path: ` + dbPath + `}
 auth:
   tokens:
     - {name: admin, token: ` + adminToken + `, role: admin}
@@ -152,7 +164,7 @@ func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 
 	// A good file with a new token: applied at once.
 	loadErr = nil
-	next = testConfig(t, "")
+	next = nextConfig(t, cfg, "")
 	next.Auth.Tokens[0].Token = config.NewSecret("rotated-admin-token-0123456789")
 	req, _ := http.NewRequest(http.MethodPost, a.URL()+"/-/reload", nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)

@@ -42,8 +42,8 @@ type runner struct {
 type components struct {
 	deps    componentDeps
 	runners []runner
-	// reloads apply a new, already checked config to running components.
-	reloads  []func(*config.Config)
+	// reloads are the components' parts in a config reload (reload.go).
+	reloads  []reloadStep
 	mounts   []func(*web.Routes)
 	outcomes *outcomeFanout
 	states   *stateFanout
@@ -84,6 +84,7 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 	} {
 		ps = append(ps, build(cfg)...)
 	}
+	c.wirePending()
 	return c, ps
 }
 

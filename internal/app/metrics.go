@@ -17,6 +17,9 @@ type appMetrics struct {
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
 	ready      prometheus.Gauge
+	// restartRequired is 1 for each key a refused reload changed that
+	// only a restart applies.
+	restartRequired *prometheus.GaugeVec
 }
 
 // newRegistry builds the registry /metrics serves: ours, never the global
@@ -46,7 +49,11 @@ func newRegistry(b BuildInfo) (*prometheus.Registry, *appMetrics) {
 			Name: "sentinel_ready",
 			Help: "1 while Sentinel is ready to serve (store open and writable, config loaded).",
 		}),
+		restartRequired: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sentinel_config_restart_required",
+			Help: "1 for each key (server.listen, storage.*) that the last reload found changed; such keys apply only at a restart, so that reload was refused.",
+		}, []string{"key"}),
 	}
-	reg.MustRegister(info, m.reloadOK, m.reloadTime, m.ready)
+	reg.MustRegister(info, m.reloadOK, m.reloadTime, m.ready, m.restartRequired)
 	return reg, m
 }

@@ -46,10 +46,12 @@ func (c *components) wireProbes(cfg *config.Config) config.Problems {
 	}
 	c.probes = svc
 	c.runners = append(c.runners, runner{name: "probes", run: svc.Run})
-	c.reloads = append(c.reloads, func(cfg *config.Config) {
-		if js, ps := probes.Compile(cfg.Probes); len(ps) == 0 {
-			svc.Reload(js)
+	c.onReload("probes", func(_ context.Context, p *reloadPlan) (func(), error) {
+		js, ps := probes.Compile(p.next.Probes)
+		if len(ps) > 0 {
+			return nil, ps
 		}
+		return func() { svc.Reload(js) }, nil
 	})
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountProbes(r, svc) })
 	return nil

@@ -2,7 +2,6 @@ package app
 
 import (
 	"errors"
-	"reflect"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/rum"
@@ -54,12 +53,6 @@ func (c *components) wireRUM(cfg *config.Config) config.Problems {
 	c.runners = append(c.runners, runner{name: "rum", run: col.Run})
 	c.mounts = append(c.mounts, func(r *web.Routes) {
 		web.MountRUM(r, web.RUMHandlers{Script: col.ScriptHandler(), Beacons: col.BeaconHandler()}, col.Service())
-	})
-	running := cfg.RUM
-	c.reloads = append(c.reloads, func(next *config.Config) {
-		if !reflect.DeepEqual(running, next.RUM) {
-			log.Warn("config change needs a restart to take effect", "key", "rum")
-		}
 	})
 	return nil
 }

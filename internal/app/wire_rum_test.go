@@ -47,7 +47,7 @@ func TestCheckReportsRUMProblems(t *testing.T) {
 // restart is asked for, and the endpoints keep answering.
 func TestReloadKeepsRUMCollector(t *testing.T) {
 	cfg := testConfig(t, "rum: {allowed_origins: [\"https://shop.example.com\"], routes: [/cart]}\n")
-	next := testConfig(t, "rum: {allowed_origins: [\"https://shop.example.com\"], routes: [/cart, /checkout]}\n")
+	next := nextConfig(t, cfg, "rum: {allowed_origins: [\"https://shop.example.com\"], routes: [/cart, /checkout]}\n")
 	logs := &lockedBuffer{}
 	a, err := New(context.Background(), Options{
 		Config:     cfg,
