@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
@@ -87,13 +86,14 @@ func (s *Service) evaluateLocked(now time.Time, states []model.SLOState) {
 			if r.Route != "" {
 				l["route"] = r.Route
 			}
-			s.stepLocked(r, r.instanceLabels(l), v > r.Above, v, now)
+			s.stepLocked(r, r.instanceLabels(l), v > r.Above, templateData{Value: v, RUM: rumFacts(r, v)}, now)
 		case KindSLO:
 			st, ok := byName[r.SLO]
 			if !ok {
 				continue
 			}
-			s.stepLocked(r, r.instanceLabels(sloLabels(st)), st.BudgetRemaining < r.BudgetBelow, st.BudgetRemaining, now)
+			s.stepLocked(r, r.instanceLabels(sloLabels(st)), st.BudgetRemaining < r.BudgetBelow,
+				templateData{Value: st.BudgetRemaining, SLO: sloFacts(r, st)}, now)
 		}
 	}
 	if s.cfg.SLOBurn != config.SLOBurnOff {
@@ -137,12 +137,16 @@ func (s *Service) evalProbeRuleLocked(r *Rule, keys []string, now time.Time) {
 		if ps.Location != "" {
 			l["location"] = ps.Location
 		}
-		s.stepLocked(r, r.instanceLabels(l), ps.Failing, 0, now)
+		// A run that passed while the probe still counts as failing has no
+		// failure to explain: the alert keeps its last failure's words.
+		d := templateData{Probe: probeFacts(ps, s.externalURL), stale: ps.Step == "" && ps.Error == ""}
+		s.stepLocked(r, r.instanceLabels(l), ps.Failing, d, now)
 	}
 }
 
-// stepLocked advances the rule's alert instance with these labels.
-func (s *Service) stepLocked(r *Rule, labels model.Labels, active bool, value float64, now time.Time) {
+// stepLocked advances the rule's alert instance with these labels; d
+// holds the measured value and the facts its annotations explain.
+func (s *Service) stepLocked(r *Rule, labels model.Labels, active bool, d templateData, now time.Time) {
 	source := SourceRule
 	if r.Kind == "" {
 		source = r.Name // built-in pseudo rules carry their source as name
@@ -165,9 +169,10 @@ func (s *Service) stepLocked(r *Rule, labels model.Labels, active bool, value fl
 		}
 		s.addLocked(rec)
 	}
-	rec.Value = value
-	if active || rec.Alert.State == model.AlertFiring {
-		rec.Alert.Annotations = r.instanceAnnotations(labels, value)
+	rec.Value = d.Value
+	if (active || rec.Alert.State == model.AlertFiring) && !(d.stale && len(rec.Alert.Annotations) > 0) {
+		d.ExternalURL = s.externalURL
+		rec.Alert.Annotations = r.instanceAnnotations(labels, d)
 	}
 	if Advance(&rec.Alert, &rec.KeepFiringSince, active, now, r.For, r.KeepFiringFor) {
 		if rec.Alert.State == model.AlertResolved {
@@ -181,8 +186,7 @@ func (s *Service) stepLocked(r *Rule, labels model.Labels, active bool, value fl
 func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
 	for _, tier := range []string{"page", "ticket"} {
 		firing := false
-		var rate, factor float64
-		var windows []string
+		var rate float64
 		sev := model.SeverityWarning
 		if tier == "page" {
 			sev = model.SeverityCritical
@@ -196,10 +200,7 @@ func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
 			}
 			if t.Firing {
 				firing = true
-				windows = append(windows, fmt.Sprintf("%s/%s", model.Duration(t.LongWindow), model.Duration(t.ShortWindow)))
-				if t.LongRate > rate {
-					rate, factor = t.LongRate, t.Factor
-				}
+				rate = max(rate, t.LongRate)
 			}
 		}
 		l := sloLabels(st)
@@ -208,14 +209,10 @@ func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
 		l["sloth_severity"] = tier
 		l["severity"] = string(sev)
 		pseudo := &Rule{Name: SourceSLO, Severity: sev}
-		s.stepLocked(pseudo, l, firing, rate, now)
+		s.stepLocked(pseudo, l, firing, templateData{Value: rate}, now)
 		if rec := s.alerts[SourceSLO+"|"+Fingerprint(l)]; rec != nil && firing {
 			rec.Rule = "slo_burn"
-			rec.Alert.Annotations = model.Labels{
-				"summary": fmt.Sprintf("SLO %s is burning its error budget %.1fx too fast (%s tier, windows %s; threshold %.1fx)",
-					st.Name, rate, tier, strings.Join(windows, ", "), factor),
-				"budget_remaining": fmt.Sprintf("%.4f", st.BudgetRemaining),
-			}
+			rec.Alert.Annotations = burnAnnotations(st, tier)
 		}
 	}
 }
@@ -232,7 +229,7 @@ func (s *Service) evalHeartbeatsLocked(now time.Time) {
 		l["heartbeat"] = h.Name
 		l["severity"] = string(h.Severity)
 		pseudo := &Rule{Name: SourceHeartbeat, Severity: h.Severity, Runbook: h.Runbook}
-		s.stepLocked(pseudo, l, missing, now.Sub(last).Seconds(), now)
+		s.stepLocked(pseudo, l, missing, templateData{Value: now.Sub(last).Seconds()}, now)
 		if rec := s.alerts[SourceHeartbeat+"|"+Fingerprint(l)]; rec != nil && missing {
 			rec.Rule = "heartbeat"
 			rec.Alert.Annotations = model.Labels{"summary": fmt.Sprintf("No heartbeat %q for %s (timeout %s); last seen %s",

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +30,7 @@ func (s *Service) flush(ctx context.Context, now time.Time) error {
 		}
 	}
 	s.mu.Lock()
-	batches := s.collectLocked()
+	batches := s.collectLocked(now)
 	anns := s.pendingAnn
 	s.pendingAnn = nil
 	s.mu.Unlock()
@@ -75,10 +77,23 @@ func (s *Service) flush(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// annotationRefresh is the least time between two hand-overs of an open
+// group whose only change is its alerts' annotations (figures in a
+// summary move at every evaluation; the incident's title and Slack
+// message follow them at this pace).
+const annotationRefresh = time.Minute
+
 // collectLocked builds the groups whose firing set, muting or resolutions
-// changed since they were last handed over. A group is first handed over
-// when one of its alerts fires unmuted; from then on every change is.
-func (s *Service) collectLocked() []batch {
+// changed since they were last handed over, and the open groups whose
+// firing alerts' annotations changed (at most once per annotationRefresh).
+// A group is first handed over when one of its alerts fires unmuted; from
+// then on every change is.
+func (s *Service) collectLocked(now time.Time) []batch {
+	for k, gs := range s.groups {
+		if gs.Open && !s.touched[k] && now.Sub(gs.SentAt) >= annotationRefresh && gs.Annotations != annotationDigest(s.members[k]) {
+			s.touched[k] = true
+		}
+	}
 	byKey := map[string][]*Record{}
 	for k := range s.touched {
 		var recs []*Record
@@ -120,13 +135,13 @@ func (s *Service) collectLocked() []batch {
 			}
 			continue
 		}
-		sig := signature(firing)
-		if open && sig == gs.Signature && len(resolved) == 0 {
+		sig, ann := signature(firing), annotationDigest(s.members[key])
+		if open && sig == gs.Signature && len(resolved) == 0 && ann == gs.Annotations {
 			continue
 		}
 		meta := s.metaLocked(key, recs)
 		g := model.AlertGroup{Key: key, Labels: meta.Labels.Clone(), Source: meta.Source, Firing: len(firing) > 0}
-		b := batch{sig: sig}
+		b := batch{sig: sig, ann: ann}
 		for _, r := range firing {
 			g.Alerts = append(g.Alerts, copyAlert(r.Alert))
 		}
@@ -160,7 +175,7 @@ func (s *Service) applySentLocked(b batch, now time.Time) {
 		gs = &GroupState{Key: b.group.Key, Labels: b.group.Labels, Source: b.group.Source}
 		s.groups[b.group.Key] = gs
 	}
-	gs.Signature, gs.Open, gs.SentAt = b.sig, b.group.Firing, now
+	gs.Signature, gs.Open, gs.SentAt, gs.Annotations = b.sig, b.group.Firing, now, b.ann
 	if gs.Open {
 		s.dirtyGroups[gs.Key] = true
 	} else {
@@ -186,6 +201,30 @@ func signature(firing []*Record) string {
 		b.WriteByte(';')
 	}
 	return b.String()
+}
+
+// annotationDigest digests the annotations of a group's firing alerts.
+func annotationDigest(members map[string]*Record) string {
+	keys := make([]string, 0, len(members))
+	for k, r := range members {
+		if r.Alert.State == model.AlertFiring {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	h := fnv.New64a()
+	for _, k := range keys {
+		a := members[k].Alert.Annotations
+		h.Write([]byte(k))
+		for _, name := range a.Keys() {
+			h.Write([]byte{0})
+			h.Write([]byte(name))
+			h.Write([]byte{0})
+			h.Write([]byte(a[name]))
+		}
+		h.Write([]byte{1})
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 func copyAlert(a model.Alert) model.Alert {

@@ -50,13 +50,8 @@ type Rule struct {
 	Runbook       string
 	labels        map[string]*template.Template
 	annotations   map[string]*template.Template
-}
-
-// templateData is what label and annotation templates see.
-type templateData struct {
-	Name   string
-	Labels model.Labels
-	Value  float64
+	// title, when set, renders the title annotation (the incident's title).
+	title *template.Template
 }
 
 // Compile checks the alerting section (its shape and its references to
@@ -106,6 +101,18 @@ func Compile(cfg config.Alerting, refs Refs) ([]*Rule, config.Problems) {
 			}
 			r.labels[k] = t
 		}
+		sum, desc := defaultAnnotations(r.Kind)
+		for k, v := range map[string]string{AnnotationSummary: sum, AnnotationDescription: desc} {
+			if _, own := rc.Annotations[k]; own || v == "" {
+				continue
+			}
+			t, err := parseTemplate(rc.Name, v)
+			if err != nil {
+				ps.Add(config.JoinPath(p, "annotations", k), "default template: %v", err)
+				continue
+			}
+			r.annotations[k] = t
+		}
 		for k, v := range rc.Annotations {
 			t, err := parseTemplate(rc.Name, v)
 			if err != nil {
@@ -113,6 +120,14 @@ func Compile(cfg config.Alerting, refs Refs) ([]*Rule, config.Problems) {
 				continue
 			}
 			r.annotations[k] = t
+		}
+		if rc.Title != "" {
+			t, err := parseTemplate(rc.Name, rc.Title)
+			if err != nil {
+				ps.Add(p+".title", "%v", err)
+			} else {
+				r.title = t
+			}
 		}
 		rules = append(rules, r)
 	}
@@ -155,12 +170,20 @@ func (r *Rule) instanceLabels(source model.Labels) model.Labels {
 	return l
 }
 
-// instanceAnnotations expands the annotations for labels and value.
-func (r *Rule) instanceAnnotations(labels model.Labels, value float64) model.Labels {
+// instanceAnnotations expands the annotations (and the title) for d,
+// whose Name and Labels it sets. A probe rule's run link also becomes the
+// run_url annotation, which Slack and the incident page link to.
+func (r *Rule) instanceAnnotations(labels model.Labels, d templateData) model.Labels {
 	out := model.Labels{}
-	d := templateData{Name: r.Name, Labels: labels, Value: value}
+	d.Name, d.Labels = r.Name, labels
 	for k, t := range r.annotations {
 		out[k] = expand(t, d)
+	}
+	if r.title != nil {
+		out[AnnotationTitle] = expand(r.title, d)
+	}
+	if _, own := out[AnnotationRunURL]; !own && d.Probe.RunURL != "" {
+		out[AnnotationRunURL] = d.Probe.RunURL
 	}
 	return out
 }

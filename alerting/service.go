@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// ExternalURL is server.external_url, for links in annotations (the
+	// failed probe run).
+	ExternalURL string
 }
 
 // Service holds the alert state and is the one place that changes it:
@@ -95,6 +99,8 @@ type Service struct {
 	watchdogs map[string]string // alertname -> heartbeat name
 	rum       *rumWindows
 	started   time.Time
+	// externalURL is the base of links in annotations.
+	externalURL string
 
 	sendMu sync.Mutex
 
@@ -148,7 +154,7 @@ func New(opts Options) (*Service, error) {
 		cfg: opts.Config.WithDefaults(), rules: opts.Rules, groupBy: opts.GroupBy, store: opts.Store,
 		lock: opts.Lock, pstates: pstates,
 		sink: opts.Sink, announcer: opts.Announcer, slos: opts.SLOs, runbooks: opts.Runbooks,
-		log: opts.Logger, now: opts.Now, m: m,
+		log: opts.Logger, now: opts.Now, m: m, externalURL: strings.TrimRight(opts.ExternalURL, "/"),
 		hbByName: map[string]config.Heartbeat{}, watchdogs: map[string]string{},
 		alerts: map[string]*Record{}, groups: map[string]*GroupState{}, groupMeta: map[string]GroupState{},
 		silences: map[string]*Silence{}, beats: map[string]time.Time{}, probes: map[string]model.ProbeState{},
@@ -225,5 +231,6 @@ var ErrCycleSkipped = errors.New("another replica evaluates the alerts")
 type batch struct {
 	group    model.AlertGroup
 	sig      string
+	ann      string
 	resolved []string
 }

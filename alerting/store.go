@@ -39,6 +39,10 @@ type GroupState struct {
 	Signature string    `json:"signature"`
 	Open      bool      `json:"open"`
 	SentAt    time.Time `json:"sent_at"`
+	// Annotations digests the firing alerts' annotations last sent, so a
+	// changed summary (a new figure) is handed over too, at most once per
+	// annotationRefresh.
+	Annotations string `json:"annotations,omitempty"`
 }
 
 // Snapshot is the persisted alert state read at start.

@@ -77,9 +77,15 @@ type AlertRule struct {
 	Severity      model.Severity `yaml:"severity"`
 	// Runbook names a runbook in runbooks.dir (its file name without .md).
 	Runbook string `yaml:"runbook"`
-	// Labels and Annotations are text/template strings over .Labels and .Value.
+	// Labels and Annotations are text/template strings over .Labels,
+	// .Value and the facts of the rule's kind (.Probe, .RUM, .SLO); the
+	// summary and description annotations have defaults that Annotations
+	// replace.
 	Labels      map[string]string `yaml:"labels"`
 	Annotations map[string]string `yaml:"annotations"`
+	// Title is a template for the title of the incident the rule's alerts
+	// open (default: the alert's summary).
+	Title string `yaml:"title"`
 }
 
 // AlertCondition is a rule's when: exactly one of probe, rum or slo, with

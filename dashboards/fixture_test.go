@@ -286,10 +286,13 @@ func (f *fakeProbes) add(name string, failing bool) {
 }
 
 func (f *fakeProbes) List(context.Context) ([]probes.Status, error) { return f.list, nil }
-func (f *fakeProbes) Results(_ context.Context, name string, limit int, _ string) ([]probes.Result, error) {
+func (f *fakeProbes) Results(_ context.Context, name string, limit int, before string) ([]probes.Result, error) {
 	runs, ok := f.runs[name]
 	if !ok {
 		return nil, probes.ErrNotFound
+	}
+	for before != "" && len(runs) > 0 && runs[0].ID >= before {
+		runs = runs[1:]
 	}
 	if limit > 0 && limit < len(runs) {
 		runs = runs[:limit]

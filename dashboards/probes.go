@@ -94,6 +94,10 @@ type failureView struct {
 }
 
 type probeData struct {
+	// Selected is the run asked for by ?run= (a failed run an alert links
+	// to); Missing names it when it is no longer kept.
+	Selected  *runView
+	Missing   string
 	Card      probeCard
 	Interval  string
 	Last      *probes.Result
@@ -107,6 +111,13 @@ type probeData struct {
 	Runs      int
 }
 
+// runView is one run shown in full: its steps and its failure.
+type runView struct {
+	Run     probes.Result
+	Steps   []stepRow
+	Failure *failureView
+}
+
 // probeHistoryRuns is how many recent runs the probe page shows.
 const probeHistoryRuns = 50
 
@@ -114,6 +125,13 @@ const probeHistoryRuns = 50
 // the recent runs, and the last failure with its response excerpt or the
 // browser's screenshot (served by web at ScreenshotPath).
 func (d *Dashboards) Probe(ctx context.Context, w io.Writer, v Viewer, name string) error {
+	return d.ProbeRun(ctx, w, v, name, "")
+}
+
+// ProbeRun renders the probe page with one run shown in full at its top,
+// anchored as #run-<id>: the failed run an alert links to. A run no longer
+// kept is said to be gone; the rest of the page is as Probe's.
+func (d *Dashboards) ProbeRun(ctx context.Context, w io.Writer, v Viewer, name, runID string) error {
 	if d.opts.Probes == nil {
 		return fmt.Errorf("probe %q: %w", name, ErrNotFound)
 	}
@@ -143,14 +161,8 @@ func (d *Dashboards) Probe(ctx context.Context, w io.Writer, v Viewer, name stri
 		data.Last = last
 		var wf []waterfallStep
 		start := 0.0
+		data.Steps = stepRows(last.Steps)
 		for _, s := range last.Steps {
-			row := stepRow{StepResult: s, DurationText: secs(s.Duration.Std().Seconds())}
-			for _, ph := range phaseOrder {
-				if v, ok := s.Phases[ph]; ok {
-					row.Phases = append(row.Phases, phaseCell{ph, secs(v)})
-				}
-			}
-			data.Steps = append(data.Steps, row)
 			total := s.Duration.Std().Seconds()
 			wf = append(wf, waterfallStep{Name: s.Name, Start: start, Total: total, Phases: s.Phases, Success: s.Success})
 			start += total
@@ -181,7 +193,38 @@ func (d *Dashboards) Probe(ctx context.Context, w io.Writer, v Viewer, name stri
 	if data.Failure == nil && last != nil && !last.Success {
 		data.Failure = d.failure(*last)
 	}
+	if runID != "" {
+		// Runs before runID+"\x00" start with runID itself, if it is kept.
+		got, err := d.opts.Probes.Results(ctx, name, 1, runID+"\x00")
+		if err != nil && !errors.Is(err, probes.ErrNotFound) {
+			return fmt.Errorf("probe %q run %s: %w", name, runID, err)
+		}
+		if len(got) == 1 && got[0].ID == runID {
+			rv := &runView{Run: got[0], Steps: stepRows(got[0].Steps)}
+			if !got[0].Success {
+				rv.Failure = d.failure(got[0])
+			}
+			data.Selected = rv
+		} else {
+			data.Missing = runID
+		}
+	}
 	return d.render(w, "probe", page{Title: "Probe " + name, Nav: "probes", Viewer: v, Data: data})
+}
+
+// stepRows are a run's steps with their timings as text.
+func stepRows(steps []probes.StepResult) []stepRow {
+	out := make([]stepRow, 0, len(steps))
+	for _, s := range steps {
+		row := stepRow{StepResult: s, DurationText: secs(s.Duration.Std().Seconds())}
+		for _, ph := range phaseOrder {
+			if v, ok := s.Phases[ph]; ok {
+				row.Phases = append(row.Phases, phaseCell{ph, secs(v)})
+			}
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 func (d *Dashboards) failure(r probes.Result) *failureView {

@@ -21,8 +21,12 @@ type SLOState struct {
 	// Tiers are the multi-window multi-burn-rate conditions, firing or not.
 	Tiers []BurnTier
 	// Exhausted is true when the budget is spent (BudgetRemaining <= 0).
-	Exhausted   bool
-	EvaluatedAt time.Time
+	Exhausted bool
+	// TimeToExhaustion is how long the remaining budget lasts at the
+	// current (1h) burn rate, as the SLO engine projects it; nil when not
+	// burning, 0 when spent.
+	TimeToExhaustion *time.Duration
+	EvaluatedAt      time.Time
 }
 
 // BurnTier is one multi-window multi-burn-rate condition of an SLO.

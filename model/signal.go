@@ -35,16 +35,22 @@ type Outcome struct {
 // probes package applies: Failing turns true after N failed runs in a row
 // and false after M passing ones.
 type ProbeState struct {
-	Probe     string
-	Location  string
-	Labels    Labels
-	Failing   bool
-	Since     time.Time // when Failing last changed
-	LastRun   time.Time
-	RunID     string
-	Step      string // the failed step of the last failing run
-	Error     string // the failed assertion or error of the last failing run
-	Duration  time.Duration
-	Successes int // consecutive passing runs
-	Failures  int // consecutive failing runs
+	Probe    string
+	Location string
+	Labels   Labels
+	Failing  bool
+	Since    time.Time // when Failing last changed
+	LastRun  time.Time
+	RunID    string
+	Step     string // the failed step of the last failing run
+	Error    string // the failed assertion or error of the last failing run
+	// Status is the HTTP status the failed step got (0 when none).
+	Status int
+	// ErrorExcerpt is what the failed step's response said went wrong: a
+	// JSON body's error or message field, else its first line; masked
+	// like the run's excerpt and cut short.
+	ErrorExcerpt string
+	Duration     time.Duration
+	Successes    int // consecutive passing runs
+	Failures     int // consecutive failing runs
 }

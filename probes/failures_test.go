@@ -180,3 +180,20 @@ func TestJourneyMaxDuration(t *testing.T) {
 		t.Fatalf("res = %+v", res)
 	}
 }
+
+func TestErrorExcerpt(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"status":"failed","error":"payment provider unavailable"}`, "payment provider unavailable"},
+		{`{"error":{"code":5,"message":"upstream timed out"}}`, "upstream timed out"},
+		{`{"detail":"Not Found"}`, "Not Found"},
+		{"\n<html><body>502 Bad Gateway</body></html>\nmore", "<html><body>502 Bad Gateway</body></html>"},
+		{`{"status":"failed"}`, `{"status":"failed"}`},
+		{`{"error": "x", "broken`, `{"error": "x", "broken`},
+		{"", ""},
+		{strings.Repeat("é", 300), strings.Repeat("é", 199) + "…"},
+	} {
+		if got := errorExcerpt(c.body); got != c.want {
+			t.Errorf("errorExcerpt(%.40q) = %q, want %q", c.body, got, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package probes
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sentinel-oss/sentinel/config"
 )
@@ -51,6 +52,20 @@ func FuzzMask(f *testing.F) {
 		out := m.Mask(s)
 		if strings.Contains(out, "sk_live_x") {
 			t.Errorf("secret left in %q", out)
+		}
+	})
+}
+
+// FuzzErrorExcerpt checks that reading a response body for an alert never
+// panics and stays short and valid.
+func FuzzErrorExcerpt(f *testing.F) {
+	f.Add(`{"status":"failed","error":"payment provider unavailable"}`)
+	f.Add(`{"error":{"message":"nested"}}`)
+	f.Add("<html>\n<body>Bad gateway</body>")
+	f.Fuzz(func(t *testing.T, body string) {
+		out := errorExcerpt(body)
+		if utf8.RuneCountInString(out) > errorExcerptRunes {
+			t.Errorf("%d characters", utf8.RuneCountInString(out))
 		}
 	})
 }

@@ -553,3 +553,55 @@ func jsonEqual(a, b any) bool {
 	}
 	return a == b
 }
+
+// errorExcerptRunes bounds an error excerpt.
+const errorExcerptRunes = 200
+
+// errorExcerpt is what a failed response's body (already masked) says went
+// wrong, for alerts: the error, message or detail field of a JSON object
+// (nested one level, as in {"error": {"message": …}}), else the body's
+// first non-empty line; cut to errorExcerptRunes.
+func errorExcerpt(body string) string {
+	body = strings.TrimSpace(strings.TrimSuffix(body, "…"))
+	if body == "" {
+		return ""
+	}
+	var obj map[string]any
+	if json.Unmarshal([]byte(body), &obj) == nil {
+		if s := messageField(obj); s != "" {
+			return clipRunes(s, errorExcerptRunes)
+		}
+	}
+	for line := range strings.Lines(body) {
+		if l := strings.TrimSpace(line); l != "" {
+			return clipRunes(l, errorExcerptRunes)
+		}
+	}
+	return ""
+}
+
+// messageField finds a human message in a decoded JSON error body.
+func messageField(obj map[string]any) string {
+	for _, k := range []string{"error", "message", "detail", "error_description", "title"} {
+		switch v := obj[k].(type) {
+		case string:
+			if strings.TrimSpace(v) != "" {
+				return strings.TrimSpace(v)
+			}
+		case map[string]any:
+			if s := messageField(v); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// clipRunes cuts s to at most n characters, marking the cut.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

@@ -85,7 +85,8 @@ func TestCheckoutFailureNamesStepAndAssertion(t *testing.T) {
 	js := compile(t, shopYAML, map[string]string{"BASE": srv.URL, "CARD": "4242424242424242"})
 	js2 := compile(t, strings.Replace(shopYAML, `secrets: {card: "${CARD}"}`, `secrets: {card: "${CARD}", key: sk_live_abcdef}`, 1), map[string]string{"BASE": srv.URL, "CARD": "4242424242424242"})
 	reg := prometheus.NewRegistry()
-	svc, err := New(Options{Probes: js2, Registerer: reg})
+	rec := &recorder{}
+	svc, err := New(Options{Probes: js2, Registerer: reg, States: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +112,12 @@ func TestCheckoutFailureNamesStepAndAssertion(t *testing.T) {
 		t.Errorf("excerpt not masked as expected: %s", pay.Excerpt)
 	}
 	svc.record(context.Background(), js2[0], res)
+	// The state alerting reads names the step, its status, the error and
+	// what the response said (masked before anything reads it).
+	if _, states := rec.snapshot(); len(states) != 1 || states[0].Step != "pay" || states[0].Status != 503 ||
+		states[0].Error != "expected status 200, got 503" || states[0].ErrorExcerpt != "payment backend down" || states[0].RunID != res.ID {
+		t.Errorf("state = %+v", states)
+	}
 	want := `
 # HELP probe_success Whether the probe's last run succeeded (1) or failed (0).
 # TYPE probe_success gauge

@@ -454,6 +454,12 @@ func (s *Service) record(ctx context.Context, j *Journey, res Result) {
 	}
 	if !res.Success {
 		ps.Step, ps.Error = res.FailedStep, res.Error
+		for _, st := range res.Steps {
+			if st.Name == res.FailedStep && !st.Success {
+				ps.Status, ps.ErrorExcerpt = st.Status, errorExcerpt(st.Excerpt)
+				break
+			}
+		}
 	}
 	s.mu.Unlock()
 	if changed {

@@ -210,7 +210,7 @@ func (s Status) State() model.SLOState {
 		Name: s.Spec.Name, Service: s.Spec.Service, Labels: s.Spec.Labels.Clone(),
 		Objective: s.Spec.Objective, Window: s.Period, SLI: s.SLI,
 		BudgetRemaining: s.BudgetRemaining, BurnRates: rates, Events: s.Window.Total,
-		Tiers: tiers, Exhausted: s.Exhausted, EvaluatedAt: s.At,
+		Tiers: tiers, Exhausted: s.Exhausted, EvaluatedAt: s.At, TimeToExhaustion: s.TimeToExhaustion,
 	}
 }
 

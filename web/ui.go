@@ -366,7 +366,14 @@ func (u *ui) probesPage(c *gin.Context) {
 }
 
 func (u *ui) probePage(c *gin.Context) {
-	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Probe(c.Request.Context(), w, viewer(c), c.Param("name")) })
+	run := c.Query("run")
+	if len(run) > 64 {
+		u.errorPage(c, http.StatusBadRequest, "Not a run ID.")
+		return
+	}
+	u.write(c, http.StatusOK, func(w io.Writer) error {
+		return u.d.ProbeRun(c.Request.Context(), w, viewer(c), c.Param("name"), run)
+	})
 }
 
 func (u *ui) screenshot(c *gin.Context) {

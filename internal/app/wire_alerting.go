@@ -49,6 +49,8 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 		Registerer: c.deps.registry,
 		Logger:     log,
 		Now:        c.deps.now,
+		// Links in annotations (the failed probe run).
+		ExternalURL: c.deps.externalURL,
 	}
 	if c.slo != nil {
 		opts.SLOs = sloStates{c.slo}

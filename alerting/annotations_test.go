@@ -1,0 +1,182 @@
+package alerting
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// failingCheckout is the demo's fault as the probe reports it: step pay got
+// 503 and the shop said why.
+func failingCheckout(at time.Time, failures int, runID string) model.ProbeState {
+	return model.ProbeState{
+		Probe: "checkout", Location: "local", Labels: model.Labels{"service": "checkout"}, Failing: true,
+		Since: t0, LastRun: at, RunID: runID, Step: "pay", Error: "expected status 200, got 503", Status: 503,
+		ErrorExcerpt: "payment provider unavailable", Failures: failures,
+	}
+}
+
+func TestProbeAlertExplainsTheFailure(t *testing.T) {
+	f := newFixture(t, config.Alerting{Rules: []config.AlertRule{{Name: "CheckoutProbeFailing",
+		When: config.AlertCondition{Probe: "checkout"}, Severity: model.SeverityCritical}}})
+	f.svc.externalURL = "https://sentinel.example.com"
+	f.svc.RecordProbeState(context.Background(), failingCheckout(t0, 3, "01RUN"))
+	gs := f.sink.Groups()
+	if len(gs) != 1 || len(gs[0].Alerts) != 1 {
+		t.Fatalf("groups %+v", gs)
+	}
+	ann := gs[0].Alerts[0].Annotations
+	want := map[string]string{
+		"summary": `checkout fails at step pay: HTTP 503, "payment provider unavailable" (from local)`,
+		"description": "The checkout probe failed 3 runs in a row from local, failing since 2026-03-02 10:00:00 UTC. " +
+			"Step pay failed: expected status 200, got 503. The response said: payment provider unavailable. " +
+			"Failed run: https://sentinel.example.com/probes/checkout?run=01RUN#run-01RUN",
+		"run_url": "https://sentinel.example.com/probes/checkout?run=01RUN#run-01RUN",
+	}
+	for k, v := range want {
+		if ann[k] != v {
+			t.Errorf("%s:\n got %q\nwant %q", k, ann[k], v)
+		}
+	}
+	// A passing run while the probe still counts as failing keeps the
+	// failure's words.
+	f.clock.Advance(time.Second)
+	passed := failingCheckout(f.clock.Now(), 0, "01PASS")
+	passed.Step, passed.Error, passed.Status, passed.ErrorExcerpt, passed.Successes = "", "", 0, "", 1
+	f.svc.RecordProbeState(context.Background(), passed)
+	f.eval(t)
+	if got := f.alerts(t)[0].Annotations["summary"]; got != want["summary"] {
+		t.Errorf("after a passing run: %q", got)
+	}
+}
+
+func TestRuleAnnotationsAndTitleOverrideTheDefaults(t *testing.T) {
+	f := newFixture(t, config.Alerting{Rules: []config.AlertRule{{Name: "CheckoutProbeFailing",
+		When: config.AlertCondition{Probe: "checkout"}, Severity: model.SeverityCritical,
+		Title:       "Checkout down: {{.Probe.Step}} answers {{.Probe.Status}}",
+		Annotations: map[string]string{"summary": "{{.Labels.probe}} broke", "team": "payments"}}}})
+	f.svc.RecordProbeState(context.Background(), failingCheckout(t0, 3, "01RUN"))
+	ann := f.sink.Groups()[0].Alerts[0].Annotations
+	if ann["title"] != "Checkout down: pay answers 503" || ann["summary"] != "checkout broke" || ann["team"] != "payments" {
+		t.Errorf("annotations %v", ann)
+	}
+	if !strings.HasPrefix(ann["description"], "The checkout probe failed 3 runs") {
+		t.Errorf("the default description should stay: %q", ann["description"])
+	}
+	if _, ok := ann["run_url"]; ok {
+		t.Errorf("no external_url, yet a run link: %v", ann)
+	}
+}
+
+func TestBadTitleTemplateIsAProblem(t *testing.T) {
+	_, ps := Compile(config.Alerting{Rules: []config.AlertRule{{Name: "X", When: config.AlertCondition{Probe: "checkout"},
+		Severity: model.SeverityCritical, Title: "{{ .Probe.Step "}}}, Refs{Probes: []string{"checkout"}})
+	if len(ps) != 1 || ps[0].Path != "alerting.rules[0].title" || !strings.Contains(ps[0].Message, "bad template") {
+		t.Fatalf("problems %v", ps)
+	}
+}
+
+func TestRUMAndBudgetRuleSummaries(t *testing.T) {
+	lcp := config.Threshold(2.5)
+	errs := config.Threshold(50)
+	below := 0.25
+	rules, ps := Compile(config.Alerting{Rules: []config.AlertRule{
+		{Name: "SlowLCP", When: config.AlertCondition{RUM: "lcp", Route: "/product/:id", Above: &lcp}, Severity: model.SeverityWarning},
+		{Name: "JSErrorSpike", When: config.AlertCondition{RUM: "js_errors_per_minute", Above: &errs}, Severity: model.SeverityWarning},
+		{Name: "BudgetLow", When: config.AlertCondition{SLO: "checkout-availability", BudgetRemainingBelow: &below}, Severity: model.SeverityWarning},
+	}}, Refs{SLOs: []string{"checkout-availability"}})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	cases := []struct {
+		rule *Rule
+		d    templateData
+		want string
+	}{
+		{rules[0], templateData{Value: 4.2, RUM: rumFacts(rules[0], 4.2)}, "p75 LCP on /product/:id is 4.2 s, above 2.5 s (last 5m)"},
+		{rules[1], templateData{Value: 72, RUM: rumFacts(rules[1], 72)}, "JS errors per minute across the site is 72, above 50 (last 5m)"},
+		{rules[2], templateData{Value: 0.18, SLO: sloFacts(rules[2], model.SLOState{Name: "checkout-availability", Objective: 99.5,
+			Window: 30 * 24 * time.Hour, BudgetRemaining: 0.18})}, "checkout-availability has 18% of its 30-day error budget left (this rule fires below 25%)"},
+	}
+	for _, c := range cases {
+		if got := c.rule.instanceAnnotations(model.Labels{}, c.d)["summary"]; got != c.want {
+			t.Errorf("%s: %q, want %q", c.rule.Name, got, c.want)
+		}
+	}
+}
+
+// TestBurnSummaryInPlainWords checks the figures by hand: 99.5% over 30
+// days is a budget of 0.005 x 720 h = 3.6 h; a 1h burn rate of 81 spent
+// 81 x 0.005 x 1 h = 0.405 h = 24 min of it; the engine's projection of
+// the rest (88% x 720 h / 81 = 7.8 h) comes with the state.
+func TestBurnSummaryInPlainWords(t *testing.T) {
+	left := time.Duration(0.88 * 720 / 81 * float64(time.Hour))
+	st := model.SLOState{Name: "checkout-availability", Objective: 99.5, Window: 30 * 24 * time.Hour, BudgetRemaining: 0.88,
+		BurnRates: map[string]float64{"1h": 81}, TimeToExhaustion: &left,
+		Tiers: []model.BurnTier{{Name: "page", LongWindow: time.Hour, ShortWindow: 5 * time.Minute, Factor: 14.4, LongRate: 81, ShortRate: 95.04, Firing: true}}}
+	ann := burnAnnotations(st, "page")
+	if got, want := ann["summary"], "checkout-availability: 24 min of the 3.6 h 30-day error budget spent in the last hour; at this rate the rest lasts 7.8 h"; got != want {
+		t.Errorf("summary\n got %q\nwant %q", got, want)
+	}
+	if got, want := ann["detail"], "page tier, 1h/5m: burn rate 81x and 95x (threshold 14.4x, firing)"; got != want {
+		t.Errorf("detail\n got %q\nwant %q", got, want)
+	}
+	st.BudgetRemaining = -0.12
+	zero := time.Duration(0)
+	st.TimeToExhaustion = &zero
+	if got := burnAnnotations(st, "page")["summary"]; !strings.HasSuffix(got, "; the budget is spent (-12% left)") {
+		t.Errorf("overspent: %q", got)
+	}
+}
+
+func TestHumanFigures(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{humanDuration(40 * time.Second), "40 s"}, {humanDuration(24*time.Minute + 20*time.Second), "24 min"},
+		{humanDuration(216 * time.Minute), "3.6 h"}, {humanDuration(60 * time.Hour), "2.5 d"},
+		{seconds(0.35), "350 ms"}, {seconds(4.2), "4.2 s"}, {percent(0.18), "18%"}, {percent(0.005), "0.5%"},
+		{percent(1), "100%"}, {times(14.4), "14.4x"}, {times(81.04), "81x"}, {windowName(28 * 24 * time.Hour), "28-day"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// TestChangedSummaryIsHandedOverAtMostOncePerMinute: a summary whose
+// figures move reaches incidents, but not at every evaluation.
+func TestChangedSummaryIsHandedOverAtMostOncePerMinute(t *testing.T) {
+	f := newFixture(t, config.Alerting{Rules: []config.AlertRule{{Name: "CheckoutProbeFailing",
+		When: config.AlertCondition{Probe: "checkout"}, Severity: model.SeverityCritical}}})
+	f.svc.RecordProbeState(context.Background(), failingCheckout(t0, 3, "01A"))
+	for i := 1; i <= 4; i++ { // a run every 15 s: the failure count moves
+		f.clock.Advance(15 * time.Second)
+		f.svc.RecordProbeState(context.Background(), failingCheckout(f.clock.Now(), 3+i, "01B"))
+		f.eval(t)
+	}
+	gs := f.sink.Groups()
+	if len(gs) != 2 {
+		t.Fatalf("%d hand-overs in a minute of moving figures, want 2 (the first and one refresh)", len(gs))
+	}
+	if d := gs[1].Alerts[0].Annotations["description"]; !strings.Contains(d, "failed 7 runs in a row") {
+		t.Errorf("refresh carries %q", d)
+	}
+	f.eval(t) // nothing new
+	if n := len(f.sink.Groups()); n != 2 {
+		t.Errorf("%d hand-overs without a change", n)
+	}
+}
+
+func TestDefaultTemplatesCompile(t *testing.T) {
+	for _, k := range []RuleKind{KindProbe, KindRUM, KindSLO} {
+		sum, desc := defaultAnnotations(k)
+		for _, text := range []string{sum, desc} {
+			if _, err := parseTemplate(string(k), text); err != nil {
+				t.Errorf("%s: %v", k, err)
+			}
+		}
+	}
+}
