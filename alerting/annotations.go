@@ -201,12 +201,12 @@ func burnAnnotations(st model.SLOState, tier string) model.Labels {
 	rate := st.BurnRates["1h"]
 	spent := time.Duration(rate * float64(time.Hour) * (1 - st.Objective/100))
 	win := windowName(st.Window)
-	summary := fmt.Sprintf("%s: %s of the %s %s error budget spent in the last hour", st.Name, humanDuration(spent), humanDuration(budget), win)
+	summary := fmt.Sprintf("%s: %s of the %s %s error budget spent in the last hour", st.Name, model.SpokenDuration(spent), model.SpokenDuration(budget), win)
 	switch left := st.TimeToExhaustion; {
 	case st.BudgetRemaining <= 0:
 		summary += fmt.Sprintf("; the budget is spent (%s left)", percent(st.BudgetRemaining))
 	case left != nil:
-		summary += "; at this rate the rest lasts " + humanDuration(*left)
+		summary += "; at this rate the rest lasts " + model.SpokenDuration(*left)
 	}
 	desc := fmt.Sprintf("The %s SLO (%s%% over %s windows) has %s of its error budget left; the last hour burned it %s as fast as the budget allows.",
 		st.Name, number(st.Objective), win, percent(st.BudgetRemaining), times(rate))
@@ -238,20 +238,6 @@ func windowName(d time.Duration) string {
 	return model.Duration(d).String()
 }
 
-// humanDuration is a duration as people say it: "40 s", "24 min",
-// "3.6 h", "2.5 d".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int64(math.Round(d.Seconds())))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int64(math.Round(d.Minutes())))
-	case d < 48*time.Hour:
-		return trimZero(fmt.Sprintf("%.1f", d.Hours())) + " h"
-	}
-	return trimZero(fmt.Sprintf("%.1f", d.Hours()/24)) + " d"
-}
-
 // seconds formats a timing in seconds: "350 ms", "4.2 s".
 func seconds(v float64) string {
 	if v < 1 {
@@ -263,14 +249,8 @@ func seconds(v float64) string {
 // number formats a plain number without needless decimals: 50, 0.25, 99.5.
 func number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// percent formats a fraction as a percentage: 0.18 is "18%", 0.005 "0.5%".
-func percent(f float64) string {
-	p := f * 100
-	if math.Abs(p) >= 10 || p == math.Trunc(p) {
-		return fmt.Sprintf("%.0f%%", p)
-	}
-	return trimZero(fmt.Sprintf("%.1f", p)) + "%"
-}
+// percent formats a fraction as a percentage: 0.18 is "18%".
+func percent(f float64) string { return model.SpokenPercent(f) }
 
 // times formats a burn rate to a tenth: "81.2x", "14.4x", "6x".
 func times(v float64) string { return trimZero(fmt.Sprintf("%.1f", v)) + "x" }

@@ -34,6 +34,7 @@ type Config struct {
 	Slack         Slack         `yaml:"slack"`
 	Postmortems   Postmortems   `yaml:"postmortems"`
 	UI            UI            `yaml:"ui"`
+	Dashboards    Dashboards    `yaml:"dashboards"`
 
 	source *sourceInfo
 }

@@ -70,6 +70,10 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
 	}
 	n := e.Notification
 	n.Attempt = e.Attempts
+	if n.Incident != nil && n.SLOs == nil {
+		// The budget as it is now, not as it was when the entry was made.
+		n.SLOs = s.SLOImpact(ctx, n.Incident)
+	}
 	if e.Reclaimed {
 		s.metrics.deliveries.WithLabelValues(e.Pager, "reclaimed").Inc()
 	}

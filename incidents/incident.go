@@ -62,17 +62,21 @@ const ActorSentinel = "sentinel"
 // Incident is one incident as stored: the contract's fields plus the
 // escalation state that drives the durable timer.
 type Incident struct {
-	ID             int64           `json:"id"`
-	Title          string          `json:"title"`
-	Severity       model.Severity  `json:"severity"`
-	Status         Status          `json:"status"`
-	Summary        string          `json:"summary"`
-	Labels         model.Labels    `json:"labels"`
-	DedupKey       string          `json:"dedup_key"`
-	Source         string          `json:"source"`
-	CreatedAt      time.Time       `json:"created_at"`
-	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
-	ResolvedAt     *time.Time      `json:"resolved_at"`
+	ID             int64          `json:"id"`
+	Title          string         `json:"title"`
+	Severity       model.Severity `json:"severity"`
+	Status         Status         `json:"status"`
+	Summary        string         `json:"summary"`
+	Labels         model.Labels   `json:"labels"`
+	DedupKey       string         `json:"dedup_key"`
+	Source         string         `json:"source"`
+	CreatedAt      time.Time      `json:"created_at"`
+	AcknowledgedAt *time.Time     `json:"acknowledged_at"`
+	ResolvedAt     *time.Time     `json:"resolved_at"`
+	// AcknowledgedBy and ResolvedBy name who did it last (sentinel for an
+	// incident resolved because its alerts cleared).
+	AcknowledgedBy string          `json:"acknowledged_by,omitempty"`
+	ResolvedBy     string          `json:"resolved_by,omitempty"`
 	Alerts         []Alert         `json:"alerts"`
 	Timeline       []TimelineEntry `json:"timeline"`
 	Runbook        string          `json:"runbook"`
@@ -146,10 +150,17 @@ type TimelineEntry struct {
 }
 
 // SLOImpact is an SLO the incident burns and how much of its error budget
-// (a fraction of the whole) was consumed since the incident started.
+// (a fraction of the whole) was consumed since the incident started; and,
+// when the budget source knows it, the budget now: the objective and
+// window, the fraction left and how long it lasts at the current rate
+// (seconds).
 type SLOImpact struct {
-	Name           string  `json:"name"`
-	BudgetConsumed float64 `json:"budget_consumed"`
+	Name             string   `json:"name"`
+	BudgetConsumed   float64  `json:"budget_consumed"`
+	Objective        float64  `json:"objective,omitempty"`
+	Window           float64  `json:"window,omitempty"`
+	BudgetRemaining  *float64 `json:"budget_remaining,omitempty"`
+	TimeToExhaustion *float64 `json:"time_to_exhaustion,omitempty"`
 }
 
 // MTTA is the time to acknowledge, or false when never acknowledged.

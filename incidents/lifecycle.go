@@ -130,6 +130,7 @@ func (s *Service) notification(inc *Incident, kind NotificationKind) Notificatio
 	if s.url != "" {
 		n.URL = fmt.Sprintf("%s/incidents/%d", s.url, inc.ID)
 	}
+	n.Links = s.links(inc)
 	for _, name := range inc.Responders {
 		if p, ok := s.oc.People.Resolve(name); ok {
 			n.Responders = append(n.Responders, p)
@@ -144,7 +145,7 @@ func (s *Service) notification(inc *Incident, kind NotificationKind) Notificatio
 func (s *Service) resolve(inc *Incident, now time.Time, actor, why string) {
 	inc.Status = StatusResolved
 	t := now
-	inc.ResolvedAt = &t
+	inc.ResolvedAt, inc.ResolvedBy = &t, actor
 	inc.Escalation.NextAt, inc.Escalation.AckTimeoutAt = nil, nil
 	if why != "" {
 		inc.note(now, KindResolved, actor, "resolved: %s", why)
@@ -197,7 +198,7 @@ func (s *Service) Acknowledge(ctx context.Context, id int64, actor string) (*Inc
 		case StatusAcknowledged:
 			return errorf(ErrInvalidTransition, "incident #%d is already acknowledged", id)
 		}
-		inc.Status = StatusAcknowledged
+		inc.Status, inc.AcknowledgedBy = StatusAcknowledged, actorOr(actor)
 		if inc.AcknowledgedAt == nil {
 			t := now
 			inc.AcknowledgedAt = &t

@@ -58,6 +58,9 @@ type Notification struct {
 	Announcement *model.Announcement `json:"announcement,omitempty"`
 	// URL links to the incident in Sentinel's UI.
 	URL string `json:"url,omitempty"`
+	// Links are every place the notification points to: the incident,
+	// the failed probe run, the SLO pages, the runbook, Grafana.
+	Links []Link `json:"links,omitempty"`
 	// Attempt counts deliveries of this entry, 1 for the first.
 	Attempt int `json:"attempt"`
 }

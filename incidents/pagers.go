@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // Subject is a one-line description of a notification, shared by the
@@ -84,26 +85,55 @@ func Body(n Notification) string {
 	if len(inc.Labels) > 0 {
 		fmt.Fprintf(&b, "labels: %s\n", inc.Labels)
 	}
-	firing := 0
+	firing := firingAlerts(inc)
+	if len(inc.Alerts) > 0 {
+		fmt.Fprintf(&b, "alerts: %d firing of %d\n", len(firing), len(inc.Alerts))
+	}
 	for _, a := range inc.Alerts {
-		if a.State == "firing" {
-			firing++
+		fmt.Fprintf(&b, "  - %s %s", alertRef(a.Name, a.Labels), a.State)
+		if sum := a.Annotations["summary"]; sum != "" {
+			fmt.Fprintf(&b, ": %s", clipRunes(oneLine(sum), 300))
+		}
+		b.WriteString("\n")
+		if d := a.Annotations["detail"]; d != "" && a.State == model.AlertFiring {
+			fmt.Fprintf(&b, "    %s\n", clipRunes(oneLine(d), 300))
 		}
 	}
-	if len(inc.Alerts) > 0 {
-		fmt.Fprintf(&b, "alerts: %d firing of %d\n", firing, len(inc.Alerts))
-	}
 	for _, s := range n.SLOs {
-		fmt.Fprintf(&b, "slo %s: %.1f%% of the error budget consumed\n", s.Name, s.BudgetConsumed*100)
-	}
-	if inc.Runbook != "" {
-		fmt.Fprintf(&b, "runbook: %s\n", inc.Runbook)
+		fmt.Fprintf(&b, "error budget of %s: this incident spent %s", s.Name, model.SpokenPercent(s.BudgetConsumed))
+		switch {
+		case s.BudgetRemaining == nil:
+		case *s.BudgetRemaining <= 0:
+			fmt.Fprintf(&b, "; the budget is spent (%s left)", model.SpokenPercent(*s.BudgetRemaining))
+		case s.TimeToExhaustion != nil:
+			fmt.Fprintf(&b, "; %s left, which lasts %s at the current rate", model.SpokenPercent(*s.BudgetRemaining),
+				model.SpokenDuration(time.Duration(*s.TimeToExhaustion*float64(time.Second))))
+		default:
+			fmt.Fprintf(&b, "; %s left, not burning now", model.SpokenPercent(*s.BudgetRemaining))
+		}
+		b.WriteString("\n")
 	}
 	if n.URL != "" {
 		fmt.Fprintf(&b, "link: %s\n", n.URL)
 	}
+	runbook := inc.Runbook
+	for _, l := range n.Links {
+		switch {
+		case l.URL == n.URL:
+		case strings.HasPrefix(l.Title, "Runbook "):
+			runbook += " (" + l.URL + ")"
+		default:
+			fmt.Fprintf(&b, "%s: %s\n", l.Title, l.URL)
+		}
+	}
+	if inc.Runbook != "" {
+		fmt.Fprintf(&b, "runbook: %s\n", runbook)
+	}
 	return b.String()
 }
+
+// oneLine folds text onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // ConsolePager prints notifications readably to a writer (stderr by
 // default): the pager Sentinel uses when nothing else is configured, and

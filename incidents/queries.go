@@ -68,13 +68,25 @@ func (s *Service) SLOImpact(ctx context.Context, inc *Incident) []SLOImpact {
 	if inc.ResolvedAt != nil {
 		end = *inc.ResolvedAt
 	}
+	status, _ := b.(BudgetStatusSource)
 	for _, n := range names {
 		c, err := b.Consumed(ctx, n, inc.CreatedAt, end)
 		if err != nil {
 			s.log.Warn("budget consumed", "slo", n, "incident", inc.ID, "err", err)
 			continue
 		}
-		out = append(out, SLOImpact{Name: n, BudgetConsumed: c})
+		im := SLOImpact{Name: n, BudgetConsumed: c}
+		if status != nil {
+			if st, err := status.BudgetStatus(ctx, n); err == nil {
+				left := st.Remaining
+				im.Objective, im.Window, im.BudgetRemaining = st.Objective, st.Window.Seconds(), &left
+				if st.TimeToExhaustion != nil {
+					secs := st.TimeToExhaustion.Seconds()
+					im.TimeToExhaustion = &secs
+				}
+			}
+		}
+		out = append(out, im)
 	}
 	return out
 }

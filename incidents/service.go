@@ -31,6 +31,26 @@ type BudgetSource interface {
 	Consumed(ctx context.Context, slo string, from, to time.Time) (float64, error)
 }
 
+// BudgetStatus is an SLO's error budget now, as the SLO engine reports it.
+type BudgetStatus struct {
+	// Objective is the SLO's objective in percent; Window its length.
+	Objective float64
+	Window    time.Duration
+	// Remaining is the fraction of the window's budget left (negative
+	// when overspent).
+	Remaining float64
+	// TimeToExhaustion is how long the rest lasts at the current rate;
+	// nil when not burning.
+	TimeToExhaustion *time.Duration
+}
+
+// BudgetStatusSource is implemented by budget sources that also tell an
+// SLO's budget now, for the error-budget block of pages (how much is left,
+// how long it lasts).
+type BudgetStatusSource interface {
+	BudgetStatus(ctx context.Context, slo string) (BudgetStatus, error)
+}
+
 // Options are what New needs.
 type Options struct {
 	// Config is the incidents: section.
@@ -51,8 +71,11 @@ type Options struct {
 	Console io.Writer
 	// ExternalURL is the base of incident links in notifications.
 	ExternalURL string
-	Logger      *slog.Logger
-	Registerer  prometheus.Registerer
+	// GrafanaURL is dashboards.grafana_url: notifications link to the
+	// exported dashboards there when set.
+	GrafanaURL string
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -66,6 +89,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	url      string
+	grafana  string
 	console  io.Writer
 	metrics  *metrics
 	fallback Pager
@@ -108,7 +132,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{
 		cfg: opts.Config, oc: opts.OnCall, store: opts.Store, log: opts.Logger.With("component", "incidents"),
-		now: opts.Now, url: strings.TrimRight(opts.ExternalURL, "/"), console: opts.Console, metrics: m,
+		now: opts.Now, url: trimBase(opts.ExternalURL), grafana: trimBase(opts.GrafanaURL), console: opts.Console, metrics: m,
 		budgets: opts.Budgets, fallback: opts.Fallback,
 		outboxKick: make(chan struct{}, 1), timerKick: make(chan struct{}, 1),
 	}

@@ -582,3 +582,67 @@ func TestRunLoop(t *testing.T) {
 func incidentsOverride(schedule, user string, start, end time.Time) oncall.Override {
 	return oncall.Override{Schedule: schedule, User: user, Start: start, End: end}
 }
+
+// budgetsWithStatus also tells the budget now.
+type budgetsWithStatus struct{ budgets }
+
+func (budgetsWithStatus) BudgetStatus(context.Context, string) (incidents.BudgetStatus, error) {
+	left := 7*time.Hour + 48*time.Minute
+	return incidents.BudgetStatus{Objective: 99.5, Window: 30 * 24 * time.Hour, Remaining: 0.87, TimeToExhaustion: &left}, nil
+}
+
+// TestNotificationsCarryLinksAndTheBudget: every pager gets the same
+// links (incident, failed run, SLO, runbook, Grafana) and the error budget
+// as it is when the notification is delivered.
+func TestNotificationsCarryLinksAndTheBudget(t *testing.T) {
+	clock := incidentstest.NewClock(t0)
+	pager := incidentstest.NewPager("test")
+	var console bytes.Buffer
+	svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), OnCall: incidentstest.MustOncall(),
+		Store: incidents.NewMemoryStore(), Pagers: []incidents.Pager{pager, incidents.NewConsolePager("console", &console)},
+		Now: clock.Now, ExternalURL: "https://sentinel.example.com/", GrafanaURL: "https://grafana.example.com/", Budgets: budgetsWithStatus{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := incidentstest.Group("checkout", model.SeverityCritical, true)
+	g.Alerts[0].Annotations["run_url"] = "https://sentinel.example.com/probes/checkout?run=01R#run-01R"
+	if err := svc.HandleAlertGroup(t.Context(), g); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10 * time.Minute)
+	if _, err := svc.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := pager.Got()
+	if len(got) != 1 {
+		t.Fatalf("%d notifications", len(got))
+	}
+	n := got[0]
+	want := []incidents.Link{
+		{Title: "Incident #1", URL: "https://sentinel.example.com/incidents/1"},
+		{Title: "Failed run", URL: "https://sentinel.example.com/probes/checkout?run=01R#run-01R"},
+		{Title: "SLO checkout-availability", URL: "https://sentinel.example.com/slos/checkout-availability"},
+		{Title: "Runbook checkout-down", URL: "https://sentinel.example.com/runbooks/checkout-down"},
+		// From an hour before the start (10:00 UTC is 1774432800000 ms).
+		{Title: "Grafana", URL: "https://grafana.example.com/d/sentinel-slos?from=1774429200000&to=now&var-slo=checkout-availability"},
+	}
+	if !reflect.DeepEqual(n.Links, want) {
+		t.Errorf("links\n%v\nwant\n%v", n.Links, want)
+	}
+	// Consumed over the 10 minutes since the start: 10/1000 (the fake's rule).
+	if len(n.SLOs) != 1 || n.SLOs[0].BudgetConsumed != 0.01 || *n.SLOs[0].BudgetRemaining != 0.87 || *n.SLOs[0].TimeToExhaustion != 28080 {
+		t.Fatalf("slos %+v", n.SLOs)
+	}
+	for _, line := range []string{
+		"  - CheckoutProbeFailing firing: checkout is down",
+		"error budget of checkout-availability: this incident spent 1%; 87% left, which lasts 7.8 h at the current rate",
+		"Failed run: https://sentinel.example.com/probes/checkout?run=01R#run-01R",
+		"SLO checkout-availability: https://sentinel.example.com/slos/checkout-availability",
+		"Grafana: https://grafana.example.com/d/sentinel-slos?from=1774429200000&to=now&var-slo=checkout-availability",
+		"runbook: checkout-down (https://sentinel.example.com/runbooks/checkout-down)",
+	} {
+		if !strings.Contains(console.String(), line) {
+			t.Errorf("console lacks %q:\n%s", line, console.String())
+		}
+	}
+}

@@ -117,8 +117,11 @@ func pageBlocks(v pageView) []slack.Block {
 		slack.NewHeaderBlock(plain(clip(fmt.Sprintf("#%d %s", inc.ID, inc.Title), maxHeader)), slack.HeaderBlockOptionBlockID("sentinel_header")),
 	}
 	status := fmt.Sprintf("%s %s", statusIcon(inc.Status), inc.Status)
-	if last := v.n.Event; last != nil && (last.Kind == incidents.KindAcknowledged || last.Kind == incidents.KindResolved) && last.Actor != "" {
-		status += " by " + esc(clip(last.Actor, 100))
+	switch by := statusActor(v.n); {
+	case by == incidents.ActorSentinel && inc.Status == incidents.StatusResolved:
+		status += ": every alert cleared"
+	case by != "":
+		status += " by " + esc(clip(by, 100))
 	}
 	onCall := "nobody"
 	if len(v.mentions) > 0 || len(v.groups) > 0 {
@@ -137,31 +140,38 @@ func pageBlocks(v pageView) []slack.Block {
 	if a := alertLines(inc); a != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(a), nil, nil, slack.SectionBlockOptionBlockID("sentinel_alerts")))
 	}
-	if len(v.n.SLOs) > 0 {
-		var b strings.Builder
-		b.WriteString("*Error budget*")
-		for _, s := range v.n.SLOs {
-			fmt.Fprintf(&b, "\n• %s: %.1f%% of the budget consumed", esc(s.Name), s.BudgetConsumed*100)
-		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil, slack.SectionBlockOptionBlockID("sentinel_slos")))
+	if b := budgetLines(v.n.SLOs); b != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b), nil, nil, slack.SectionBlockOptionBlockID("sentinel_slos")))
 	}
-	var links []slack.MixedElement
-	if v.n.URL != "" {
-		links = append(links, mrkdwn(fmt.Sprintf("<%s|Open incident #%d>", v.n.URL, inc.ID)))
-	}
-	if inc.Runbook != "" {
-		links = append(links, mrkdwn(runbookLink(v.baseURL, inc.Runbook)))
-	}
-	if v.incidentChannel != "" {
-		links = append(links, mrkdwn(fmt.Sprintf("Channel: <#%s>", v.incidentChannel)))
-	}
-	if len(links) > 0 {
+	if links := linkElements(v); len(links) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("sentinel_links", links...))
 	}
 	if v.buttons && inc.Status.Open() {
 		blocks = append(blocks, actionBlock(inc))
 	}
 	return blocks
+}
+
+// statusActor is who brought the incident to its status: the incident
+// says so; older snapshots tell it by their event.
+func statusActor(n incidents.Notification) string {
+	inc := n.Incident
+	switch inc.Status {
+	case incidents.StatusAcknowledged:
+		if inc.AcknowledgedBy != "" {
+			return inc.AcknowledgedBy
+		}
+	case incidents.StatusResolved:
+		if inc.ResolvedBy != "" {
+			return inc.ResolvedBy
+		}
+	default:
+		return ""
+	}
+	if e := n.Event; e != nil && (e.Kind == incidents.KindAcknowledged || e.Kind == incidents.KindResolved) {
+		return e.Actor
+	}
+	return ""
 }
 
 // actionBlock holds the buttons an incident in its status can use.
@@ -180,6 +190,34 @@ func actionBlock(inc *incidents.Incident) *slack.ActionBlock {
 	return slack.NewActionBlock("sentinel_actions", els...)
 }
 
+// maxLinks is the most elements Slack takes in a context block.
+const maxLinks = 10
+
+// linkElements are the page's links: those the notification carries
+// (incident, failed run, SLO pages, runbook, Grafana), the runbook even
+// without an external URL, and the incident channel.
+func linkElements(v pageView) []slack.MixedElement {
+	var out []slack.MixedElement
+	hasRunbook := false
+	for _, l := range v.n.Links {
+		if len(out) == maxLinks-1 {
+			break
+		}
+		hasRunbook = hasRunbook || strings.HasPrefix(l.Title, "Runbook ")
+		out = append(out, mrkdwn(fmt.Sprintf("<%s|%s>", l.URL, esc(clip(l.Title, 100)))))
+	}
+	if len(v.n.Links) == 0 && v.n.URL != "" {
+		out = append(out, mrkdwn(fmt.Sprintf("<%s|Open incident #%d>", v.n.URL, v.n.Incident.ID)))
+	}
+	if inc := v.n.Incident; inc.Runbook != "" && !hasRunbook && len(out) < maxLinks-1 {
+		out = append(out, mrkdwn(runbookLink(v.baseURL, inc.Runbook)))
+	}
+	if v.incidentChannel != "" {
+		out = append(out, mrkdwn(fmt.Sprintf("Channel: <#%s>", v.incidentChannel)))
+	}
+	return out
+}
+
 // runbookLink links a runbook by name in Sentinel's UI.
 func runbookLink(base, name string) string {
 	if base == "" {
@@ -188,8 +226,10 @@ func runbookLink(base, name string) string {
 	return fmt.Sprintf("<%s/runbooks/%s|Runbook: %s>", strings.TrimRight(base, "/"), url.PathEscape(name), esc(name))
 }
 
-// alertLines lists the incident's alerts, firing first: name, state, the
-// summary annotation and the probe step or SLO it is about.
+// alertLines lists the incident's alerts, firing first: name, state and
+// summary (which names the failing step, status and error, or the SLO's
+// budget), the labels that tell alerts of one name apart when there is no
+// summary, and a burn alert's tier and windows.
 func alertLines(inc *incidents.Incident) string {
 	if len(inc.Alerts) == 0 {
 		return ""
@@ -211,20 +251,60 @@ func alertLines(inc *incidents.Incident) string {
 			fmt.Fprintf(&b, "\n… and %d more", len(alerts)-maxAlerts)
 			break
 		}
-		fmt.Fprintf(&b, "\n• *%s* %s", esc(clip(a.Name, 100)), a.State)
+		icon := ":fire:"
+		if a.State != model.AlertFiring {
+			icon = ":white_check_mark:"
+		}
+		fmt.Fprintf(&b, "\n%s *%s* %s", icon, esc(clip(a.Name, 100)), a.State)
+		sum := a.Annotations["summary"]
+		keys := []string{"tier"}
+		if sum == "" {
+			keys = []string{"probe", "step", "slo", "tier", "route", "location"}
+		}
 		var about []string
-		for _, k := range []string{"probe", "step", "slo", "location"} {
+		for _, k := range keys {
 			if v := a.Labels[k]; v != "" {
-				about = append(about, k+"="+v)
-			} else if v := a.Annotations[k]; v != "" {
 				about = append(about, k+"="+v)
 			}
 		}
 		if len(about) > 0 {
 			fmt.Fprintf(&b, " (%s)", esc(clip(strings.Join(about, ", "), 200)))
 		}
-		if s := a.Annotations["summary"]; s != "" {
-			fmt.Fprintf(&b, ": %s", esc(clip(s, 300)))
+		if sum != "" {
+			fmt.Fprintf(&b, ": %s", esc(clip(sum, 300)))
+		}
+		if d := a.Annotations["detail"]; d != "" && a.State == model.AlertFiring {
+			fmt.Fprintf(&b, "\n      _%s_", esc(clip(d, 300)))
+		}
+	}
+	return b.String()
+}
+
+// budgetLines is the error-budget block: for each SLO the incident
+// affects, what this incident spent of its budget, what is left, and how
+// long that lasts at the current rate.
+func budgetLines(slos []incidents.SLOImpact) string {
+	if len(slos) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("*Error budget*")
+	for _, s := range slos {
+		fmt.Fprintf(&b, "\n• *%s*", esc(s.Name))
+		if s.Objective > 0 && s.Window > 0 {
+			fmt.Fprintf(&b, " (%s%% over %s)", strconv.FormatFloat(s.Objective, 'f', -1, 64),
+				model.Duration(time.Duration(s.Window*float64(time.Second))))
+		}
+		fmt.Fprintf(&b, ": this incident spent %s of the budget", model.SpokenPercent(s.BudgetConsumed))
+		switch {
+		case s.BudgetRemaining == nil:
+		case *s.BudgetRemaining <= 0:
+			fmt.Fprintf(&b, "; the budget is spent (%s left)", model.SpokenPercent(*s.BudgetRemaining))
+		case s.TimeToExhaustion != nil:
+			fmt.Fprintf(&b, "; %s left, which lasts %s at the current rate", model.SpokenPercent(*s.BudgetRemaining),
+				model.SpokenDuration(time.Duration(*s.TimeToExhaustion*float64(time.Second))))
+		default:
+			fmt.Fprintf(&b, "; %s left, not burning now", model.SpokenPercent(*s.BudgetRemaining))
 		}
 	}
 	return b.String()
@@ -237,8 +317,11 @@ func dmBlocks(v pageView) []slack.Block {
 		return nil
 	}
 	text := fmt.Sprintf("%s You are paged for *#%d %s* (%s %s).", statusIcon(inc.Status), inc.ID, esc(clip(inc.Title, 200)), severityIcon(inc.Severity), inc.Severity)
+	if s := strings.TrimSpace(inc.Summary); s != "" && s != inc.Title {
+		text += "\n" + esc(clip(s, 1000))
+	}
 	if v.n.URL != "" {
-		text += fmt.Sprintf(" <%s|Open incident>", v.n.URL)
+		text += fmt.Sprintf("\n<%s|Open incident>", v.n.URL)
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID("sentinel_dm"))}
 	if inc.Status.Open() {

@@ -45,24 +45,34 @@ func golden(t *testing.T, name string, blocks []slack.Block) {
 
 func sampleNotification(status incidents.Status) incidents.Notification {
 	t0 := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
+	run := "https://sentinel.example.com/probes/checkout?run=01RUN#run-01RUN"
 	inc := &incidents.Incident{
-		ID: 42, Title: "Checkout <down> & out [service=checkout]", Severity: model.SeverityCritical, Status: status,
-		Summary: "The pay step answers 500 for 3 runs in a row.", Labels: model.Labels{"service": "checkout"},
-		CreatedAt: t0, Runbook: "checkout-down",
+		ID: 42, Title: `Checkout <down> & out: step pay, HTTP 503, "payment provider unavailable"`, Severity: model.SeverityCritical, Status: status,
+		Summary: "The checkout probe failed 3 runs in a row from local. Step pay failed: expected status 200, got 503.", Labels: model.Labels{"service": "checkout"},
+		CreatedAt: t0, Runbook: "checkout-down", SLONames: []string{"checkout-availability"},
 		Alerts: []incidents.Alert{
-			{Name: "CheckoutProbeFailing", State: model.AlertFiring, Labels: model.Labels{"probe": "checkout", "step": "pay", "location": "local"},
-				Annotations: model.Labels{"summary": "step pay answered 500"}},
-			{Name: "CheckoutBudgetBurn", State: model.AlertResolved, Labels: model.Labels{"slo": "checkout-availability"},
-				Annotations: model.Labels{"summary": "burning 14.4x"}},
+			{Name: "CheckoutProbeFailing", State: model.AlertFiring, Labels: model.Labels{"probe": "checkout", "location": "local"},
+				Annotations: model.Labels{"summary": `checkout fails at step pay: HTTP 503, "payment provider unavailable" (from local)`, "run_url": run}},
+			{Name: "SLOErrorBudgetBurn", State: model.AlertFiring, Labels: model.Labels{"slo": "checkout-availability", "tier": "page"},
+				Annotations: model.Labels{"summary": "checkout-availability: 24 min of the 3.6 h 30-day error budget spent in the last hour; at this rate the rest lasts 7.8 h",
+					"detail": "page tier, 1h/5m: burn rate 81x and 95x (threshold 14.4x, firing)"}},
+			{Name: "CheckoutLatency", State: model.AlertResolved, Labels: model.Labels{"probe": "checkout"}},
 		},
 	}
+	left, tte := 0.87, (7*time.Hour + 48*time.Minute).Seconds()
 	n := incidents.Notification{Key: "incident/42/e1/p0/s0/schedule:primary/slack", Kind: incidents.KindPage, Incident: inc,
-		SLOs: []incidents.SLOImpact{{Name: "checkout-availability", BudgetConsumed: 0.123}},
-		URL:  "https://sentinel.example.com/incidents/42", Target: oncall.Target{Kind: oncall.TargetSchedule, Name: "primary"}}
+		SLOs: []incidents.SLOImpact{{Name: "checkout-availability", BudgetConsumed: 0.012, Objective: 99.5, Window: (30 * 24 * time.Hour).Seconds(),
+			BudgetRemaining: &left, TimeToExhaustion: &tte}},
+		URL: "https://sentinel.example.com/incidents/42", Target: oncall.Target{Kind: oncall.TargetSchedule, Name: "primary"},
+		Links: []incidents.Link{{Title: "Incident #42", URL: "https://sentinel.example.com/incidents/42"}, {Title: "Failed run", URL: run},
+			{Title: "SLO checkout-availability", URL: "https://sentinel.example.com/slos/checkout-availability"},
+			{Title: "Runbook checkout-down", URL: "https://sentinel.example.com/runbooks/checkout-down"},
+			{Title: "Grafana", URL: "https://grafana.example.com/d/sentinel-slos?from=1774429200000&to=now&var-slo=checkout-availability"}}}
 	switch status {
 	case incidents.StatusAcknowledged:
 		n.Kind = incidents.KindUpdate
 		n.Event = &incidents.TimelineEntry{At: t0.Add(3 * time.Minute), Kind: incidents.KindAcknowledged, Actor: "carol", Text: "acknowledged by carol"}
+		inc.AcknowledgedBy = "carol"
 	case incidents.StatusResolved:
 		n.Kind = incidents.KindUpdate
 		n.Event = &incidents.TimelineEntry{At: t0.Add(30 * time.Minute), Kind: incidents.KindResolved, Actor: "@dave (Slack user U0DAVE)", Text: "resolved by @dave (Slack user U0DAVE)"}

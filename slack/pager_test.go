@@ -34,7 +34,7 @@ func TestAlertPagesAndButtonsAcknowledgeAndResolve(t *testing.T) {
 	if !strings.HasPrefix(page.Metadata.EventPayload["key"].(string), "incident/1/") || page.Metadata.EventType != slack.MetadataEventType {
 		t.Fatalf("page metadata %+v", page.Metadata)
 	}
-	for _, want := range []string{"#1 checkout failing in local", "step=pay", "checkout-down"} {
+	for _, want := range []string{"#1 checkout failing in local", "step pay answered 500", "checkout-down"} {
 		if !strings.Contains(string(page.Blocks), want) {
 			t.Errorf("page blocks lack %q: %s", want, page.Blocks)
 		}
@@ -396,4 +396,81 @@ func TestIncidentChannel(t *testing.T) {
 	if !strings.Contains(e.pages()[0].BlockText(), "<!subteam^S0SRE>") {
 		t.Fatalf("user group not mentioned: %s", e.pages()[0].Blocks)
 	}
+}
+
+// TestAlertJoiningUpdatesThePageAndThread: a second alert joining the
+// acknowledged incident redraws the page (which lists both) and is told in
+// its thread; when a person resolves while it still fires and it then
+// clears, the thread hears of it and nobody is paged again.
+func TestAlertJoiningUpdatesThePageAndThread(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	g := firing("service=checkout")
+	if err := e.svc.HandleAlertGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	page := e.waitPages(t, 1)[0]
+	if _, err := e.svc.Acknowledge(ctx, 1, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "the ack drawn", func() bool { return e.pages()[0].Updates >= 1 })
+	updates := e.pages()[0].Updates
+	g.Alerts = append(g.Alerts, model.Alert{Name: "SLOErrorBudgetBurn", Fingerprint: "fp-burn", State: model.AlertFiring, Severity: model.SeverityCritical,
+		Labels:      model.Labels{"service": "checkout", "slo": "checkout-availability", "tier": "page"},
+		Annotations: model.Labels{"summary": "checkout-availability: 24 min of the 3.6 h 30-day error budget spent in the last hour"}, FiredAt: time.Now()})
+	joined := time.Now()
+	if err := e.svc.HandleAlertGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "the page redrawn with both alerts", func() bool {
+		m := e.pages()[0]
+		return m.Updates > updates && strings.Contains(string(m.Blocks), "2 firing of 2") &&
+			strings.Contains(string(m.Blocks), "SLOErrorBudgetBurn") && strings.Contains(string(m.Blocks), "CheckoutProbeFailing")
+	})
+	t.Logf("alert joined to message redrawn: %s", time.Since(joined).Round(time.Millisecond))
+	reply := func(substr string) bool {
+		for _, m := range e.fake.Posted("C0INCIDENTS") {
+			if m.ThreadTS == page.TS && strings.Contains(m.Text, substr) {
+				return true
+			}
+		}
+		return false
+	}
+	testutil.Eventually(t, 5*time.Second, "a thread reply for the joining alert", func() bool {
+		return reply("alert SLOErrorBudgetBurn (slo=checkout-availability, tier=page) fired")
+	})
+
+	// Resolved while both fire; the probe alert clears: told, not paged.
+	dms := countDMs(e)
+	if _, err := e.svc.Resolve(ctx, 1, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "the resolve told", func() bool { return reply("resolved by carol while 2 alerts were still firing") })
+	g.Alerts[0].State = model.AlertResolved
+	if err := e.svc.HandleAlertGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "the clearing told in the thread", func() bool {
+		return reply("alert CheckoutProbeFailing (probe=checkout) cleared after the incident was resolved; 1 alert still firing")
+	})
+	if inc := e.incident(t, 1); inc.Status != incidents.StatusResolved {
+		t.Fatalf("status %s after an alert cleared", inc.Status)
+	}
+	if n := len(e.pages()); n != 1 {
+		t.Errorf("%d page messages, want 1", n)
+	}
+	if n := countDMs(e); n != dms {
+		t.Errorf("%d direct pages after the resolve, %d before", n, dms)
+	}
+}
+
+// countDMs counts the direct messages Sentinel sent.
+func countDMs(e *env) int {
+	n := 0
+	for _, m := range e.fake.Posted("") {
+		if strings.HasPrefix(m.Channel, "D") && m.Metadata != nil && m.Metadata.EventPayload["role"] == "dm" {
+			n++
+		}
+	}
+	return n
 }

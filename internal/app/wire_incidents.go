@@ -23,6 +23,7 @@ import (
 // before this (see sloBudgets).
 func (c *components) wireIncidents(cfg *config.Config) config.Problems {
 	ps := cfg.Incidents.Validate("incidents")
+	ps = append(ps, cfg.Dashboards.Validate("dashboards")...)
 	oc, ops := oncall.Compile(cfg.People, cfg.Oncall)
 	ps = append(ps, ops...)
 	if len(ps) > 0 {
@@ -36,6 +37,7 @@ func (c *components) wireIncidents(cfg *config.Config) config.Problems {
 		Pagers:      pagers,
 		Fallback:    fallback,
 		ExternalURL: c.deps.externalURL,
+		GrafanaURL:  cfg.Dashboards.GrafanaURL,
 		Logger:      c.deps.log,
 		Registerer:  c.deps.registry,
 		Now:         c.deps.now,
@@ -83,6 +85,17 @@ func (b sloBudgets) Consumed(ctx context.Context, name string, from, to time.Tim
 		return 0, err
 	}
 	return c.BudgetConsumed, nil
+}
+
+// BudgetStatus is an SLO's budget now (left, and how long it lasts at
+// the current rate), as GET /api/v1/slos/{name} reports it.
+func (b sloBudgets) BudgetStatus(ctx context.Context, name string) (incidents.BudgetStatus, error) {
+	st, err := b.engine.Status(ctx, name)
+	if err != nil {
+		return incidents.BudgetStatus{}, err
+	}
+	return incidents.BudgetStatus{Objective: st.Spec.Objective, Window: st.Period, Remaining: st.BudgetRemaining,
+		TimeToExhaustion: st.TimeToExhaustion}, nil
 }
 
 func containsLabels(have, want model.Labels) bool {
