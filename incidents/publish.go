@@ -157,22 +157,17 @@ func wasWere(n int) string {
 }
 
 // retitle keeps an incident opened by alerts in step with them: its title
-// is the lead alert's title annotation (a rule's title template), else
-// its summary, else its name and the group's labels; its summary is the
-// lead alert's description. The lead is the first alert still firing, or
-// the first alert once none fires. Declared incidents and titles a person
-// chose are left alone.
+// is the first alert's title annotation (a rule's title template), else
+// its summary, else its name and the group's labels; its summary is that
+// alert's description. The first alert is the one that opened the
+// incident: what broke; alerts joining later (burn rates) do not take the
+// title over, and its figures stay as they were when it cleared.
+// Declared incidents and titles a person chose are left alone.
 func retitle(inc *Incident) {
 	if inc.Source == SourceDeclared || inc.TitleEdited || len(inc.Alerts) == 0 {
 		return
 	}
 	lead := &inc.Alerts[0]
-	for i := range inc.Alerts {
-		if inc.Alerts[i].State == model.AlertFiring {
-			lead = &inc.Alerts[i]
-			break
-		}
-	}
 	title := firstNonEmpty(lead.Annotations["title"], lead.Annotations["summary"])
 	if title == "" {
 		title = lead.Name

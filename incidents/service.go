@@ -540,7 +540,11 @@ func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) 
 			inc.Alerts = append(inc.Alerts, na)
 			idx[id] = len(inc.Alerts) - 1
 			if !opening {
-				inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired%s", alertRef(a.Name, a.Labels), summaryOf(a.Annotations))
+				muted := ""
+				if a.Silenced {
+					muted = " (silenced: pages no one)"
+				}
+				inc.note(now, KindAlertFiring, ActorSentinel, "alert %s fired%s%s", alertRef(a.Name, a.Labels), muted, summaryOf(a.Annotations))
 			}
 			changed = true
 			if a.Severity.Rank() > inc.Severity.Rank() && inc.Status.Open() {
