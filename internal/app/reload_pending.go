@@ -10,7 +10,7 @@ import (
 // config yet: a reload checks them but they keep their running values
 // until a restart, and a reload that changes one says so in the log.
 // Each entry goes away when its wire_*.go registers a reload step.
-var pendingSections = []string{"RUM", "SLOs", "People", "Incidents", "Oncall", "Alerting", "Runbooks", "Slack", "Postmortems", "UI"}
+var pendingSections = []string{"RUM", "SLOs", "People", "Incidents", "Oncall", "Alerting", "Runbooks", "Slack", "Postmortems", "UI", "Dashboards"}
 
 // wirePending registers the step that logs changes to pendingSections.
 func (c *components) wirePending() {
