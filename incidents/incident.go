@@ -92,6 +92,9 @@ type Incident struct {
 	// TitleEdited is set once a person chose the title; alerts then leave
 	// it alone (otherwise it follows the lead alert's title annotation).
 	TitleEdited bool `json:"title_edited,omitempty"`
+	// Updates are what responders told stakeholders, oldest first; the
+	// public ones are shown on the status page.
+	Updates []Update `json:"updates,omitempty"`
 
 	// published is how much of Timeline this transaction already handed
 	// to the pagers (see publish); it is never stored.
@@ -149,6 +152,28 @@ type TimelineEntry struct {
 	Text  string    `json:"text"`
 }
 
+// Update is a stakeholder update on an incident: what the people outside
+// the response are told ("a fix is rolling out"). A public update is shown
+// on the public status page, with its time and text only; the author stays
+// inside.
+type Update struct {
+	At     time.Time `json:"at"`
+	Text   string    `json:"text"`
+	Public bool      `json:"public"`
+	Author string    `json:"author"`
+}
+
+// HasPublicUpdate reports whether any update of the incident is public,
+// which is what puts it on the status page.
+func (inc *Incident) HasPublicUpdate() bool {
+	for _, u := range inc.Updates {
+		if u.Public {
+			return true
+		}
+	}
+	return false
+}
+
 // SLOImpact is an SLO the incident burns and how much of its error budget
 // (a fraction of the whole) was consumed since the incident started; and,
 // when the budget source knows it, the budget now: the objective and
@@ -191,6 +216,7 @@ func (inc *Incident) Clone() *Incident {
 	c.Timeline = append([]TimelineEntry(nil), inc.Timeline...)
 	c.SLONames = append([]string(nil), inc.SLONames...)
 	c.Responders = append([]string(nil), inc.Responders...)
+	c.Updates = append([]Update(nil), inc.Updates...)
 	return &c
 }
 
