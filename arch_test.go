@@ -40,15 +40,36 @@ var allowed = map[string][]string{
 }
 
 // exclusive external libraries: only the named room may import them, so
-// gin, bbolt, slack-go, loki-client-go and alertmanager stay in their adapter.
+// gin, bbolt, slack-go, loki-client-go and pgx stay in their adapter.
 var exclusive = map[string]string{
-	"github.com/gin-gonic/gin":           "web",
-	"go.etcd.io/bbolt":                   "store",
-	"github.com/slack-go/slack":          "slack",
-	"github.com/grafana/loki-client-go":  "logship",
-	"github.com/prometheus/alertmanager": "prom",
-	"github.com/jackc/pgx":               "store",
+	"github.com/gin-gonic/gin":          "web",
+	"go.etcd.io/bbolt":                  "store",
+	"github.com/slack-go/slack":         "slack",
+	"github.com/grafana/loki-client-go": "logship",
+	"github.com/jackc/pgx":              "store",
 }
+
+// alertmanagerRooms says which rooms may import which of Alertmanager's
+// packages (first matching prefix wins). Its pure data and parsing
+// packages (matchers, time intervals, the template data that is the
+// webhook body) are light and are how alerting speaks Alertmanager
+// exactly; the API v2 models serve (web) and push (prom) its JSON; the
+// rest of the module (notify, dispatch, the generated client) pulls gRPC,
+// OpenTelemetry and go-openapi's runtime and stays in prom.
+var alertmanagerRooms = []struct {
+	prefix string
+	rooms  []string
+}{
+	{"github.com/prometheus/alertmanager/pkg/labels", []string{"alerting", "web", "prom"}},
+	{"github.com/prometheus/alertmanager/matcher/", []string{"alerting", "web", "prom"}},
+	{"github.com/prometheus/alertmanager/timeinterval", []string{"alerting", "web", "prom"}},
+	{"github.com/prometheus/alertmanager/template", []string{"alerting", "web", "prom"}},
+	{"github.com/prometheus/alertmanager/api/v2/models", []string{"web", "prom"}},
+	{"github.com/prometheus/alertmanager", []string{"prom"}},
+}
+
+// heavy are libraries no domain package may reach, even indirectly.
+var heavy = []string{"google.golang.org/grpc", "go.opentelemetry.io/", "github.com/go-openapi/runtime", "github.com/gin-gonic/gin"}
 
 func roomOf(pkg string) (string, bool) {
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
@@ -86,6 +107,14 @@ func TestImportDirection(t *testing.T) {
 					t.Errorf("%s imports %s, which only %s may import", pkg, imp, owner)
 				}
 			}
+			for _, am := range alertmanagerRooms {
+				if imp == am.prefix || strings.HasPrefix(imp, strings.TrimSuffix(am.prefix, "/")+"/") {
+					if !permits(am.rooms, room) {
+						t.Errorf("%s imports %s, which only %v may import", pkg, imp, am.rooms)
+					}
+					break
+				}
+			}
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
@@ -100,6 +129,25 @@ func TestImportDirection(t *testing.T) {
 	}
 	if checked < 5 {
 		t.Fatalf("checked only %d packages; is go list working?", checked)
+	}
+}
+
+// TestDomainStaysLight checks what domain packages pull in transitively:
+// Alertmanager's light packages may not drag its heavy ones (or gRPC)
+// into the domain.
+func TestDomainStaysLight(t *testing.T) {
+	for _, d := range domain {
+		out, err := exec.Command("go", "list", "-deps", "./"+d).Output()
+		if err != nil {
+			t.Fatalf("go list -deps ./%s: %v", d, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, h := range heavy {
+				if dep == strings.TrimSuffix(h, "/") || strings.HasPrefix(dep, h) && (strings.HasSuffix(h, "/") || strings.HasPrefix(dep, h+"/")) {
+					t.Errorf("%s depends on %s (through its imports); keep it in an adapter", d, dep)
+				}
+			}
+		}
 	}
 }
 

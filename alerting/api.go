@@ -34,6 +34,9 @@ func (s *Service) IngestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, error) {
 	now := s.now()
 	var res IngestResult
+	if w.Data == nil {
+		return res, nil
+	}
 	s.mu.Lock()
 	if err := s.loadLocked(ctx); err != nil {
 		s.mu.Unlock()
@@ -42,7 +45,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 	beats := map[string]bool{}
 	var fresh []*Record
 	for _, wa := range w.Alerts {
-		labels := wa.Labels.Clone()
+		labels := model.Labels(wa.Labels).Clone()
 		if hb, ok := s.watchdogs[labels["alertname"]]; ok {
 			if wa.Status == "firing" {
 				s.beats[hb] = now
@@ -64,7 +67,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 			}
 			groupKey = sk
 		} else if _, ok := s.groupMeta[groupKey]; !ok && s.groups[groupKey] == nil {
-			s.groupMeta[groupKey] = GroupState{Key: groupKey, Labels: w.GroupLabels.Clone(), Source: SourceAlertmanager}
+			s.groupMeta[groupKey] = GroupState{Key: groupKey, Labels: model.Labels(w.GroupLabels).Clone(), Source: SourceAlertmanager}
 		}
 		key := SourceAlertmanager + "|" + groupKey + "|" + fp
 		rec := s.alerts[key]
@@ -83,7 +86,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 				starts = now
 			}
 			rec = &Record{Key: key, Rule: labels["alertname"], Alert: model.Alert{
-				Name: labels["alertname"], Fingerprint: fp, Labels: labels, Annotations: wa.Annotations.Clone(),
+				Name: labels["alertname"], Fingerprint: fp, Labels: labels, Annotations: model.Labels(wa.Annotations).Clone(),
 				State: model.AlertFiring, Severity: severityOf(labels), Source: SourceAlertmanager,
 				GroupKey: groupKey, StartsAt: starts, FiredAt: now, GeneratorURL: wa.GeneratorURL,
 			}}
@@ -277,7 +280,7 @@ func (s *Service) OutgoingAlerts(ctx context.Context) ([]model.Alert, error) {
 // CreateSilence validates and stores a new silence, and re-mutes alerts at once.
 func (s *Service) CreateSilence(ctx context.Context, n NewSilence) (Silence, error) {
 	now := s.now()
-	sl, err := n.build(now, s.cfg.Silences.MaxDuration.Std())
+	sl, err := n.build(s.parser, now, s.cfg.Silences.MaxDuration.Std())
 	if err != nil {
 		return Silence{}, err
 	}

@@ -19,17 +19,17 @@ func BenchmarkWebhookIngest(b *testing.B) {
 	ctx := context.Background()
 	bodies := make([][]byte, 64)
 	for g := range bodies {
-		w := Webhook{Version: "4", GroupKey: fmt.Sprintf(`{}:{alertname="A%d"}`, g), Status: "firing", GroupLabels: model.Labels{"alertname": fmt.Sprintf("A%d", g)}}
+		w := NewWebhook(fmt.Sprintf(`{}:{alertname="A%d"}`, g), "firing", model.Labels{"alertname": fmt.Sprintf("A%d", g)})
 		for i := 0; i < 100; i++ {
 			w.Alerts = append(w.Alerts, WebhookAlert{Status: "firing", StartsAt: t0,
-				Labels: model.Labels{"alertname": fmt.Sprintf("A%d", g), "instance": fmt.Sprintf("host-%d", i), "service": "api"}})
+				Labels: map[string]string{"alertname": fmt.Sprintf("A%d", g), "instance": fmt.Sprintf("host-%d", i), "service": "api"}})
 		}
 		bodies[g], _ = EncodeWebhook(w)
 	}
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		body := bodies[(n/2)%len(bodies)]
-		w, err := DecodeWebhook(bytes.NewReader(body), 1000)
+		w, err := DecodeWebhook(bytes.NewReader(body), 1000, MatcherParser{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -80,17 +80,17 @@ func BenchmarkWebhookIngestNew(b *testing.B) {
 	f := newFixture(&testing.T{}, config.Alerting{})
 	ctx := context.Background()
 	mk := func(g int) Webhook {
-		w := Webhook{Version: "4", GroupKey: fmt.Sprintf(`{}:{alertname="A%d"}`, g), Status: "firing"}
+		w := NewWebhook(fmt.Sprintf(`{}:{alertname="A%d"}`, g), "firing", nil)
 		for i := 0; i < 100; i++ {
 			w.Alerts = append(w.Alerts, WebhookAlert{Status: "firing", StartsAt: t0,
-				Labels: model.Labels{"alertname": fmt.Sprintf("A%d", g), "instance": fmt.Sprintf("host-%d", i)}})
+				Labels: map[string]string{"alertname": fmt.Sprintf("A%d", g), "instance": fmt.Sprintf("host-%d", i)}})
 		}
 		return w
 	}
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		body, _ := EncodeWebhook(mk(n / 2))
-		w, err := DecodeWebhook(bytes.NewReader(body), 1000)
+		w, err := DecodeWebhook(bytes.NewReader(body), 1000, MatcherParser{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,176 +1,371 @@
 package alerting
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strconv"
+	"log/slog"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/prometheus/alertmanager/matcher/compat"
+	"github.com/prometheus/alertmanager/matcher/parse"
+	amlabels "github.com/prometheus/alertmanager/pkg/labels"
+	pmodel "github.com/prometheus/common/model"
+
+	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
-// MatchOp is how a matcher compares a label value.
-type MatchOp string
+// Matcher is Alertmanager's own label matcher (pkg/labels), so silences,
+// maintenance windows and inhibition rules match exactly as Alertmanager's
+// do. A missing label reads as the empty string; regular expressions are
+// anchored at both ends.
+type Matcher = amlabels.Matcher
 
-// The four matcher operators, as Alertmanager writes them.
+// MatchType is a matcher's operator.
+type MatchType = amlabels.MatchType
+
+// The four operators: =, !=, =~ and !~.
 const (
-	MatchEqual     MatchOp = "="
-	MatchNotEqual  MatchOp = "!="
-	MatchRegexp    MatchOp = "=~"
-	MatchNotRegexp MatchOp = "!~"
+	MatchEqual     = amlabels.MatchEqual
+	MatchNotEqual  = amlabels.MatchNotEqual
+	MatchRegexp    = amlabels.MatchRegexp
+	MatchNotRegexp = amlabels.MatchNotRegexp
 )
 
-// maxMatcherLen bounds a matcher's text, so a silence cannot carry a
-// pathological regular expression of unbounded size.
-const maxMatcherLen = 1024
+// maxMatcherText bounds one matcher text (which may hold several matchers),
+// so a request cannot carry a pathological regular expression of unbounded
+// size.
+const maxMatcherText = 4096
 
-// Matcher selects alerts by one label: name, operator and value (a regular
-// expression anchored at both ends for =~ and !~). A missing label reads
-// as the empty string, as in Alertmanager.
-type Matcher struct {
-	Name  string
-	Op    MatchOp
-	Value string
-	re    *regexp.Regexp
-}
-
-// NewMatcher checks name and compiles value for the regex operators.
-func NewMatcher(name string, op MatchOp, value string) (Matcher, error) {
-	if !validLabelName(name) {
-		return Matcher{}, invalidf("label name %q: use letters, digits and _, not starting with a digit", name)
+// NewMatcher builds a matcher with a classic label name (letters, digits
+// and _), compiling value for the regex operators.
+func NewMatcher(name string, op MatchType, value string) (*Matcher, error) {
+	if !pmodel.LegacyValidation.IsValidLabelName(name) {
+		return nil, invalidf("label name %q: use letters, digits and _, not starting with a digit", truncate(name, 64))
 	}
-	m := Matcher{Name: name, Op: op, Value: value}
-	switch op {
-	case MatchEqual, MatchNotEqual:
-	case MatchRegexp, MatchNotRegexp:
-		re, err := regexp.Compile("^(?:" + value + ")$")
-		if err != nil {
-			return Matcher{}, invalidf("matcher %s%s%q: bad regular expression: %v", name, op, value, err)
-		}
-		m.re = re
-	default:
-		return Matcher{}, invalidf("unknown matcher operator %q (want =, !=, =~ or !~)", op)
+	m, err := amlabels.NewMatcher(op, name, value)
+	if err != nil {
+		return nil, invalidf("matcher %s%s%q: bad regular expression: %v", name, op, truncate(value, 64), err)
 	}
 	return m, nil
 }
 
-// ParseMatcher reads one matcher such as `service=checkout`,
-// `alertname=~"Checkout.*"` or `env!="dev"`; a quoted value uses Go's
-// string escapes.
-func ParseMatcher(s string) (Matcher, error) {
-	if len(s) > maxMatcherLen {
-		return Matcher{}, invalidf("matcher is longer than %d bytes", maxMatcherLen)
-	}
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && (t[i] == '_' || t[i] >= 'a' && t[i] <= 'z' || t[i] >= 'A' && t[i] <= 'Z' || t[i] >= '0' && t[i] <= '9') {
-		i++
-	}
-	name := t[:i]
-	rest := strings.TrimLeft(t[i:], " ")
-	var op MatchOp
-	switch {
-	case strings.HasPrefix(rest, "=~"):
-		op = MatchRegexp
-	case strings.HasPrefix(rest, "!~"):
-		op = MatchNotRegexp
-	case strings.HasPrefix(rest, "!="):
-		op = MatchNotEqual
-	case strings.HasPrefix(rest, "="):
-		op = MatchEqual
-	default:
-		if name == "" {
-			return Matcher{}, invalidf("matcher %q: expected a label name followed by =, !=, =~ or !~", s)
-		}
-		return Matcher{}, invalidf("matcher %q: expected =, !=, =~ or !~ after %q", s, name)
-	}
-	if name == "" {
-		return Matcher{}, invalidf("matcher %q: missing label name before %s", s, op)
-	}
-	value := strings.TrimSpace(rest[len(op):])
-	if strings.HasPrefix(value, `"`) {
-		uq, err := strconv.Unquote(value)
-		if err != nil {
-			return Matcher{}, invalidf("matcher %q: the quoted value is not closed or has a bad escape", s)
-		}
-		value = uq
-	}
-	return NewMatcher(name, op, value)
-}
-
-// Matches reports whether the labels satisfy the matcher.
-func (m Matcher) Matches(l model.Labels) bool {
-	v := l[m.Name]
-	switch m.Op {
-	case MatchEqual:
-		return v == m.Value
-	case MatchNotEqual:
-		return v != m.Value
-	case MatchRegexp:
-		return m.re != nil && m.re.MatchString(v)
-	case MatchNotRegexp:
-		return m.re == nil || !m.re.MatchString(v)
-	}
-	return false
-}
-
-// String prints the matcher so that ParseMatcher reads it back.
-func (m Matcher) String() string {
-	return m.Name + string(m.Op) + strconv.Quote(m.Value)
-}
-
-// MarshalJSON writes the matcher as its text.
-func (m Matcher) MarshalJSON() ([]byte, error) { return json.Marshal(m.String()) }
-
-// UnmarshalJSON reads the matcher's text.
-func (m *Matcher) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a matcher must be a string such as \"service=checkout\"")
-	}
-	v, err := ParseMatcher(s)
-	if err != nil {
-		return err
-	}
-	*m = v
-	return nil
-}
-
 // Matchers are ANDed: all must match.
-type Matchers []Matcher
+type Matchers []*Matcher
 
 // Matches reports whether every matcher matches l.
 func (ms Matchers) Matches(l model.Labels) bool {
 	for _, m := range ms {
-		if !m.Matches(l) {
+		if !m.Matches(l[m.Name]) {
 			return false
 		}
 	}
 	return true
 }
 
-// String prints the matchers as {a="1", b=~"x"}.
-func (ms Matchers) String() string {
-	parts := make([]string, len(ms))
+// MatchesEmpty reports whether every matcher matches the empty label set,
+// that is, whether the matchers would select every alert.
+func (ms Matchers) MatchesEmpty() bool {
+	for _, m := range ms {
+		if !m.Matches("") {
+			return false
+		}
+	}
+	return true
+}
+
+// String prints the matchers as Alertmanager does: {a="1",b=~"x"}.
+func (ms Matchers) String() string { return amlabels.Matchers(ms).String() }
+
+// Texts prints each matcher on its own, as Alertmanager does.
+func (ms Matchers) Texts() []string {
+	out := make([]string, len(ms))
 	for i, m := range ms {
-		parts[i] = m.String()
+		out[i] = m.String()
 	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	return out
 }
 
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
+// MarshalJSON writes Alertmanager's matcher objects
+// ({name, value, isRegex, isEqual}).
+func (ms Matchers) MarshalJSON() ([]byte, error) {
+	objs := make([]MatcherObject, len(ms))
+	for i, m := range ms {
+		objs[i] = ObjectOf(m)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case c >= '0' && c <= '9' && i > 0:
+	return json.Marshal(objs)
+}
+
+// UnmarshalJSON reads matcher objects, or the matcher texts that stored
+// silences carried before objects were used.
+func (ms *Matchers) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("matchers: expected a list: %w", err)
+	}
+	out := make(Matchers, 0, len(raw))
+	for i, r := range raw {
+		var in MatcherInput
+		if err := json.Unmarshal(r, &in); err != nil {
+			return fmt.Errorf("matchers[%d]: %w", i, err)
+		}
+		if in.Object != nil {
+			m, err := in.Object.matcher(utf8LabelName)
+			if err != nil {
+				return fmt.Errorf("matchers[%d]: %w", i, err)
+			}
+			out = append(out, m)
+			continue
+		}
+		// Old stored text was written with Go's quoting, which the UTF-8
+		// parser reads.
+		m, err := parse.Matcher(in.Text)
+		if err != nil {
+			return fmt.Errorf("matchers[%d]: %w", i, err)
+		}
+		out = append(out, m)
+	}
+	*ms = out
+	return nil
+}
+
+// MatcherObject is Alertmanager's matcher as its APIs carry it. IsEqual
+// defaults to true when absent, as in Alertmanager.
+type MatcherObject struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	IsRegex bool   `json:"isRegex"`
+	IsEqual *bool  `json:"isEqual,omitempty"`
+}
+
+// ObjectOf returns m as Alertmanager's matcher object.
+func ObjectOf(m *Matcher) MatcherObject {
+	eq := m.Type == MatchEqual || m.Type == MatchRegexp
+	return MatcherObject{Name: m.Name, Value: m.Value, IsRegex: m.Type == MatchRegexp || m.Type == MatchNotRegexp, IsEqual: &eq}
+}
+
+// Type is the operator the object's flags select.
+func (o MatcherObject) Type() MatchType {
+	eq := o.IsEqual == nil || *o.IsEqual
+	switch {
+	case eq && o.IsRegex:
+		return MatchRegexp
+	case eq:
+		return MatchEqual
+	case o.IsRegex:
+		return MatchNotRegexp
+	}
+	return MatchNotEqual
+}
+
+func (o MatcherObject) matcher(validName func(string) bool) (*Matcher, error) {
+	if o.Name == "" {
+		return nil, invalidf("name: required")
+	}
+	if !validName(o.Name) {
+		return nil, invalidf("name: invalid label name %q", truncate(o.Name, 64))
+	}
+	if len(o.Name)+len(o.Value) > maxMatcherText {
+		return nil, invalidf("matcher is longer than %d bytes", maxMatcherText)
+	}
+	if !utf8.ValidString(o.Value) {
+		return nil, invalidf("value: not valid UTF-8")
+	}
+	m, err := amlabels.NewMatcher(o.Type(), o.Name, o.Value)
+	if err != nil {
+		return nil, invalidf("value %q: bad regular expression: %v", truncate(o.Value, 64), err)
+	}
+	return m, nil
+}
+
+// MatcherInput is one entry of a request's matchers: text in Alertmanager's
+// syntax (`service=checkout`, `{a="1",b=~"x"}`, or a comma list such as
+// `service=checkout,env=prod`, which is two matchers), or a matcher object.
+type MatcherInput struct {
+	Text   string
+	Object *MatcherObject
+}
+
+// UnmarshalJSON reads a JSON string or a matcher object; an object's
+// unknown keys are refused, so a misspelt isRegex cannot silently widen
+// what a silence mutes.
+func (in *MatcherInput) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &in.Text)
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return invalidf("a matcher is a string such as \"service=checkout\" or an object {\"name\", \"value\", \"isRegex\", \"isEqual\"}")
+	}
+	// encoding/json matches keys without regard to case; Alertmanager's
+	// keys are exact, so check them first.
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return invalidf("matcher object: %v", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	for k := range keys {
+		switch k {
+		case "name", "value", "isRegex", "isEqual":
 		default:
-			return false
+			return invalidf("matcher object: unknown field %q (want name, value, isRegex, isEqual)", truncate(k, 64))
 		}
 	}
-	return true
+	var o MatcherObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return invalidf("matcher object: %v (want name, value, isRegex, isEqual)", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	in.Object = &o
+	return nil
+}
+
+// MarshalJSON writes the text or the object.
+func (in MatcherInput) MarshalJSON() ([]byte, error) {
+	if in.Object != nil {
+		return json.Marshal(in.Object)
+	}
+	return json.Marshal(in.Text)
+}
+
+// TextInputs wraps matcher texts as inputs.
+func TextInputs(texts ...string) []MatcherInput {
+	out := make([]MatcherInput, len(texts))
+	for i, t := range texts {
+		out[i] = MatcherInput{Text: t}
+	}
+	return out
+}
+
+// MatcherParser reads matcher text with the Alertmanager parser the
+// configured syntax selects. It holds no state of its own beyond that
+// choice, so it is safe for concurrent use.
+type MatcherParser struct {
+	syntax    config.MatcherSyntax
+	one       compat.ParseMatcher
+	many      compat.ParseMatchers
+	validName func(string) bool
+}
+
+// NewMatcherParser returns the parser for syntax; log receives
+// Alertmanager's warnings about inputs the fallback mode reads only with
+// the classic parser.
+func NewMatcherParser(syntax config.MatcherSyntax, log *slog.Logger) MatcherParser {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	switch syntax {
+	case config.MatcherSyntaxClassic:
+		return MatcherParser{syntax: syntax, one: compat.ClassicMatcherParser(log), many: compat.ClassicMatchersParser(log), validName: classicLabelName}
+	case config.MatcherSyntaxUTF8Strict:
+		return MatcherParser{syntax: syntax, one: compat.UTF8MatcherParser(log), many: compat.UTF8MatchersParser(log), validName: utf8LabelName}
+	}
+	return MatcherParser{syntax: config.MatcherSyntaxFallback, one: compat.FallbackMatcherParser(log), many: compat.FallbackMatchersParser(log), validName: utf8LabelName}
+}
+
+// Syntax names the parser's mode.
+func (p MatcherParser) Syntax() config.MatcherSyntax { return p.syntax }
+
+func (p MatcherParser) ready() MatcherParser {
+	if p.many == nil {
+		return NewMatcherParser(config.MatcherSyntaxFallback, nil)
+	}
+	return p
+}
+
+// Parse reads zero or more matchers, with or without braces:
+// `service=checkout`, `{service="checkout", env!="dev"}`.
+func (p MatcherParser) Parse(text string) (Matchers, error) {
+	p = p.ready()
+	if len(text) > maxMatcherText {
+		return nil, invalidf("matcher text is longer than %d bytes", maxMatcherText)
+	}
+	ms, err := p.many(text, "api")
+	if err != nil {
+		return nil, invalidf("%q: %v", truncate(text, 128), p.explain(text, err))
+	}
+	return Matchers(ms), nil
+}
+
+// ParseOne reads exactly one matcher, as Alertmanager reads an API filter.
+func (p MatcherParser) ParseOne(text string) (*Matcher, error) {
+	p = p.ready()
+	if len(text) > maxMatcherText {
+		return nil, invalidf("matcher text is longer than %d bytes", maxMatcherText)
+	}
+	m, err := p.one(text, "api")
+	if err != nil {
+		return nil, invalidf("%q: %v", truncate(text, 128), p.explain(text, err))
+	}
+	return m, nil
+}
+
+// explain picks the clearer of the two parsers' errors when the fallback
+// mode refuses text: the UTF-8 parser's names the position and what it
+// expected ("1:2: ~: expected an operator such as '=', ..."), where the
+// classic one says only "bad matcher format".
+func (p MatcherParser) explain(text string, err error) error {
+	if p.syntax != config.MatcherSyntaxFallback {
+		return err
+	}
+	if _, uerr := parse.Matchers(text); uerr != nil {
+		return uerr
+	}
+	return err
+}
+
+// ValidLabelName reports whether name is a label name in this syntax:
+// classic names in classic mode, any non-empty UTF-8 otherwise.
+func (p MatcherParser) ValidLabelName(name string) bool { return p.ready().validName(name) }
+
+// Build turns request inputs into matchers: texts are parsed (each may
+// yield several), objects checked. Problems name the entry
+// (`matchers[1]: ...`).
+func (p MatcherParser) Build(inputs []MatcherInput) (Matchers, error) {
+	p = p.ready()
+	var out Matchers
+	for i, in := range inputs {
+		if in.Object != nil {
+			m, err := in.Object.matcher(p.validName)
+			if err != nil {
+				return nil, invalidf("matchers[%d]: %v", i, err)
+			}
+			out = append(out, m)
+			continue
+		}
+		ms, err := p.Parse(in.Text)
+		if err != nil {
+			return nil, invalidf("matchers[%d]: %v", i, err)
+		}
+		if err := p.Check(ms); err != nil {
+			return nil, invalidf("matchers[%d]: %v", i, err)
+		}
+		out = append(out, ms...)
+	}
+	return out, nil
+}
+
+// Check applies what Alertmanager checks of a silence's matchers beyond
+// parsing: label names valid in this syntax, values valid UTF-8.
+func (p MatcherParser) Check(ms Matchers) error {
+	p = p.ready()
+	for _, m := range ms {
+		if !p.validName(m.Name) {
+			return invalidf("invalid label name %q", truncate(m.Name, 64))
+		}
+		if !utf8.ValidString(m.Value) {
+			return invalidf("label %q: value is not valid UTF-8", truncate(m.Name, 64))
+		}
+	}
+	return nil
+}
+
+func classicLabelName(s string) bool { return pmodel.LegacyValidation.IsValidLabelName(s) }
+
+func utf8LabelName(s string) bool { return s != "" && utf8.ValidString(s) }
+
+// ParseMatchers reads matcher text in the default (fallback) syntax, for
+// callers without a configured service (tests, fixtures).
+func ParseMatchers(text string) (Matchers, error) {
+	return NewMatcherParser(config.MatcherSyntaxFallback, nil).Parse(text)
 }

@@ -83,6 +83,7 @@ type Options struct {
 // calls are made without holding mu.
 type Service struct {
 	cfg       config.Alerting
+	parser    MatcherParser
 	rules     []*Rule
 	groupBy   []string
 	store     Store
@@ -160,6 +161,7 @@ func New(opts Options) (*Service, error) {
 		silences: map[string]*Silence{}, beats: map[string]time.Time{}, probes: map[string]model.ProbeState{},
 		dirty: map[string]bool{}, members: map[string]map[string]*Record{}, touched: map[string]bool{}, dirtyGroups: map[string]bool{}, dirtySilence: map[string]bool{},
 	}
+	s.parser = NewMatcherParser(s.cfg.MatcherSyntax, s.log)
 	s.started = s.now()
 	for _, h := range s.cfg.Heartbeats {
 		s.hbByName[h.Name] = h
@@ -170,6 +172,10 @@ func New(opts Options) (*Service, error) {
 	s.rum = newRUMWindows(opts.Rules, s.started)
 	return s, nil
 }
+
+// Matchers returns the parser for matcher text in the configured syntax
+// (alerting.matcher_syntax), for API filters and forms.
+func (s *Service) Matchers() MatcherParser { return s.parser }
 
 // Close unregisters the service's metrics (for reloads that rebuild it).
 func (s *Service) Close() { s.m.unregister() }

@@ -210,7 +210,7 @@ func TestBudgetRule(t *testing.T) {
 func TestSilenceMutesAndExpiryIsAnnounced(t *testing.T) {
 	f := newFixture(t, config.Alerting{Rules: []config.AlertRule{probeRule("CheckoutProbeFailing", 0, 0)}})
 	ctx := context.Background()
-	sl, err := f.svc.CreateSilence(ctx, NewSilence{Matchers: []string{"service=checkout", `alertname=~"Checkout.*"`},
+	sl, err := f.svc.CreateSilence(ctx, NewSilence{Matchers: TextInputs("service=checkout", `alertname=~"Checkout.*"`),
 		Duration: time.Hour, Author: "alice", Comment: "deploy"})
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func TestSilenceOnOpenGroupAndManualExpiry(t *testing.T) {
 	f := newFixture(t, config.Alerting{Rules: []config.AlertRule{probeRule("CheckoutProbeFailing", 0, 0)}})
 	ctx := context.Background()
 	f.probe(true)
-	sl, err := f.svc.CreateSilence(ctx, NewSilence{Matchers: []string{"probe=checkout"}, Duration: time.Hour, Author: "bob"})
+	sl, err := f.svc.CreateSilence(ctx, NewSilence{Matchers: TextInputs("probe=checkout"), Duration: time.Hour, Author: "bob"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	f.probe(true)
 	f.clock.Advance(2 * time.Minute)
 	f.eval(t)
-	sl, err := f.svc.CreateSilence(context.Background(), NewSilence{Matchers: []string{"service=search"}, Duration: time.Hour, Author: "a"})
+	sl, err := f.svc.CreateSilence(context.Background(), NewSilence{Matchers: TextInputs("service=search"), Duration: time.Hour, Author: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,9 @@ func (s Silence) Mutes(l model.Labels, now time.Time) bool {
 
 // NewSilence is what a person asks for: matchers and a time span.
 type NewSilence struct {
-	Matchers []string
+	// Matchers are texts in Alertmanager's syntax (each may hold several,
+	// as in `service=checkout,env=prod`) or matcher objects.
+	Matchers []MatcherInput
 	StartsAt time.Time // zero: now
 	EndsAt   time.Time // zero: StartsAt + Duration
 	Duration time.Duration
@@ -72,28 +74,12 @@ const (
 )
 
 // build validates a request into a silence at now.
-func (n NewSilence) build(now time.Time, maxDuration time.Duration) (Silence, error) {
-	if len(n.Matchers) == 0 {
-		return Silence{}, invalidf("matchers: at least one matcher is required, such as \"service=checkout\"")
+func (n NewSilence) build(p MatcherParser, now time.Time, maxDuration time.Duration) (Silence, error) {
+	ms, err := buildMatchers(p, n.Matchers)
+	if err != nil {
+		return Silence{}, err
 	}
-	if len(n.Matchers) > maxSilenceMatchers {
-		return Silence{}, invalidf("matchers: at most %d", maxSilenceMatchers)
-	}
-	s := Silence{Comment: n.Comment, CreatedBy: n.Author, CreatedAt: now.UTC()}
-	allEmpty := true
-	for i, raw := range n.Matchers {
-		m, err := ParseMatcher(raw)
-		if err != nil {
-			return Silence{}, invalidf("matchers[%d]: %v", i, err)
-		}
-		if !m.Matches(model.Labels{}) {
-			allEmpty = false
-		}
-		s.Matchers = append(s.Matchers, m)
-	}
-	if allEmpty {
-		return Silence{}, invalidf("matchers: they would match every alert; add one that requires a label value")
-	}
+	s := Silence{Comment: n.Comment, CreatedBy: n.Author, CreatedAt: now.UTC(), Matchers: ms}
 	if len(n.Comment) > maxCommentLen {
 		return Silence{}, invalidf("comment: at most %d bytes", maxCommentLen)
 	}
@@ -118,8 +104,35 @@ func (n NewSilence) build(now time.Time, maxDuration time.Duration) (Silence, er
 	if maxDuration > 0 && s.EndsAt.Sub(s.StartsAt) > maxDuration {
 		return Silence{}, invalidf("a silence may last at most %s", model.Duration(maxDuration))
 	}
+	s.ID = newID()
+	return s, nil
+}
+
+// buildMatchers parses a silence's (or maintenance window's) matchers and
+// refuses sets that would mute every alert, as Alertmanager does.
+func buildMatchers(p MatcherParser, in []MatcherInput) (Matchers, error) {
+	if len(in) == 0 {
+		return nil, invalidf("matchers: at least one matcher is required, such as \"service=checkout\"")
+	}
+	ms, err := p.Build(in)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, invalidf("matchers: at least one matcher is required, such as \"service=checkout\"")
+	}
+	if len(ms) > maxSilenceMatchers {
+		return nil, invalidf("matchers: at most %d", maxSilenceMatchers)
+	}
+	if ms.MatchesEmpty() {
+		return nil, invalidf("matchers: they would match every alert; add one that requires a label value")
+	}
+	return ms, nil
+}
+
+// newID returns a random identifier (128 bits, hex).
+func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	s.ID = hex.EncodeToString(b[:])
-	return s, nil
+	return hex.EncodeToString(b[:])
 }

@@ -9,34 +9,27 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/alertmanager/template"
 
 	"github.com/sentinel-oss/sentinel/model"
 )
 
-// Webhook is an Alertmanager webhook delivery, payload version 4.
+// Webhook is an Alertmanager webhook delivery, payload version 4: the
+// same shape as Alertmanager's notify/webhook.Message, whose body is the
+// template package's Data. (notify/webhook itself is not imported: it
+// pulls Alertmanager's whole notification stack, gRPC included, into the
+// domain; Message is these three fields on template.Data.)
 type Webhook struct {
-	Version           string         `json:"version"`
-	GroupKey          string         `json:"groupKey"`
-	TruncatedAlerts   int            `json:"truncatedAlerts"`
-	Status            string         `json:"status"`
-	Receiver          string         `json:"receiver"`
-	GroupLabels       model.Labels   `json:"groupLabels"`
-	CommonLabels      model.Labels   `json:"commonLabels"`
-	CommonAnnotations model.Labels   `json:"commonAnnotations"`
-	ExternalURL       string         `json:"externalURL"`
-	Alerts            []WebhookAlert `json:"alerts"`
+	*template.Data
+	Version         string `json:"version"`
+	GroupKey        string `json:"groupKey"`
+	TruncatedAlerts uint64 `json:"truncatedAlerts"`
 }
 
-// WebhookAlert is one alert of a delivery.
-type WebhookAlert struct {
-	Status       string       `json:"status"`
-	Labels       model.Labels `json:"labels"`
-	Annotations  model.Labels `json:"annotations"`
-	StartsAt     time.Time    `json:"startsAt"`
-	EndsAt       time.Time    `json:"endsAt"`
-	GeneratorURL string       `json:"generatorURL"`
-	Fingerprint  string       `json:"fingerprint"`
-}
+// WebhookAlert is one alert of a delivery (Alertmanager's template.Alert).
+type WebhookAlert = template.Alert
 
 // Limits on one delivery, besides the body size the caller enforces.
 const (
@@ -46,12 +39,12 @@ const (
 )
 
 // DecodeWebhook reads one delivery of at most maxAlerts alerts from r
-// (which the caller has already limited in size). Unknown fields are
-// allowed, since Alertmanager adds fields over versions; the known ones
-// must have the right types and values. Every error wraps ErrInvalid and
-// says what is wrong and where.
-func DecodeWebhook(r io.Reader, maxAlerts int) (Webhook, error) {
-	var w Webhook
+// (which the caller has already limited in size); label names must be
+// valid in p's syntax. Unknown fields are allowed, since Alertmanager adds
+// fields over versions; the known ones must have the right types and
+// values. Every error wraps ErrInvalid and says what is wrong and where.
+func DecodeWebhook(r io.Reader, maxAlerts int, p MatcherParser) (Webhook, error) {
+	w := Webhook{Data: &template.Data{}}
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&w); err != nil {
 		return Webhook{}, describeDecodeError(err)
@@ -59,7 +52,7 @@ func DecodeWebhook(r io.Reader, maxAlerts int) (Webhook, error) {
 	if dec.More() {
 		return Webhook{}, invalidf("the body must hold one JSON object; more follows at byte %d", dec.InputOffset())
 	}
-	if err := w.validate(maxAlerts); err != nil {
+	if err := w.validate(maxAlerts, p.ready().validName); err != nil {
 		return Webhook{}, err
 	}
 	return w, nil
@@ -78,7 +71,7 @@ func describeDecodeError(err error) error {
 	case errors.As(err, &syn):
 		return invalidf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := strings.TrimPrefix(typ.Field, "Data.")
 		if field == "" {
 			field = "the body"
 		}
@@ -112,7 +105,10 @@ func jsonKind(t reflect.Type) string {
 	return "an object"
 }
 
-func (w *Webhook) validate(maxAlerts int) error {
+func (w *Webhook) validate(maxAlerts int, validName func(string) bool) error {
+	if w.Data == nil {
+		w.Data = &template.Data{}
+	}
 	if w.Version != "4" {
 		return invalidf("version: %q is not supported (want \"4\", Alertmanager's webhook payload version)", w.Version)
 	}
@@ -133,25 +129,36 @@ func (w *Webhook) validate(maxAlerts int) error {
 		if a.Status != "firing" && a.Status != "resolved" {
 			return invalidf("alerts[%d].status: %q (want firing or resolved)", i, a.Status)
 		}
-		if len(a.Labels) == 0 {
-			return invalidf("alerts[%d].labels: an alert needs labels", i)
-		}
-		if len(a.Labels) > maxLabelsPerAlert {
-			return invalidf("alerts[%d].labels: more than %d labels", i, maxLabelsPerAlert)
-		}
-		for k, v := range a.Labels {
-			if !validLabelName(k) {
-				return invalidf("alerts[%d].labels: invalid label name %q", i, truncate(k, 64))
-			}
-			if len(v) > maxLabelValueLen {
-				return invalidf("alerts[%d].labels.%s: value longer than %d bytes", i, k, maxLabelValueLen)
-			}
+		if err := checkAlertLabels(fmt.Sprintf("alerts[%d].labels", i), model.Labels(a.Labels), validName); err != nil {
+			return err
 		}
 		if len(a.Fingerprint) > 64 {
 			return invalidf("alerts[%d].fingerprint: longer than 64 bytes", i)
 		}
 		if a.Fingerprint == "" {
-			a.Fingerprint = Fingerprint(a.Labels)
+			a.Fingerprint = Fingerprint(model.Labels(a.Labels))
+		}
+	}
+	return nil
+}
+
+// checkAlertLabels bounds an outside alert's labels and checks their names.
+func checkAlertLabels(path string, l model.Labels, validName func(string) bool) error {
+	if len(l) == 0 {
+		return invalidf("%s: an alert needs labels", path)
+	}
+	if len(l) > maxLabelsPerAlert {
+		return invalidf("%s: more than %d labels", path, maxLabelsPerAlert)
+	}
+	for k, v := range l {
+		if !validName(k) {
+			return invalidf("%s: invalid label name %q", path, truncate(k, 64))
+		}
+		if len(v) > maxLabelValueLen {
+			return invalidf("%s.%s: value longer than %d bytes", path, truncate(k, 64), maxLabelValueLen)
+		}
+		if !utf8.ValidString(v) {
+			return invalidf("%s.%s: value is not valid UTF-8", path, truncate(k, 64))
 		}
 	}
 	return nil
@@ -172,4 +179,10 @@ func EncodeWebhook(w Webhook) ([]byte, error) {
 		return nil, fmt.Errorf("encode webhook: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// NewWebhook starts a delivery of one group (tests and tools that replay
+// deliveries); append alerts to its Alerts.
+func NewWebhook(groupKey, status string, groupLabels map[string]string) Webhook {
+	return Webhook{Version: "4", GroupKey: groupKey, Data: &template.Data{Status: status, GroupLabels: groupLabels}}
 }

@@ -31,6 +31,30 @@ func (m *SLOBurnMode) UnmarshalYAML(n *yaml.Node) error {
 	return fmt.Errorf("unknown slo_burn %q (want sre-workbook or off)", n.Value)
 }
 
+// MatcherSyntax selects which of Alertmanager's matcher parsers reads
+// matcher text (silences, maintenance windows, inhibition rules, API filters).
+type MatcherSyntax string
+
+// The three modes Alertmanager offers: fallback (its default since 0.27:
+// the UTF-8 parser, falling back to the classic one for inputs only that one
+// reads), classic (--enable-feature=classic-mode) and utf8-strict
+// (--enable-feature=utf8-strict-mode).
+const (
+	MatcherSyntaxFallback   MatcherSyntax = "fallback"
+	MatcherSyntaxClassic    MatcherSyntax = "classic"
+	MatcherSyntaxUTF8Strict MatcherSyntax = "utf8-strict"
+)
+
+// UnmarshalYAML accepts exactly the three modes.
+func (m *MatcherSyntax) UnmarshalYAML(n *yaml.Node) error {
+	switch MatcherSyntax(n.Value) {
+	case MatcherSyntaxFallback, MatcherSyntaxClassic, MatcherSyntaxUTF8Strict:
+		*m = MatcherSyntax(n.Value)
+		return nil
+	}
+	return fmt.Errorf("unknown matcher_syntax %q (want fallback, classic or utf8-strict)", n.Value)
+}
+
 // Alerting defaults, applied by DefaultAlerting and listed in docs/configuration.md.
 const (
 	DefaultAlertEvaluationInterval  = 15 * time.Second
@@ -50,6 +74,9 @@ type Alerting struct {
 	// SLOBurn raises the multi-window multi-burn-rate alerts on every SLO
 	// (sre-workbook, the default) or none (off).
 	SLOBurn SLOBurnMode `yaml:"slo_burn"`
+	// MatcherSyntax is how matcher text is read: fallback (the default),
+	// classic or utf8-strict, as Alertmanager's feature flags choose.
+	MatcherSyntax MatcherSyntax `yaml:"matcher_syntax"`
 	// EvaluationInterval is how often rules, heartbeats and silences are
 	// evaluated.
 	EvaluationInterval model.Duration `yaml:"evaluation_interval"`
@@ -189,6 +216,7 @@ type AlertmanagerOut struct {
 func DefaultAlerting() Alerting {
 	return Alerting{
 		SLOBurn:            SLOBurnWorkbook,
+		MatcherSyntax:      MatcherSyntaxFallback,
 		EvaluationInterval: model.Duration(DefaultAlertEvaluationInterval),
 		ResolvedRetention:  model.Duration(DefaultAlertResolvedRetention),
 		Silences:           SilenceConfig{ExpiryWarning: model.Duration(DefaultSilenceExpiryWarning)},
@@ -206,6 +234,9 @@ func (a Alerting) WithDefaults() Alerting {
 	d := DefaultAlerting()
 	if a.SLOBurn == "" {
 		a.SLOBurn = d.SLOBurn
+	}
+	if a.MatcherSyntax == "" {
+		a.MatcherSyntax = d.MatcherSyntax
 	}
 	if a.EvaluationInterval <= 0 {
 		a.EvaluationInterval = d.EvaluationInterval

@@ -44,7 +44,7 @@ func (f SilenceForm) NewSilence(author string) (alerting.NewSilence, error) {
 	}
 	for _, line := range strings.Split(f.Matchers, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			n.Matchers = append(n.Matchers, line)
+			n.Matchers = append(n.Matchers, alerting.MatcherInput{Text: line})
 		}
 	}
 	if f.Duration == "" {

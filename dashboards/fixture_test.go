@@ -199,7 +199,7 @@ type fakeAlerts struct {
 }
 
 func newFakeAlerts() *fakeAlerts {
-	m, _ := alerting.ParseMatcher(`service="search"`)
+	m, _ := alerting.ParseMatchers(`service="search"`)
 	return &fakeAlerts{
 		alerts: []alerting.ActiveAlert{
 			{Alert: model.Alert{Name: "CheckoutProbeFailing", Fingerprint: "fp1", State: model.AlertFiring, Severity: model.SeverityCritical,
@@ -211,9 +211,9 @@ func newFakeAlerts() *fakeAlerts {
 				Labels: model.Labels{"alertname": "SearchSlow", "service": "search"}, StartsAt: fixtureNow.Add(-time.Hour)}, SilencedBy: []string{"0123456789abcdef"}},
 		},
 		silences: []alerting.Silence{
-			{ID: "0123456789abcdef", Matchers: alerting.Matchers{m}, StartsAt: fixtureNow.Add(-time.Hour), EndsAt: fixtureNow.Add(time.Hour),
+			{ID: "0123456789abcdef", Matchers: m, StartsAt: fixtureNow.Add(-time.Hour), EndsAt: fixtureNow.Add(time.Hour),
 				CreatedBy: "ops", Comment: "reindexing search", CreatedAt: fixtureNow.Add(-time.Hour)},
-			{ID: "fedcba9876543210", Matchers: alerting.Matchers{m}, StartsAt: fixtureNow.Add(-3 * time.Hour), EndsAt: fixtureNow.Add(-2 * time.Hour),
+			{ID: "fedcba9876543210", Matchers: m, StartsAt: fixtureNow.Add(-3 * time.Hour), EndsAt: fixtureNow.Add(-2 * time.Hour),
 				CreatedBy: "ops", Comment: "old maintenance", CreatedAt: fixtureNow.Add(-3 * time.Hour), ExpiredBy: "ops"},
 		},
 	}

@@ -1,18 +1,22 @@
 package prom
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
+	"github.com/go-openapi/runtime"
+	httptransport "github.com/go-openapi/runtime/client"
+	"github.com/go-openapi/strfmt"
+	amclient "github.com/prometheus/alertmanager/api/v2/client"
+	amalert "github.com/prometheus/alertmanager/api/v2/client/alert"
+	"github.com/prometheus/alertmanager/api/v2/models"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sentinel-oss/sentinel/alerting"
@@ -42,9 +46,11 @@ type PusherOptions struct {
 // Pusher sends Sentinel's alerts to Alertmanager's POST /api/v2/alerts
 // every interval, as Prometheus does: firing alerts with an end a few
 // intervals ahead (so a Sentinel that stops does not leave them firing
-// forever), resolved ones with their end.
+// forever), resolved ones with their end. It speaks through Alertmanager's
+// own generated API v2 client and models.
 type Pusher struct {
 	endpoint    string
+	api         *amclient.AlertmanagerAPI
 	token       config.Secret
 	interval    time.Duration
 	timeout     time.Duration
@@ -81,6 +87,8 @@ func NewPusher(opts PusherOptions) (*Pusher, error) {
 	if p.client == nil {
 		p.client = &http.Client{Timeout: p.timeout}
 	}
+	tr := httptransport.NewWithClient(u.Host, path.Join("/", u.Path, "api/v2")+"/", []string{u.Scheme}, p.client)
+	p.api = amclient.New(tr, strfmt.Default)
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -123,28 +131,25 @@ func (p *Pusher) Run(ctx context.Context) error {
 	}
 }
 
-// postableAlert is one alert of Alertmanager's v2 API.
-type postableAlert struct {
-	Labels       model.Labels `json:"labels"`
-	Annotations  model.Labels `json:"annotations,omitempty"`
-	StartsAt     time.Time    `json:"startsAt"`
-	EndsAt       time.Time    `json:"endsAt"`
-	GeneratorURL string       `json:"generatorURL,omitempty"`
-}
-
 // payload builds the v2 body for alerts at now: every alert carries
 // alerting.GroupKeyLabel with its group key.
-func (p *Pusher) payload(alerts []model.Alert, now time.Time) []postableAlert {
-	out := make([]postableAlert, 0, len(alerts))
+func (p *Pusher) payload(alerts []model.Alert, now time.Time) models.PostableAlerts {
+	out := make(models.PostableAlerts, 0, len(alerts))
 	for _, a := range alerts {
-		l := a.Labels.Clone()
+		l := models.LabelSet(a.Labels.Clone())
 		l[alerting.GroupKeyLabel] = a.GroupKey
-		pa := postableAlert{Labels: l, Annotations: a.Annotations, StartsAt: a.StartsAt, EndsAt: now.Add(4 * p.interval)}
+		ends := now.Add(4 * p.interval)
 		if a.State == model.AlertResolved {
-			pa.EndsAt = a.EndsAt
+			ends = a.EndsAt
+		}
+		pa := &models.PostableAlert{
+			Alert:       models.Alert{Labels: l},
+			Annotations: models.LabelSet(a.Annotations.Clone()),
+			StartsAt:    strfmt.DateTime(a.StartsAt),
+			EndsAt:      strfmt.DateTime(ends),
 		}
 		if p.externalURL != "" {
-			pa.GeneratorURL = p.externalURL + "/api/v1/alerts"
+			pa.GeneratorURL = strfmt.URI(p.externalURL + "/api/v1/alerts")
 		}
 		out = append(out, pa)
 	}
@@ -160,31 +165,42 @@ func (p *Pusher) Push(ctx context.Context) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	body, err := json.Marshal(p.payload(alerts, p.now()))
-	if err != nil {
-		return fmt.Errorf("encode alerts: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("push alerts: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if p.token.IsSet() {
-		req.Header.Set("Authorization", "Bearer "+p.token.Reveal())
-	}
-	resp, err := p.client.Do(req)
+	params := amalert.NewPostAlertsParamsWithContext(ctx).WithAlerts(p.payload(alerts, p.now()))
+	params.SetTimeout(p.timeout)
+	_, err = p.api.Alert.PostAlerts(params, func(op *runtime.ClientOperation) { op.AuthInfo = p.auth() })
 	if err != nil {
 		p.pushes.WithLabelValues("error").Inc()
-		return fmt.Errorf("push %d alerts to %s: %w", len(alerts), p.endpoint, err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 != 2 {
-		p.pushes.WithLabelValues("error").Inc()
-		return fmt.Errorf("push %d alerts to %s: status %d: %s", len(alerts), p.endpoint, resp.StatusCode, strings.TrimSpace(string(msg)))
+		return fmt.Errorf("push %d alerts to %s: %w", len(alerts), p.endpoint, describePushError(err))
 	}
 	p.pushes.WithLabelValues("ok").Inc()
 	return nil
+}
+
+// auth sends the bearer token, when one is configured.
+func (p *Pusher) auth() runtime.ClientAuthInfoWriter {
+	return runtime.ClientAuthInfoWriterFunc(func(r runtime.ClientRequest, _ strfmt.Registry) error {
+		if p.token.IsSet() {
+			return r.SetHeaderParam("Authorization", "Bearer "+p.token.Reveal())
+		}
+		return nil
+	})
+}
+
+// describePushError keeps what Alertmanager said, without the client's
+// type names.
+func describePushError(err error) error {
+	var bad *amalert.PostAlertsBadRequest
+	var internal *amalert.PostAlertsInternalServerError
+	var api *runtime.APIError
+	switch {
+	case errors.As(err, &bad):
+		return fmt.Errorf("status 400: %s", strings.TrimSpace(bad.Payload))
+	case errors.As(err, &internal):
+		return fmt.Errorf("status 500: %s", strings.TrimSpace(internal.Payload))
+	case errors.As(err, &api):
+		return fmt.Errorf("status %d", api.Code)
+	}
+	return err
 }

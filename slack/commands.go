@@ -199,7 +199,7 @@ func (b *Bot) silence(ctx context.Context, sc slack.SlashCommand, cmd Command) c
 	}
 	actor := b.actor(ctx, sc.UserID, sc.UserName)
 	sl, err := b.silences.CreateSilence(ctx, alerting.NewSilence{
-		Matchers: cmd.Matchers, Duration: cmd.Duration, Author: actor,
+		Matchers: alerting.TextInputs(cmd.Matchers...), Duration: cmd.Duration, Author: actor,
 		Comment: "from Slack " + b.cfg.Command + " by " + actor,
 	})
 	if err != nil {

@@ -74,10 +74,10 @@ func BenchmarkAlertmanagerIngestBolt(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		w := alerting.Webhook{Version: "4", GroupKey: fmt.Sprintf("g%d", n/2), Status: "firing"}
+		w := alerting.NewWebhook(fmt.Sprintf("g%d", n/2), "firing", nil)
 		for i := 0; i < 100; i++ {
 			w.Alerts = append(w.Alerts, alerting.WebhookAlert{Status: "firing", Fingerprint: fmt.Sprintf("%d-%d", n/2, i),
-				Labels: model.Labels{"alertname": "A", "instance": fmt.Sprint(i)}})
+				Labels: map[string]string{"alertname": "A", "instance": fmt.Sprint(i)}})
 		}
 		if _, err := svc.IngestWebhook(ctx, w); err != nil {
 			b.Fatal(err)

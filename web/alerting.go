@@ -143,13 +143,15 @@ func (h *alertingHandlers) silences(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"silences": out})
 }
 
-// createSilenceRequest is the body of POST /api/v1/silences.
+// createSilenceRequest is the body of POST /api/v1/silences: each matcher
+// is text in Alertmanager's syntax (a comma list is several matchers) or
+// Alertmanager's matcher object.
 type createSilenceRequest struct {
-	Matchers []string        `json:"matchers"`
-	StartsAt *time.Time      `json:"starts_at"`
-	EndsAt   *time.Time      `json:"ends_at"`
-	Duration *model.Duration `json:"duration"`
-	Comment  string          `json:"comment"`
+	Matchers []alerting.MatcherInput `json:"matchers"`
+	StartsAt *time.Time              `json:"starts_at"`
+	EndsAt   *time.Time              `json:"ends_at"`
+	Duration *model.Duration         `json:"duration"`
+	Comment  string                  `json:"comment"`
 }
 
 func (h *alertingHandlers) createSilence(c *gin.Context) {
@@ -200,7 +202,7 @@ func (h *alertingHandlers) webhook(c *gin.Context) {
 			return
 		}
 	}
-	w, err := alerting.DecodeWebhook(c.Request.Body, h.lim.WebhookMaxAlerts)
+	w, err := alerting.DecodeWebhook(c.Request.Body, h.lim.WebhookMaxAlerts, h.svc.Matchers())
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -78,13 +78,11 @@ func (f *uiSilencesFake) CreateSilence(_ context.Context, n alerting.NewSilence)
 		return alerting.Silence{}, invalidErr(`matchers: at least one matcher is required, such as "service=checkout"`)
 	}
 	s := alerting.Silence{ID: "s1", StartsAt: f.now, EndsAt: f.now.Add(n.Duration), CreatedBy: n.Author, Comment: n.Comment, CreatedAt: f.now}
-	for _, raw := range n.Matchers {
-		m, err := alerting.ParseMatcher(raw)
-		if err != nil {
-			return alerting.Silence{}, err
-		}
-		s.Matchers = append(s.Matchers, m)
+	ms, err := alerting.NewMatcherParser("", nil).Build(n.Matchers)
+	if err != nil {
+		return alerting.Silence{}, err
 	}
+	s.Matchers = ms
 	f.silences = append(f.silences, s)
 	return s, nil
 }
@@ -234,7 +232,7 @@ func TestUIRunbookAndSilences(t *testing.T) {
 	}{
 		"no matchers":  {url.Values{"csrf": {csrf}, "matchers": {"\r\n"}, "duration": {"1h"}}, "at least one matcher"},
 		"bad duration": {url.Values{"csrf": {csrf}, "matchers": {"a=b"}, "duration": {"a while"}, "comment": {"keep me"}}, "Duration &#34;a while&#34;"},
-		"bad matcher":  {url.Values{"csrf": {csrf}, "matchers": {"a~b"}, "duration": {"1h"}}, "expected =, !=, =~ or !~"},
+		"bad matcher":  {url.Values{"csrf": {csrf}, "matchers": {"a~b"}, "duration": {"1h"}}, "expected an operator such as"},
 	} {
 		rec := u.form(t, "/alerts/silences", cookie, tc.vals)
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) || !strings.Contains(rec.Body.String(), "Not created.") {

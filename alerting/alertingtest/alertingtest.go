@@ -58,8 +58,8 @@ func Store(t *testing.T, newStore func(t *testing.T) (s alerting.Store, reopen f
 	})
 	t.Run("silences", func(t *testing.T) {
 		s, reopen := newStore(t)
-		m, _ := alerting.ParseMatcher(`alertname=~"Checkout.*"`)
-		sl := alerting.Silence{ID: "s1", Matchers: alerting.Matchers{m}, StartsAt: at, EndsAt: at.Add(time.Hour), CreatedBy: "alice", Comment: "deploy", CreatedAt: at}
+		ms, _ := alerting.ParseMatchers(`alertname=~"Checkout.*"`)
+		sl := alerting.Silence{ID: "s1", Matchers: ms, StartsAt: at, EndsAt: at.Add(time.Hour), CreatedBy: "alice", Comment: "deploy", CreatedAt: at}
 		if err := s.PutSilence(ctx, sl); err != nil {
 			t.Fatal(err)
 		}
