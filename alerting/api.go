@@ -43,7 +43,6 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 		return res, err
 	}
 	beats := map[string]bool{}
-	var fresh []*Record
 	for _, wa := range w.Alerts {
 		labels := model.Labels(wa.Labels).Clone()
 		if hb, ok := s.watchdogs[labels["alertname"]]; ok {
@@ -100,7 +99,6 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 			}
 			s.addLocked(rec)
 			s.markLocked(rec)
-			fresh = append(fresh, rec)
 			res.New++
 		case "resolved":
 			if rec == nil || rec.Alert.State != model.AlertFiring {
@@ -126,7 +124,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 	if len(beats) > 0 {
 		s.evalHeartbeatsLocked(now)
 	}
-	s.muteNewLocked(fresh, now)
+	s.refreshMutesLocked(now)
 	err := s.saveLocked(ctx)
 	s.mu.Unlock()
 	s.m.webhookAlerts.WithLabelValues("new").Add(float64(res.New))
@@ -145,28 +143,6 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 		_ = s.flush(ctx, now)
 	}
 	return res, nil
-}
-
-// muteNewLocked applies the active silences to newly tracked alerts.
-func (s *Service) muteNewLocked(recs []*Record, now time.Time) {
-	if len(recs) == 0 {
-		return
-	}
-	var active []string
-	for id, sl := range s.silences {
-		if sl.Active(now) {
-			active = append(active, id)
-		}
-	}
-	sort.Strings(active)
-	for _, r := range recs {
-		for _, id := range active {
-			if s.silences[id].Matchers.Matches(r.Alert.Labels) {
-				r.MutedBy = append(r.MutedBy, id)
-			}
-		}
-		r.Alert.Silenced = len(r.MutedBy) > 0
-	}
 }
 
 // trackedNativeLocked reports whether a Sentinel alert with fingerprint fp is tracked.
@@ -232,6 +208,14 @@ type ActiveAlert struct {
 	// (fingerprint) inhibiting it.
 	SilencedBy  []string
 	InhibitedBy string
+	// MaintenanceBy names the maintenance windows it falls in.
+	MaintenanceBy []string
+	// GroupLabels are the labels of the group it belongs to (the
+	// incidents.group_by values, or Alertmanager's groupLabels).
+	GroupLabels model.Labels
+	// ExpiresAt is when an alert posted to the API v2 resolves unless
+	// posted again (zero for the other sources).
+	ExpiresAt time.Time
 }
 
 // Alerts returns the pending and firing alerts, oldest first.
@@ -244,7 +228,8 @@ func (s *Service) Alerts(ctx context.Context) ([]ActiveAlert, error) {
 	var out []ActiveAlert
 	for _, r := range s.alerts {
 		if r.Alert.State == model.AlertFiring || r.Alert.State == model.AlertPending {
-			out = append(out, ActiveAlert{Alert: copyAlert(r.Alert), SilencedBy: append([]string(nil), r.MutedBy...), InhibitedBy: r.InhibitedBy})
+			out = append(out, ActiveAlert{Alert: copyAlert(r.Alert), SilencedBy: append([]string(nil), r.MutedBy...), InhibitedBy: r.InhibitedBy,
+				MaintenanceBy: append([]string(nil), r.MaintenanceBy...), GroupLabels: s.metaLocked(r.Alert.GroupKey, []*Record{r}).Labels.Clone(), ExpiresAt: r.ExpiresAt})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -309,6 +294,93 @@ func (s *Service) createSilence(ctx context.Context, sl Silence, now time.Time) 
 	return nil
 }
 
+// UpdateSilence changes silence id to what n asks, as Alertmanager does:
+// in place (same ID) when the matchers are the same and history is kept
+// (an active silence keeps its start, a pending one starts in the future);
+// otherwise the old silence is expired and a new one, with a new ID, takes
+// its place. ErrNotFound when there is no such silence.
+func (s *Service) UpdateSilence(ctx context.Context, id string, n NewSilence) (Silence, error) {
+	now := s.now()
+	next, err := n.build(s.parser, now, s.cfg.Silences.MaxDuration.Std())
+	if err != nil {
+		return Silence{}, err
+	}
+	var out Silence
+	err = s.exclusive(ctx, func(ctx context.Context) error {
+		s.mu.Lock()
+		if err := s.loadLocked(ctx); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		prev, ok := s.silences[id]
+		if !ok {
+			s.mu.Unlock()
+			return notFoundf("no silence with id %q", truncate(id, 64))
+		}
+		cand := next
+		if !n.StartsAt.IsZero() {
+			cand.StartsAt = n.StartsAt.UTC()
+		}
+		if canUpdateInPlace(*prev, cand, now) {
+			c := *prev
+			c.StartsAt, c.EndsAt, c.Comment, c.CreatedBy, c.Actor, c.UpdatedAt = cand.StartsAt, cand.EndsAt, cand.Comment, cand.CreatedBy, cand.Actor, now.UTC()
+			c.WarnedAt, c.ExpiryHandled = time.Time{}, false
+			if err := s.store.PutSilence(ctx, c); err != nil {
+				s.mu.Unlock()
+				return err
+			}
+			*prev, out = c, c
+		} else {
+			if prev.Status(now) != SilenceExpired {
+				c := *prev
+				c.EndsAt, c.ExpiredBy, c.ExpiryHandled, c.UpdatedAt = now, n.Actor, true, now.UTC()
+				if c.ExpiredBy == "" {
+					c.ExpiredBy = n.Author
+				}
+				if c.StartsAt.After(now) {
+					c.StartsAt = now
+				}
+				if err := s.store.PutSilence(ctx, c); err != nil {
+					s.mu.Unlock()
+					return err
+				}
+				*prev = c
+			}
+			if err := s.store.PutSilence(ctx, next); err != nil {
+				s.mu.Unlock()
+				return err
+			}
+			s.silences[next.ID] = &next
+			out = next
+		}
+		s.refreshMutesLocked(now)
+		_ = s.saveLocked(ctx)
+		s.mu.Unlock()
+		_ = s.flush(ctx, now)
+		return nil
+	})
+	if err != nil {
+		return Silence{}, err
+	}
+	return out, nil
+}
+
+// Silence returns one silence; ErrNotFound when there is none with id.
+func (s *Service) Silence(ctx context.Context, id string) (Silence, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.freshLocked(ctx); err != nil {
+		return Silence{}, err
+	}
+	sl, ok := s.silences[id]
+	if !ok {
+		return Silence{}, notFoundf("no silence with id %q", truncate(id, 64))
+	}
+	c := *sl
+	c.Matchers = append(Matchers(nil), sl.Matchers...)
+	return c, nil
+}
+
 // Silences returns every silence kept (pending, active and recently
 // expired), newest first, with its status at now.
 func (s *Service) Silences(ctx context.Context) ([]Silence, error) {
@@ -361,7 +433,7 @@ func (s *Service) expireSilence(ctx context.Context, id, actor string) (Silence,
 	}
 	if sl.Status(now) != SilenceExpired {
 		c := *sl
-		c.EndsAt, c.ExpiredBy, c.ExpiryHandled = now, actor, true
+		c.EndsAt, c.ExpiredBy, c.ExpiryHandled, c.UpdatedAt = now, actor, true, now.UTC()
 		if c.StartsAt.After(now) {
 			c.StartsAt = now
 		}

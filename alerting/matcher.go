@@ -65,11 +65,12 @@ func (ms Matchers) Matches(l model.Labels) bool {
 	return true
 }
 
-// MatchesEmpty reports whether every matcher matches the empty label set,
-// that is, whether the matchers would select every alert.
-func (ms Matchers) MatchesEmpty() bool {
+// SelectsEverything applies Alertmanager's rule for silences: a set whose
+// every matcher is an = or =~ matching the empty string would select every
+// alert and is refused. (A != or !~ matcher counts as selective, as there.)
+func (ms Matchers) SelectsEverything() bool {
 	for _, m := range ms {
-		if !m.Matches("") {
+		if m.Type == MatchNotEqual || m.Type == MatchNotRegexp || !m.Matches("") {
 			return false
 		}
 	}
@@ -301,11 +302,13 @@ func (p MatcherParser) ParseOne(text string) (*Matcher, error) {
 }
 
 // explain picks the clearer of the two parsers' errors when the fallback
-// mode refuses text: the UTF-8 parser's names the position and what it
-// expected ("1:2: ~: expected an operator such as '=', ..."), where the
-// classic one says only "bad matcher format".
+// mode refuses text. Its classic parser's answer is kept when it says what
+// is wrong ("matcher value contains unescaped double quote"); its generic
+// "bad matcher format" gives way to the UTF-8 parser's, which names the
+// position and what was expected ("1:2: ~: expected an operator such as
+// '=', ...").
 func (p MatcherParser) explain(text string, err error) error {
-	if p.syntax != config.MatcherSyntaxFallback {
+	if p.syntax != config.MatcherSyntaxFallback || !strings.HasPrefix(err.Error(), "bad matcher format") {
 		return err
 	}
 	if _, uerr := parse.Matchers(text); uerr != nil {

@@ -80,11 +80,14 @@ func TestMatchersMatchLikeAlertmanager(t *testing.T) {
 			t.Errorf("should not match %v", l)
 		}
 	}
-	if ms.MatchesEmpty() {
-		t.Error("MatchesEmpty")
+	if ms.SelectsEverything() {
+		t.Error("SelectsEverything")
 	}
-	if empty, _ := ParseMatchers(`a=~".*", b=""`); !empty.MatchesEmpty() {
-		t.Error("a=~.* and b= match the empty set")
+	if all, _ := ParseMatchers(`a=~".*", b=""`); !all.SelectsEverything() {
+		t.Error("a=~.* and b= select every alert")
+	}
+	if neg, _ := ParseMatchers(`env!="prod"`); neg.SelectsEverything() {
+		t.Error("a != matcher is selective, as in Alertmanager")
 	}
 }
 

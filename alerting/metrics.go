@@ -15,6 +15,7 @@ type metrics struct {
 	alerts        *prometheus.GaugeVec
 	silences      *prometheus.GaugeVec
 	webhookAlerts *prometheus.CounterVec
+	postedAlerts  *prometheus.CounterVec
 	handoffs      *prometheus.CounterVec
 	announcements *prometheus.CounterVec
 	heartbeat     *prometheus.GaugeVec
@@ -36,6 +37,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		webhookAlerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sentinel_alertmanager_webhook_alerts_total",
 			Help: "Alerts received through the Alertmanager webhook, by what they did (new, resolved, unchanged, heartbeat).",
+		}, []string{"result"}),
+		postedAlerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sentinel_alertmanager_api_alerts_total",
+			Help: "Alerts posted to the Alertmanager API v2 (POST /api/v2/alerts), by what they did (new, resolved, unchanged).",
 		}, []string{"result"}),
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sentinel_alert_group_handoffs_total",
@@ -74,7 +79,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.alerts, m.silences, m.webhookAlerts, m.handoffs, m.announcements, m.heartbeat, m.evalDuration, m.cycleSkips}
+	return []prometheus.Collector{m.alerts, m.silences, m.webhookAlerts, m.postedAlerts, m.handoffs, m.announcements, m.heartbeat, m.evalDuration, m.cycleSkips}
 }
 
 func (m *metrics) unregister() {

@@ -24,6 +24,11 @@ type Silence struct {
 	WarnedAt time.Time `json:"warned_at,omitzero"`
 	// ExpiryHandled is set once its end was dealt with (announced or not needed).
 	ExpiryHandled bool `json:"expiry_handled,omitempty"`
+	// UpdatedAt is when it was created or last changed in place.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Actor names the authenticated caller that created it, when that is
+	// not CreatedBy (Alertmanager clients name their user as the author).
+	Actor string `json:"actor,omitempty"`
 }
 
 // SilenceStatus is where a silence is in time.
@@ -65,6 +70,8 @@ type NewSilence struct {
 	Duration time.Duration
 	Comment  string
 	Author   string
+	// Actor is the authenticated caller, recorded when it differs from Author.
+	Actor string
 }
 
 // maxSilenceMatchers and maxCommentLen bound a silence's size.
@@ -79,7 +86,10 @@ func (n NewSilence) build(p MatcherParser, now time.Time, maxDuration time.Durat
 	if err != nil {
 		return Silence{}, err
 	}
-	s := Silence{Comment: n.Comment, CreatedBy: n.Author, CreatedAt: now.UTC(), Matchers: ms}
+	s := Silence{Comment: n.Comment, CreatedBy: n.Author, CreatedAt: now.UTC(), UpdatedAt: now.UTC(), Matchers: ms}
+	if n.Actor != n.Author {
+		s.Actor = n.Actor
+	}
 	if len(n.Comment) > maxCommentLen {
 		return Silence{}, invalidf("comment: at most %d bytes", maxCommentLen)
 	}
@@ -124,15 +134,36 @@ func buildMatchers(p MatcherParser, in []MatcherInput) (Matchers, error) {
 	if len(ms) > maxSilenceMatchers {
 		return nil, invalidf("matchers: at most %d", maxSilenceMatchers)
 	}
-	if ms.MatchesEmpty() {
+	if ms.SelectsEverything() {
 		return nil, invalidf("matchers: they would match every alert; add one that requires a label value")
 	}
 	return ms, nil
 }
 
-// newID returns a random identifier (128 bits, hex).
+// newID returns a random version 4 UUID, the form Alertmanager gives
+// silence IDs (some clients check it).
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// canUpdateInPlace reports whether prev may become next without losing
+// the history of what was muted, by Alertmanager's rule: same matchers;
+// an active silence keeps its start and may not end in the past; a pending
+// one may not start in the past; an expired one never changes.
+func canUpdateInPlace(prev, next Silence, now time.Time) bool {
+	if prev.Matchers.String() != next.Matchers.String() {
+		return false
+	}
+	switch prev.Status(now) {
+	case SilenceActive:
+		return prev.StartsAt.Unix() == next.StartsAt.Unix() && !next.EndsAt.Before(now)
+	case SilencePending:
+		return !next.StartsAt.Before(now)
+	}
+	return false
 }

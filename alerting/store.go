@@ -26,8 +26,15 @@ type Record struct {
 	// InhibitedBy names the alert inhibiting it.
 	MutedBy     []string `json:"muted_by,omitempty"`
 	InhibitedBy string   `json:"inhibited_by,omitempty"`
+	// MaintenanceBy names the maintenance windows the alert fell in at the
+	// last evaluation.
+	MaintenanceBy []string `json:"maintenance_by,omitempty"`
 	// ResolvedReported is set once a resolved alert was handed to incidents.
 	ResolvedReported bool `json:"resolved_reported,omitempty"`
+	// ExpiresAt is when an alert posted to the API v2 resolves unless it is
+	// posted again; TimedOut is set when it resolved that way.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	TimedOut  bool      `json:"timed_out,omitempty"`
 }
 
 // GroupState is what was last handed to incidents for one group key.

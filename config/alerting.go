@@ -65,6 +65,7 @@ const (
 	DefaultAlertmanagerPushInterval = time.Minute
 	DefaultAlertmanagerTimeout      = 10 * time.Second
 	DefaultRUMRuleWindow            = 5 * time.Minute
+	DefaultResolveTimeout           = 5 * time.Minute
 )
 
 // Alerting is the alerting: section: rules over Sentinel's own signals,
@@ -83,10 +84,14 @@ type Alerting struct {
 	// ResolvedRetention is how long resolved alerts are remembered, so a
 	// late duplicate Alertmanager delivery cannot re-fire them.
 	ResolvedRetention model.Duration `yaml:"resolved_retention"`
-	Rules             []AlertRule    `yaml:"rules"`
-	Heartbeats        []Heartbeat    `yaml:"heartbeats"`
-	Silences          SilenceConfig  `yaml:"silences"`
-	Webhook           WebhookConfig  `yaml:"webhook"`
+	// ResolveTimeout is how long an alert posted to the Alertmanager API v2
+	// without an end keeps firing unless posted again (Alertmanager's
+	// global resolve_timeout).
+	ResolveTimeout model.Duration `yaml:"resolve_timeout"`
+	Rules          []AlertRule    `yaml:"rules"`
+	Heartbeats     []Heartbeat    `yaml:"heartbeats"`
+	Silences       SilenceConfig  `yaml:"silences"`
+	Webhook        WebhookConfig  `yaml:"webhook"`
 	// Alertmanager, when url is set, also receives Sentinel's own alerts.
 	Alertmanager AlertmanagerOut `yaml:"alertmanager"`
 }
@@ -219,6 +224,7 @@ func DefaultAlerting() Alerting {
 		MatcherSyntax:      MatcherSyntaxFallback,
 		EvaluationInterval: model.Duration(DefaultAlertEvaluationInterval),
 		ResolvedRetention:  model.Duration(DefaultAlertResolvedRetention),
+		ResolveTimeout:     model.Duration(DefaultResolveTimeout),
 		Silences:           SilenceConfig{ExpiryWarning: model.Duration(DefaultSilenceExpiryWarning)},
 		Webhook:            WebhookConfig{MaxBodyBytes: DefaultWebhookMaxBodyBytes, MaxAlerts: DefaultWebhookMaxAlerts},
 		Alertmanager: AlertmanagerOut{
@@ -243,6 +249,9 @@ func (a Alerting) WithDefaults() Alerting {
 	}
 	if a.ResolvedRetention <= 0 {
 		a.ResolvedRetention = d.ResolvedRetention
+	}
+	if a.ResolveTimeout <= 0 {
+		a.ResolveTimeout = d.ResolveTimeout
 	}
 	if a.Silences.ExpiryWarning <= 0 {
 		a.Silences.ExpiryWarning = d.Silences.ExpiryWarning

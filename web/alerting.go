@@ -106,11 +106,14 @@ type silenceDTO struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiredBy string     `json:"expired_by,omitempty"`
 	WarnedAt  *time.Time `json:"expiry_warned_at,omitempty"`
+	// Actor is the token that created it, when the author named another
+	// (Alertmanager clients send their user name as the author).
+	Actor string `json:"actor,omitempty"`
 }
 
 func toSilenceDTO(s alerting.Silence, now time.Time) silenceDTO {
 	d := silenceDTO{ID: s.ID, StartsAt: s.StartsAt, EndsAt: s.EndsAt, Status: string(s.Status(now)), CreatedBy: s.CreatedBy,
-		Comment: s.Comment, CreatedAt: s.CreatedAt, ExpiredBy: s.ExpiredBy, Matchers: make([]string, len(s.Matchers))}
+		Comment: s.Comment, CreatedAt: s.CreatedAt, ExpiredBy: s.ExpiredBy, Actor: s.Actor, Matchers: make([]string, len(s.Matchers))}
 	for i, m := range s.Matchers {
 		d.Matchers[i] = m.String()
 	}

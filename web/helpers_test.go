@@ -61,7 +61,7 @@ type fixture struct {
 
 // newFixture builds a server on 127.0.0.1:0 with the four test tokens and
 // one probe route per class; edit tweaks the options first.
-func newFixture(t *testing.T, edit func(*Options)) *fixture {
+func newFixture(t testing.TB, edit func(*Options)) *fixture {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	logs := &syncBuffer{}

@@ -126,7 +126,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		}
 		a.engine = engine
 	}
-	comps, ps := buildComponents(cfg, componentDeps{log: a.log, registry: registry, engine: a.engine, now: opts.Now, externalURL: cfg.Server.ExternalURL})
+	comps, ps := buildComponents(cfg, componentDeps{log: a.log, registry: registry, engine: a.engine, now: opts.Now, externalURL: cfg.Server.ExternalURL, build: opts.Build, started: opts.Now()})
 	if len(ps) > 0 {
 		return nil, cfg.Locate(ps)
 	}

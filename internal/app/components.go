@@ -28,6 +28,10 @@ type componentDeps struct {
 	now      func() time.Time
 	// externalURL is server.external_url, for links in pages and snippets.
 	externalURL string
+	// build identifies the binary (for Alertmanager's status endpoint).
+	build BuildInfo
+	// started is when the process started.
+	started time.Time
 }
 
 // runner is one long-lived loop, started under the app's errgroup.

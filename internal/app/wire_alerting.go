@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
@@ -70,7 +72,12 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 	c.outcomes.add(svc)
 	c.runners = append(c.runners, runner{name: "alerting", run: svc.Run}, runner{name: "runbooks", run: catalogue.Run})
 	lim := web.AlertingLimits{WebhookMaxBytes: cfg.Alerting.Webhook.MaxBodyBytes, WebhookMaxAlerts: cfg.Alerting.Webhook.MaxAlerts}
-	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountAlerting(r, svc, lim) })
+	info := web.AlertmanagerAPIInfo{Version: c.deps.build.Version, Revision: c.deps.build.Commit, GoVersion: c.deps.build.GoVersion,
+		Started: c.deps.started, Config: alertmanagerConfigSummary(cfg)}
+	c.mounts = append(c.mounts, func(r *web.Routes) {
+		web.MountAlerting(r, svc, lim)
+		web.MountAlertmanagerAPI(r, svc, lim, info)
+	})
 	if cfg.Alerting.Alertmanager.URL != "" {
 		pusher, err := prom.NewPusher(prom.PusherOptions{
 			Config: cfg.Alerting.Alertmanager, Source: svc, ExternalURL: c.deps.externalURL,
@@ -82,6 +89,26 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 		c.runners = append(c.runners, runner{name: "alertmanager_push", run: pusher.Run})
 	}
 	return nil
+}
+
+// alertmanagerConfigSummary is what GET /api/v2/status shows as
+// Alertmanager's config: one receiver, Sentinel's grouping, and the
+// inhibition rules and time intervals in Alertmanager's own syntax, so
+// Grafana and amtool show how Sentinel routes. It holds no secrets.
+func alertmanagerConfigSummary(cfg *config.Config) string {
+	groupBy := cfg.Incidents.GroupBy
+	if len(groupBy) == 0 {
+		groupBy = []string{"service"}
+	}
+	doc := map[string]any{
+		"route":     map[string]any{"receiver": web.AlertmanagerReceiver, "group_by": groupBy},
+		"receivers": []map[string]string{{"name": web.AlertmanagerReceiver}},
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // sloStates adapts the SLO engine to the source alerting declares.

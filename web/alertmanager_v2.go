@@ -1,0 +1,521 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/swag/conv"
+	"github.com/prometheus/alertmanager/api/v2/models"
+
+	"github.com/sentinel-oss/sentinel/alerting"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// The part of Alertmanager's API v2 that amtool and Grafana's Alertmanager
+// data source use, in Alertmanager's JSON shapes (its own generated
+// models), over Sentinel's alerts and silences. Sentinel is one receiver
+// ("sentinel") without a routing tree: alerts group by incidents.group_by
+// (or by the Alertmanager groupKey they arrived with). As in Alertmanager,
+// a refused request is answered with a JSON string, not an object, since
+// its clients decode that.
+
+// AlertmanagerReceiver is the one receiver Sentinel shows in the API v2.
+const AlertmanagerReceiver = "sentinel"
+
+// AlertmanagerAPIInfo describes this Sentinel in GET /api/v2/status.
+type AlertmanagerAPIInfo struct {
+	Version, Revision, Branch, BuildUser, BuildDate, GoVersion string
+	// Started is when the process started (the status's uptime).
+	Started time.Time
+	// Config is shown as the status's config.original: an
+	// Alertmanager-style summary of how Sentinel routes (no secrets).
+	Config string
+}
+
+// MountAlertmanagerAPI adds the API v2 endpoints for svc. Reads need a
+// viewer token, silences a responder token, posting alerts an ingest token.
+func MountAlertmanagerAPI(r *Routes, svc *alerting.Service, lim AlertingLimits, info AlertmanagerAPIInfo) {
+	h := &amHandlers{svc: svc, lim: lim, info: info}
+	r.Viewer().GET("/api/v2/status", h.status)
+	r.Viewer().GET("/api/v2/receivers", h.receivers)
+	r.Viewer().GET("/api/v2/alerts", h.alerts)
+	r.Viewer().GET("/api/v2/alerts/groups", h.groups)
+	r.Viewer().GET("/api/v2/silences", h.silences)
+	r.Viewer().GET("/api/v2/silence/:id", h.silence)
+	r.Responder().POST("/api/v2/silences", BodyLimit(64<<10), h.postSilence)
+	r.Responder().DELETE("/api/v2/silence/:id", h.deleteSilence)
+	r.Ingest().POST("/api/v2/alerts", BodyLimit(lim.WebhookMaxBytes), h.postAlerts)
+}
+
+type amHandlers struct {
+	svc  *alerting.Service
+	lim  AlertingLimits
+	info AlertmanagerAPIInfo
+}
+
+// amFail answers as Alertmanager does: the status and a JSON string.
+// Server-side failures keep their cause in the log, not the answer.
+func amFail(c *gin.Context, err error) {
+	status, msg := statusOf(err)
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		loggerFrom(c).Error("alertmanager api request failed", "err", err, "request_id", RequestID(c))
+		msg = "internal error"
+	}
+	c.AbortWithStatusJSON(status, msg)
+}
+
+func (h *amHandlers) status(c *gin.Context) {
+	uptime := strfmt.DateTime(h.info.Started)
+	clusterStatus := models.ClusterStatusStatusDisabled
+	cfg := h.info.Config
+	c.JSON(http.StatusOK, models.AlertmanagerStatus{
+		Cluster: &models.ClusterStatus{Status: &clusterStatus, Peers: []*models.PeerStatus{}},
+		Config:  &models.AlertmanagerConfig{Original: &cfg},
+		Uptime:  &uptime,
+		VersionInfo: &models.VersionInfo{
+			Version: &h.info.Version, Revision: &h.info.Revision, Branch: &h.info.Branch,
+			BuildUser: &h.info.BuildUser, BuildDate: &h.info.BuildDate, GoVersion: &h.info.GoVersion,
+		},
+	})
+}
+
+func (h *amHandlers) receivers(c *gin.Context) {
+	name := AlertmanagerReceiver
+	c.JSON(http.StatusOK, []*models.Receiver{{Name: &name}})
+}
+
+// amQuery is what GET /api/v2/alerts and /alerts/groups filter by.
+type amQuery struct {
+	matchers                           alerting.Matchers
+	active, silenced, inhibited, muted bool
+	receiver                           *regexp.Regexp
+}
+
+// boolParam reads a flag as go-openapi does (true, 1, yes, on, ...;
+// anything else is false), defaulting to true when absent.
+func boolParam(c *gin.Context, name string) bool {
+	v, ok := c.GetQuery(name)
+	if !ok {
+		return true
+	}
+	b, _ := conv.ConvertBool(v)
+	return b
+}
+
+// maxFilters bounds the filter matchers of one query.
+const maxFilters = 64
+
+func (h *amHandlers) query(c *gin.Context) (amQuery, bool) {
+	q := amQuery{active: boolParam(c, "active"), silenced: boolParam(c, "silenced"), inhibited: boolParam(c, "inhibited"),
+		muted: boolParam(c, "muted")}
+	ms, err := h.filter(c)
+	if err != nil {
+		amFail(c, err)
+		return q, false
+	}
+	q.matchers = ms
+	if rcv, ok := c.GetQuery("receiver"); ok {
+		re, err := regexp.Compile("^(?:" + rcv + ")$")
+		if err != nil {
+			amFail(c, fmt.Errorf("%w: failed to parse receiver param: %v", ErrInvalid, err))
+			return q, false
+		}
+		q.receiver = re
+	}
+	return q, true
+}
+
+// filter reads the repeated filter parameter, one matcher each, in the
+// configured matcher syntax.
+func (h *amHandlers) filter(c *gin.Context) (alerting.Matchers, error) {
+	raw := c.QueryArray("filter")
+	if len(raw) > maxFilters {
+		return nil, fmt.Errorf("%w: at most %d filter matchers", ErrInvalid, maxFilters)
+	}
+	var out alerting.Matchers
+	for _, f := range raw {
+		m, err := h.svc.Matchers().ParseOne(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// matchFilterLabels is Alertmanager's filter rule: an empty = or =~ value
+// also accepts a missing label, an empty != or !~ value a present one.
+func matchFilterLabels(ms alerting.Matchers, l model.Labels) bool {
+	for _, m := range ms {
+		v, present := l[m.Name]
+		switch m.Type {
+		case alerting.MatchNotRegexp, alerting.MatchNotEqual:
+			if m.Value == "" && present {
+				continue
+			}
+		default:
+			if m.Value == "" && !present {
+				continue
+			}
+		}
+		if !m.Matches(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// keep applies the query to one alert's status.
+func (q amQuery) keep(a alerting.ActiveAlert) bool {
+	if q.receiver != nil && !q.receiver.MatchString(AlertmanagerReceiver) {
+		return false
+	}
+	if !matchFilterLabels(q.matchers, a.Labels) {
+		return false
+	}
+	silenced, inhibited := len(a.SilencedBy) > 0, a.InhibitedBy != ""
+	switch {
+	case !q.active && !silenced && !inhibited && len(a.MaintenanceBy) == 0:
+		return false
+	case !q.silenced && silenced:
+		return false
+	case !q.inhibited && inhibited:
+		return false
+	}
+	return true
+}
+
+// gettableAlert is one firing alert in Alertmanager's shape. Its status is
+// suppressed while a silence, an inhibition or a maintenance window
+// (mutedBy) holds it.
+func gettableAlert(a alerting.ActiveAlert) *models.GettableAlert {
+	starts := strfmt.DateTime(a.StartsAt)
+	updated := a.StartsAt
+	if a.FiredAt.After(updated) {
+		updated = a.FiredAt
+	}
+	upd := strfmt.DateTime(updated)
+	ends := strfmt.DateTime(a.ExpiresAt)
+	fp := a.Fingerprint
+	state := models.AlertStatusStateActive
+	if len(a.SilencedBy) > 0 || a.InhibitedBy != "" || len(a.MaintenanceBy) > 0 {
+		state = models.AlertStatusStateSuppressed
+	}
+	st := &models.AlertStatus{State: &state, SilencedBy: nonNilStrings(a.SilencedBy), InhibitedBy: []string{}, MutedBy: nonNilStrings(a.MaintenanceBy)}
+	if a.InhibitedBy != "" {
+		st.InhibitedBy = []string{a.InhibitedBy}
+	}
+	rcv := AlertmanagerReceiver
+	return &models.GettableAlert{
+		Alert:       models.Alert{Labels: models.LabelSet(nonNil(a.Labels)), GeneratorURL: strfmt.URI(a.GeneratorURL)},
+		Annotations: models.LabelSet(nonNil(a.Annotations)),
+		StartsAt:    &starts, UpdatedAt: &upd, EndsAt: &ends, Fingerprint: &fp,
+		Receivers: []*models.ReceiverReference{{Name: &rcv}},
+		Status:    st,
+	}
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// firing lists the firing alerts (Alertmanager knows no pending ones).
+func (h *amHandlers) firing(c *gin.Context) ([]alerting.ActiveAlert, bool) {
+	as, err := h.svc.Alerts(c.Request.Context())
+	if err != nil {
+		amFail(c, err)
+		return nil, false
+	}
+	out := as[:0]
+	for _, a := range as {
+		if a.State == model.AlertFiring {
+			out = append(out, a)
+		}
+	}
+	return out, true
+}
+
+func (h *amHandlers) alerts(c *gin.Context) {
+	q, ok := h.query(c)
+	if !ok {
+		return
+	}
+	as, ok := h.firing(c)
+	if !ok {
+		return
+	}
+	res := models.GettableAlerts{}
+	for _, a := range as {
+		if q.keep(a) {
+			res = append(res, gettableAlert(a))
+		}
+	}
+	sort.Slice(res, func(i, j int) bool { return *res[i].Fingerprint < *res[j].Fingerprint })
+	c.JSON(http.StatusOK, res)
+}
+
+func (h *amHandlers) groups(c *gin.Context) {
+	q, ok := h.query(c)
+	if !ok {
+		return
+	}
+	as, ok := h.firing(c)
+	if !ok {
+		return
+	}
+	type group struct {
+		labels model.Labels
+		alerts []alerting.ActiveAlert
+	}
+	byKey := map[string]*group{}
+	var keys []string
+	for _, a := range as {
+		g := byKey[a.GroupKey]
+		if g == nil {
+			g = &group{labels: a.GroupLabels}
+			byKey[a.GroupKey] = g
+			keys = append(keys, a.GroupKey)
+		}
+		g.alerts = append(g.alerts, a)
+	}
+	sort.Strings(keys)
+	res := models.AlertGroups{}
+	for _, k := range keys {
+		g := byKey[k]
+		if !q.muted && allInMaintenance(g.alerts) {
+			continue
+		}
+		rcv := AlertmanagerReceiver
+		ag := &models.AlertGroup{Labels: models.LabelSet(nonNil(g.labels)), RouteLabels: models.LabelSet{},
+			Receiver: &models.ReceiverReference{Name: &rcv}, Alerts: []*models.GettableAlert{}}
+		for _, a := range g.alerts {
+			if q.keep(a) {
+				ag.Alerts = append(ag.Alerts, gettableAlert(a))
+			}
+		}
+		if len(ag.Alerts) > 0 {
+			res = append(res, ag)
+		}
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+func allInMaintenance(as []alerting.ActiveAlert) bool {
+	for _, a := range as {
+		if len(a.MaintenanceBy) == 0 {
+			return false
+		}
+	}
+	return len(as) > 0
+}
+
+// gettableSilence is a silence in Alertmanager's shape.
+func gettableSilence(s alerting.Silence, now time.Time) *models.GettableSilence {
+	id := s.ID
+	starts, ends := strfmt.DateTime(s.StartsAt), strfmt.DateTime(s.EndsAt)
+	updated := s.UpdatedAt
+	if updated.IsZero() {
+		updated = s.CreatedAt
+	}
+	upd := strfmt.DateTime(updated)
+	state := string(s.Status(now))
+	comment, createdBy := s.Comment, s.CreatedBy
+	out := &models.GettableSilence{
+		ID: &id, Status: &models.SilenceStatus{State: &state}, UpdatedAt: &upd,
+		Silence: models.Silence{StartsAt: &starts, EndsAt: &ends, Comment: &comment, CreatedBy: &createdBy, Matchers: models.Matchers{}},
+	}
+	for _, m := range s.Matchers {
+		o := alerting.ObjectOf(m)
+		name, value, isRegex := o.Name, o.Value, o.IsRegex
+		out.Matchers = append(out.Matchers, &models.Matcher{Name: &name, Value: &value, IsRegex: &isRegex, IsEqual: o.IsEqual})
+	}
+	return out
+}
+
+// silenceHasMatchers is Alertmanager's silence filter: every requested
+// matcher appears in the silence with the same name, operator and value.
+func silenceHasMatchers(s alerting.Silence, want alerting.Matchers) bool {
+	for _, w := range want {
+		found := false
+		for _, m := range s.Matchers {
+			if m.Name == w.Name && m.Type == w.Type && m.Value == w.Value {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+var silenceStateOrder = map[string]int{"active": 1, "pending": 2, "expired": 3}
+
+func (h *amHandlers) silences(c *gin.Context) {
+	ms, err := h.filter(c)
+	if err != nil {
+		amFail(c, err)
+		return
+	}
+	want := map[alerting.SilenceStatus]bool{
+		alerting.SilenceActive: boolParam(c, "active"), alerting.SilencePending: boolParam(c, "pending"), alerting.SilenceExpired: boolParam(c, "expired"),
+	}
+	sils, err := h.svc.Silences(c.Request.Context())
+	if err != nil {
+		amFail(c, err)
+		return
+	}
+	now := h.svc.Now()
+	res := models.GettableSilences{}
+	for _, s := range sils {
+		if want[s.Status(now)] && silenceHasMatchers(s, ms) {
+			res = append(res, gettableSilence(s, now))
+		}
+	}
+	// Alertmanager's order: active (next to end first), pending (next to
+	// start first), expired (latest first).
+	sort.SliceStable(res, func(i, j int) bool {
+		si, sj := *res[i].Status.State, *res[j].Status.State
+		if si != sj {
+			return silenceStateOrder[si] < silenceStateOrder[sj]
+		}
+		ei, ej := time.Time(*res[i].EndsAt), time.Time(*res[j].EndsAt)
+		switch si {
+		case "active":
+			return ei.Before(ej)
+		case "pending":
+			return time.Time(*res[i].StartsAt).Before(time.Time(*res[j].StartsAt))
+		}
+		return ei.After(ej)
+	})
+	c.JSON(http.StatusOK, res)
+}
+
+func (h *amHandlers) silence(c *gin.Context) {
+	s, err := h.svc.Silence(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		amFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gettableSilence(s, h.svc.Now()))
+}
+
+func (h *amHandlers) deleteSilence(c *gin.Context) {
+	if _, err := h.svc.ExpireSilence(c.Request.Context(), c.Param("id"), Actor(c)); err != nil {
+		amFail(c, err)
+		return
+	}
+	c.Status(http.StatusOK)
+}
+
+// decodeAM reads a JSON body into one of Alertmanager's models and runs
+// the model's own validation, so what is refused (and the message) is
+// Alertmanager's.
+func decodeAM(c *gin.Context, dst interface{ Validate(strfmt.Registry) error }, limit int64) bool {
+	if limit > 0 {
+		if c.Request.ContentLength > limit {
+			amFail(c, &http.MaxBytesError{Limit: limit})
+			return false
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	if err := dec.Decode(dst); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			amFail(c, mbe)
+		case errors.Is(err, io.EOF):
+			amFail(c, fmt.Errorf("%w: the request body is empty", ErrInvalid))
+		default:
+			amFail(c, fmt.Errorf("%w: %v", ErrInvalid, describeJSONError(err)))
+		}
+		return false
+	}
+	if err := dst.Validate(strfmt.Default); err != nil {
+		amFail(c, fmt.Errorf("%w: %v", ErrInvalid, err))
+		return false
+	}
+	return true
+}
+
+func (h *amHandlers) postSilence(c *gin.Context) {
+	var ps models.PostableSilence
+	if !decodeAM(c, &ps, 0) {
+		return
+	}
+	n := alerting.NewSilence{
+		StartsAt: time.Time(*ps.StartsAt), EndsAt: time.Time(*ps.EndsAt),
+		Comment: *ps.Comment, Author: *ps.CreatedBy, Actor: Actor(c),
+	}
+	if n.Author == "" {
+		n.Author = Actor(c)
+	}
+	for _, m := range ps.Matchers {
+		n.Matchers = append(n.Matchers, alerting.MatcherInput{Object: &alerting.MatcherObject{Name: *m.Name, Value: *m.Value, IsRegex: *m.IsRegex, IsEqual: m.IsEqual}})
+	}
+	if !n.EndsAt.After(n.StartsAt) {
+		amFail(c, fmt.Errorf("%w: Failed to create silence: start time must be before end time", ErrInvalid))
+		return
+	}
+	if n.EndsAt.Before(h.svc.Now()) {
+		amFail(c, fmt.Errorf("%w: Failed to create silence: end time can't be in the past", ErrInvalid))
+		return
+	}
+	var s alerting.Silence
+	var err error
+	if ps.ID == "" {
+		s, err = h.svc.CreateSilence(c.Request.Context(), n)
+	} else {
+		s, err = h.svc.UpdateSilence(c.Request.Context(), ps.ID, n)
+	}
+	if err != nil {
+		amFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"silenceID": s.ID})
+}
+
+func (h *amHandlers) postAlerts(c *gin.Context) {
+	var pas models.PostableAlerts
+	if !decodeAM(c, &pas, 0) {
+		return
+	}
+	if len(pas) > h.lim.WebhookMaxAlerts {
+		amFail(c, fmt.Errorf("%w: %d alerts in one request, the limit is %d (alerting.webhook.max_alerts)", ErrInvalid, len(pas), h.lim.WebhookMaxAlerts))
+		return
+	}
+	in := make([]alerting.PostedAlert, 0, len(pas))
+	for _, pa := range pas {
+		if pa == nil {
+			continue
+		}
+		in = append(in, alerting.PostedAlert{
+			Labels: model.Labels(pa.Labels), Annotations: model.Labels(pa.Annotations),
+			StartsAt: time.Time(pa.StartsAt), EndsAt: time.Time(pa.EndsAt), GeneratorURL: string(pa.GeneratorURL),
+		})
+	}
+	_, err := h.svc.IngestAlerts(c.Request.Context(), in)
+	if err != nil {
+		if alerting.IsInvalid(err) {
+			amFail(c, fmt.Errorf("%w: %s", ErrInvalid, strings.ReplaceAll(err.Error(), "\n", "; ")))
+			return
+		}
+		amFail(c, fmt.Errorf("%w: %v", ErrUnavailable, err))
+		return
+	}
+	c.Status(http.StatusOK)
+}
