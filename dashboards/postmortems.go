@@ -199,6 +199,8 @@ type pmSLO struct {
 	Consumed       float64
 	Good, Total    int64
 	BudgetConsumed string
+	// Counted says what the SLO counted, with its unit ("13 of 18 runs failed").
+	Counted string
 }
 
 type postmortemData struct {
@@ -359,7 +361,7 @@ func (d *Dashboards) fillPostmortem(data *postmortemData, pm *postmortem.Postmor
 	im := pm.Impact
 	data.Duration = human(time.Duration(im.Duration * float64(time.Second)))
 	for _, s := range im.SLOs {
-		data.SLOs = append(data.SLOs, pmSLO{Name: s.Name, Consumed: s.BudgetConsumed, Good: s.Good, Total: s.Total})
+		data.SLOs = append(data.SLOs, pmSLO{Name: s.Name, Consumed: s.BudgetConsumed, Good: s.Good, Total: s.Total, Counted: s.Counted()})
 	}
 	opt := func(p *float64) string {
 		if p == nil {

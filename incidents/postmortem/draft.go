@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/incidents"
@@ -31,19 +32,36 @@ type RUMSource interface {
 	Traffic(ctx context.Context, from, to time.Time) (RUMTraffic, error)
 }
 
+// OnsetSource finds the first bad event behind an incident: the first
+// failed run of the failing streak of a probe it concerns, or the first
+// bad minute of an SLO it affects. ok is false when none is found.
+type OnsetSource interface {
+	Onset(ctx context.Context, inc *incidents.Incident) (o Onset, ok bool, err error)
+}
+
 // Sources are where impact figures come from; any may be nil.
 type Sources struct {
 	SLOs   SLOSource
 	Probes ProbeSource
 	RUM    RUMSource
+	Onsets OnsetSource
 }
 
 // Draft returns a new draft for a resolved incident; derived fields are
 // filled by Derive.
 func Draft(inc *incidents.Incident, now time.Time) *Postmortem {
-	summary := inc.Summary
-	if summary == "" {
-		summary = inc.Title
+	// The title says what broke (a probe alert's names the failing step,
+	// its status and error); the summary tells the rest (runs failed, the
+	// response, the failed run). A declared incident's summary is a
+	// person's and stays as written.
+	summary := strings.TrimSpace(inc.Title)
+	if inc.Source == incidents.SourceDeclared && strings.TrimSpace(inc.Summary) != "" {
+		summary = inc.Summary
+	} else if s := strings.TrimSpace(inc.Summary); s != "" && s != summary {
+		if summary != "" && !strings.HasSuffix(summary, ".") {
+			summary += "."
+		}
+		summary = strings.TrimSpace(summary + " " + s)
 	}
 	return &Postmortem{
 		IncidentID: inc.ID, Title: inc.Title, Severity: inc.Severity, Status: StatusDraft,
@@ -98,6 +116,16 @@ func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src So
 	pm.Times = ResponseTimes(inc)
 	from, to := Window(inc, now)
 	im := Impact{From: from, To: to, Duration: to.Sub(from).Seconds(), SLOs: []SLOImpact{}, Probes: []ProbeRuns{}, Computed: now}
+	if src.Onsets != nil {
+		o, ok, err := src.Onsets.Onset(ctx, inc)
+		switch {
+		case err != nil:
+			im.Errors = append(im.Errors, fmt.Sprintf("first bad event: %v", err))
+		case ok && !o.At.After(inc.CreatedAt):
+			d := inc.CreatedAt.Sub(o.At).Seconds()
+			pm.Times.Detect, pm.Times.DetectedFrom = &d, &o
+		}
+	}
 	if src.SLOs != nil {
 		names := append([]string(nil), inc.SLONames...)
 		if len(names) == 0 {
@@ -120,7 +148,15 @@ func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src So
 			im.Errors = append(im.Errors, fmt.Sprintf("probes: %v", err))
 		}
 		sort.Slice(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
-		im.Probes = append(im.Probes, runs...)
+		counted := map[string]bool{}
+		for _, s := range im.SLOs {
+			counted[s.Probe] = s.Probe != ""
+		}
+		for _, r := range runs {
+			if !counted[r.Name] { // an SLO already counts these runs
+				im.Probes = append(im.Probes, r)
+			}
+		}
 	}
 	if src.RUM != nil {
 		tr, err := src.RUM.Traffic(ctx, from, to)

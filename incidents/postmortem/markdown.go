@@ -32,8 +32,7 @@ func Markdown(pm *Postmortem) []byte {
 	w("## Impact\n\n")
 	w("- Duration: %s\n", dur(pm.Impact.Duration))
 	for _, s := range pm.Impact.SLOs {
-		w("- SLO %s: %s of the error budget consumed (%d good of %d events)\n",
-			inline(s.Name), pct(s.BudgetConsumed), s.Good, s.Total)
+		w("- SLO %s: %s of the error budget consumed (%s)\n", inline(s.Name), pct(s.BudgetConsumed), s.Counted())
 	}
 	if len(pm.Impact.SLOs) == 0 {
 		w("- SLOs: none affected\n")
@@ -50,7 +49,11 @@ func Markdown(pm *Postmortem) []byte {
 	w("\n")
 
 	w("## Response times\n\n")
-	w("- Time to detect: %s\n", optDur(pm.Times.Detect))
+	w("- Time to detect: %s", optDur(pm.Times.Detect))
+	if o := pm.Times.DetectedFrom; o != nil {
+		w(", from %s at %s UTC", inline(o.What), ts(o.At))
+	}
+	w("\n")
 	w("- Time to acknowledge: %s\n", optDur(pm.Times.Acknowledge))
 	w("- Time to resolve: %s\n\n", optDur(pm.Times.Resolve))
 

@@ -103,6 +103,38 @@ type SLOImpact struct {
 	Good           int64   `json:"good"`
 	Total          int64   `json:"total"`
 	BudgetConsumed float64 `json:"budget_consumed"`
+	// Unit is what Good and Total count: "runs" (a probe SLI), "page
+	// views" (RUM) or "events".
+	Unit string `json:"unit,omitempty"`
+	// Probe names the probe whose runs a probe SLI counts; that probe is
+	// then not listed again under Impact.Probes, so each figure has one
+	// source.
+	Probe string `json:"probe,omitempty"`
+}
+
+// Counted says what Good and Total mean, with the unit: "13 of 18 runs
+// failed", "5 of 1,200 events bad".
+func (s SLOImpact) Counted() string {
+	unit, bad := s.Unit, "bad"
+	switch unit {
+	case "":
+		unit = "events"
+	case "runs":
+		bad = "failed"
+	}
+	return fmt.Sprintf("%s of %s %s %s", grouped(s.Total-s.Good), grouped(s.Total), unit, bad)
+}
+
+// grouped writes a count with thousands separators: 1,200.
+func grouped(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + grouped(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // ProbeRuns counts a probe's runs and failed runs during the incident.
@@ -121,12 +153,24 @@ type RUMTraffic struct {
 // Times are the response times in seconds; nil when not applicable (no
 // alert to detect from, never acknowledged).
 type Times struct {
-	// Detect is from the first alert's start to the incident opening.
+	// Detect is from the first bad event (DetectedFrom: the first failed
+	// probe run, the first bad minute) to the incident opening; without one,
+	// from the first alert's start.
 	Detect *float64 `json:"time_to_detect"`
+	// DetectedFrom is the first bad event Detect counts from.
+	DetectedFrom *Onset `json:"detected_from,omitempty"`
 	// Acknowledge is from the incident opening to its acknowledgement.
 	Acknowledge *float64 `json:"time_to_acknowledge"`
 	// Resolve is from the incident opening to its resolution.
 	Resolve *float64 `json:"time_to_resolve"`
+}
+
+// Onset is the first bad event behind an incident.
+type Onset struct {
+	At time.Time `json:"at"`
+	// What it was, for people: "the first failed run of probe checkout
+	// (step pay: expected status 200, got 503)".
+	What string `json:"what"`
 }
 
 // Action item statuses.
@@ -168,6 +212,10 @@ func (p *Postmortem) Clone() *Postmortem {
 	c.Timeline = append([]incidents.TimelineEntry(nil), p.Timeline...)
 	c.ActionItems = append([]ActionItem(nil), p.ActionItems...)
 	c.Impact.SLOs = append([]SLOImpact(nil), p.Impact.SLOs...)
+	if p.Times.DetectedFrom != nil {
+		o := *p.Times.DetectedFrom
+		c.Times.DetectedFrom = &o
+	}
 	c.Impact.Probes = append([]ProbeRuns(nil), p.Impact.Probes...)
 	c.Impact.Errors = append([]string(nil), p.Impact.Errors...)
 	if p.Impact.RUM != nil {

@@ -54,13 +54,22 @@ func (fakeSLOs) Consumed(_ context.Context, name string, from, to time.Time) (po
 		return postmortem.SLOImpact{}, errors.New("store unavailable")
 	}
 	mins := int64(to.Sub(from) / time.Minute)
-	return postmortem.SLOImpact{Name: name, Good: 10 * mins, Total: 12 * mins, BudgetConsumed: 0.0125 * float64(mins) / 47}, nil
+	return postmortem.SLOImpact{Name: name, Good: 10 * mins, Total: 12 * mins, BudgetConsumed: 0.0125 * float64(mins) / 47,
+		Unit: "runs", Probe: "checkout"}, nil
 }
 
 type fakeProbes struct{}
 
+// ProbeRuns counts checkout (whose runs the SLO counts already) and search.
 func (fakeProbes) ProbeRuns(context.Context, *incidents.Incident, time.Time, time.Time) ([]postmortem.ProbeRuns, error) {
-	return []postmortem.ProbeRuns{{Name: "checkout", Runs: 94, Failed: 88}}, nil
+	return []postmortem.ProbeRuns{{Name: "checkout", Runs: 94, Failed: 88}, {Name: "search", Runs: 47, Failed: 2}}, nil
+}
+
+type fakeOnsets struct{}
+
+// Onset: the first failed run came 75 s before the incident opened.
+func (fakeOnsets) Onset(_ context.Context, inc *incidents.Incident) (postmortem.Onset, bool, error) {
+	return postmortem.Onset{At: inc.CreatedAt.Add(-75 * time.Second), What: "the first failed run of probe checkout (step pay: expected status 200, got 503)"}, true, nil
 }
 
 type fakeRUM struct{}
@@ -69,7 +78,7 @@ func (fakeRUM) Traffic(context.Context, time.Time, time.Time) (postmortem.RUMTra
 	return postmortem.RUMTraffic{PageViews: 12840, JSErrors: 312}, nil
 }
 
-var sources = postmortem.Sources{SLOs: fakeSLOs{}, Probes: fakeProbes{}, RUM: fakeRUM{}}
+var sources = postmortem.Sources{SLOs: fakeSLOs{}, Probes: fakeProbes{}, RUM: fakeRUM{}, Onsets: fakeOnsets{}}
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
@@ -125,8 +134,29 @@ func TestDeriveImpactAndTimes(t *testing.T) {
 	if len(im.Errors) != 1 || !strings.Contains(im.Errors[0], "orders") {
 		t.Errorf("a failing source must be named, not hidden: %v", im.Errors)
 	}
-	if *pm.Times.Detect != 180 || *pm.Times.Acknowledge != 240 || *pm.Times.Resolve != 47*60 {
+	// Detected 75 s after the first failed run (the onset source), not
+	// from the alert's start.
+	if *pm.Times.Detect != 75 || *pm.Times.Acknowledge != 240 || *pm.Times.Resolve != 47*60 {
 		t.Errorf("times %v %v %v", *pm.Times.Detect, *pm.Times.Acknowledge, *pm.Times.Resolve)
+	}
+	if o := pm.Times.DetectedFrom; o == nil || !strings.Contains(o.What, "step pay") {
+		t.Errorf("detected from %+v", o)
+	}
+	// The SLO counts checkout's runs: that probe is not listed twice.
+	if len(im.Probes) != 1 || im.Probes[0].Name != "search" {
+		t.Errorf("probes %+v", im.Probes)
+	}
+	if got := im.SLOs[0].Counted(); got != "94 of 564 runs failed" {
+		t.Errorf("counted %q", got)
+	}
+	if !strings.HasPrefix(pm.Summary, "Checkout | payments down. Payments time out") {
+		t.Errorf("summary %q", pm.Summary)
+	}
+	// Without an onset source, detection counts from the first alert.
+	plain := postmortem.Draft(inc, *at(47))
+	postmortem.Derive(t.Context(), plain, inc, postmortem.Sources{}, *at(60))
+	if *plain.Times.Detect != 180 || plain.Times.DetectedFrom != nil {
+		t.Errorf("without onsets: %v %+v", *plain.Times.Detect, plain.Times.DetectedFrom)
 	}
 	declared := resolvedIncident()
 	declared.Alerts, declared.AcknowledgedAt = nil, nil

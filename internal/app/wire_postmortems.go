@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/probes"
 	"github.com/sentinel-oss/sentinel/runbooks"
+	"github.com/sentinel-oss/sentinel/slo"
 	"github.com/sentinel-oss/sentinel/store"
 	"github.com/sentinel-oss/sentinel/web"
 )
@@ -46,7 +48,7 @@ func (c *components) wirePostmortems(cfg *config.Config) config.Problems {
 	if len(ps) > 0 || c.incidents == nil {
 		return ps // the incidents section reports its own problems
 	}
-	src := postmortem.Sources{Probes: lateProbeRuns{c}, RUM: lateRUM{c}}
+	src := postmortem.Sources{Probes: lateProbeRuns{c}, RUM: lateRUM{c}, Onsets: lateOnsets{c}}
 	if c.slo != nil {
 		src.SLOs = sloImpacts{sloBudgets{engine: c.slo}}
 	}
@@ -123,7 +125,16 @@ func (s sloImpacts) Consumed(ctx context.Context, name string, from, to time.Tim
 	if err != nil {
 		return postmortem.SLOImpact{}, err
 	}
-	return postmortem.SLOImpact{Name: name, Good: c.Good, Total: c.Total, BudgetConsumed: c.BudgetConsumed}, nil
+	im := postmortem.SLOImpact{Name: name, Good: c.Good, Total: c.Total, BudgetConsumed: c.BudgetConsumed, Unit: "events"}
+	if sp, ok := s.b.engine.Spec(name); ok {
+		switch sp.Kind {
+		case slo.KindProbe:
+			im.Unit, im.Probe = "runs", sp.Probe
+		case slo.KindRUM:
+			im.Unit = "page views"
+		}
+	}
+	return im, nil
 }
 
 // probeRunPages bounds the pages of runs read per probe for one impact.
@@ -143,17 +154,8 @@ func (l lateProbeRuns) ProbeRuns(ctx context.Context, inc *incidents.Incident, f
 	if err != nil {
 		return nil, err
 	}
-	named := map[string]bool{}
-	for _, a := range inc.Alerts {
-		if p := a.Labels["probe"]; p != "" {
-			named[p] = true
-		}
-	}
 	var out []postmortem.ProbeRuns
-	for _, st := range list {
-		if !named[st.Name] && !(len(inc.Labels) > 0 && containsLabels(st.Labels, inc.Labels)) {
-			continue
-		}
+	for _, st := range incidentProbes(inc, list) {
 		pr := postmortem.ProbeRuns{Name: st.Name}
 		before := ""
 	pages:
@@ -182,6 +184,124 @@ func (l lateProbeRuns) ProbeRuns(ctx context.Context, inc *incidents.Incident, f
 		out = append(out, pr)
 	}
 	return out, nil
+}
+
+// incidentProbes are the probes an incident concerns: those its alerts
+// name (label probe) and those carrying all of its labels.
+func incidentProbes(inc *incidents.Incident, list []probes.Status) []probes.Status {
+	named := map[string]bool{}
+	for _, a := range inc.Alerts {
+		if p := a.Labels["probe"]; p != "" {
+			named[p] = true
+		}
+	}
+	var out []probes.Status
+	for _, st := range list {
+		if named[st.Name] || (len(inc.Labels) > 0 && containsLabels(st.Labels, inc.Labels)) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// onsetLookback bounds how far before an incident its first bad minute is
+// looked for.
+const onsetLookback = 3 * time.Hour
+
+// lateOnsets finds the first bad event behind an incident: the first
+// failed run of the failing streak (the runs before the incident opened,
+// back to the last passing one) of each probe it concerns; without one,
+// the first of the minutes right before it in which an affected SLO lost
+// more events than its objective allows (back to a minute that did not,
+// at most onsetLookback).
+type lateOnsets struct{ c *components }
+
+// Onset implements postmortem.OnsetSource.
+func (l lateOnsets) Onset(ctx context.Context, inc *incidents.Incident) (postmortem.Onset, bool, error) {
+	var best postmortem.Onset
+	found := false
+	if svc := l.c.probes; svc != nil {
+		list, err := svc.List(ctx)
+		if err != nil {
+			return best, false, err
+		}
+		for _, st := range incidentProbes(inc, list) {
+			r, ok, err := firstFailedRun(ctx, svc, st.Name, inc.CreatedAt)
+			if err != nil {
+				return best, false, err
+			}
+			if ok && (!found || r.At.Before(best.At)) {
+				what := "the first failed run of probe " + st.Name
+				if r.FailedStep != "" {
+					what += fmt.Sprintf(" (step %s: %s)", r.FailedStep, r.Error)
+				} else if r.Error != "" {
+					what += " (" + r.Error + ")"
+				}
+				best, found = postmortem.Onset{At: r.At, What: what}, true
+			}
+		}
+	}
+	if found || l.c.slo == nil {
+		return best, found, nil
+	}
+	names := inc.SLONames
+	if len(names) == 0 {
+		names = sloBudgets{engine: l.c.slo}.SLOsForLabels(inc.Labels)
+	}
+	for _, name := range names {
+		sp, ok := l.c.slo.Spec(name)
+		if !ok || !sp.Counted() {
+			continue
+		}
+		var first time.Time
+		for m := inc.CreatedAt.Truncate(time.Minute); inc.CreatedAt.Sub(m) <= onsetLookback; m = m.Add(-time.Minute) {
+			c, err := l.c.slo.Consumed(ctx, name, m, m.Add(time.Minute))
+			if err != nil {
+				return best, false, err
+			}
+			if c.Total == 0 {
+				continue // no events: neither good nor bad
+			}
+			if float64(c.Total-c.Good) <= sp.Budget*float64(c.Total) {
+				break
+			}
+			first = m
+		}
+		if !first.IsZero() && (!found || first.Before(best.At)) {
+			best, found = postmortem.Onset{At: first, What: fmt.Sprintf("the first minute in which SLO %s lost more events than its %s%% objective allows", name,
+				strconv.FormatFloat(sp.Objective, 'f', -1, 64))}, true
+		}
+	}
+	return best, found, nil
+}
+
+// firstFailedRun walks a probe's runs back from before: the earliest failed
+// run of the streak of failures that ends at before (false when the run
+// right before it passed).
+func firstFailedRun(ctx context.Context, svc *probes.Service, name string, before time.Time) (probes.Result, bool, error) {
+	var first probes.Result
+	found := false
+	cursor := ""
+	for range probeRunPages {
+		runs, err := svc.Results(ctx, name, probes.MaxResultsLimit, cursor)
+		if err != nil {
+			return first, false, err
+		}
+		for _, r := range runs {
+			if r.At.After(before) {
+				continue
+			}
+			if r.Success {
+				return first, found, nil
+			}
+			first, found = r, true
+		}
+		if len(runs) < probes.MaxResultsLimit {
+			break
+		}
+		cursor = runs[len(runs)-1].ID
+	}
+	return first, found, nil
 }
 
 // lateProbeRunner runs a probe once for a runbook diagnostic.
