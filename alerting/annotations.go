@@ -192,24 +192,28 @@ func sloFacts(r *Rule, st model.SLOState) SLOFacts {
 // burnAnnotations explain an SLO burn alert in plain words: how much of
 // the budget the last hour spent and how long the rest lasts at this rate,
 // with the tier's windows and burn rates in the detail annotation. The
-// budget is told as time: the SLO's window times its error budget fraction
-// (3.6 h for 99.5% over 30 days), and the last hour's share of it is the
-// 1h burn rate times 1h over the window, as the burn rate is defined (at
-// rate 1 the budget lasts exactly the window).
+// budget is told as time, the SLO's window times its error budget fraction
+// (3.6 h for 99.5% over 30 days); the share the last hour spent and the
+// time to exhaustion are the SLO engine's own figures.
 func burnAnnotations(st model.SLOState, tier string) model.Labels {
 	budget := time.Duration((1 - st.Objective/100) * float64(st.Window))
-	rate := st.BurnRates["1h"]
-	spent := time.Duration(rate * float64(time.Hour) * (1 - st.Objective/100))
 	win := windowName(st.Window)
-	summary := fmt.Sprintf("%s: %s of the %s %s error budget spent in the last hour", st.Name, model.SpokenDuration(spent), model.SpokenDuration(budget), win)
-	switch left := st.TimeToExhaustion; {
+	rate := st.BurnRates["1h"]
+	summary := fmt.Sprintf("%s is burning its %s error budget %s as fast as it allows", st.Name, win, times(rate))
+	if st.SpentLastHour != nil {
+		spent := time.Duration(*st.SpentLastHour * float64(budget))
+		summary = fmt.Sprintf("%s: %s of the %s %s error budget spent in the last hour", st.Name, model.SpokenDuration(spent), model.SpokenDuration(budget), win)
+	}
+	left := fmt.Sprintf("has %s of its error budget left", percent(st.BudgetRemaining))
+	switch ttl := st.TimeToExhaustion; {
 	case st.BudgetRemaining <= 0:
 		summary += fmt.Sprintf("; the budget is spent (%s left)", percent(st.BudgetRemaining))
-	case left != nil:
-		summary += "; at this rate the rest lasts " + model.SpokenDuration(*left)
+		left = fmt.Sprintf("has overspent its error budget (%s left)", percent(st.BudgetRemaining))
+	case ttl != nil:
+		summary += "; at this rate the rest lasts " + model.SpokenDuration(*ttl)
 	}
-	desc := fmt.Sprintf("The %s SLO (%s%% over %s windows) has %s of its error budget left; the last hour burned it %s as fast as the budget allows.",
-		st.Name, number(st.Objective), win, percent(st.BudgetRemaining), times(rate))
+	desc := fmt.Sprintf("The %s SLO (%s%% over %s windows) %s; the last hour burned it %s as fast as the budget allows.",
+		st.Name, number(st.Objective), win, left, times(rate))
 	var detail []string
 	for _, t := range st.Tiers {
 		if t.Name != tier {

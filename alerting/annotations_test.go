@@ -110,13 +110,15 @@ func TestRUMAndBudgetRuleSummaries(t *testing.T) {
 }
 
 // TestBurnSummaryInPlainWords checks the figures by hand: 99.5% over 30
-// days is a budget of 0.005 x 720 h = 3.6 h; a 1h burn rate of 81 spent
-// 81 x 0.005 x 1 h = 0.405 h = 24 min of it; the engine's projection of
-// the rest (88% x 720 h / 81 = 7.8 h) comes with the state.
+// days is a budget of 0.005 x 720 h = 3.6 h; the engine says the last hour
+// spent 11.25% of it (a 1h burn rate of 81 at steady traffic: 81 x 1 h /
+// 720 h), 0.1125 x 3.6 h = 0.405 h = 24 min; its projection of the rest
+// (88% x 720 h / 81 = 7.8 h) comes with the state too.
 func TestBurnSummaryInPlainWords(t *testing.T) {
 	left := time.Duration(0.88 * 720 / 81 * float64(time.Hour))
+	spent := 0.1125
 	st := model.SLOState{Name: "checkout-availability", Objective: 99.5, Window: 30 * 24 * time.Hour, BudgetRemaining: 0.88,
-		BurnRates: map[string]float64{"1h": 81}, TimeToExhaustion: &left,
+		BurnRates: map[string]float64{"1h": 81}, TimeToExhaustion: &left, SpentLastHour: &spent,
 		Tiers: []model.BurnTier{{Name: "page", LongWindow: time.Hour, ShortWindow: 5 * time.Minute, Factor: 14.4, LongRate: 81, ShortRate: 95.04, Firing: true}}}
 	ann := burnAnnotations(st, "page")
 	if got, want := ann["summary"], "checkout-availability: 24 min of the 3.6 h 30-day error budget spent in the last hour; at this rate the rest lasts 7.8 h"; got != want {
@@ -130,6 +132,10 @@ func TestBurnSummaryInPlainWords(t *testing.T) {
 	st.TimeToExhaustion = &zero
 	if got := burnAnnotations(st, "page")["summary"]; !strings.HasSuffix(got, "; the budget is spent (-12% left)") {
 		t.Errorf("overspent: %q", got)
+	}
+	st.SpentLastHour = nil
+	if got, want := burnAnnotations(st, "page")["summary"], "checkout-availability is burning its 30-day error budget 81x as fast as it allows; the budget is spent (-12% left)"; got != want {
+		t.Errorf("without the last hour's share\n got %q\nwant %q", got, want)
 	}
 }
 

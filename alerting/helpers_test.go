@@ -162,13 +162,17 @@ func probeRule(name string, forDur, keep time.Duration) config.AlertRule {
 		Annotations: map[string]string{"summary": "{{ .Labels.probe }} failing in {{ .Labels.location }}"}}
 }
 
-// eighteenHours is 0.5 of a 30-day budget at burn rate 20: 0.5 x 720 h / 20.
-var eighteenHours = 18 * time.Hour
+// eighteenHours is 0.5 of a 30-day budget at burn rate 20: 0.5 x 720 h / 20;
+// lastHour is what rate 20 spends in an hour at steady traffic: 20/720.
+var (
+	eighteenHours = 18 * time.Hour
+	lastHour      = 20.0 / 720
+)
 
 func burnState(page, ticket bool) model.SLOState {
 	return model.SLOState{
 		Name: "checkout-availability", Service: "checkout", Objective: 99.9, BudgetRemaining: 0.5,
-		Window: 30 * 24 * time.Hour, BurnRates: map[string]float64{"1h": 20, "5m": 20}, TimeToExhaustion: &eighteenHours,
+		Window: 30 * 24 * time.Hour, BurnRates: map[string]float64{"1h": 20, "5m": 20}, TimeToExhaustion: &eighteenHours, SpentLastHour: &lastHour,
 		Tiers: []model.BurnTier{
 			{Name: "page", Severity: model.SeverityCritical, LongWindow: time.Hour, ShortWindow: 5 * time.Minute, Factor: 14.4, LongRate: 20, ShortRate: 20, Firing: page},
 			{Name: "page", Severity: model.SeverityCritical, LongWindow: 6 * time.Hour, ShortWindow: 30 * time.Minute, Factor: 6, LongRate: 7, ShortRate: 7, Firing: page},

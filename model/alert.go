@@ -26,7 +26,11 @@ type SLOState struct {
 	// current (1h) burn rate, as the SLO engine projects it; nil when not
 	// burning, 0 when spent.
 	TimeToExhaustion *time.Duration
-	EvaluatedAt      time.Time
+	// SpentLastHour is the share of the window's error budget the last
+	// hour spent, as the SLO engine's budget model counts it; nil when
+	// unknown.
+	SpentLastHour *float64
+	EvaluatedAt   time.Time
 }
 
 // BurnTier is one multi-window multi-burn-rate condition of an SLO.

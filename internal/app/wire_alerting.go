@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -114,8 +115,25 @@ func alertmanagerConfigSummary(cfg *config.Config) string {
 // sloStates adapts the SLO engine to the source alerting declares.
 type sloStates struct{ e *slo.Engine }
 
-// SLOStates returns the engine's latest evaluated states.
-func (s sloStates) SLOStates() []model.SLOState { return s.e.States() }
+// SLOStates returns the engine's latest evaluated states, each with the
+// share of its budget the last hour spent, from the engine's own budget
+// model (burn alerts say it in words).
+func (s sloStates) SLOStates() []model.SLOState {
+	states := s.e.States()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for i := range states {
+		st := &states[i]
+		if st.EvaluatedAt.IsZero() {
+			continue
+		}
+		if c, err := s.e.Consumed(ctx, st.Name, st.EvaluatedAt.Add(-time.Hour), st.EvaluatedAt); err == nil {
+			spent := c.BudgetConsumed
+			st.SpentLastHour = &spent
+		}
+	}
+	return states
+}
 
 // logSink logs alert groups and announcements when no incident service is
 // wired (never in a full build; kept so alerting runs on its own).
