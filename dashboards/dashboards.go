@@ -70,12 +70,6 @@ type RUMSource interface {
 	Errors(ctx context.Context, since time.Time, limit int) (rum.ErrorsReport, error)
 }
 
-// RUMMinutes reads the stored per-minute RUM histograms, from which the
-// good / needs-improvement / poor split of each vital is computed.
-type RUMMinutes interface {
-	Minutes(ctx context.Context, from, to time.Time) ([]rum.MinuteRow, error)
-}
-
 // RunbookSource lists the runbook catalogue and finds one runbook by name
 // (runbooks.ErrNotFound when there is none).
 type RunbookSource interface {
@@ -100,13 +94,12 @@ type AlertSource interface {
 // Options are what New needs. Every source may be nil: its pages then say
 // that the part is not configured instead of failing.
 type Options struct {
-	SLOs       SLOSource
-	Incidents  IncidentSource
-	OnCall     OnCallSource
-	Probes     ProbeSource
-	RUM        RUMSource
-	RUMMinutes RUMMinutes
-	Runbooks   RunbookSource
+	SLOs      SLOSource
+	Incidents IncidentSource
+	OnCall    OnCallSource
+	Probes    ProbeSource
+	RUM       RUMSource
+	Runbooks  RunbookSource
 	// Postmortems backs the postmortem page and the incident page's
 	// postmortem section.
 	Postmortems PostmortemSource

@@ -156,7 +156,7 @@ func newFixture(tb testing.TB, nSLO, nInc, nProbes int) *fixture {
 	}
 	fa := newFakeAlerts()
 	d, err := New(Options{
-		SLOs: eng, Incidents: svc, OnCall: fo, Probes: fp, RUM: fr, RUMMinutes: fr,
+		SLOs: eng, Incidents: svc, OnCall: fo, Probes: fp, RUM: fr,
 		Runbooks: runbooks.New(runbooks.Runbook{Name: "checkout-down", Title: "Checkout is down", Owners: []string{"payments"}, Alerts: []string{"CheckoutProbeFailing"},
 			Body: "# Steps\n\n1. Check the **payments** dashboard.\n2. Roll back: `kubectl rollout undo deploy/checkout`\n\n<script>alert(1)</script>\n\n[bad](javascript:alert(1))\n"}),
 		Postmortems: pms,
@@ -309,13 +309,13 @@ func newFakeRUM() *fakeRUM {
 	for m := range 60 {
 		for ri, route := range []string{"/", "/product/:id", "/checkout"} {
 			row := rum.MinuteRow{Minute: fixtureNow.Add(-time.Duration(m) * time.Minute).Truncate(time.Minute), Site: "shop", Route: route,
-				Views: 10, Errors: float64(ri), Vitals: map[string]rum.Histogram{}}
+				Views: 10, Errors: float64(ri), Vitals: map[string]rum.Sketch{}}
 			for _, v := range Vitals {
-				h := rum.Histogram{}
+				h := rum.Sketch{}
 				for k := range 10 {
 					// values from 0.4×good to 2×poor
 					x := v.Good*0.4 + (v.Poor*2-v.Good*0.4)*float64(k)/9*float64(ri+1)/3
-					h.Add(v.index, x, 1)
+					h.Add(v.rv, x, 1)
 				}
 				row.Vitals[v.Name] = h
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/rum"
@@ -168,27 +169,7 @@ func TestPagesWithoutSources(t *testing.T) {
 	}
 }
 
-func TestSplitMatchesThresholds(t *testing.T) {
-	lcp := Vitals[0]
-	h := rum.Histogram{}
-	// 50 good (1 s), 30 needing improvement (3 s), 20 poor (6 s)
-	for range 50 {
-		h.Add(lcp.index, 1, 1)
-	}
-	for range 30 {
-		h.Add(lcp.index, 3, 1)
-	}
-	for range 20 {
-		h.Add(lcp.index, 6, 1)
-	}
-	s := SplitOf(lcp, h)
-	near := func(a, b float64) bool { return a-b < 0.02 && b-a < 0.02 }
-	if !near(s.Good, 0.5) || !near(s.NeedsImprovement, 0.3) || !near(s.Poor, 0.2) {
-		t.Errorf("split = %+v, want 0.5/0.3/0.2", s)
-	}
-	if got := SplitOf(lcp, rum.Histogram{}); got != (Split{}) {
-		t.Errorf("empty split = %+v", got)
-	}
+func TestVitalRatingAndFormat(t *testing.T) {
 	for _, tc := range []struct {
 		v    Vital
 		x    float64
@@ -196,6 +177,77 @@ func TestSplitMatchesThresholds(t *testing.T) {
 	}{{Vitals[0], 2.5, "good"}, {Vitals[0], 2.51, "needs-improvement"}, {Vitals[0], 4.01, "poor"}, {Vitals[2], 0.1, "good"}, {Vitals[2], 0.3, "poor"}, {Vitals[1], 0.3, "needs-improvement"}} {
 		if got := tc.v.Rate(tc.x); got != tc.want {
 			t.Errorf("%s.Rate(%v) = %s, want %s", tc.v.Name, tc.x, got, tc.want)
+		}
+	}
+	// Values are rounded down, with more digits where the usual ones would
+	// put a value on the other side of a limit.
+	for _, tc := range []struct {
+		v    Vital
+		x    float64
+		want string
+	}{
+		{Vitals[0], 2.5, "2.50s"}, {Vitals[0], 2.5001, "2.5001s"}, {Vitals[0], 2.4999, "2.49s"}, {Vitals[0], 4, "4.00s"}, {Vitals[0], 4.0004, "4.0004s"},
+		{Vitals[1], 0.2, "200ms"}, {Vitals[1], 0.2004, "200.4ms"}, {Vitals[1], 0.29, "290ms"}, {Vitals[1], 0.0042, "4.2ms"},
+		{Vitals[2], 0.1, "0.100"}, {Vitals[2], 0.1004, "0.1004"}, {Vitals[2], 0.25, "0.250"}, {Vitals[4], 0.8, "800ms"}, {Vitals[3], 1.8, "1.80s"},
+	} {
+		if got := tc.v.format(tc.x); got != tc.want {
+			t.Errorf("%s.format(%v) = %s, want %s", tc.v.Name, tc.x, got, tc.want)
+		}
+	}
+	if got := Vitals[0].formatUp(2.4901); got != "2.50s" {
+		t.Errorf("formatUp(2.4901) = %s", got)
+	}
+}
+
+// Four views with every vital exactly at its good limit are rated good
+// with a p75 equal to the limit; four at the poor limit need improvement.
+func TestRUMPageAtTheLimits(t *testing.T) {
+	for _, tc := range []struct {
+		limit  func(Vital) float64
+		rating string
+		shown  []string
+	}{
+		{func(v Vital) float64 { return v.Good }, "good", []string{"2.50s", "200ms", "0.100", "1.80s", "800ms"}},
+		{func(v Vital) float64 { return v.Poor }, "needs-improvement", []string{"4.00s", "500ms", "0.250", "3.00s", "1.80s"}},
+	} {
+		row := rum.MinuteRow{Minute: fixtureNow.Add(-time.Minute).Truncate(time.Minute), Site: "shop", Route: "/", Views: 4, Vitals: map[string]rum.Sketch{}}
+		for _, v := range Vitals {
+			s := rum.Sketch{}
+			for range 4 {
+				s.Add(v.rv, tc.limit(v), 1)
+			}
+			row.Vitals[v.Name] = s
+		}
+		d, err := New(Options{RUM: &fakeRUM{rows: []rum.MinuteRow{row}}, Now: func() time.Time { return fixtureNow }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := d.RUM(context.Background(), &buf, viewerV, "1h"); err != nil {
+			t.Fatal(err)
+		}
+		page := buf.String()
+		for i, shown := range tc.shown {
+			want := `<span class="rate-` + tc.rating + `"`
+			cell := `>` + shown + `</span>`
+			if !strings.Contains(page, cell) {
+				t.Errorf("%s: page lacks %s", Vitals[i].Name, cell)
+			}
+			if strings.Count(page, want) < 2*len(Vitals) {
+				t.Errorf("%s: want every cell (overall and the route) rated %s:\n%s", Vitals[i].Name, tc.rating, page)
+				break
+			}
+		}
+		for _, not := range []string{"rate-poor", "2.51s", "201ms"} {
+			if strings.Contains(page, not) {
+				t.Errorf("page at the limits shows %q", not)
+			}
+		}
+		if split := "LCP: 100% good, 0% needs improvement, 0% poor"; tc.rating == "good" && !strings.Contains(page, split) {
+			t.Errorf("page lacks the split %q", split)
+		}
+		if !strings.Contains(page, "within 1%") {
+			t.Error("page does not state the p75's error bound")
 		}
 	}
 }

@@ -7,92 +7,96 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/rum"
 )
 
-// Vital is one web vital with the web-vitals package's thresholds (6.2.x):
-// good up to Good, poor above Poor, needs improvement between; seconds,
-// except CLS which is unitless.
+// Vital is one web vital with the web-vitals package's thresholds (6.2.x),
+// as rum defines them: good up to Good, poor above Poor, needs
+// improvement between; seconds, except CLS which is unitless.
 type Vital struct {
 	Name, Label string
 	Good, Poor  float64
-	// index is the vital's position in rum's histogram bucket layout
-	// (lcp, inp, cls, fcp, ttfb), needed by rum.Histogram.Quantile.
-	index int
+	rv          rum.Vital
 }
 
 // Vitals are the five web vitals in the order the RUM page shows them.
-var Vitals = []Vital{
-	{"lcp", "LCP", 2.5, 4, 0},
-	{"inp", "INP", 0.2, 0.5, 1},
-	{"cls", "CLS", 0.1, 0.25, 2},
-	{"fcp", "FCP", 1.8, 3, 3},
-	{"ttfb", "TTFB", 0.8, 1.8, 4},
-}
+var Vitals = func() []Vital {
+	labels := map[rum.Vital]string{rum.LCP: "LCP", rum.INP: "INP", rum.CLS: "CLS", rum.FCP: "FCP", rum.TTFB: "TTFB"}
+	var out []Vital
+	for _, v := range rum.Vitals() {
+		good, poor := v.Limits()
+		out = append(out, Vital{Name: v.Name(), Label: labels[v], Good: good, Poor: poor, rv: v})
+	}
+	return out
+}()
 
 // Rate classifies a measured value: "good", "needs-improvement" or "poor".
-func (v Vital) Rate(x float64) string {
-	switch {
-	case x <= v.Good:
-		return "good"
-	case x <= v.Poor:
-		return "needs-improvement"
-	}
-	return "poor"
-}
+func (v Vital) Rate(x float64) string { return v.rv.Rate(x) }
 
-// format shows a value in the vital's unit.
-func (v Vital) format(x float64) string {
-	if v.Name == "cls" {
-		return fmt.Sprintf("%.3f", x)
-	}
-	return secs(x)
-}
+// format shows a value in the vital's unit, rounded down (so a p75 shown
+// never exceeds the values it comes from), with more digits where fewer
+// would put it on the other side of a limit (2.5001 s is "2.5001s", not
+// "2.50s").
+func (v Vital) format(x float64) string { return v.formatRounded(x, math.Floor) }
 
-// fractionAtOrBelow estimates the share of a histogram's weight at or
-// below x by bisecting its quantile function, which is monotonic; the
-// result is as precise as the histogram's buckets (about 9% wide).
-func fractionAtOrBelow(h rum.Histogram, vital int, x float64) float64 {
-	if h.Count() <= 0 {
-		return 0
-	}
-	lo, hi := 0.0, 1.0
-	if h.Quantile(vital, 1e-9) > x {
-		return 0
-	}
-	if h.Quantile(vital, 1-1e-9) <= x {
-		return 1
-	}
-	for range 24 {
-		mid := (lo + hi) / 2
-		if h.Quantile(vital, mid) <= x {
-			lo = mid
-		} else {
-			hi = mid
+// formatUp is format rounding up, for the upper end of a range.
+func (v Vital) formatUp(x float64) string { return v.formatRounded(x, math.Ceil) }
+
+func (v Vital) formatRounded(x float64, round func(float64) float64) string {
+	var s string
+	for extra := range 4 {
+		var shown float64
+		s, shown = v.formatDigits(x, extra, round)
+		if v.Rate(shown) == v.Rate(x) {
+			break
 		}
 	}
-	return lo
+	return s
+}
+
+// formatDigits formats x with extra more decimals than usual, rounded by
+// round (math.Floor or math.Ceil), and returns the value the text shows.
+func (v Vital) formatDigits(x float64, extra int, round func(float64) float64) (string, float64) {
+	slack := 1e-9 // so 0.29 s is 290ms, not 289ms after float scaling
+	if round(0.5) == 1 {
+		slack = -slack
+	}
+	at := func(x float64, decimals int) float64 {
+		p := math.Pow10(decimals)
+		return round(x*p+slack) / p
+	}
+	switch {
+	case v.Name == "cls":
+		d := 3 + extra
+		y := at(x, d)
+		return strconv.FormatFloat(y, 'f', d, 64), y
+	case x < 0.01:
+		d := 1 + extra
+		y := at(x*1000, d)
+		return strconv.FormatFloat(y, 'f', d, 64) + "ms", y / 1000
+	case x < 1:
+		d := extra
+		y := at(x*1000, d)
+		return strconv.FormatFloat(y, 'f', d, 64) + "ms", y / 1000
+	case x < 60:
+		d := 2 + extra
+		y := at(x, d)
+		return strconv.FormatFloat(y, 'f', d, 64) + "s", y
+	}
+	return secs(x), x
 }
 
 // Split is the share of measurements that were good, needed improvement
 // or were poor.
 type Split struct{ Good, NeedsImprovement, Poor float64 }
 
-// SplitOf computes a vital's split from its histogram.
-func SplitOf(v Vital, h rum.Histogram) Split {
-	if h.Count() <= 0 {
-		return Split{}
-	}
-	g := fractionAtOrBelow(h, v.index, v.Good)
-	p := 1 - fractionAtOrBelow(h, v.index, v.Poor)
-	return Split{Good: g, NeedsImprovement: math.Max(0, 1-g-p), Poor: p}
-}
-
 type vitalCell struct {
 	Vital   Vital
 	P75     string
+	Bounds  string
 	Rating  string
 	Samples string
 	Split   Split
@@ -159,14 +163,13 @@ func (d *Dashboards) RUM(ctx context.Context, w io.Writer, v Viewer, window stri
 			return fmt.Errorf("rum vitals: %w", err)
 		}
 		data.From, data.To = rep.From, rep.To
-		hists := d.rumHistograms(ctx, rep.From, rep.To)
-		data.Overall = routeRowOf(rep.Overall, hists["*"])
+		data.Overall = routeRowOf(rep.Overall)
 		data.Overall.Route = "All routes"
 		for j, r := range rep.Routes {
 			if j == maxRUMRoutes {
 				break
 			}
-			data.Routes = append(data.Routes, routeRowOf(r, hists[r.Route]))
+			data.Routes = append(data.Routes, routeRowOf(r))
 		}
 		errs, err := d.opts.RUM.Errors(ctx, from, maxRUMErrors)
 		if err != nil {
@@ -177,49 +180,19 @@ func (d *Dashboards) RUM(ctx context.Context, w io.Writer, v Viewer, window stri
 	return d.render(w, "rum", page{Title: "Real users", Nav: "rum", Viewer: v, Data: data})
 }
 
-// rumHistograms merges the stored minutes of [from, to) per route (and
-// over all routes, under "*"); nil when the minutes cannot be read, and the
-// page then shows p75s without splits.
-func (d *Dashboards) rumHistograms(ctx context.Context, from, to time.Time) map[string]map[string]rum.Histogram {
-	if d.opts.RUMMinutes == nil {
-		return nil
-	}
-	rows, err := d.opts.RUMMinutes.Minutes(ctx, from, to)
-	if err != nil {
-		d.log.Warn("read rum minutes for the split", "err", err)
-		return nil
-	}
-	out := map[string]map[string]rum.Histogram{"*": {}}
-	for _, r := range rows {
-		m := out[r.Route]
-		if m == nil {
-			m = map[string]rum.Histogram{}
-			out[r.Route] = m
-		}
-		for name, h := range r.Vitals {
-			for _, dst := range []map[string]rum.Histogram{m, out["*"]} {
-				if dst[name] == nil {
-					dst[name] = rum.Histogram{}
-				}
-				dst[name].Merge(h)
-			}
-		}
-	}
-	return out
-}
-
-func routeRowOf(r rum.RouteVitals, hists map[string]rum.Histogram) routeRow {
+func routeRowOf(r rum.RouteVitals) routeRow {
 	row := routeRow{Route: r.Route, PageViews: count(r.PageViews), JSErrors: count(r.JSErrors)}
 	for _, v := range Vitals {
 		c := vitalCell{Vital: v, P75: "–", Samples: "0"}
 		if s, ok := r.Vitals[v.Name]; ok && s.P75 != nil {
 			c.Has = true
 			c.P75 = v.format(*s.P75)
-			c.Rating = v.Rate(*s.P75)
+			c.Rating = s.Rating
 			c.Samples = count(s.Samples)
-		}
-		if h := hists[v.Name]; h != nil && h.Count() > 0 {
-			c.Split = SplitOf(v, h)
+			if s.P75Low != nil && s.P75High != nil {
+				c.Bounds = fmt.Sprintf("exact p75 between %s and %s, within %s of %s", v.format(*s.P75Low), v.formatUp(*s.P75High), pct(s.RelativeError, 0), c.P75)
+			}
+			c.Split = Split{Good: s.Good, NeedsImprovement: s.NeedsImprovement, Poor: s.Poor}
 			c.Bar = splitBar(c.Split.Good, c.Split.NeedsImprovement, c.Split.Poor,
 				fmt.Sprintf("%s: %s good, %s needs improvement, %s poor", v.Label, pct(c.Split.Good, 0), pct(c.Split.NeedsImprovement, 0), pct(c.Split.Poor, 0)))
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -124,50 +123,6 @@ func TestServerSampleRateZeroDropsAll(t *testing.T) {
 	}
 	if f.counter("dropped", "sampled_out") != 1 || len(f.sink.named("page_view")) != 0 {
 		t.Error("beacon counted at sample_rate 0")
-	}
-}
-
-func TestHistogramP75(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for vi, name := range vitalNames {
-		for _, n := range []int{1, 4, 10, 1000} {
-			vals := make([]float64, n)
-			h := Histogram{}
-			for i := range vals {
-				v := rng.ExpFloat64() * 2
-				if name == "cls" {
-					v /= 20
-				}
-				vals[i] = v
-				h.Add(vi, v, 1)
-			}
-			slices.Sort(vals)
-			exact := vals[int(math.Ceil(0.75*float64(n)))-1] // nearest rank
-			got := h.Quantile(vi, 0.75)
-			if rel := math.Abs(got-exact) / exact; rel > 0.1 {
-				t.Errorf("%s n=%d: p75 %v, exact %v (%.1f%% off)", name, n, got, exact, rel*100)
-			}
-		}
-	}
-	// Weights count like repeats, and merging is adding.
-	a, b := Histogram{}, Histogram{}
-	a.Add(0, 1, 1)
-	a.Add(0, 2, 1)
-	b.Add(0, 3, 2)
-	a.Merge(b)
-	if got := a.Quantile(0, 0.75); math.Abs(got-3) > 0.15 {
-		t.Errorf("merged weighted p75 %v, want about 3", got)
-	}
-	if !math.IsNaN(Histogram{}.Quantile(0, 0.75)) {
-		t.Error("empty histogram should give NaN")
-	}
-	// Exact zero (common for CLS) stays near zero.
-	z := Histogram{}
-	for range 10 {
-		z.Add(2, 0, 1)
-	}
-	if got := z.Quantile(2, 0.75); got > 0.0001 {
-		t.Errorf("p75 of zeros %v", got)
 	}
 }
 

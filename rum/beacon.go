@@ -69,19 +69,6 @@ const (
 	EventError    = "error"
 )
 
-// Vital names, as they appear in beacons, outcomes and metric names.
-var vitalNames = [...]string{"lcp", "inp", "cls", "fcp", "ttfb"}
-
-// vitalIndex returns the position of a vital name in vitalNames, or -1.
-func vitalIndex(name string) int {
-	for i, n := range vitalNames {
-		if n == name {
-			return i
-		}
-	}
-	return -1
-}
-
 // BeaconError is a beacon refused for its content; the message names the
 // field (events[3].value) and what is wrong with it.
 type BeaconError struct{ Msg string }

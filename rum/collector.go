@@ -311,14 +311,14 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, 
 			row.Views += w
 		case EventVital:
 			if row.Vitals == nil {
-				row.Vitals = map[string]Histogram{}
+				row.Vitals = map[string]Sketch{}
 			}
-			h := row.Vitals[e.Name]
-			if h == nil {
-				h = Histogram{}
-				row.Vitals[e.Name] = h
+			s := row.Vitals[e.Name]
+			if s == nil {
+				s = Sketch{}
+				row.Vitals[e.Name] = s
 			}
-			h.Add(vitalIndex(e.Name), e.Value, w)
+			s.Add(Vital(vitalIndex(e.Name)), e.Value, w)
 		case EventError:
 			row.Errors += float64(e.Count) * w
 		}

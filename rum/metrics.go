@@ -9,7 +9,7 @@ import (
 
 // Prometheus bucket bounds per vital (vitalNames order), chosen so the web
 // vitals' good and poor thresholds are bucket bounds (le="2.5" for LCP).
-var promBuckets = [len(vitalNames)][]float64{
+var promBuckets = [numVitals][]float64{
 	{0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 20, 30},           // lcp
 	{0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2, 5},          // inp
 	{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1}, // cls
@@ -21,7 +21,7 @@ var promBuckets = [len(vitalNames)][]float64{
 // (configured names), route (configured templates, "/" and "other") and
 // device (three classes).
 type metrics struct {
-	vitals    [len(vitalNames)]*weightedHistVec
+	vitals    [numVitals]*weightedHistVec
 	pageViews *prometheus.CounterVec
 	jsErrors  *prometheus.CounterVec
 	beacons   *prometheus.CounterVec

@@ -35,28 +35,38 @@ func NewService(counts MinuteReader, errs ErrorStore, now func() time.Time) *Ser
 }
 
 // VitalsReport is GET /api/v1/rum/vitals: the window, every route seen in it
-// and all routes together.
+// and all routes together, and the limits the vitals are rated against.
 type VitalsReport struct {
-	From    time.Time     `json:"from"`
-	To      time.Time     `json:"to"`
-	Overall RouteVitals   `json:"overall"`
-	Routes  []RouteVitals `json:"routes"`
+	From    time.Time              `json:"from"`
+	To      time.Time              `json:"to"`
+	Overall RouteVitals            `json:"overall"`
+	Routes  []RouteVitals          `json:"routes"`
+	Limits  map[string]VitalLimits `json:"limits"`
+}
+
+// VitalLimits are web-vitals' thresholds for one vital (seconds; CLS
+// unitless): good up to Good, poor above Poor.
+type VitalLimits struct {
+	Good float64 `json:"good"`
+	Poor float64 `json:"poor"`
+}
+
+func limitsReport() map[string]VitalLimits {
+	out := make(map[string]VitalLimits, numVitals)
+	for _, v := range Vitals() {
+		g, p := v.Limits()
+		out[v.Name()] = VitalLimits{g, p}
+	}
+	return out
 }
 
 // RouteVitals is one route's page views, JS errors (both weighted by
-// sampling) and vitals in a window. Site is empty when sites are summed.
+// sampling) and vitals in a window.
 type RouteVitals struct {
 	Route     string                  `json:"route"`
 	PageViews float64                 `json:"page_views"`
 	JSErrors  float64                 `json:"js_errors"`
 	Vitals    map[string]VitalSummary `json:"vitals"`
-}
-
-// VitalSummary is one vital's 75th percentile (seconds; CLS unitless) and the
-// weighted number of measurements it comes from. P75 is null without any.
-type VitalSummary struct {
-	P75     *float64 `json:"p75"`
-	Samples float64  `json:"samples"`
 }
 
 // Vitals summarises [from, to) (rounded out to whole minutes). A zero from
@@ -93,7 +103,7 @@ func (s *Service) Vitals(ctx context.Context, from, to time.Time) (VitalsReport,
 		cur.Merge(r)
 		all.Merge(r)
 	}
-	rep := VitalsReport{From: from.UTC(), To: to.UTC(), Overall: summarize("*", all), Routes: []RouteVitals{}}
+	rep := VitalsReport{From: from.UTC(), To: to.UTC(), Overall: summarize("*", all), Routes: []RouteVitals{}, Limits: limitsReport()}
 	for route, r := range perRoute {
 		rep.Routes = append(rep.Routes, summarize(route, r))
 	}
@@ -114,14 +124,8 @@ func (s *Service) Vitals(ctx context.Context, from, to time.Time) (VitalsReport,
 
 func summarize(route string, r *MinuteRow) RouteVitals {
 	rv := RouteVitals{Route: route, PageViews: round3(r.Views), JSErrors: round3(r.Errors), Vitals: map[string]VitalSummary{}}
-	for i, name := range vitalNames {
-		h := r.Vitals[name]
-		vs := VitalSummary{Samples: round3(h.Count())}
-		if vs.Samples > 0 {
-			p := round4(h.Quantile(i, 0.75))
-			vs.P75 = &p
-		}
-		rv.Vitals[name] = vs
+	for _, name := range vitalNames {
+		rv.Vitals[name] = r.Vitals[name].Summary()
 	}
 	return rv
 }

@@ -2,101 +2,22 @@ package rum
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"time"
 )
 
-// Histogram is a sparse, mergeable histogram of one vital's values: bucket
-// index to (weighted) count. Buckets are log-spaced, eight per doubling
-// (about 9% wide), from 1 ms (0.0001 for CLS) upwards, with bucket 0 holding
-// everything at or below that; quantiles are interpolated within a bucket,
-// so a p75 over any window is within about 5% of the exact value. Summing
-// two histograms' counts gives the histogram of both sets of values.
-type Histogram map[int]float64
-
-const bucketsPerDoubling = 8
-
-// histMin is the upper bound of bucket 0 for each vital (vitalNames order).
-var histMin = [len(vitalNames)]float64{0.001, 0.001, 0.0001, 0.001, 0.001}
-
-func bucketOf(vital int, v float64) int {
-	m := histMin[vital]
-	if !(v > m) {
-		return 0
-	}
-	return int(math.Ceil(math.Log2(v/m)*bucketsPerDoubling - 1e-9))
-}
-
-func bucketBounds(vital, idx int) (lo, hi float64) {
-	m := histMin[vital]
-	if idx <= 0 {
-		return 0, m
-	}
-	return m * math.Exp2(float64(idx-1)/bucketsPerDoubling), m * math.Exp2(float64(idx)/bucketsPerDoubling)
-}
-
-// Add records v with weight w.
-func (h Histogram) Add(vital int, v, w float64) { h[bucketOf(vital, v)] += w }
-
-// Merge adds o's counts into h.
-func (h Histogram) Merge(o Histogram) {
-	for k, c := range o {
-		h[k] += c
-	}
-}
-
-// Count is the total weight held.
-func (h Histogram) Count() float64 {
-	var n float64
-	for _, c := range h {
-		n += c
-	}
-	return n
-}
-
-// Quantile returns the q-quantile (0 < q < 1) of the values held, for the
-// vital with index vital, or NaN when empty.
-func (h Histogram) Quantile(vital int, q float64) float64 {
-	total := h.Count()
-	if total <= 0 {
-		return math.NaN()
-	}
-	keys := make([]int, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	rank := q * total
-	var cum float64
-	for _, k := range keys {
-		c := h[k]
-		if c <= 0 {
-			continue
-		}
-		if cum+c >= rank {
-			lo, hi := bucketBounds(vital, k)
-			frac := (rank - cum) / c
-			return lo + (hi-lo)*frac
-		}
-		cum += c
-	}
-	_, hi := bucketBounds(vital, keys[len(keys)-1])
-	return hi
-}
-
 // MinuteRow is one minute's RUM summary for one site and route: weighted
-// page views and JS errors, and a histogram per vital (keyed lcp, inp, cls,
+// page views and JS errors, and a sketch per vital (keyed lcp, inp, cls,
 // fcp, ttfb). Rows for the same (Minute, Site, Route) merge by Merge, so a
 // store may add them up as deltas or keep one absolute row per writer and
 // sum on read.
 type MinuteRow struct {
-	Minute time.Time            `json:"minute"`
-	Site   string               `json:"site"`
-	Route  string               `json:"route"`
-	Views  float64              `json:"views"`
-	Errors float64              `json:"errors"`
-	Vitals map[string]Histogram `json:"vitals,omitempty"`
+	Minute time.Time         `json:"minute"`
+	Site   string            `json:"site"`
+	Route  string            `json:"route"`
+	Views  float64           `json:"views"`
+	Errors float64           `json:"errors"`
+	Vitals map[string]Sketch `json:"vitals,omitempty"`
 }
 
 // Merge adds o into r; both must be for the same minute, site and route.
@@ -105,11 +26,11 @@ func (r *MinuteRow) Merge(o MinuteRow) {
 	r.Errors += o.Errors
 	for name, h := range o.Vitals {
 		if r.Vitals == nil {
-			r.Vitals = map[string]Histogram{}
+			r.Vitals = map[string]Sketch{}
 		}
 		dst := r.Vitals[name]
 		if dst == nil {
-			dst = Histogram{}
+			dst = Sketch{}
 			r.Vitals[name] = dst
 		}
 		dst.Merge(h)

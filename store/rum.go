@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,8 +23,10 @@ const (
 	bucketRUMMinutes     = "rum_minutes"
 	bucketRUMErrors      = "rum_error_groups"
 	bucketRUMErrorsBySee = "rum_error_groups_by_seen"
-	rumMinuteVersion     = 1
-	rumErrorVersion      = 1
+	// rumMinuteVersion 2 keeps each vital as a rum.Sketch; version 1
+	// values (log-bucket histograms) are converted when read.
+	rumMinuteVersion = 2
+	rumErrorVersion  = 1
 )
 
 // Defaults for RUMOptions.
@@ -203,9 +206,9 @@ func (s *RUM) minutes(ctx context.Context, writer *string, from, to time.Time) (
 					return true, nil // another writer's row, or one from before writers
 				}
 			}
-			var r rum.MinuteRow
-			if _, err := DecodeJSON(v, rumMinuteVersion, &r); err != nil {
-				return false, fmt.Errorf("decode rum minute: %w", err)
+			r, err := decodeRUMMinute(v)
+			if err != nil {
+				return false, err
 			}
 			out = append(out, r)
 			return true, nil
@@ -215,6 +218,45 @@ func (s *RUM) minutes(ctx context.Context, writer *string, from, to time.Time) (
 		return nil, fmt.Errorf("read rum minutes: %w", err)
 	}
 	return out, nil
+}
+
+// decodeRUMMinute reads a stored minute, converting a version 1 row's
+// histograms to sketches (rum.SketchFromLegacy).
+func decodeRUMMinute(v []byte) (rum.MinuteRow, error) {
+	version, body, err := SplitVersion(v, rumMinuteVersion)
+	if err != nil {
+		return rum.MinuteRow{}, fmt.Errorf("decode rum minute: %w", err)
+	}
+	var r rum.MinuteRow
+	if version >= 2 {
+		if err := json.Unmarshal(body, &r); err != nil {
+			return rum.MinuteRow{}, fmt.Errorf("decode rum minute (version %d): %w", version, err)
+		}
+		return r, nil
+	}
+	var old struct {
+		Minute time.Time                  `json:"minute"`
+		Site   string                     `json:"site"`
+		Route  string                     `json:"route"`
+		Views  float64                    `json:"views"`
+		Errors float64                    `json:"errors"`
+		Vitals map[string]map[int]float64 `json:"vitals"`
+	}
+	if err := json.Unmarshal(body, &old); err != nil {
+		return rum.MinuteRow{}, fmt.Errorf("decode rum minute (version %d): %w", version, err)
+	}
+	r = rum.MinuteRow{Minute: old.Minute, Site: old.Site, Route: old.Route, Views: old.Views, Errors: old.Errors}
+	for name, buckets := range old.Vitals {
+		s, err := rum.SketchFromLegacy(name, buckets)
+		if err != nil {
+			return rum.MinuteRow{}, fmt.Errorf("decode rum minute (version %d): %w", version, err)
+		}
+		if r.Vitals == nil {
+			r.Vitals = map[string]rum.Sketch{}
+		}
+		r.Vitals[name] = s
+	}
+	return r, nil
 }
 
 func rumSeenKey(g rum.ErrorGroup) Key {

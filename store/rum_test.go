@@ -27,11 +27,11 @@ var rumT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func minuteRow(min int, site, route string, views, errs float64, lcp ...float64) rum.MinuteRow {
 	r := rum.MinuteRow{Minute: rumT0.Add(time.Duration(min) * time.Minute), Site: site, Route: route, Views: views, Errors: errs}
 	if len(lcp) > 0 {
-		h := rum.Histogram{}
+		h := rum.Sketch{}
 		for _, v := range lcp {
-			h.Add(0, v, 1)
+			h.Add(rum.LCP, v, 1)
 		}
-		r.Vitals = map[string]rum.Histogram{"lcp": h}
+		r.Vitals = map[string]rum.Sketch{"lcp": h}
 	}
 	return r
 }
@@ -352,7 +352,7 @@ func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 		}
 		rows, _ := s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
 		rows[0].Views = 100
-		rows[0].Vitals["lcp"][0] = 100
+		rows[0].Vitals["lcp"].Add(rum.LCP, 100, 100)
 		gs, _ := s.ErrorGroups(ctx, rumT0, 10)
 		gs[0].Routes[0] = "changed"
 		rows, _ = s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
@@ -541,5 +541,61 @@ func TestRUMRowsFromBeforeWriters(t *testing.T) {
 	}
 	if d := describeRows(own); !slices.Equal(d, []string{"12:00 shop /cart v=1 e=0"}) {
 		t.Errorf("own rows: %q", d)
+	}
+}
+
+// TestRUMMinutesOfVersionOne: minutes stored with the log-bucket
+// histograms of value version 1 are read as sketches, their counts kept
+// and their p75 about where it was (the buckets were about 9% wide).
+func TestRUMMinutesOfVersionOne(t *testing.T) {
+	ctx := context.Background()
+	e := store.NewMemory()
+	// Four LCPs of 1.9 s, 2.0 s, 2.2 s and 3.0 s in the old layout: bucket
+	// i holds (1 ms * 2^((i-1)/8), 1 ms * 2^(i/8)].
+	old := map[string]any{
+		"minute": rumT0, "site": "shop", "route": "/cart", "views": 4, "errors": 1,
+		"vitals": map[string]map[string]float64{"lcp": {"88": 2, "89": 1, "93": 1}},
+	}
+	v, err := store.EncodeJSON(1, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Update(ctx, func(tx store.Tx) error {
+		b, err := tx.Bucket("rum_minutes")
+		if err != nil {
+			return err
+		}
+		return b.Put(store.Key{}.Time(rumT0).String("shop").String("/cart").String("local"), v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewRUM(e, store.RUMOptions{})
+	rows, err := s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Views != 4 || rows[0].Errors != 1 || rows[0].Route != "/cart" {
+		t.Fatalf("rows: %q", describeRows(rows))
+	}
+	sum := rows[0].Vitals["lcp"].Summary()
+	if sum.Samples != 4 {
+		t.Errorf("converted samples %v, want 4", sum.Samples)
+	}
+	if p := *sum.P75; p < 2.1 || p > 2.35 {
+		t.Errorf("converted p75 %v, want about 2.2", p)
+	}
+	if sum.Good != 0.75 || sum.Rating != rum.RatingGood {
+		t.Errorf("converted shares %+v", sum)
+	}
+	// Written back, the row is version 2 and reads the same.
+	if err := s.SaveMinutes(ctx, "local", rows); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again[0].Vitals["lcp"].Summary(); *got.P75 != *sum.P75 || got.Samples != 4 {
+		t.Errorf("after a rewrite: %+v, before %+v", got, sum)
 	}
 }

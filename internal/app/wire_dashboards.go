@@ -36,7 +36,6 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	}
 	if c.rum != nil {
 		opts.RUM = c.rum.Service()
-		opts.RUMMinutes = store.NewRUM(c.deps.engine, store.RUMOptions{})
 	}
 	if cfg.Runbooks.Dir != "" {
 		if cat := c.post.catalogue; cat != nil {
