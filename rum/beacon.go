@@ -7,7 +7,6 @@ import (
 	"fmt"
 	gojson "github.com/goccy/go-json"
 	"io"
-	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -17,19 +16,22 @@ const BeaconVersion = 1
 
 // Limits of the beacon schema (docs/rum-beacon.md).
 const (
-	MaxEvents      = 200
-	MaxURLBytes    = 4096
-	MaxMessageLen  = 2048
-	MaxStackLen    = 16384
-	MaxTargetLen   = 256
-	MaxSessionLen  = 64
-	MinSessionLen  = 8
-	MaxErrorCount  = 10000
-	MaxViewErrors  = 10000
-	MinSampleRate  = 0.0001
-	maxSiteLen     = 64
-	maxTimeSeconds = 3600
-	maxCLS         = 100
+	MaxEvents     = 200
+	MaxURLBytes   = 4096
+	MaxMessageLen = 2048
+	MaxStackLen   = 16384
+	MaxTargetLen  = 256
+	MaxSessionLen = 64
+	MinSessionLen = 8
+	MaxErrorCount = 10000
+	MaxViewErrors = 10000
+	MinSampleRate = 0.0001
+	maxSiteLen    = 64
+	// MaxTimingSeconds bounds LCP, INP, FCP and TTFB: above it a value is
+	// almost surely milliseconds (web-vitals reports those) sent as
+	// seconds, and counting 2,500 s as an LCP would spend an SLO's budget.
+	MaxTimingSeconds = 60
+	maxCLS           = 100
 )
 
 // Beacon is one batch of events from one page, as POSTed to
@@ -204,12 +206,17 @@ func (e *Event) validate() error {
 		if vitalIndex(e.Name) < 0 {
 			return fmt.Errorf("name: unknown vital %q (want lcp, inp, cls, fcp or ttfb)", e.Name)
 		}
-		limit := float64(maxTimeSeconds)
 		if e.Name == "cls" {
-			limit = maxCLS
-		}
-		if math.IsNaN(e.Value) || e.Value < 0 || e.Value > limit {
-			return fmt.Errorf("value: %s must be between 0 and %g, got %g", e.Name, limit, e.Value)
+			if !(e.Value >= 0 && e.Value <= maxCLS) {
+				return fmt.Errorf("value: cls must be between 0 and %d, got %g", maxCLS, e.Value)
+			}
+		} else {
+			if !(e.Value >= 0) {
+				return fmt.Errorf("value: %s must be 0 or more seconds, got %g", e.Name, e.Value)
+			}
+			if e.Value > MaxTimingSeconds {
+				return fmt.Errorf("value: %s of %g looks like milliseconds; beacons carry seconds (at most %d)", e.Name, e.Value, MaxTimingSeconds)
+			}
 		}
 		if e.Target != "" && e.Name != "lcp" {
 			return fmt.Errorf("target: only lcp has a target")

@@ -277,3 +277,32 @@ func TestScriptHandler(t *testing.T) {
 		t.Errorf("POST: %d", pw.Code)
 	}
 }
+
+// A value in milliseconds is refused with 400 naming the event, and the
+// beacon is refused as a whole (as every invalid beacon is): its good
+// events are not counted either, so nothing is counted twice when the
+// client corrects and resends it.
+func TestBeaconInMillisecondsRefusedWhole(t *testing.T) {
+	f := newFixture(t, nil)
+	body := beaconWith(
+		`{"type":"page_view","url":"/cart"}`,
+		`{"type":"vital","url":"/cart","name":"fcp","value":1.2}`,
+		`{"type":"vital","url":"/cart","name":"lcp","value":2500}`)
+	w := f.post(body, "10.0.0.1", nil)
+	if w.Code != 400 || !strings.Contains(w.Body.String(), `events[2].value: lcp of 2500 looks like milliseconds; beacons carry seconds`) {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	if n := f.counter("page_views", "shop", "/cart", "desktop"); n != 0 {
+		t.Errorf("page views of a refused beacon counted: %v", n)
+	}
+	if n := len(f.sink.outs); n != 0 {
+		t.Errorf("%d outcomes from a refused beacon", n)
+	}
+	if n := f.counter("beacons", "invalid"); n != 1 {
+		t.Errorf("invalid beacons %v", n)
+	}
+	// A minute is still seconds.
+	if w := f.post(beaconWith(`{"type":"vital","url":"/cart","name":"lcp","value":60}`), "10.0.0.1", nil); w.Code != 202 {
+		t.Errorf("60 s refused: %d %s", w.Code, w.Body)
+	}
+}
