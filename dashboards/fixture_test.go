@@ -344,7 +344,9 @@ func (f *fakeRUM) Vitals(ctx context.Context, from, to time.Time) (rum.VitalsRep
 func (f *fakeRUM) Errors(context.Context, time.Time, int) (rum.ErrorsReport, error) {
 	return rum.ErrorsReport{Since: fixtureNow.Add(-24 * time.Hour), Groups: []rum.ErrorGroup{
 		{Fingerprint: "a1", Kind: "TypeError", Message: "Cannot read properties of undefined (reading 'price')", SampleStack: "TypeError: ...\n  at renderRecommendations (product.js:42:7)",
-			Count: 37, FirstSeen: fixtureNow.Add(-3 * time.Hour), LastSeen: fixtureNow.Add(-time.Minute), Routes: []string{"/product/:id"}},
+			Count: 37, FirstSeen: fixtureNow.Add(-3 * time.Hour), LastSeen: fixtureNow.Add(-time.Minute), Routes: []string{"/product/:id"},
+			Culprit: "renderRecommendations (/product.js)", RouteCounts: map[string]float64{"/product/:id": 37},
+			Browsers: []string{"Chrome 130", "Firefox 128"}, BrowserCounts: map[string]float64{"Chrome 130": 30, "Firefox 128": 7}},
 	}}, nil
 }
 

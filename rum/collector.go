@@ -249,13 +249,14 @@ func outcomeTotal(w float64) int64 {
 // and error scrubbing happen outside the collector's lock; only the
 // in-memory minute rows and error groups are updated under it, so
 // concurrent beacons barely wait for each other.
-func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, w float64, now time.Time) {
+func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, ua string, w float64, now time.Time) {
 	minute := now.Truncate(time.Minute)
 	total := outcomeTotal(w)
 	var outs []model.Outcome
 	var errLogs []ErrorGroup
 	labelCache := map[string]model.Labels{} // one Labels per route; sinks must not modify them
 	routes := make([]string, len(b.Events))
+	var browser string // from ua, worked out for the first error
 	groups := make([]ErrorGroup, len(b.Events))
 	for i := range b.Events {
 		e := &b.Events[i]
@@ -290,7 +291,10 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device string, 
 			if c.sink != nil {
 				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: "js_error", Labels: labels, Time: now, Total: int64(e.Count) * total})
 			}
-			groups[i] = c.errorGroup(e, site, route, n, now)
+			if browser == "" {
+				browser = BrowserOf(ua)
+			}
+			groups[i] = c.errorGroup(e, site, route, browser, n, now)
 			if c.errLog != nil {
 				errLogs = append(errLogs, groups[i])
 			}
@@ -372,15 +376,14 @@ func (c *Collector) addErrorLocked(g ErrorGroup) {
 // the same error arrives from many pages, and the regular expressions are
 // the costliest part of taking a beacon.
 type scrubbedError struct {
-	fingerprint, message, stack, url string
+	fingerprint, culprit, message, stack, url string
 }
 
 // maxScrubCache bounds the cache; it is emptied when full.
 const maxScrubCache = 4096
 
-// errorGroup scrubs an error report and fingerprints it. Called with c.mu
-// held.
-func (c *Collector) errorGroup(e *Event, site, route string, n float64, now time.Time) ErrorGroup {
+// errorGroup scrubs an error report and fingerprints it.
+func (c *Collector) errorGroup(e *Event, site, route, browser string, n float64, now time.Time) ErrorGroup {
 	key := e.Kind + "\x00" + e.Message + "\x00" + e.Stack + "\x00" + e.URL
 	c.scrubMu.Lock()
 	se, ok := c.scrubCache[key]
@@ -388,7 +391,9 @@ func (c *Collector) errorGroup(e *Event, site, route string, n float64, now time
 	if !ok {
 		msg := c.scrub.Text(e.Message)
 		stack := c.scrub.Text(e.Stack)
-		se = scrubbedError{Fingerprint(e.Kind, msg, stack), msg, stack, c.scrub.URL(e.URL)}
+		page := c.scrub.URL(e.URL)
+		fp, culprit := fingerprint(e.Kind, msg, stack, page)
+		se = scrubbedError{fp, culprit, msg, stack, page}
 		c.scrubMu.Lock()
 		if len(c.scrubCache) >= maxScrubCache {
 			clear(c.scrubCache)
@@ -397,46 +402,24 @@ func (c *Collector) errorGroup(e *Event, site, route string, n float64, now time
 		c.scrubMu.Unlock()
 	}
 	return ErrorGroup{
-		Fingerprint: se.fingerprint,
-		Kind:        e.Kind,
-		Message:     se.message,
-		SampleStack: se.stack,
-		SampleURL:   se.url,
-		Count:       n,
-		FirstSeen:   now,
-		LastSeen:    now,
-		Routes:      []string{route},
-		Sites:       []string{site},
+		Fingerprint:   se.fingerprint,
+		Kind:          e.Kind,
+		Message:       se.message,
+		Culprit:       se.culprit,
+		SampleStack:   se.stack,
+		SampleURL:     se.url,
+		Count:         n,
+		FirstSeen:     now,
+		LastSeen:      now,
+		Routes:        []string{route},
+		RouteCounts:   map[string]float64{route: n},
+		Browsers:      []string{browser},
+		BrowserCounts: map[string]float64{browser: n},
+		Sites:         []string{site},
 	}
 }
 
-// Fingerprint identifies "the same error" across page loads and deploys:
-// a hash of the kind, the message with numbers blanked, and the first three
-// stack frames without line and column numbers or query strings.
-func Fingerprint(kind, message, stack string) string {
-	h := fnv.New64a()
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write([]byte(blankDigits(message)))
-	frames := 0
-	for line := range strings.Lines(stack) {
-		line = strings.TrimSpace(line)
-		if line == "" || line == message || strings.HasSuffix(line, ": "+message) {
-			continue
-		}
-		h.Write([]byte{0})
-		line = reLineColAny.ReplaceAllString(line, "")
-		if i := strings.IndexByte(line, '?'); i >= 0 {
-			line = line[:i]
-		}
-		h.Write([]byte(blankDigits(line)))
-		if frames++; frames == 3 {
-			break
-		}
-	}
-	return fmt.Sprintf("%016x", h.Sum64())
-}
-
+// blankDigits replaces each run of digits with one 0.
 func blankDigits(s string) string {
 	var b strings.Builder
 	prevDigit := false

@@ -157,7 +157,7 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	if device == "" {
 		device = DeviceClass(ua, r.Header.Get("Sec-CH-UA-Mobile"))
 	}
-	c.ingest(withoutCancel(r), b, site, device, wt, now)
+	c.ingest(withoutCancel(r), b, site, device, ua, wt, now)
 	return nil
 }
 

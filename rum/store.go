@@ -180,9 +180,8 @@ func (m *MemoryStore) ErrorGroups(ctx context.Context, since time.Time, limit in
 	out := make([]ErrorGroup, 0, len(m.groups))
 	for _, g := range m.groups {
 		if !g.LastSeen.Before(since) {
-			c := *g
-			c.Routes = append([]string(nil), g.Routes...)
-			c.Sites = append([]string(nil), g.Sites...)
+			var c ErrorGroup
+			MergeErrorGroup(&c, *g) // a deep copy
 			out = append(out, c)
 		}
 	}

@@ -2,6 +2,7 @@ package rum
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 )
@@ -45,33 +46,43 @@ func (r MinuteRow) Clone() MinuteRow {
 	return c
 }
 
-// ErrorGroup is every JS error with one fingerprint: how often (weighted),
-// when first and last seen, a scrubbed sample, and up to MaxGroupRoutes of
-// the routes it happened on.
+// ErrorGroup is every JS error with one fingerprint (Fingerprint): how
+// often (weighted), when first and last seen, a scrubbed sample, the top
+// in-app frame (Culprit), and the routes, browsers and sites it was seen
+// on, with counts per route and per browser (up to MaxGroupRoutes of each;
+// occurrences beyond that count in Count only).
 type ErrorGroup struct {
-	Fingerprint string    `json:"fingerprint"`
-	Kind        string    `json:"kind"`
-	Message     string    `json:"message"`
-	SampleStack string    `json:"sample_stack"`
-	SampleURL   string    `json:"sample_url"`
-	Count       float64   `json:"count"`
-	FirstSeen   time.Time `json:"first_seen"`
-	LastSeen    time.Time `json:"last_seen"`
-	Routes      []string  `json:"routes"`
-	Sites       []string  `json:"sites"`
+	Fingerprint   string             `json:"fingerprint"`
+	Kind          string             `json:"kind"`
+	Message       string             `json:"message"`
+	Culprit       string             `json:"culprit"`
+	SampleStack   string             `json:"sample_stack"`
+	SampleURL     string             `json:"sample_url"`
+	Count         float64            `json:"count"`
+	FirstSeen     time.Time          `json:"first_seen"`
+	LastSeen      time.Time          `json:"last_seen"`
+	Routes        []string           `json:"routes"`
+	RouteCounts   map[string]float64 `json:"route_counts"`
+	Browsers      []string           `json:"browsers"`
+	BrowserCounts map[string]float64 `json:"browser_counts"`
+	Sites         []string           `json:"sites"`
 }
 
-// MaxGroupRoutes bounds the routes (and sites) remembered per error group.
+// MaxGroupRoutes bounds the routes, browsers and sites remembered per error
+// group.
 const MaxGroupRoutes = 20
 
 // MergeErrorGroup adds delta (the same fingerprint) into g: counts add, the
-// seen times widen, routes and sites unite (bounded), and the newest sample
-// is kept. Stores use it to keep groups.
+// seen times widen, routes, browsers and sites unite (bounded) with their
+// counts, and the newest sample is kept. Stores use it to keep groups.
 func MergeErrorGroup(g *ErrorGroup, delta ErrorGroup) {
 	if g.Fingerprint == "" {
 		*g = delta
 		g.Routes = slices.Clone(delta.Routes)
+		g.Browsers = slices.Clone(delta.Browsers)
 		g.Sites = slices.Clone(delta.Sites)
+		g.RouteCounts = maps.Clone(delta.RouteCounts)
+		g.BrowserCounts = maps.Clone(delta.BrowserCounts)
 		return
 	}
 	g.Count += delta.Count
@@ -82,10 +93,16 @@ func MergeErrorGroup(g *ErrorGroup, delta ErrorGroup) {
 		g.LastSeen = delta.LastSeen
 		if delta.SampleStack != "" || delta.Message != "" {
 			g.Message, g.SampleStack, g.SampleURL = delta.Message, delta.SampleStack, delta.SampleURL
+			if delta.Culprit != "" {
+				g.Culprit = delta.Culprit
+			}
 		}
 	}
 	g.Routes = addBounded(g.Routes, delta.Routes...)
+	g.Browsers = addBounded(g.Browsers, delta.Browsers...)
 	g.Sites = addBounded(g.Sites, delta.Sites...)
+	g.RouteCounts = addCounts(g.RouteCounts, delta.RouteCounts)
+	g.BrowserCounts = addCounts(g.BrowserCounts, delta.BrowserCounts)
 }
 
 func addBounded(set []string, items ...string) []string {
@@ -98,6 +115,21 @@ func addBounded(set []string, items ...string) []string {
 		}
 	}
 	return set
+}
+
+// addCounts adds delta's counts into m, taking new keys only while m holds
+// fewer than MaxGroupRoutes.
+func addCounts(m, delta map[string]float64) map[string]float64 {
+	for k, n := range delta {
+		if _, ok := m[k]; !ok && len(m) >= MaxGroupRoutes {
+			continue
+		}
+		if m == nil {
+			m = map[string]float64{}
+		}
+		m[k] += n
+	}
+	return m
 }
 
 // sortGroups orders groups by count, then most recently seen.

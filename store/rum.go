@@ -334,6 +334,73 @@ func (s *RUM) AddErrors(ctx context.Context, groups []rum.ErrorGroup) error {
 	return nil
 }
 
+// regroupRUMErrors (schema version 1 to 2) works out each stored error
+// group's fingerprint again from its sample with the fingerprint that
+// groups by normalised message and in-app frames and never by page URL,
+// merges the groups that now share one, and rebuilds the index. Groups
+// made before that kept no counts per route or browser; they start empty.
+func regroupRUMErrors(tx Tx) error {
+	byFP, err := tx.Bucket(bucketRUMErrors)
+	if err != nil {
+		return err
+	}
+	bySeen, err := tx.Bucket(bucketRUMErrorsBySee)
+	if err != nil {
+		return err
+	}
+	merged := map[string]*rum.ErrorGroup{}
+	var order []string
+	var oldKeys [][]byte
+	if err := byFP.Scan(nil, nil, false, func(k, v []byte) (bool, error) {
+		var g rum.ErrorGroup
+		if _, err := DecodeJSON(v, rumErrorVersion, &g); err != nil {
+			return false, fmt.Errorf("decode rum error group: %w", err)
+		}
+		oldKeys = append(oldKeys, clone(k))
+		g = rum.Regroup(g)
+		if cur, ok := merged[g.Fingerprint]; ok {
+			rum.MergeErrorGroup(cur, g)
+			return true, nil
+		}
+		merged[g.Fingerprint] = &g
+		order = append(order, g.Fingerprint)
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	var seenKeys [][]byte
+	if err := bySeen.Scan(nil, nil, false, func(k, _ []byte) (bool, error) {
+		seenKeys = append(seenKeys, clone(k))
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range oldKeys {
+		if err := byFP.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, k := range seenKeys {
+		if err := bySeen.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, fp := range order {
+		g := merged[fp]
+		val, err := EncodeJSON(rumErrorVersion, g)
+		if err != nil {
+			return fmt.Errorf("encode rum error group: %w", err)
+		}
+		if err := byFP.Put(Key{}.String(fp), val); err != nil {
+			return err
+		}
+		if err := bySeen.Put(rumSeenKey(*g), []byte{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func countKeys(b Bucket) (int, error) {
 	n := 0
 	err := b.Scan(nil, nil, false, func(_, _ []byte) (bool, error) {

@@ -28,7 +28,9 @@ type migration struct {
 // is the first schema, so the list starts empty; append, never edit or
 // reorder, when the layout of a bucket changes.
 func builtinMigrations() []migration {
-	return nil
+	return []migration{
+		{name: "rum error groups regrouped by normalised message and in-app frames", up: regroupRUMErrors},
+	}
 }
 
 // schemaVersion is the version a store has after all of ms have run.
