@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	gojson "github.com/goccy/go-json"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -86,32 +85,34 @@ func bad(format string, args ...any) error {
 // not belong to an event's type are all refused with a *BeaconError naming
 // them. Defaults are filled in (sample_rate 1, nav load, kind error, count 1).
 func DecodeBeacon(body []byte) (*Beacon, error) {
-	// Fast path: one strict pass into the typed structs. Only when that
-	// fails is the body decoded again event by event, to name where.
-	var fast struct {
-		V          *int     `json:"v"`
-		Site       string   `json:"site"`
-		Session    string   `json:"session"`
-		SampleRate *float64 `json:"sample_rate"`
-		Device     string   `json:"device"`
-		Events     []Event  `json:"events"`
+	b := &Beacon{}
+	if err := decodeBeaconInto(body, b); err != nil {
+		return nil, err
 	}
-	if fastStrictUnmarshal(body, &fast) == nil && fast.V != nil && *fast.V == BeaconVersion {
-		b := &Beacon{V: *fast.V, Site: fast.Site, Session: fast.Session, SampleRate: 1, Device: fast.Device, Events: fast.Events}
-		if fast.SampleRate != nil {
-			b.SampleRate = *fast.SampleRate
-		}
+	return b, nil
+}
+
+// decodeBeaconInto is DecodeBeacon into b, reusing b.Events' storage.
+func decodeBeaconInto(body []byte, b *Beacon) error {
+	// Fast path: one pass of our own parser. Only when it gives up is the
+	// body decoded again by encoding/json, event by event, to name where.
+	if parseBeacon(body, b) && b.V == BeaconVersion {
 		if err := b.validateTop(len(b.Events)); err != nil {
-			return nil, err
+			return err
 		}
 		for i := range b.Events {
 			if err := b.Events[i].validate(); err != nil {
-				return nil, bad("events[%d].%s", i, err)
+				return bad("events[%d].%s", i, err)
 			}
 		}
-		return b, nil
+		return nil
 	}
-	return decodeSlow(body)
+	slow, err := decodeSlow(body)
+	if err != nil {
+		return err
+	}
+	*b = *slow
+	return nil
 }
 
 // decodeSlow decodes event by event so errors can name the event.
@@ -275,31 +276,6 @@ func isIDChars(s string) bool {
 		}
 	}
 	return true
-}
-
-// fastStrictUnmarshal is strictUnmarshal through goccy/go-json, about three
-// times faster than encoding/json on beacons. Anything it refuses goes
-// through the encoding/json path, which names the problem; anything it
-// accepts is still validated field by field.
-func fastStrictUnmarshal(data []byte, v any) error {
-	if !utf8.Valid(data) {
-		return errors.New("not valid UTF-8")
-	}
-	// go-json is lax where JSON is strict (numbers such as 00, raw control
-	// characters in strings): encoding/json's scanner, which allocates
-	// nothing, checks the syntax first.
-	if !json.Valid(data) {
-		return errors.New("malformed JSON")
-	}
-	dec := gojson.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON object")
-	}
-	return nil
 }
 
 // strictUnmarshal decodes one JSON value refusing unknown fields and

@@ -94,11 +94,28 @@ func TestDecodeBeaconInvalid(t *testing.T) {
 	}
 }
 
+// The beacons the snippet sends take the fast parser, not the fallback.
+func TestFastParserTakesUsualBeacons(t *testing.T) {
+	for _, body := range []string{validBeacon, string(beaconWith(`{"type":"page_view","url":"/","nav":"route","errors":0}`)),
+		`{"v":1,"site":"","session":"3f9a1c0b7d2e4a6b","sample_rate":0.25,"device":"mobile","events":[{"type":"error","url":"https://shop.example.com/caf\u00e9","kind":"rejection","message":"Fehler: Größe \"x\"","stack":"a\nb","count":3}]}`,
+	} {
+		var b Beacon
+		if !parseBeacon([]byte(body), &b) {
+			t.Errorf("fell back on %s", body)
+		}
+	}
+}
+
 func FuzzDecodeBeacon(f *testing.F) {
 	f.Add([]byte(validBeacon))
 	f.Add(beaconWith(`{"type":"error","message":"a@b.co 4242424242424242","stack":"at x (https://a/b?c=d:1:2)"}`))
 	f.Add([]byte(`{"v":1,"session":"abcdefgh","events":[{"type":"vital","name":"cls","value":1e308}]}`))
 	f.Add([]byte(`{"v":1}`))
+	f.Add([]byte(`{"v":1,"session":"abcdefgh","events":[{"type":"error","message":"caf\u00e9 \ud83d\ude00 \ud800 \" \\ \/ \b\f\n\r\t","stack":"é😀"}]}`))
+	f.Add([]byte(`{"v":1,"V":2,"session":"abcdefgh","events":[{"type":"page_view","Type":"vital"}]}`))
+	f.Add([]byte(`{"v":1,"session":"abcdefgh","session":"ijklmnop","events":[{"type":"page_view","errors":-0,"url":null}]}`))
+	f.Add([]byte(` {"v":1.0,"session":"abcdefgh","sample_rate":1e-1,"events":[{"type":"vital","name":"lcp","value":-0.0e+0}]} `))
+	f.Add([]byte(`{"\u0076":1,"session":"abcdefgh","events":[{"type":"page_view"}]}`))
 	fx := newFixture(f, func(c *config.RUM) {
 		c.RateLimit.PerIP, c.RateLimit.PerIPBurst, c.RateLimit.PerSite, c.RateLimit.PerSiteBurst = 1e9, 1<<30, 1e9, 1<<30
 	})

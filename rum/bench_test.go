@@ -199,3 +199,46 @@ func BenchmarkMillionURLs(b *testing.B) {
 		runtime.KeepAlive(c)
 	}
 }
+
+// BenchmarkDecode compares the beacon parser with encoding/json's strict
+// path (which names problems) on the snippet's usual beacon.
+func BenchmarkDecode(b *testing.B) {
+	body := []byte(validBeacon)
+	b.Run("parser", func(b *testing.B) {
+		b.ReportAllocs()
+		var be Beacon
+		for b.Loop() {
+			if err := decodeBeaconInto(body, &be); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeSlow(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkHandler is one beacon through the collector's own handler (no
+// server middleware), with its allocations.
+func BenchmarkHandler(b *testing.B) {
+	c := benchCollector(b)
+	h := c.BeaconHandler()
+	body := []byte(validBeacon)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, BeaconPath, bytes.NewReader(body))
+		r.Header.Set("Origin", testOrigin)
+		r.Header.Set("User-Agent", testUA)
+		r.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusAccepted {
+			b.Fatal(w.Code)
+		}
+	}
+}

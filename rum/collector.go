@@ -27,8 +27,8 @@ import (
 // of errors). Total is the sample weight (a view sampled at 0.1 has Total
 // 10). Labels are route, site and device. Whoever owns a threshold
 // classifies Value. RecordOutcome is called on the request path and must not
-// block for long; outcomes of one beacon may share a Labels map, which the
-// sink must not modify.
+// block for long; outcomes share Labels maps (one per site, route and
+// device, for the collector's lifetime), which the sink must not modify.
 type Sink interface {
 	RecordOutcome(ctx context.Context, o model.Outcome)
 }
@@ -87,8 +87,13 @@ type Collector struct {
 	siteLims map[string]*rate.Limiter
 	service  *Service
 
-	bufs  sync.Pool // *bytes.Buffer for bodies
-	gzips sync.Pool // *gzip.Reader
+	bufs    sync.Pool // *bytes.Buffer for bodies
+	gzips   sync.Pool // *gzip.Reader
+	beacons sync.Pool // *Beacon, decoded into
+
+	// allowOrigin holds each listed origin as a header value, set on
+	// answers without allocating.
+	allowOrigin map[string][]string
 
 	mu sync.Mutex
 	// own holds this writer's whole summaries of the recent minutes (what
@@ -103,7 +108,14 @@ type Collector struct {
 	// scrubMu guards scrubCache apart from mu, so scrubbing a new error
 	// (regular expressions) never holds up other beacons' aggregation.
 	scrubMu    sync.Mutex
-	scrubCache map[string]scrubbedError
+	scrubCache map[scrubKey]scrubbedError
+
+	// series caches each (site, route, device)'s metrics and outcome
+	// labels ([3]string to *series); bounded by the configured sites and
+	// routes and the three device classes.
+	series sync.Map
+	// scratch holds *ingestScratch buffers between beacons.
+	scratch sync.Pool
 }
 
 // Bounds on what waits in memory between store writes.
@@ -151,7 +163,7 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		own:        map[minuteKey]*MinuteRow{},
 		dirty:      map[minuteKey]bool{},
 		pendingErr: map[string]*ErrorGroup{},
-		scrubCache: map[string]scrubbedError{},
+		scrubCache: map[scrubKey]scrubbedError{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -174,11 +186,13 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.allowOrigin = map[string][]string{}
 	for _, o := range cfg.AllowedOrigins {
 		if o == "*" {
 			c.anyOrig = true
 		}
 		c.origins[o] = true
+		c.allowOrigin[o] = []string{o}
 	}
 	for _, s := range append([]string{cfg.Site}, cfg.Sites...) {
 		c.siteLims[s] = rate.NewLimiter(rate.Limit(cfg.RateLimit.PerSite), cfg.RateLimit.PerSiteBurst)
@@ -243,180 +257,6 @@ func (c *Collector) weight(b *Beacon) (float64, bool) {
 // outcomeTotal turns a weight into an outcome count (at least 1).
 func outcomeTotal(w float64) int64 {
 	return max(1, int64(math.Round(w)))
-}
-
-// ingest aggregates one accepted beacon received at now. Metrics, outcomes
-// and error scrubbing happen outside the collector's lock; only the
-// in-memory minute rows and error groups are updated under it, so
-// concurrent beacons barely wait for each other.
-func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, ua string, w float64, now time.Time) {
-	minute := now.Truncate(time.Minute)
-	total := outcomeTotal(w)
-	var outs []model.Outcome
-	var errLogs []ErrorGroup
-	labelCache := map[string]model.Labels{} // one Labels per route; sinks must not modify them
-	routes := make([]string, len(b.Events))
-	var browser string // from ua, worked out for the first error
-	groups := make([]ErrorGroup, len(b.Events))
-	for i := range b.Events {
-		e := &b.Events[i]
-		route := c.router.Fold(e.URL)
-		routes[i] = route
-		lv := [3]string{site, route, device}
-		var labels model.Labels
-		if c.sink != nil {
-			if labels = labelCache[route]; labels == nil {
-				labels = model.Labels{"route": route, "site": site, "device": device}
-				labelCache[route] = labels
-			}
-		}
-		switch e.Type {
-		case EventPageView:
-			c.m.pageViews.WithLabelValues(lv[:]...).Add(w)
-			good := total
-			if e.Errors > 0 {
-				good = 0
-			}
-			if c.sink != nil {
-				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: "page_view", Labels: labels, Time: now, Good: good, Total: total})
-			}
-		case EventVital:
-			c.m.vitals[vitalIndex(e.Name)].observe(lv, e.Value, w)
-			if c.sink != nil {
-				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: e.Name, Labels: labels, Time: now, Total: total, Value: e.Value, HasValue: true})
-			}
-		case EventError:
-			n := float64(e.Count) * w
-			c.m.jsErrors.WithLabelValues(lv[:]...).Add(n)
-			if c.sink != nil {
-				outs = append(outs, model.Outcome{Source: model.SourceRUM, Name: "js_error", Labels: labels, Time: now, Total: int64(e.Count) * total})
-			}
-			if browser == "" {
-				browser = BrowserOf(ua)
-			}
-			groups[i] = c.errorGroup(e, site, route, browser, n, now)
-			if c.errLog != nil {
-				errLogs = append(errLogs, groups[i])
-			}
-		}
-	}
-	c.mu.Lock()
-	for i := range b.Events {
-		e := &b.Events[i]
-		if e.Type == EventError {
-			c.addErrorLocked(groups[i])
-		}
-		row := c.rowLocked(minute, site, routes[i])
-		if row == nil {
-			continue
-		}
-		switch e.Type {
-		case EventPageView:
-			row.Views += w
-		case EventVital:
-			if row.Vitals == nil {
-				row.Vitals = map[string]Sketch{}
-			}
-			s := row.Vitals[e.Name]
-			if s == nil {
-				s = Sketch{}
-				row.Vitals[e.Name] = s
-			}
-			s.Add(Vital(vitalIndex(e.Name)), e.Value, w)
-		case EventError:
-			row.Errors += float64(e.Count) * w
-		}
-	}
-	c.mu.Unlock()
-	if c.sink != nil {
-		for _, o := range outs {
-			c.sink.RecordOutcome(ctx, o)
-		}
-	}
-	for _, g := range errLogs {
-		if c.errLogLm.AllowN(now, 1) {
-			c.errLog.LogAttrs(ctx, slog.LevelInfo, "js error",
-				slog.String("site", site), slog.String("route", g.Routes[0]), slog.String("device", device),
-				slog.String("kind", g.Kind), slog.String("fingerprint", g.Fingerprint),
-				slog.String("message", g.Message), slog.String("url", g.SampleURL),
-				slog.String("stack", g.SampleStack), slog.Float64("count", g.Count))
-		}
-	}
-}
-
-// rowLocked returns this writer's row for a key, marked to be flushed, or
-// nil when too many rows wait in memory already (the metrics and outcomes
-// still count).
-func (c *Collector) rowLocked(minute time.Time, site, route string) *MinuteRow {
-	k := minuteKey{floorMinute(minute), site, route}
-	r, ok := c.own[k]
-	if !ok {
-		if len(c.own) >= maxPendingRows {
-			return nil
-		}
-		r = &MinuteRow{Minute: minute.UTC(), Site: site, Route: route}
-		c.own[k] = r
-	}
-	c.dirty[k] = true
-	return r
-}
-
-func (c *Collector) addErrorLocked(g ErrorGroup) {
-	if cur, ok := c.pendingErr[g.Fingerprint]; ok {
-		MergeErrorGroup(cur, g)
-		return
-	}
-	if len(c.pendingErr) >= maxPendingGroups {
-		return
-	}
-	c.pendingErr[g.Fingerprint] = &g
-}
-
-// scrubbedError is an error report after scrubbing, cached by its raw text:
-// the same error arrives from many pages, and the regular expressions are
-// the costliest part of taking a beacon.
-type scrubbedError struct {
-	fingerprint, culprit, message, stack, url string
-}
-
-// maxScrubCache bounds the cache; it is emptied when full.
-const maxScrubCache = 4096
-
-// errorGroup scrubs an error report and fingerprints it.
-func (c *Collector) errorGroup(e *Event, site, route, browser string, n float64, now time.Time) ErrorGroup {
-	key := e.Kind + "\x00" + e.Message + "\x00" + e.Stack + "\x00" + e.URL
-	c.scrubMu.Lock()
-	se, ok := c.scrubCache[key]
-	c.scrubMu.Unlock()
-	if !ok {
-		msg := c.scrub.Text(e.Message)
-		stack := c.scrub.Text(e.Stack)
-		page := c.scrub.URL(e.URL)
-		fp, culprit := fingerprint(e.Kind, msg, stack, page)
-		se = scrubbedError{fp, culprit, msg, stack, page}
-		c.scrubMu.Lock()
-		if len(c.scrubCache) >= maxScrubCache {
-			clear(c.scrubCache)
-		}
-		c.scrubCache[key] = se
-		c.scrubMu.Unlock()
-	}
-	return ErrorGroup{
-		Fingerprint:   se.fingerprint,
-		Kind:          e.Kind,
-		Message:       se.message,
-		Culprit:       se.culprit,
-		SampleStack:   se.stack,
-		SampleURL:     se.url,
-		Count:         n,
-		FirstSeen:     now,
-		LastSeen:      now,
-		Routes:        []string{route},
-		RouteCounts:   map[string]float64{route: n},
-		Browsers:      []string{browser},
-		BrowserCounts: map[string]float64{browser: n},
-		Sites:         []string{site},
-	}
 }
 
 // blankDigits replaces each run of digits with one 0.
@@ -524,7 +364,7 @@ func (c *Collector) Flush(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("store rum error groups: %w", err))
 			c.mu.Lock()
 			for _, g := range list {
-				c.addErrorLocked(g)
+				c.requeueErrorLocked(g)
 			}
 			c.mu.Unlock()
 		}

@@ -1,6 +1,9 @@
 package rum
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // Device classes, the values of the device label.
 const (
@@ -46,9 +49,20 @@ func IsBot(ua string) bool {
 	if ua == "" {
 		return true
 	}
-	l := strings.ToLower(ua)
+	var buf [512]byte // lower-cased here rather than in a new string
+	l := buf[:0]
+	if len(ua) > len(buf) {
+		l = make([]byte, 0, len(ua))
+	}
+	for i := 0; i < len(ua); i++ {
+		c := ua[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l = append(l, c)
+	}
 	for _, m := range botMarkers {
-		if strings.Contains(l, m) {
+		if bytes.Contains(l, []byte(m)) {
 			return true
 		}
 	}

@@ -76,8 +76,17 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 		}
 		return &httpError{http.StatusForbidden, "forbidden", "origin " + strconv.Quote(origin) + " is not in rum.allowed_origins"}
 	}
-	w.Header().Set("Access-Control-Allow-Origin", origin)
-	w.Header().Add("Vary", "Origin")
+	h := w.Header()
+	if v := c.allowOrigin[origin]; v != nil {
+		h["Access-Control-Allow-Origin"] = v // shared, never modified
+	} else {
+		h.Set("Access-Control-Allow-Origin", origin)
+	}
+	if _, ok := h["Vary"]; ok {
+		h.Add("Vary", "Origin")
+	} else {
+		h["Vary"] = varyOrigin
+	}
 	limit := c.cfg.MaxBodyBytes
 	if r.ContentLength > limit {
 		return tooLarge(limit)
@@ -88,8 +97,8 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	}
 	ua := r.Header.Get("User-Agent")
 	if IsBot(ua) {
-		c.m.beacons.WithLabelValues("accepted").Inc()
-		c.m.dropped.WithLabelValues("bot").Inc()
+		c.m.accepted.Inc()
+		c.m.droppedBot.Inc()
 		return nil
 	}
 	switch ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(strings.ToLower(ct)) {
@@ -132,8 +141,9 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	default:
 		return &httpError{http.StatusBadRequest, "invalid", "unsupported Content-Encoding " + strconv.Quote(enc) + " (want gzip or none)"}
 	}
-	b, err := DecodeBeacon(data)
-	if err != nil {
+	b := c.getBeacon()
+	defer c.putBeacon(b)
+	if err := decodeBeaconInto(data, b); err != nil {
 		return &httpError{http.StatusBadRequest, "invalid", err.Error()}
 	}
 	site := b.Site
@@ -147,10 +157,10 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	if !lim.AllowN(now, 1) {
 		return &httpError{http.StatusTooManyRequests, "rate_limited", "too many beacons for site " + strconv.Quote(site)}
 	}
-	c.m.beacons.WithLabelValues("accepted").Inc()
+	c.m.accepted.Inc()
 	wt, keep := c.weight(b)
 	if !keep {
-		c.m.dropped.WithLabelValues("sampled_out").Inc()
+		c.m.droppedSampled.Inc()
 		return nil
 	}
 	device := b.Device
@@ -159,6 +169,27 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	}
 	c.ingest(withoutCancel(r), b, site, device, ua, wt, now)
 	return nil
+}
+
+// varyOrigin is the Vary header of answers to allowed origins.
+var varyOrigin = []string{"Origin"}
+
+func (c *Collector) getBeacon() *Beacon {
+	if b, ok := c.beacons.Get().(*Beacon); ok {
+		return b
+	}
+	return &Beacon{}
+}
+
+// putBeacon keeps a beacon's event storage for the next one; the strings
+// it points to are dropped.
+func (c *Collector) putBeacon(b *Beacon) {
+	if cap(b.Events) > 64 {
+		return
+	}
+	clear(b.Events[:cap(b.Events)])
+	*b = Beacon{Events: b.Events[:0]}
+	c.beacons.Put(b)
 }
 
 func (c *Collector) getBuf() *bytes.Buffer {

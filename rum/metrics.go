@@ -27,6 +27,9 @@ type metrics struct {
 	beacons   *prometheus.CounterVec
 	dropped   *prometheus.CounterVec
 	flushErrs prometheus.Counter
+
+	// The series every accepted beacon touches, looked up once.
+	accepted, droppedBot, droppedSampled prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -70,6 +73,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{"bot", "sampled_out"} {
 		m.dropped.WithLabelValues(r)
 	}
+	m.accepted = m.beacons.WithLabelValues("accepted")
+	m.droppedBot = m.dropped.WithLabelValues("bot")
+	m.droppedSampled = m.dropped.WithLabelValues("sampled_out")
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -86,10 +92,14 @@ type weightedHistVec struct {
 	desc   *prometheus.Desc
 	bounds []float64
 	mu     sync.Mutex
-	series map[[3]string]*weightedHist
+	hists  map[[3]string]*weightedHist
 }
 
+// weightedHist is one series; it has its own lock so beacons for
+// different series never wait for each other.
 type weightedHist struct {
+	bounds     []float64
+	mu         sync.Mutex
 	buckets    []float64 // per bound, not cumulative
 	count, sum float64
 }
@@ -98,19 +108,27 @@ func newWeightedHistVec(name, help string, bounds []float64, labels []string) *w
 	return &weightedHistVec{
 		desc:   prometheus.NewDesc(name, help, labels, nil),
 		bounds: bounds,
-		series: map[[3]string]*weightedHist{},
+		hists:  map[[3]string]*weightedHist{},
 	}
 }
 
-func (v *weightedHistVec) observe(lv [3]string, value, weight float64) {
+// series returns the histogram for the label values lv, making it on first
+// use.
+func (v *weightedHistVec) series(lv [3]string) *weightedHist {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	h := v.series[lv]
+	h := v.hists[lv]
 	if h == nil {
-		h = &weightedHist{buckets: make([]float64, len(v.bounds))}
-		v.series[lv] = h
+		h = &weightedHist{bounds: v.bounds, buckets: make([]float64, len(v.bounds))}
+		v.hists[lv] = h
 	}
-	for i, b := range v.bounds {
+	return h
+}
+
+func (h *weightedHist) observe(value, weight float64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, b := range h.bounds {
 		if value <= b {
 			h.buckets[i] += weight
 			break
@@ -127,13 +145,16 @@ func (v *weightedHistVec) Describe(ch chan<- *prometheus.Desc) { ch <- v.desc }
 func (v *weightedHistVec) Collect(ch chan<- prometheus.Metric) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for lv, h := range v.series {
+	for lv, h := range v.hists {
+		h.mu.Lock()
 		cum := 0.0
 		buckets := make(map[float64]uint64, len(v.bounds))
 		for i, b := range v.bounds {
 			cum += h.buckets[i]
 			buckets[b] = uint64(math.Round(cum))
 		}
-		ch <- prometheus.MustNewConstHistogram(v.desc, uint64(math.Round(h.count)), h.sum, buckets, lv[0], lv[1], lv[2])
+		count, sum := h.count, h.sum
+		h.mu.Unlock()
+		ch <- prometheus.MustNewConstHistogram(v.desc, uint64(math.Round(count)), sum, buckets, lv[0], lv[1], lv[2])
 	}
 }

@@ -43,28 +43,43 @@ func (r *Router) Routes() []string {
 // or "other".
 func (r *Router) Fold(path string) string {
 	path = pathOf(path)
-	segs := splitPath(path)
 	for i, t := range r.routes {
-		if match(t, segs) {
+		if match(t, path) {
 			return r.names[i]
 		}
 	}
 	return RouteOther
 }
 
-func match(tmpl, segs []string) bool {
-	for i, t := range tmpl {
+// match reports whether a path's segments fit a template's, walking the
+// path in place (Fold runs for every beacon).
+func match(tmpl []string, path string) bool {
+	for _, t := range tmpl {
 		if t == "*" {
 			return true
 		}
-		if i >= len(segs) {
+		var seg string
+		if seg, path = nextSegment(path); seg == "" {
 			return false
 		}
-		if t[0] != ':' && t != segs[i] {
+		if t[0] != ':' && t != seg {
 			return false
 		}
 	}
-	return len(tmpl) == len(segs)
+	seg, _ := nextSegment(path)
+	return seg == ""
+}
+
+// nextSegment returns the first non-empty segment of p and what follows
+// it, or "" when none is left.
+func nextSegment(p string) (seg, rest string) {
+	for p != "" {
+		seg, p, _ = strings.Cut(p, "/")
+		if seg != "" {
+			return seg, p
+		}
+	}
+	return "", ""
 }
 
 // pathOf returns the path of a URL or path, without query or fragment.

@@ -117,17 +117,24 @@ func addBounded(set []string, items ...string) []string {
 	return set
 }
 
+// addCount adds n to m[k], taking a new key only while m holds fewer than
+// MaxGroupRoutes.
+func addCount(m map[string]float64, k string, n float64) map[string]float64 {
+	if _, ok := m[k]; !ok && len(m) >= MaxGroupRoutes {
+		return m
+	}
+	if m == nil {
+		m = map[string]float64{}
+	}
+	m[k] += n
+	return m
+}
+
 // addCounts adds delta's counts into m, taking new keys only while m holds
 // fewer than MaxGroupRoutes.
 func addCounts(m, delta map[string]float64) map[string]float64 {
 	for k, n := range delta {
-		if _, ok := m[k]; !ok && len(m) >= MaxGroupRoutes {
-			continue
-		}
-		if m == nil {
-			m = map[string]float64{}
-		}
-		m[k] += n
+		m = addCount(m, k, n)
 	}
 	return m
 }

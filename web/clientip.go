@@ -69,23 +69,23 @@ func parseHostAddr(s string) (netip.Addr, bool) {
 	if s == "" || len(s) > 64 {
 		return netip.Addr{}, false
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		ap, perr := netip.ParseAddrPort(s)
-		if perr != nil {
-			if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
-				a, err = netip.ParseAddr(s[1 : len(s)-1])
-				if err != nil {
-					return netip.Addr{}, false
-				}
-			} else {
-				return netip.Addr{}, false
-			}
-		} else {
-			a = ap.Addr()
+	norm := func(a netip.Addr) (netip.Addr, bool) { return a.Unmap().WithZone(""), true }
+	// One colon is IPv4 with a port (the usual peer address); trying it as
+	// a bare address first would only build an error to throw away.
+	if strings.Count(s, ":") != 1 {
+		if a, err := netip.ParseAddr(s); err == nil {
+			return norm(a)
 		}
 	}
-	return a.Unmap().WithZone(""), true
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return norm(ap.Addr())
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil {
+			return norm(a)
+		}
+	}
+	return netip.Addr{}, false
 }
 
 func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {

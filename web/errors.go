@@ -145,9 +145,9 @@ func abortJSON(c *gin.Context, status int, msg string) {
 // loggerFrom returns the server's logger for this request (with its
 // request ID), or a discarding one outside a Server.
 func loggerFrom(c *gin.Context) *slog.Logger {
-	if v, ok := c.Get(ginLoggerKey); ok {
-		if l, ok := v.(*slog.Logger); ok {
-			return l
+	if c.Request != nil {
+		if ri := requestInfoFrom(c.Request.Context()); ri != nil {
+			return ri.log.With("request_id", ri.id)
 		}
 	}
 	return slog.New(slog.DiscardHandler)

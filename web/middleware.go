@@ -13,12 +13,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-)
-
-// Keys under which middleware leaves values on the gin context.
-const (
-	ginRequestIDKey = "sentinel.request_id"
-	ginLoggerKey    = "sentinel.logger"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // clientIPHeader carries the client IP computed by our own parser to gin's
@@ -27,20 +22,43 @@ const (
 // set it.
 const clientIPHeader = "X-Sentinel-Client-Ip"
 
-// requestIDHeader is read from clients and echoed on every answer.
-const requestIDHeader = "X-Request-ID"
+// requestIDHeader is read from clients and echoed on every answer, in
+// net/http's canonical form (X-Request-ID on the wire reads the same), so
+// neither reading nor writing it allocates.
+const requestIDHeader = "X-Request-Id"
 
 type requestIDKey struct{}
 
+// requestInfo is what the requestID middleware leaves in the request's
+// context: the ID, and the server's logger to which loggerFrom adds it
+// when a handler logs (most requests never do, so no logger is built for
+// them).
+type requestInfo struct {
+	id  string
+	log *slog.Logger
+}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(requestIDKey{}).(*requestInfo)
+	return ri
+}
+
 // RequestID returns the request's ID (the client's X-Request-ID when it was
 // sane, else one we generated); "" outside a Server.
-func RequestID(c *gin.Context) string { return c.GetString(ginRequestIDKey) }
+func RequestID(c *gin.Context) string {
+	if c.Request == nil {
+		return ""
+	}
+	return RequestIDFrom(c.Request.Context())
+}
 
 // RequestIDFrom returns the request ID stored in a request context, for
 // code that has the context but not the gin.Context.
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if ri := requestInfoFrom(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
 }
 
 // validRequestID accepts 1 to 64 characters of letters, digits and -_.:
@@ -63,24 +81,31 @@ func validRequestID(s string) bool {
 // requestID is the first middleware: it settles the request ID, echoes it,
 // and gives the request a logger that carries it.
 func (s *Server) requestID(c *gin.Context) {
-	id := c.GetHeader(requestIDHeader)
+	id := c.Request.Header.Get(requestIDHeader)
 	if !validRequestID(id) {
 		id = rand.Text()
 	}
-	c.Set(ginRequestIDKey, id)
-	c.Set(ginLoggerKey, s.log.With("request_id", id))
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
-	c.Header(requestIDHeader, id)
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, &requestInfo{id: id, log: s.log}))
+	c.Writer.Header()[requestIDHeader] = []string{id}
 	c.Next()
 }
+
+// The security headers' values, shared by every answer: net/http only
+// reads them, and replacing a header (Set) swaps the slice, never writes
+// into it.
+var (
+	headerNosniff    = []string{"nosniff"}
+	headerDeny       = []string{"DENY"}
+	headerNoReferrer = []string{"no-referrer"}
+)
 
 // securityHeaders sets headers every answer should carry; a handler serving
 // HTML or scripts may replace them before writing.
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h["X-Content-Type-Options"] = headerNosniff
+	h["X-Frame-Options"] = headerDeny
+	h["Referrer-Policy"] = headerNoReferrer
 	c.Next()
 }
 
@@ -133,8 +158,9 @@ func (s *Server) accessLog(c *gin.Context) {
 		}
 		status := c.Writer.Status()
 		elapsed := s.now().Sub(start)
-		s.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-		s.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+		m := s.routeMetrics(route, method, status)
+		m.requests.Inc()
+		m.duration.Observe(elapsed.Seconds())
 
 		level := slog.LevelInfo
 		switch {
@@ -142,6 +168,9 @@ func (s *Server) accessLog(c *gin.Context) {
 			level = slog.LevelError
 		case quietRoutes[route] && status < 400:
 			level = slog.LevelDebug
+		}
+		if rec == nil && !s.log.Enabled(c.Request.Context(), level) {
+			return // the line would be dropped: skip building it
 		}
 		attrs := []slog.Attr{
 			slog.String("method", method),
@@ -165,6 +194,34 @@ func (s *Server) accessLog(c *gin.Context) {
 		}
 	}()
 	c.Next()
+}
+
+// routeMetricKey names one series pair of the HTTP metrics.
+type routeMetricKey struct {
+	route, method string
+	status        int
+}
+
+// routeMetric is a route's request counter and duration histogram,
+// looked up in the vectors once and then kept (s.metricCache): the
+// vectors' own lookup hashes every label value on every request. Routes
+// are templates and methods and codes a bounded set, so the cache is too.
+type routeMetric struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+func (s *Server) routeMetrics(route, method string, status int) routeMetric {
+	k := routeMetricKey{route, method, status}
+	if m, ok := s.metricCache.Load(k); ok {
+		return m.(routeMetric)
+	}
+	m := routeMetric{
+		requests: s.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+		duration: s.duration.WithLabelValues(route, method),
+	}
+	s.metricCache.Store(k, m)
+	return m
 }
 
 func truncate(s string, n int) string {

@@ -106,9 +106,13 @@ func timeParam(c *gin.Context, name string) (time.Time, bool) {
 }
 
 // ClientIPFunc returns the client-address logic the Server applies with
-// these trusted proxies (server.trusted_proxies), for handlers that see
-// only the *http.Request, such as the RUM collector's rate limits. It
-// fails on an entry that is not an address or CIDR prefix.
+// these trusted proxies (server.trusted_proxies), for handlers mounted on
+// the Server that see only the *http.Request, such as the RUM collector's
+// rate limits. Behind the Server, the address its middleware worked out
+// (with the proxies in force now) is taken as it is: that middleware
+// overwrites or removes the header carrying it on every request, so a
+// client cannot set it. It fails on an entry that is not an address or
+// CIDR prefix.
 func ClientIPFunc(trustedProxies []string) (func(*http.Request) string, error) {
 	var trusted []netip.Prefix
 	for i, p := range trustedProxies {
@@ -119,6 +123,9 @@ func ClientIPFunc(trustedProxies []string) (func(*http.Request) string, error) {
 		trusted = append(trusted, pfx)
 	}
 	return func(r *http.Request) string {
+		if v := r.Header[clientIPHeader]; len(v) == 1 {
+			return v[0]
+		}
 		ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-IP"), trusted)
 		if !ip.IsValid() {
 			return r.RemoteAddr

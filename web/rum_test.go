@@ -142,6 +142,9 @@ func TestRUMBeaconsThroughServer(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/rum/v1/beacons", strings.NewReader(rumBeacon))
 		req.RemoteAddr = "10.1.2.3:4444"
 		req.Header.Set("X-Forwarded-For", xff)
+		// A client naming itself in the header the server's middleware
+		// fills is not believed: the middleware overwrites it.
+		req.Header.Set(clientIPHeader, "198.51.100.99")
 		req.Header.Set("Origin", rumOrigin)
 		req.Header.Set("User-Agent", rumUA)
 		w := httptest.NewRecorder()

@@ -93,6 +93,8 @@ type Server struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	panics   prometheus.Counter
+	// metricCache holds a routeMetric per routeMetricKey.
+	metricCache sync.Map
 
 	mu      sync.Mutex
 	ln      net.Listener

@@ -1,0 +1,463 @@
+package rum
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// beaconParser reads a beacon in one pass over its bytes, with no
+// reflection: it is the collector's hot path. It accepts only what
+// encoding/json's strict decoding (decodeSlow) accepts and reads it the
+// same way; anything else it is unsure of (unknown or differently cased
+// keys, repeated keys, null, escapes that decode to invalid UTF-16, numbers
+// out of range) makes it give up, and decodeSlow then decides and names the
+// problem. FuzzDecodeBeacon checks the two agree.
+type beaconParser struct {
+	data []byte
+	pos  int
+	ok   bool
+	// lastURL lets the events of one page share one url string.
+	lastURL string
+}
+
+// parseBeacon fills b from data and reports whether it could; b.Events is
+// reused when its capacity allows. Nothing is validated beyond JSON types.
+func parseBeacon(data []byte, b *Beacon) bool {
+	p := beaconParser{data: data, ok: true}
+	*b = Beacon{Events: b.Events[:0]}
+	var seen uint8
+	var hasV, hasRate bool
+	p.ws()
+	p.object(func(key []byte) {
+		bit := uint8(0)
+		switch string(key) {
+		case "v":
+			bit = 1
+			b.V, hasV = p.int(), true
+		case "site":
+			bit = 2
+			b.Site = p.str()
+		case "session":
+			bit = 4
+			b.Session = p.str()
+		case "sample_rate":
+			bit = 8
+			b.SampleRate, hasRate = p.float(), true
+		case "device":
+			bit = 16
+			b.Device = p.enum(DeviceMobile, DeviceTablet, DeviceDesktop)
+		case "events":
+			bit = 32
+			p.events(b)
+		default:
+			p.ok = false
+		}
+		if seen&bit != 0 {
+			p.ok = false
+		}
+		seen |= bit
+	})
+	p.ws()
+	if !hasRate {
+		b.SampleRate = 1
+	}
+	return p.ok && hasV && seen&32 != 0 && p.pos == len(p.data)
+}
+
+func (p *beaconParser) events(b *Beacon) {
+	if !p.expect('[') {
+		return
+	}
+	p.ws()
+	if p.peek() == ']' {
+		p.pos++
+		return
+	}
+	for p.ok {
+		if len(b.Events) == MaxEvents+1 {
+			// More than any valid beacon holds: decodeSlow names it.
+			p.ok = false
+			return
+		}
+		b.Events = append(b.Events, Event{})
+		p.event(&b.Events[len(b.Events)-1])
+		p.ws()
+		switch p.next() {
+		case ',':
+			p.ws()
+		case ']':
+			return
+		default:
+			p.ok = false
+		}
+	}
+}
+
+func (p *beaconParser) event(e *Event) {
+	var seen uint16
+	p.object(func(key []byte) {
+		bit := uint16(0)
+		switch string(key) {
+		case "type":
+			bit = 1
+			e.Type = p.enum(EventPageView, EventVital, EventError)
+		case "url":
+			bit = 2
+			e.URL = p.url()
+		case "nav":
+			bit = 4
+			e.Nav = p.enum("load", "route", "bfcache")
+		case "errors":
+			bit = 8
+			e.Errors = p.int()
+		case "name":
+			bit = 16
+			e.Name = p.enum(vitalNames[:]...)
+		case "value":
+			bit = 32
+			e.Value = p.float()
+		case "target":
+			bit = 64
+			e.Target = p.str()
+		case "kind":
+			bit = 128
+			e.Kind = p.enum("error", "rejection")
+		case "message":
+			bit = 256
+			e.Message = p.str()
+		case "stack":
+			bit = 512
+			e.Stack = p.str()
+		case "count":
+			bit = 1024
+			e.Count = p.int()
+		default:
+			p.ok = false
+		}
+		if seen&bit != 0 {
+			p.ok = false
+		}
+		seen |= bit
+	})
+}
+
+// object reads {"key": value, ...}, calling field with each key (valid
+// only during the call) to read its value.
+func (p *beaconParser) object(field func(key []byte)) {
+	if !p.expect('{') {
+		return
+	}
+	p.ws()
+	if p.peek() == '}' {
+		p.pos++
+		return
+	}
+	for p.ok {
+		raw, esc := p.rawString()
+		if !p.ok {
+			return
+		}
+		key := raw
+		if esc {
+			key = []byte(unescape(raw))
+		}
+		p.ws()
+		if !p.expect(':') {
+			return
+		}
+		p.ws()
+		field(key)
+		p.ws()
+		switch p.next() {
+		case ',':
+			p.ws()
+		case '}':
+			return
+		default:
+			p.ok = false
+		}
+	}
+}
+
+func (p *beaconParser) ws() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *beaconParser) peek() byte {
+	if p.pos < len(p.data) {
+		return p.data[p.pos]
+	}
+	return 0
+}
+
+func (p *beaconParser) next() byte {
+	if p.pos < len(p.data) {
+		p.pos++
+		return p.data[p.pos-1]
+	}
+	p.ok = false
+	return 0
+}
+
+func (p *beaconParser) expect(c byte) bool {
+	if p.next() != c {
+		p.ok = false
+	}
+	return p.ok
+}
+
+// rawString reads a JSON string and returns its raw bytes between the
+// quotes (aliasing the input) and whether they hold escapes or non-ASCII
+// text, checking both are well-formed as it goes.
+func (p *beaconParser) rawString() (raw []byte, esc bool) {
+	if p.next() != '"' {
+		p.ok = false
+		return nil, false
+	}
+	start := p.pos
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return p.data[start : p.pos-1], esc
+		case c < 0x20:
+			p.ok = false
+			return nil, false
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRune(p.data[p.pos:])
+			if r == utf8.RuneError && n == 1 {
+				p.ok = false // invalid UTF-8: decodeSlow refuses it
+				return nil, false
+			}
+			p.pos += n
+			esc = true
+		case c == '\\':
+			esc = true
+			if !p.escape() {
+				p.ok = false
+				return nil, false
+			}
+		default:
+			p.pos++
+		}
+	}
+	p.ok = false
+	return nil, false
+}
+
+// escape checks one escape sequence at p.pos and moves past it. A \u
+// escape of a UTF-16 surrogate must be half of a well-formed pair:
+// encoding/json turns a lone one into U+FFFD, which decodeSlow handles.
+func (p *beaconParser) escape() bool {
+	if p.pos+1 >= len(p.data) {
+		return false
+	}
+	e := p.data[p.pos+1]
+	p.pos += 2
+	switch e {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return true
+	case 'u':
+		r, ok := hex4(p.data[p.pos:])
+		if !ok {
+			return false
+		}
+		p.pos += 4
+		if !utf16.IsSurrogate(r) {
+			return true
+		}
+		if p.pos+6 > len(p.data) || p.data[p.pos] != '\\' || p.data[p.pos+1] != 'u' {
+			return false
+		}
+		r2, ok := hex4(p.data[p.pos+2:])
+		if !ok || utf16.DecodeRune(r, r2) == utf8.RuneError {
+			return false
+		}
+		p.pos += 6
+		return true
+	}
+	return false
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// unescape decodes the raw bytes of a string rawString has checked, in
+// one allocation.
+func unescape(raw []byte) string {
+	var b strings.Builder
+	b.Grow(len(raw)) // decoding never lengthens
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, _ := hex4(raw[i+1:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, _ := hex4(raw[i+3:])
+				r = utf16.DecodeRune(r, r2)
+				i += 6
+			}
+			b.WriteRune(r)
+		default: // " \ /
+			b.WriteByte(raw[i])
+		}
+	}
+	return b.String()
+}
+
+// str reads a string value into a new string.
+func (p *beaconParser) str() string {
+	raw, esc := p.rawString()
+	if !p.ok {
+		return ""
+	}
+	if esc {
+		return unescape(raw)
+	}
+	return string(raw)
+}
+
+// url reads a string value, reusing the previous url's string when equal.
+func (p *beaconParser) url() string {
+	raw, esc := p.rawString()
+	if !p.ok {
+		return ""
+	}
+	if esc {
+		p.lastURL = unescape(raw)
+	} else if string(raw) != p.lastURL {
+		p.lastURL = string(raw)
+	}
+	return p.lastURL
+}
+
+// enum reads a string value, returning the matching constant (no
+// allocation) or a new string for anything else, which validation refuses.
+func (p *beaconParser) enum(values ...string) string {
+	raw, esc := p.rawString()
+	if !p.ok {
+		return ""
+	}
+	if esc {
+		raw = []byte(unescape(raw))
+	}
+	for _, v := range values {
+		if string(raw) == v {
+			return v
+		}
+	}
+	return string(raw)
+}
+
+// number returns the bytes of a JSON number (RFC 8259 grammar).
+func (p *beaconParser) number() []byte {
+	start := p.pos
+	if p.peek() == '-' {
+		p.pos++
+	}
+	switch c := p.peek(); {
+	case c == '0':
+		p.pos++
+	case c >= '1' && c <= '9':
+		p.digits()
+	default:
+		p.ok = false
+		return nil
+	}
+	if p.peek() == '.' {
+		p.pos++
+		if !p.digits() {
+			p.ok = false
+			return nil
+		}
+	}
+	if c := p.peek(); c == 'e' || c == 'E' {
+		p.pos++
+		if c := p.peek(); c == '+' || c == '-' {
+			p.pos++
+		}
+		if !p.digits() {
+			p.ok = false
+			return nil
+		}
+	}
+	return p.data[start:p.pos]
+}
+
+func (p *beaconParser) digits() bool {
+	start := p.pos
+	for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
+		p.pos++
+	}
+	return p.pos > start
+}
+
+// int reads a whole number as encoding/json does for an int field: the
+// literal must parse as a base-10 int64 (so 1.0 and 1e2 are refused).
+func (p *beaconParser) int() int {
+	n := p.number()
+	if !p.ok {
+		return 0
+	}
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		p.ok = false
+	}
+	return int(v)
+}
+
+func (p *beaconParser) float() float64 {
+	n := p.number()
+	if !p.ok {
+		return 0
+	}
+	v, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		p.ok = false
+	}
+	return v
+}
