@@ -10,7 +10,10 @@ const common = {
   bundle: true,
   minify: true,
   format: 'iife',
-  target: ['es2020'],
+  // web-vitals 6 itself calls Array.prototype.at (ES2022), so the bundle
+  // never ran where ES2022 syntax does not; lowering its class fields for
+  // es2020 only cost bytes.
+  target: ['es2022'],
   legalComments: 'none',
   banner: { js: '/*! Sentinel RUM; includes web-vitals (Apache-2.0) */' },
   charset: 'utf8',

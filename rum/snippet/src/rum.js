@@ -31,17 +31,15 @@ function start(api) {
   var queue = [];
   var seen = {};
   var errs = 0;
-  var enc = new TextEncoder();
   var sess, view, timer;
   var path = loc.pathname;
   if (!(rate >= 0 && rate <= 1)) rate = 1;
   if (!endpoint) return;
 
+  // rid is a random session ID: three random 32-bit numbers joined by '_'
+  // (the beacon schema allows letters, digits, '-' and '_').
   function rid() {
-    var a = crypto.getRandomValues(new Uint8Array(12));
-    var s = '';
-    for (var i = 0; i < 12; i++) s += (a[i] + 256).toString(16).slice(1);
-    return s;
+    return crypto.getRandomValues(new Uint32Array(3)).join('_');
   }
 
   // session returns the stored session, starting a new one after 15 minutes
@@ -68,7 +66,7 @@ function start(api) {
     try {
       u = new URL(u);
       var q = new URLSearchParams();
-      u.searchParams.forEach(function (v, k) {
+      u.searchParams.forEach((v, k) => {
         if (params.indexOf(k) >= 0) q.append(k, v);
       });
       u.search = q;
@@ -100,7 +98,7 @@ function start(api) {
     var n = 0;
     for (var i = 0; i < q.length; i++) {
       var e = JSON.stringify(q[i]);
-      var l = enc.encode(e).length + 1;
+      var l = new Blob([e]).size + 1; // UTF-8 bytes
       if (n && size + l > 6e4) {
         send(body + ']}');
         body = head;
@@ -114,9 +112,7 @@ function start(api) {
   }
 
   function send(b) {
-    var beacon = function () {
-      navigator.sendBeacon && navigator.sendBeacon(endpoint, b);
-    };
+    var beacon = () => navigator.sendBeacon && navigator.sendBeacon(endpoint, b);
     try {
       fetch(endpoint, { method: 'POST', body: b, keepalive: true, credentials: 'omit' }).catch(beacon);
     } catch (e) {
@@ -164,18 +160,20 @@ function start(api) {
 
   startView('load');
   var loadURL = view.u;
-  vitals(function (name, value, target) {
-    var ev = { type: 'vital', url: loadURL, name: name, value: value };
+  // Beacons carry timings in seconds, at most 60 (more is refused as
+  // milliseconds): a longer one is sent as 60, still a poor value.
+  vitals((name, value, target) => {
+    var ev = { type: 'vital', url: loadURL, name: name, value: name != 'cls' && value > 60 ? 60 : value };
     if (target) ev.target = target;
     push(ev);
   });
-  w.addEventListener('error', function (e) {
+  w.addEventListener('error', (e) => {
     if (e.error || e.message) error('error', e.error, e.message);
   });
-  w.addEventListener('unhandledrejection', function (e) {
+  w.addEventListener('unhandledrejection', (e) => {
     error('rejection', e.reason);
   });
-  ['pushState', 'replaceState'].forEach(function (m) {
+  ['pushState', 'replaceState'].forEach((m) => {
     var f = history[m];
     history[m] = function () {
       var r = f.apply(this, arguments);
@@ -184,23 +182,23 @@ function start(api) {
     };
   });
   w.addEventListener('popstate', onRoute);
-  w.addEventListener('pageshow', function (e) {
+  w.addEventListener('pageshow', (e) => {
     if (e.persisted) startView('bfcache');
   });
-  d.addEventListener('visibilitychange', function () {
+  d.addEventListener('visibilitychange', () => {
     if (d.visibilityState === 'hidden') hide();
   });
   w.addEventListener('pagehide', hide);
 
   api.consent = !held;
   // grant lets the snippet store its session and send what it has measured.
-  api.grant = function () {
+  api.grant = () => {
     api.consent = true;
     held = false;
     flush();
   };
   // revoke stops sending, drops what is queued and forgets the session.
-  api.revoke = function () {
+  api.revoke = () => {
     held = true;
     api.consent = false;
     queue = [];
