@@ -470,3 +470,34 @@ func TestFlushWritesAbsoluteRowsPerWriter(t *testing.T) {
 		t.Errorf("page views after a restart: %v, want %v", got, 4*one)
 	}
 }
+
+// batchSink takes outcomes a beacon at a time.
+type batchSink struct {
+	recordingSink
+	batches int
+}
+
+func (s *batchSink) RecordOutcomes(ctx context.Context, os []model.Outcome) {
+	s.batches++
+	for _, o := range os {
+		s.RecordOutcome(ctx, o)
+	}
+}
+
+func TestBatchSinkGetsEachBeaconOnce(t *testing.T) {
+	sink := &batchSink{}
+	c, err := New(testConfig(), "http://localhost:8080", Options{Sink: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		w := newRecorder()
+		c.BeaconHandler().ServeHTTP(w, postRequest([]byte(validBeacon)))
+		if w.Code != 202 {
+			t.Fatal(w.Code, w.Body)
+		}
+	}
+	if sink.batches != 2 || len(sink.outs) != 14 || len(sink.named("lcp")) != 2 || sink.named("js_error")[1].Total != 2 {
+		t.Errorf("%d batches, %d outcomes: %+v", sink.batches, len(sink.outs), sink.outs)
+	}
+}

@@ -187,7 +187,7 @@ func BenchmarkMillionURLs(b *testing.B) {
 			if i%100 == 0 {
 				be.Events = append(be.Events, Event{Type: EventError, URL: "/x", Kind: "error", Message: fmt.Sprintf("unique error %c%c", 'a'+i%26, 'a'+i/26%26), Count: 1})
 			}
-			c.ingest(ctx, be, "shop", DeviceDesktop, testUA, 1, now.Add(time.Duration(i)*time.Millisecond))
+			c.ingest(ctx, be, "shop", DeviceDesktop, "Chrome 130", 1, now.Add(time.Duration(i)*time.Millisecond))
 			if i%1000 == 0 {
 				c.Flush(ctx)
 			}

@@ -33,6 +33,14 @@ type Sink interface {
 	RecordOutcome(ctx context.Context, o model.Outcome)
 }
 
+// BatchSink is a Sink that can also take all of one beacon's outcomes in
+// one call (a fan-out then takes its lock once per beacon, not once per
+// outcome). The slice is reused afterwards: it must not be kept.
+type BatchSink interface {
+	Sink
+	RecordOutcomes(ctx context.Context, os []model.Outcome)
+}
+
 // Options are the collector's collaborators; zero values are usable except
 // where noted.
 type Options struct {
@@ -110,6 +118,10 @@ type Collector struct {
 	scrubMu    sync.Mutex
 	scrubCache map[scrubKey]scrubbedError
 
+	// uas caches parsed User-Agents (userAgentOf), under uaMu.
+	uaMu sync.RWMutex
+	uas  map[string]userAgent
+
 	// series caches each (site, route, device)'s metrics and outcome
 	// labels ([3]string to *series); bounded by the configured sites and
 	// routes and the three device classes.
@@ -164,6 +176,7 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		dirty:      map[minuteKey]bool{},
 		pendingErr: map[string]*ErrorGroup{},
 		scrubCache: map[scrubKey]scrubbedError{},
+		uas:        map[string]userAgent{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -1,6 +1,7 @@
 package rum
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -224,6 +225,21 @@ func (p *beaconParser) rawString() (raw []byte, esc bool) {
 		return nil, false
 	}
 	start := p.pos
+	// Most strings are plain ASCII: find the closing quote, and take the
+	// span as it is when nothing in it needs a closer look.
+	if n := bytes.IndexByte(p.data[start:], '"'); n >= 0 {
+		plain := true
+		for _, c := range p.data[start : start+n] {
+			if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			p.pos = start + n + 1
+			return p.data[start : start+n], false
+		}
+	}
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
 		switch {

@@ -68,3 +68,60 @@ func IsBot(ua string) bool {
 	}
 	return false
 }
+
+// userAgent is what the collector needs from a User-Agent, worked out once
+// per distinct User-Agent (there are few: the same browsers send most
+// beacons).
+type userAgent struct {
+	bot     bool
+	tablet  bool   // a tablet whatever the client hints say
+	mobile  bool   // a phone when no client hint says otherwise
+	browser string // BrowserOf
+}
+
+func parseUserAgent(ua string) userAgent {
+	return userAgent{
+		bot:     IsBot(ua),
+		tablet:  DeviceClass(ua, "?0") == DeviceTablet,
+		mobile:  DeviceClass(ua, "") == DeviceMobile,
+		browser: BrowserOf(ua),
+	}
+}
+
+// device is DeviceClass from the parsed User-Agent and the
+// Sec-CH-UA-Mobile hint.
+func (u userAgent) device(mobileHint string) string {
+	switch {
+	case u.tablet:
+		return DeviceTablet
+	case mobileHint == "?1":
+		return DeviceMobile
+	case mobileHint == "?0":
+		return DeviceDesktop
+	case u.mobile:
+		return DeviceMobile
+	}
+	return DeviceDesktop
+}
+
+// maxUserAgents bounds the collector's cache of parsed User-Agents; it is
+// emptied when full.
+const maxUserAgents = 4096
+
+// userAgentOf returns ua parsed, from the cache when it was seen before.
+func (c *Collector) userAgentOf(ua string) userAgent {
+	c.uaMu.RLock()
+	u, ok := c.uas[ua]
+	c.uaMu.RUnlock()
+	if ok {
+		return u
+	}
+	u = parseUserAgent(ua)
+	c.uaMu.Lock()
+	if len(c.uas) >= maxUserAgents {
+		clear(c.uas)
+	}
+	c.uas[ua] = u
+	c.uaMu.Unlock()
+	return u
+}

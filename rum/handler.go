@@ -95,8 +95,8 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	if !c.ipLimits.allow(c.clientIP(r), now) {
 		return &httpError{http.StatusTooManyRequests, "rate_limited", "too many beacons from this address"}
 	}
-	ua := r.Header.Get("User-Agent")
-	if IsBot(ua) {
+	ua := c.userAgentOf(r.Header.Get("User-Agent"))
+	if ua.bot {
 		c.m.accepted.Inc()
 		c.m.droppedBot.Inc()
 		return nil
@@ -165,9 +165,9 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	}
 	device := b.Device
 	if device == "" {
-		device = DeviceClass(ua, r.Header.Get("Sec-CH-UA-Mobile"))
+		device = ua.device(r.Header.Get("Sec-CH-UA-Mobile"))
 	}
-	c.ingest(withoutCancel(r), b, site, device, ua, wt, now)
+	c.ingest(withoutCancel(r), b, site, device, ua.browser, wt, now)
 	return nil
 }
 

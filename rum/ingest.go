@@ -72,14 +72,14 @@ func (c *Collector) putScratch(s *ingestScratch) {
 // and error scrubbing happen outside the collector's lock; only the
 // in-memory minute rows and error groups are updated under it, so
 // concurrent beacons barely wait for each other.
-func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, ua string, w float64, now time.Time) {
+func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, browser string, w float64, now time.Time) {
 	minute := now.Truncate(time.Minute)
 	total := outcomeTotal(w)
 	sc := c.getScratch()
 	defer c.putScratch(sc)
 	var (
-		lastURL, route, browser string
-		sr                      *series
+		lastURL, route string
+		sr             *series
 	)
 	for i := range b.Events {
 		e := &b.Events[i]
@@ -108,9 +108,6 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, ua stri
 			sc.outs = append(sc.outs, model.Outcome{Source: model.SourceRUM, Name: "js_error", Labels: sr.labels, Time: now, Total: int64(e.Count) * total})
 			sc.errs = append(sc.errs, errorReport{c.scrubError(e), e.Kind, route, n})
 		}
-	}
-	if len(sc.errs) > 0 {
-		browser = BrowserOf(ua)
 	}
 	c.mu.Lock()
 	var row *MinuteRow
@@ -144,7 +141,9 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, ua stri
 		c.addErrorLocked(r, site, browser, now)
 	}
 	c.mu.Unlock()
-	if c.sink != nil {
+	if bs, ok := c.sink.(BatchSink); ok {
+		bs.RecordOutcomes(ctx, sc.outs)
+	} else if c.sink != nil {
 		for _, o := range sc.outs {
 			c.sink.RecordOutcome(ctx, o)
 		}

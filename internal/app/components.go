@@ -126,6 +126,20 @@ func (f *outcomeFanout) add(s interface {
 // RecordOutcome passes o to every consumer.
 func (f *outcomeFanout) RecordOutcome(ctx context.Context, o model.Outcome) { f.emit(ctx, o) }
 
+var _ rum.BatchSink = (*outcomeFanout)(nil)
+
+// RecordOutcomes passes each of os to every consumer, taking the lock once
+// (rum.BatchSink: a beacon's outcomes come together).
+func (f *outcomeFanout) RecordOutcomes(ctx context.Context, os []model.Outcome) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, o := range os {
+		for _, sink := range f.sinks {
+			sink(ctx, o)
+		}
+	}
+}
+
 // stateFanout hands each probe state (after flap suppression) to every consumer.
 type stateFanout struct{ fanout[model.ProbeState] }
 
