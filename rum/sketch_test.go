@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 )
@@ -245,6 +246,43 @@ func TestPrometheusBucketsAtTheLimits(t *testing.T) {
 			if b.GetCumulativeCount() != want {
 				t.Errorf("%s{le=%v} = %d, want %d", name, b.GetUpperBound(), b.GetCumulativeCount(), want)
 			}
+		}
+	}
+}
+
+// The issue's case end to end through the collector and the service: four
+// page views on a fresh route with every vital exactly at its good limit.
+func TestVitalsAtTheGoodLimitsThroughTheCollector(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	for i := range 4 {
+		events := []string{fmt.Sprintf(`{"type":"page_view","url":"https://shop.example.com/checkout?i=%d"}`, i)}
+		for _, v := range Vitals() {
+			good, _ := v.Limits()
+			events = append(events, fmt.Sprintf(`{"type":"vital","url":"https://shop.example.com/checkout","name":%q,"value":%v}`, v.Name(), good))
+		}
+		if w := f.post(beaconWith(events...), fmt.Sprintf("10.0.0.%d", i), nil); w.Code != 202 {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	if err := f.c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.c.Service().Vitals(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Routes) != 1 || rep.Routes[0].Route != "/checkout" || rep.Routes[0].PageViews != 4 {
+		t.Fatalf("routes %+v", rep.Routes)
+	}
+	for _, v := range Vitals() {
+		good, _ := v.Limits()
+		s := rep.Routes[0].Vitals[v.Name()]
+		if s.P75 == nil || *s.P75 != good || *s.P75Low != good || *s.P75High != good || s.Rating != RatingGood || s.Good != 1 || s.Samples != 4 {
+			t.Errorf("%s: %+v (p75 %v), want p75 %v rated good", v.Name(), s, deref(s.P75), good)
+		}
+		if l := rep.Limits[v.Name()]; l.Good != good {
+			t.Errorf("%s limits %+v", v.Name(), l)
 		}
 	}
 }
