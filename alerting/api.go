@@ -171,7 +171,10 @@ func severityOf(l model.Labels) model.Severity {
 // Heartbeat records a beat of the named heartbeat (ErrNotFound when it is
 // not configured); a firing HeartbeatMissing alert for it resolves.
 func (s *Service) Heartbeat(ctx context.Context, name string) error {
-	if _, ok := s.hbByName[name]; !ok {
+	s.mu.Lock()
+	_, ok := s.hbByName[name]
+	s.mu.Unlock()
+	if !ok {
 		return notFoundf("no heartbeat named %q is configured (alerting.heartbeats)", truncate(name, 128))
 	}
 	return s.exclusive(ctx, func(ctx context.Context) error { return s.heartbeat(ctx, name) })
@@ -265,7 +268,10 @@ func (s *Service) OutgoingAlerts(ctx context.Context) ([]model.Alert, error) {
 // CreateSilence validates and stores a new silence, and re-mutes alerts at once.
 func (s *Service) CreateSilence(ctx context.Context, n NewSilence) (Silence, error) {
 	now := s.now()
-	sl, err := n.build(s.parser, now, s.cfg.Silences.MaxDuration.Std())
+	s.mu.Lock()
+	maxDur := s.cfg.Silences.MaxDuration.Std()
+	s.mu.Unlock()
+	sl, err := n.build(s.parser, now, maxDur)
 	if err != nil {
 		return Silence{}, err
 	}

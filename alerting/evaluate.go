@@ -103,6 +103,7 @@ func (s *Service) evaluateLocked(now time.Time, states []model.SLOState) {
 	}
 	s.evalHeartbeatsLocked(now)
 	s.expirePostedLocked(now)
+	s.resolveOrphansLocked(now)
 	s.silencesLocked(now)
 	s.refreshMutesLocked(now)
 	s.gcLocked(now)

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/model"
@@ -18,6 +19,9 @@ const maxValuesPerMinute = 1000
 // samples over the rule's window. It has its own lock: outcomes arrive on
 // the hot beacon path and must not wait for an evaluation.
 type rumWindows struct {
+	// n is len(rules), read without the lock so outcomes skip it when no
+	// RUM rule is configured.
+	n       atomic.Int32
 	mu      sync.Mutex
 	rules   []*Rule
 	series  map[string]map[int64]*rumMinute // rule name -> minute -> data
@@ -39,6 +43,7 @@ func newRUMWindows(rules []*Rule, started time.Time) *rumWindows {
 			w.series[r.Name] = map[int64]*rumMinute{}
 		}
 	}
+	w.n.Store(int32(len(w.rules)))
 	return w
 }
 
@@ -54,7 +59,7 @@ func (r *Rule) wantsOutcome(o model.Outcome) bool {
 
 // add records one RUM outcome for every rule that watches it.
 func (w *rumWindows) add(o model.Outcome) {
-	if len(w.rules) == 0 || o.Source != model.SourceRUM {
+	if w.n.Load() == 0 || o.Source != model.SourceRUM {
 		return
 	}
 	w.mu.Lock()

@@ -63,11 +63,13 @@ type Options struct {
 	// silences) runs under it on the state read fresh from the store, one
 	// replica evaluates at a time, and probe states are kept in the store
 	// (which must then implement ProbeStateStore).
-	Lock       Locker
-	Sink       GroupSink
-	Announcer  Announcer
-	SLOs       SLOSource
-	Runbooks   RunbookMatcher
+	Lock      Locker
+	Sink      GroupSink
+	Announcer Announcer
+	SLOs      SLOSource
+	Runbooks  RunbookMatcher
+	// SLONames are the configured SLOs (see Settings.SLONames).
+	SLONames   []string
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -97,9 +99,13 @@ type Service struct {
 	now       func() time.Time
 	m         *metrics
 	hbByName  map[string]config.Heartbeat
-	watchdogs map[string]string // alertname -> heartbeat name
-	rum       *rumWindows
-	started   time.Time
+	watchdogs map[string]string   // alertname -> heartbeat name
+	sloNames  map[string]struct{} // configured SLOs
+	// retired are the rules, heartbeats and SLOs a reload removed
+	// ("rule|name", "heartbeat|name", "slo|name"): their alerts resolve.
+	retired map[string]bool
+	rum     *rumWindows
+	started time.Time
 	// externalURL is the base of links in annotations.
 	externalURL string
 
@@ -156,19 +162,14 @@ func New(opts Options) (*Service, error) {
 		lock: opts.Lock, pstates: pstates,
 		sink: opts.Sink, announcer: opts.Announcer, slos: opts.SLOs, runbooks: opts.Runbooks,
 		log: opts.Logger, now: opts.Now, m: m, externalURL: strings.TrimRight(opts.ExternalURL, "/"),
-		hbByName: map[string]config.Heartbeat{}, watchdogs: map[string]string{},
 		alerts: map[string]*Record{}, groups: map[string]*GroupState{}, groupMeta: map[string]GroupState{},
 		silences: map[string]*Silence{}, beats: map[string]time.Time{}, probes: map[string]model.ProbeState{},
 		dirty: map[string]bool{}, members: map[string]map[string]*Record{}, touched: map[string]bool{}, dirtyGroups: map[string]bool{}, dirtySilence: map[string]bool{},
 	}
 	s.parser = NewMatcherParser(s.cfg.MatcherSyntax, s.log)
 	s.started = s.now()
-	for _, h := range s.cfg.Heartbeats {
-		s.hbByName[h.Name] = h
-		if h.AlertmanagerAlert != "" {
-			s.watchdogs[h.AlertmanagerAlert] = h.Name
-		}
-	}
+	s.hbByName, s.watchdogs = heartbeatIndex(s.cfg.Heartbeats)
+	s.sloNames, s.retired = toSet(opts.SLONames), map[string]bool{}
 	s.rum = newRUMWindows(opts.Rules, s.started)
 	return s, nil
 }
@@ -210,9 +211,11 @@ func (s *Service) exclusive(ctx context.Context, fn func(ctx context.Context) er
 	return err
 }
 
-// Run evaluates every evaluation interval until ctx ends.
+// Run evaluates every evaluation interval until ctx ends; a reload that
+// changes the interval takes effect from the next tick.
 func (s *Service) Run(ctx context.Context) error {
-	t := time.NewTicker(s.cfg.EvaluationInterval.Std())
+	every := s.evaluationInterval()
+	t := time.NewTicker(every)
 	defer t.Stop()
 	if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
 		s.log.Error("alert evaluation failed", "err", err)
@@ -225,8 +228,18 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
 				s.log.Error("alert evaluation failed", "err", err)
 			}
+			if d := s.evaluationInterval(); d != every {
+				every = d
+				t.Reset(d)
+			}
 		}
 	}
+}
+
+func (s *Service) evaluationInterval() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.EvaluationInterval.Std()
 }
 
 // ErrCycleSkipped is returned by Evaluate when another replica holds the

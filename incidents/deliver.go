@@ -34,7 +34,7 @@ const pruneAfter = 7 * 24 * time.Hour
 // returns how many entries it claimed.
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 	now := s.now()
-	d := s.cfg.Delivery
+	d := s.conf().Delivery
 	entries, err := s.store.Claim(ctx, now, d.Lease.Std(), batchFor(d.Lease.Std(), d.Timeout.Std()))
 	if err != nil {
 		return 0, fmt.Errorf("claim outbox entries: %w", err)
@@ -61,7 +61,7 @@ func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 
 // deliver makes one attempt at e and records the outcome in the outbox.
 func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
-	d := s.cfg.Delivery
+	d := s.conf().Delivery
 	p := s.pager(e.Pager)
 	log := s.log.With("pager", e.Pager, "key", e.Key, "attempt", e.Attempts)
 	if p == nil {
@@ -133,7 +133,7 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
 // backoff is the wait after the attempt-th failure: doubling from
 // delivery.backoff up to delivery.max_backoff.
 func (s *Service) backoff(attempt int) time.Duration {
-	d := s.cfg.Delivery
+	d := s.conf().Delivery
 	b := d.Backoff.Std()
 	for i := 1; i < attempt && b < d.MaxBackoff.Std(); i++ {
 		b *= 2
@@ -179,13 +179,13 @@ func (s *Service) finishFailed(ctx context.Context, e OutboxEntry, why string, l
 }) {
 	s.metrics.deliveries.WithLabelValues(e.Pager, "failed").Inc()
 	var fb *OutboxEntry
-	if !e.Fallback && s.fallback.Name() != e.Pager {
+	if !e.Fallback && s.fallbackPager().Name() != e.Pager {
 		now := s.now()
 		n := e.Notification
 		n.Key = e.Key + "/fallback"
-		fb = &OutboxEntry{Key: n.Key, Pager: s.fallback.Name(), Notification: n, DueAt: now, CreatedAt: now, Fallback: true}
+		fb = &OutboxEntry{Key: n.Key, Pager: s.fallbackPager().Name(), Notification: n, DueAt: now, CreatedAt: now, Fallback: true}
 	}
-	log.Error("delivery failed for good; using the fallback pager", "err", why, "fallback", s.fallback.Name())
+	log.Error("delivery failed for good; using the fallback pager", "err", why, "fallback", s.fallbackPager().Name())
 	if err := s.store.Fail(ctx, e.Claim(), s.now(), why, fb); err != nil {
 		s.recordFailed(e, "record delivery failure", err, log)
 	}

@@ -115,7 +115,7 @@ func (s *Service) Remind(ctx context.Context, key string, a model.Announcement, 
 	}
 	var recipients []oncall.Person
 	for _, name := range people {
-		if p, ok := s.oc.People.Resolve(name); ok {
+		if p, ok := s.onCall().People.Resolve(name); ok {
 			recipients = append(recipients, p)
 		}
 	}

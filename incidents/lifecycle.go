@@ -15,16 +15,16 @@ import (
 // policyOf is the incident's policy, or its route's when the policy it
 // started with is gone after a reload.
 func (s *Service) policyOf(inc *Incident) *oncall.Policy {
-	if p, ok := s.oc.Policy(inc.Escalation.Policy); ok {
+	if p, ok := s.onCall().Policy(inc.Escalation.Policy); ok {
 		return p
 	}
-	return s.oc.PolicyFor(inc.Labels)
+	return s.onCall().PolicyFor(inc.Labels)
 }
 
 // startEscalation runs the incident's policy from the top under a new
 // epoch, firing the first step now when it has no delay.
 func (s *Service) startEscalation(tx Tx, inc *Incident, now time.Time) error {
-	p := s.oc.PolicyFor(inc.Labels)
+	p := s.onCall().PolicyFor(inc.Labels)
 	e := &inc.Escalation
 	e.Policy, e.Epoch, e.Pass, e.Step, e.AckTimeoutAt = p.Name, e.Epoch+1, 0, -1, nil
 	at := now.Add(p.Delay(0, 0))
@@ -56,7 +56,7 @@ func (s *Service) fireStep(tx Tx, inc *Incident, now time.Time, pass, step int) 
 	var targets []paged
 	var names []string
 	for _, t := range p.Steps[step].Targets {
-		people := s.oc.Recipients(t, now, overrides)
+		people := s.onCall().Recipients(t, now, overrides)
 		targets = append(targets, paged{t, people})
 		names = append(names, describeTarget(t, people))
 		for _, pp := range people {
@@ -127,12 +127,12 @@ func (s *Service) notification(inc *Incident, kind NotificationKind) Notificatio
 		ev := inc.Timeline[len(inc.Timeline)-1]
 		n.Event = &ev
 	}
-	if s.url != "" {
-		n.URL = fmt.Sprintf("%s/incidents/%d", s.url, inc.ID)
+	if s.baseURL() != "" {
+		n.URL = fmt.Sprintf("%s/incidents/%d", s.baseURL(), inc.ID)
 	}
 	n.Links = s.links(inc)
 	for _, name := range inc.Responders {
-		if p, ok := s.oc.People.Resolve(name); ok {
+		if p, ok := s.onCall().People.Resolve(name); ok {
 			n.Responders = append(n.Responders, p)
 		}
 	}
@@ -204,8 +204,8 @@ func (s *Service) Acknowledge(ctx context.Context, id int64, actor string) (*Inc
 			inc.AcknowledgedAt = &t
 		}
 		inc.Escalation.NextAt = nil
-		if s.cfg.AckTimeout > 0 {
-			at := now.Add(s.cfg.AckTimeout.Std())
+		if s.conf().AckTimeout > 0 {
+			at := now.Add(s.conf().AckTimeout.Std())
 			inc.Escalation.AckTimeoutAt = &at
 		}
 		inc.note(now, KindAcknowledged, actorOr(actor), "acknowledged by %s", actorOr(actor))
@@ -440,7 +440,7 @@ func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, error) {
 	switch {
 	case e.AckTimeoutAt != nil && !e.AckTimeoutAt.After(now) && inc.Status == StatusAcknowledged:
 		inc.Status = StatusTriggered
-		inc.note(now, KindAckTimeout, ActorSentinel, "still open %s after the acknowledgement; paging again", s.cfg.AckTimeout)
+		inc.note(now, KindAckTimeout, ActorSentinel, "still open %s after the acknowledgement; paging again", s.conf().AckTimeout)
 		if err := s.publish(tx, inc, len(inc.Timeline)-1, false, now); err != nil {
 			return false, err
 		}

@@ -25,18 +25,19 @@ const runURLAnnotation = "run_url"
 // it only Grafana's (and a run link an alert carries) remain.
 func (s *Service) links(inc *Incident) []Link {
 	var out []Link
-	if s.url != "" {
-		out = append(out, Link{Title: fmt.Sprintf("Incident #%d", inc.ID), URL: fmt.Sprintf("%s/incidents/%d", s.url, inc.ID)})
+	base := s.baseURL()
+	if base != "" {
+		out = append(out, Link{Title: fmt.Sprintf("Incident #%d", inc.ID), URL: fmt.Sprintf("%s/incidents/%d", base, inc.ID)})
 	}
 	if run := failedRun(inc); run != "" {
 		out = append(out, Link{Title: "Failed run", URL: run})
 	}
-	if s.url != "" {
+	if base != "" {
 		for _, n := range inc.SLONames {
-			out = append(out, Link{Title: "SLO " + n, URL: s.url + "/slos/" + url.PathEscape(n)})
+			out = append(out, Link{Title: "SLO " + n, URL: base + "/slos/" + url.PathEscape(n)})
 		}
 		if inc.Runbook != "" {
-			out = append(out, Link{Title: "Runbook " + inc.Runbook, URL: s.url + "/runbooks/" + url.PathEscape(inc.Runbook)})
+			out = append(out, Link{Title: "Runbook " + inc.Runbook, URL: base + "/runbooks/" + url.PathEscape(inc.Runbook)})
 		}
 	}
 	if g := s.grafanaLink(inc); g != "" {
@@ -67,7 +68,8 @@ func failedRun(inc *Incident) string {
 // board filtered to its probes; from an hour before it started to its end
 // (or now).
 func (s *Service) grafanaLink(inc *Incident) string {
-	if s.grafana == "" {
+	grafana := s.set.Load().grafana
+	if grafana == "" {
 		return ""
 	}
 	q := url.Values{}
@@ -94,7 +96,7 @@ func (s *Service) grafanaLink(inc *Incident) string {
 	if inc.ResolvedAt != nil {
 		q.Set("to", fmt.Sprint(inc.ResolvedAt.Add(15*time.Minute).UnixMilli()))
 	}
-	return s.grafana + "/d/" + board + "?" + q.Encode()
+	return grafana + "/d/" + board + "?" + q.Encode()
 }
 
 // trimBase is a base URL without its trailing slash.

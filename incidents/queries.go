@@ -167,7 +167,7 @@ func (s *Service) OnCall(ctx context.Context) ([]ScheduleOnCall, error) {
 		return nil, fmt.Errorf("on-call overrides: %w", err)
 	}
 	out := []ScheduleOnCall{}
-	for _, sc := range s.oc.Schedules() {
+	for _, sc := range s.onCall().Schedules() {
 		cur, next := sc.Current(now, ovs)
 		item := ScheduleOnCall{Name: sc.Name}
 		if cur.User != "" {
@@ -184,7 +184,7 @@ func (s *Service) OnCall(ctx context.Context) ([]ScheduleOnCall, error) {
 // AddOverride stores an override after checking its schedule, person and
 // times; one that has already ended is refused.
 func (s *Service) AddOverride(ctx context.Context, o oncall.Override, actor string) (oncall.Override, error) {
-	o, err := s.oc.CheckOverride(o)
+	o, err := s.onCall().CheckOverride(o)
 	if err != nil {
 		return o, errorf(ErrInvalid, "%v", err)
 	}

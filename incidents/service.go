@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,16 +84,12 @@ type Options struct {
 // Service owns incidents: alert groups and people's actions come in, pages
 // and updates go out through the outbox. It is safe for concurrent use.
 type Service struct {
-	cfg      config.Incidents
-	oc       *oncall.Config
-	store    Store
-	log      *slog.Logger
-	now      func() time.Time
-	url      string
-	grafana  string
-	console  io.Writer
-	metrics  *metrics
-	fallback Pager
+	set     atomic.Pointer[settings] // what a reload changes (Prepare)
+	store   Store
+	log     *slog.Logger
+	now     func() time.Time
+	console io.Writer
+	metrics *metrics
 
 	mu      sync.RWMutex
 	pagers  []Pager
@@ -131,14 +128,12 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{
-		cfg: opts.Config, oc: opts.OnCall, store: opts.Store, log: opts.Logger.With("component", "incidents"),
-		now: opts.Now, url: trimBase(opts.ExternalURL), grafana: trimBase(opts.GrafanaURL), console: opts.Console, metrics: m,
-		budgets: opts.Budgets, fallback: opts.Fallback,
+		store: opts.Store, log: opts.Logger.With("component", "incidents"),
+		now: opts.Now, console: opts.Console, metrics: m,
+		budgets:    opts.Budgets,
 		outboxKick: make(chan struct{}, 1), timerKick: make(chan struct{}, 1),
 	}
-	if s.fallback == nil {
-		s.fallback = NewConsolePager("console", opts.Console)
-	}
+	s.set.Store(s.newSettings(Settings{Config: opts.Config, OnCall: opts.OnCall, Fallback: opts.Fallback, ExternalURL: opts.ExternalURL, GrafanaURL: opts.GrafanaURL}))
 	for _, p := range opts.Pagers {
 		if err := s.AddPager(p); err != nil {
 			return nil, err
@@ -194,17 +189,17 @@ func (s *Service) pager(name string) Pager {
 			return p
 		}
 	}
-	if s.fallback.Name() == name {
-		return s.fallback
+	if fb := s.fallbackPager(); fb.Name() == name {
+		return fb
 	}
 	return nil
 }
 
 // People is the directory of people, for callers mapping Slack users.
-func (s *Service) People() *oncall.Directory { return s.oc.People }
+func (s *Service) People() *oncall.Directory { return s.onCall().People }
 
 // OnCallConfig is the compiled on-call configuration.
-func (s *Service) OnCallConfig() *oncall.Config { return s.oc }
+func (s *Service) OnCallConfig() *oncall.Config { return s.onCall() }
 
 func (s *Service) kick(ch chan struct{}) {
 	select {
@@ -261,7 +256,7 @@ func (s *Service) overrides(tx ReadTx, t time.Time) ([]oncall.Override, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(s.oc.ConfigOverrides(), stored...), nil
+	return append(s.onCall().ConfigOverrides(), stored...), nil
 }
 
 // HandleAlertGroup opens, updates, reopens or resolves the incident whose
@@ -294,7 +289,7 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 				return errNoChange
 			}
 			if len(firingAlerts(inc)) == 0 {
-				if s.cfg.AutoResolve {
+				if s.conf().AutoResolve {
 					s.resolve(inc, now, ActorSentinel, "every alert cleared")
 					resolved = inc
 				} else if last := inc.Timeline[len(inc.Timeline)-1]; last.Kind != KindAlertResolved || !strings.HasPrefix(last.Text, "every alert") {
@@ -313,7 +308,7 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 				}
 				return s.commit(tx, inc, seen, before, now)
 			}
-			if s.cfg.ReopenWindow > 0 && inc.ResolvedAt != nil && now.Sub(*inc.ResolvedAt) <= s.cfg.ReopenWindow.Std() {
+			if rw := s.conf().ReopenWindow; rw > 0 && inc.ResolvedAt != nil && now.Sub(*inc.ResolvedAt) <= rw.Std() {
 				s.reopen(inc, g, fresh, now)
 				return s.reopened(tx, inc, now)
 			}

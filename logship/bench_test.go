@@ -64,7 +64,7 @@ func BenchmarkLog(b *testing.B) {
 				})
 				b.StopTimer()
 				if bc.url != "" {
-					b.ReportMetric(float64(l.ship.m.bufferDrops.Load())/float64(b.N), "dropped/op")
+					b.ReportMetric(float64(l.pipe.Load().ship.m.bufferDrops.Load())/float64(b.N), "dropped/op")
 				}
 				cancel()
 				<-done

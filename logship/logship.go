@@ -23,10 +23,12 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grafana/loki-client-go/loki"
@@ -74,11 +76,16 @@ func WithBackoff(minWait, maxWait time.Duration, retries int) Option {
 
 // Logging owns the process logger and, when Loki is configured, the shipper
 // that feeds it to Loki. Logger and Level are safe for concurrent use; Run
-// is called once.
+// is called once. A reload may change the level, the format and the Loki
+// settings (Prepare): the logger everyone holds writes through whichever
+// pipeline is in force.
 type Logging struct {
 	logger *slog.Logger
 	level  *slog.LevelVar
-	ship   *shipper // nil when Loki is not configured
+	pipe   atomic.Pointer[pipeline]
+	out    *lockedWriter
+	opts   []Option
+	m      *metrics
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -93,10 +100,31 @@ type Logging struct {
 // set, each formatted line is also queued for Loki; nothing is sent until
 // Run. Metrics are registered on reg.
 func New(cfg config.Logging, stderr io.Writer, reg prometheus.Registerer, opts ...Option) (*Logging, error) {
-	lvl, err := ParseLevel(cfg.Level)
+	l := &Logging{level: new(slog.LevelVar), stop: make(chan struct{}), out: &lockedWriter{w: stderr}, opts: opts, m: newMetrics()}
+	commit, err := l.Prepare(cfg)
 	if err != nil {
-		return nil, config.Problems{{Path: "logging.level", Message: err.Error()}}
+		return nil, err
 	}
+	commit()
+	l.m.current = l.shipping
+	l.logger = slog.New(&swapHandler{l: l})
+	if err := reg.Register(l.m); err != nil {
+		return nil, fmt.Errorf("register log shipping metrics: %w", err)
+	}
+	return l, nil
+}
+
+// pipeline is one format and Loki setting: the handler records are
+// formatted by and the shipper (nil without Loki) it feeds.
+type pipeline struct {
+	cfg     config.Logging
+	handler slog.Handler
+	ship    *shipper
+	retired chan struct{} // closed when a reload replaces the pipeline
+}
+
+// newPipeline builds the pipeline of cfg.
+func (l *Logging) newPipeline(cfg config.Logging) (*pipeline, error) {
 	var json bool
 	switch cfg.Format {
 	case "text", "":
@@ -110,13 +138,9 @@ func New(cfg config.Logging, stderr io.Writer, reg prometheus.Registerer, opts .
 		backoff:      backoff.BackoffConfig{MinBackoff: defaultMinBackoff, MaxBackoff: defaultMaxBackoff, MaxRetries: defaultRetries},
 		now:          time.Now,
 	}
-	for _, opt := range opts {
+	for _, opt := range l.opts {
 		opt(&o)
 	}
-
-	l := &Logging{level: new(slog.LevelVar), stop: make(chan struct{})}
-	l.level.Set(lvl)
-	out := &lockedWriter{w: stderr}
 	hopts := &slog.HandlerOptions{Level: l.level}
 	newHandler := func(w io.Writer) slog.Handler {
 		if json {
@@ -124,27 +148,69 @@ func New(cfg config.Logging, stderr io.Writer, reg prometheus.Registerer, opts .
 		}
 		return slog.NewTextHandler(w, hopts)
 	}
+	p := &pipeline{cfg: cfg, retired: make(chan struct{})}
+	if cfg.Loki.URL == "" {
+		p.handler = newHandler(l.out)
+		return p, nil
+	}
+	lcfg, labels, err := clientConfig(cfg.Loki, o)
+	if err != nil {
+		return nil, err
+	}
+	// The client's own log lines go to stderr only: shipping "Loki is
+	// down" to Loki would only feed the outage.
+	kit := kitLogger{log: slog.New(newHandler(l.out)).With("component", "logship")}
+	p.ship = newShipper(lcfg, labels, cfg.Loki.BufferEntries, json, o, kit, l.m)
+	p.handler = newHandler(&teeWriter{out: l.out, ship: p.ship})
+	return p, nil
+}
 
-	m := newMetrics()
-	if cfg.Loki.URL != "" {
-		lcfg, labels, err := clientConfig(cfg.Loki, o)
-		if err != nil {
+// shipping is the Loki host and the lines waiting for it ("" and 0 when
+// shipping is off), for the metrics.
+func (l *Logging) shipping() (host string, queued int) {
+	p := l.pipe.Load()
+	if p == nil || p.ship == nil {
+		return "", 0
+	}
+	return p.ship.cfg.URL.Host, len(p.ship.buf)
+}
+
+// Prepare checks a logging section and returns the commit that applies it:
+// the level at once; a new format or Loki setting starts a new pipeline for
+// the next line while the old shipper flushes what it holds (bounded by its
+// flush timeout). The commit cannot fail.
+func (l *Logging) Prepare(cfg config.Logging) (commit func(), err error) {
+	lvl, err := ParseLevel(cfg.Level)
+	if err != nil {
+		return nil, config.Problems{{Path: "logging.level", Message: err.Error()}}
+	}
+	var next *pipeline
+	if cur := l.pipe.Load(); cur == nil || !samePipeline(cur.cfg, cfg) {
+		if next, err = l.newPipeline(cfg); err != nil {
 			return nil, err
 		}
-		// The client's own log lines go to stderr only: shipping "Loki is
-		// down" to Loki would only feed the outage.
-		kit := kitLogger{log: slog.New(newHandler(out)).With("component", "logship")}
-		l.ship = newShipper(lcfg, labels, cfg.Loki.BufferEntries, json, o, kit, m)
-		m.host = lcfg.URL.Host
-		m.queued = func() int { return len(l.ship.buf) }
-		l.logger = slog.New(newHandler(&teeWriter{out: out, ship: l.ship}))
-	} else {
-		l.logger = slog.New(newHandler(out))
 	}
-	if err := reg.Register(m); err != nil {
-		return nil, fmt.Errorf("register log shipping metrics: %w", err)
-	}
-	return l, nil
+	return func() {
+		l.level.Set(lvl)
+		if next != nil {
+			if old := l.pipe.Swap(next); old != nil {
+				close(old.retired)
+			}
+		}
+	}, nil
+}
+
+// samePipeline reports whether two sections format and ship alike (they may
+// differ in level).
+func samePipeline(a, b config.Logging) bool {
+	a.Level, b.Level = "", ""
+	return a.Format == b.Format && a.Loki.Password.Reveal() == b.Loki.Password.Reveal() &&
+		reflect.DeepEqual(withoutSecret(a.Loki), withoutSecret(b.Loki))
+}
+
+func withoutSecret(c config.Loki) config.Loki {
+	c.Password = config.Secret{}
+	return c
 }
 
 // Logger returns the process logger; derive component loggers from it with
@@ -169,6 +235,7 @@ func (l *Logging) SetLevel(s string) error {
 // Run ships queued lines to Loki until ctx ends or Close is called, then
 // hands over what is still buffered and waits for the final push, for at
 // most the flush timeout; it returns nil then even if Loki never answered.
+// A reload's new pipeline takes over after the old one has flushed.
 // Without Loki it just waits. It may be called only once.
 func (l *Logging) Run(ctx context.Context) error {
 	l.mu.Lock()
@@ -181,14 +248,33 @@ func (l *Logging) Run(ctx context.Context) error {
 	l.mu.Unlock()
 	defer close(l.runDone)
 
-	if l.ship == nil {
+	for {
+		p := l.pipe.Load()
+		if p.ship == nil {
+			select {
+			case <-ctx.Done():
+			case <-l.stop:
+			case <-p.retired:
+			}
+		} else if err := p.ship.run(ctx, l.stop, p.retired); err != nil {
+			// Loki's client could not start (a bad URL slipped through):
+			// keep logging to stderr and wait for the next pipeline.
+			p.ship.kit.log.Error("log shipping to loki stopped", "err", err)
+			p.ship.closed.Store(true)
+			select {
+			case <-ctx.Done():
+			case <-l.stop:
+			case <-p.retired:
+			}
+		}
 		select {
 		case <-ctx.Done():
+			return nil
 		case <-l.stop:
+			return nil
+		default:
 		}
-		return nil
 	}
-	return l.ship.run(ctx, l.stop)
 }
 
 // Close stops shipping: lines logged afterwards go to stderr only. If Run is
@@ -196,8 +282,8 @@ func (l *Logging) Run(ctx context.Context) error {
 // timeout). It is safe to call more than once.
 func (l *Logging) Close() {
 	l.stopOnce.Do(func() { close(l.stop) })
-	if l.ship != nil {
-		l.ship.closed.Store(true)
+	if p := l.pipe.Load(); p != nil && p.ship != nil {
+		p.ship.closed.Store(true)
 	}
 	l.mu.Lock()
 	done := l.runDone
@@ -309,14 +395,4 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.w.Write(p)
-}
-
-// Prepare checks a new logging section and returns the commit that
-// applies it; the commit cannot fail.
-func (l *Logging) Prepare(cfg config.Logging) (commit func(), err error) {
-	lvl, err := ParseLevel(cfg.Level)
-	if err != nil {
-		return nil, config.Problems{{Path: "logging.level", Message: err.Error()}}
-	}
-	return func() { l.level.Set(lvl) }, nil
 }

@@ -209,7 +209,7 @@ func TestCancelFlushes(t *testing.T) {
 	// After shutdown, lines still reach stderr and are neither queued nor
 	// counted as drops.
 	l.Logger().Info("after run")
-	if len(l.ship.buf) != 0 {
+	if len(l.pipe.Load().ship.buf) != 0 {
 		t.Error("a line was queued after Run returned")
 	}
 }
@@ -447,7 +447,7 @@ func FuzzLineLevel(f *testing.F) {
 		for json, l := range loggers {
 			l.Logger().Log(context.Background(), level, msg, key, value)
 			select {
-			case e := <-l.ship.buf:
+			case e := <-l.pipe.Load().ship.buf:
 				if e.level != uint8(want) {
 					t.Fatalf("json=%v level %v: label %s, want %s; line %s", json, level, levelNames[e.level], levelNames[want], e.line)
 				}

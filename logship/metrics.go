@@ -15,9 +15,10 @@ import (
 // which keeps them monotonic.
 type metrics struct {
 	bufferDrops atomic.Uint64
-	host        string     // Loki host; "" when shipping is off
-	queued      func() int // lines in the buffer; nil when shipping is off
-	gather      prometheus.Gatherer
+	// current names the Loki host ("" when shipping is off) and the lines
+	// in its buffer.
+	current func() (host string, queued int)
+	gather  prometheus.Gatherer
 
 	dropped, sent, buffered *prometheus.Desc
 }
@@ -44,11 +45,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	sent, failed := m.clientCounts()
-	queued := 0
-	if m.queued != nil {
-		queued = m.queued()
-	}
+	host, queued := m.current()
+	sent, failed := m.clientCounts(host)
 	ch <- prometheus.MustNewConstMetric(m.dropped, prometheus.CounterValue, float64(m.bufferDrops.Load()), "buffer_full")
 	ch <- prometheus.MustNewConstMetric(m.dropped, prometheus.CounterValue, failed, "send_failed")
 	ch <- prometheus.MustNewConstMetric(m.sent, prometheus.CounterValue, sent)
@@ -57,8 +55,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 
 // clientCounts reads loki-client-go's sent and dropped entry counters for
 // our host.
-func (m *metrics) clientCounts() (sent, failed float64) {
-	if m.host == "" {
+func (m *metrics) clientCounts(host string) (sent, failed float64) {
+	if host == "" {
 		return 0, 0
 	}
 	mfs, err := m.gather.Gather()
@@ -77,7 +75,7 @@ func (m *metrics) clientCounts() (sent, failed float64) {
 		}
 		for _, met := range mf.GetMetric() {
 			for _, lp := range met.GetLabel() {
-				if lp.GetName() == "host" && lp.GetValue() == m.host {
+				if lp.GetName() == "host" && lp.GetValue() == host {
 					*dst += met.GetCounter().GetValue()
 				}
 			}

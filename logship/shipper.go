@@ -85,7 +85,7 @@ func (s *shipper) offer(p []byte) {
 // run starts the client and pumps the buffer into it until ctx ends or stop
 // closes; then it drains the buffer, stops the client (which pushes its last
 // batches) and waits for that at most flushTimeout.
-func (s *shipper) run(ctx context.Context, stop <-chan struct{}) error {
+func (s *shipper) run(ctx context.Context, stop, retire <-chan struct{}) error {
 	client, err := loki.NewWithLogger(s.cfg, s.kit)
 	if err != nil {
 		return fmt.Errorf("start loki client for %s: %w", s.cfg.URL.Host, err)
@@ -100,6 +100,7 @@ func (s *shipper) run(ctx context.Context, stop <-chan struct{}) error {
 	select {
 	case <-ctx.Done():
 	case <-stop:
+	case <-retire:
 	}
 	s.closed.Store(true)
 	close(quit)

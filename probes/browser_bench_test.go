@@ -33,8 +33,8 @@ func BenchmarkBrowserJourney(b *testing.B) {
 		b.Run("browsers="+strconv.Itoa(par), func(b *testing.B) {
 			profiles := b.TempDir()
 			s, _ := browserService(b, strings.Replace(shopJourney, "kind: browser", "kind: browser\n    interval: 5m", 1), url, profiles)
-			e := s.runner.browser
-			s.runner.browser = newBrowserEnv(config.ProbeBrowserSettings{MaxConcurrent: par, Executable: e.executable, ProfileDir: e.profileDir}, []byte(e.vitals), s.log)
+			e := s.runner.browser.Load()
+			s.runner.browser.Store(newBrowserEnv(config.ProbeBrowserSettings{MaxConcurrent: par, Executable: e.executable, ProfileDir: e.profileDir}, []byte(e.vitals), s.log))
 			smp := newProcSampler(profiles)
 			go smp.run()
 			var self0 syscall.Rusage

@@ -180,7 +180,7 @@ func (r *runner) runBrowser(ctx context.Context, j *Journey) []StepResult {
 		failer(&res, j.mask)(format, args...)
 		return []StepResult{res}
 	}
-	env := r.browser
+	env := r.browser.Load()
 	path, err := env.lookPath()
 	if err != nil {
 		return startFail("%v", err)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
@@ -34,7 +35,9 @@ type runner struct {
 	resolver  func(server string) Resolver // nil: net.Resolver
 	now       func() time.Time
 	ids       *idGen
-	browser   *browserEnv // Chromium, the vitals bundle and the browser slots
+	// browser is Chromium, the vitals bundle and the browser slots; a
+	// reload of probe_settings.browser swaps it.
+	browser atomic.Pointer[browserEnv]
 }
 
 // run executes one scheduled run of j: an attempt, and up to j.Retries more
@@ -44,7 +47,7 @@ func (r *runner) run(ctx context.Context, j *Journey) Result {
 	res := Result{Probe: j.Name, At: at, Location: j.Location, ID: r.ids.next(at)}
 	if j.Kind == config.ProbeKindBrowser {
 		// Waiting for a browser slot does not count against the timeout.
-		release, err := r.browser.acquire(ctx)
+		release, err := r.browser.Load().acquire(ctx)
 		if err != nil {
 			res.Error = "stopped while waiting for a browser slot"
 			return res

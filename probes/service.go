@@ -66,10 +66,11 @@ type Service struct {
 	reg      prometheus.Registerer
 	log      *slog.Logger
 	now      func() time.Time
-	sem      chan struct{}
-	retain   time.Duration
+	vitals   []byte // RUM's vitals bundle, for browser journeys
 
 	mu       sync.Mutex
+	sem      chan struct{} // probe_settings.max_concurrent slots
+	retain   time.Duration
 	journeys map[string]*Journey
 	order    []string
 	state    map[string]*probeState
@@ -114,8 +115,8 @@ func New(opts Options) (*Service, error) {
 		retain = config.DefaultProbeRetention
 	}
 	s := &Service{
-		runner: &runner{transport: opts.Transport, dial: opts.Dial, resolver: opts.Resolver, now: now, ids: &idGen{},
-			browser: newBrowserEnv(opts.Settings.Browser, opts.VitalsScript, log.With("component", "probes"))},
+		runner:   &runner{transport: opts.Transport, dial: opts.Dial, resolver: opts.Resolver, now: now, ids: &idGen{}},
+		vitals:   opts.VitalsScript,
 		store:    store,
 		claims:   opts.Claims,
 		flaps:    opts.Flaps,
@@ -130,6 +131,7 @@ func New(opts Options) (*Service, error) {
 		state:    map[string]*probeState{},
 		reloadCh: make(chan struct{}, 1),
 	}
+	s.runner.browser.Store(newBrowserEnv(opts.Settings.Browser, opts.VitalsScript, s.log))
 	s.setJourneys(opts.Probes)
 	return s, nil
 }
@@ -274,10 +276,11 @@ func (s *Service) loop(ctx context.Context, j *Journey) {
 			timer.Reset(time.Until(next))
 			continue
 		}
+		sem := s.semaphore()
 		select {
 		case <-ctx.Done():
 			return
-		case s.sem <- struct{}{}:
+		case sem <- struct{}{}:
 		}
 		started := time.Now()
 		s.metrics.lateness.Observe(started.Sub(next).Seconds())
@@ -285,7 +288,7 @@ func (s *Service) loop(ctx context.Context, j *Journey) {
 			s.onStart(j.Name, next, started)
 		}
 		res := s.runner.run(ctx, j)
-		<-s.sem
+		<-sem
 		if ctx.Err() != nil {
 			return // stopped mid-run: the run says nothing about the target
 		}
@@ -358,7 +361,7 @@ func (s *Service) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		cutoff := s.now().Add(-s.retain)
+		cutoff := s.now().Add(-s.retention())
 		if err := s.store.Prune(ctx, cutoff); err != nil && ctx.Err() == nil {
 			s.log.Warn("prune probe runs", "err", err)
 		}

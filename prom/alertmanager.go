@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-openapi/runtime"
@@ -47,48 +48,41 @@ type PusherOptions struct {
 // every interval, as Prometheus does: firing alerts with an end a few
 // intervals ahead (so a Sentinel that stops does not leave them firing
 // forever), resolved ones with their end. It speaks through Alertmanager's
-// own generated API v2 client and models.
+// own generated API v2 client and models. Its target can change while it
+// runs (Prepare); without a URL it pushes nothing.
 type Pusher struct {
-	endpoint    string
+	tgt     atomic.Pointer[target]
+	src     AlertSource
+	client  *http.Client // nil: one per target, with its timeout
+	log     *slog.Logger
+	now     func() time.Time
+	pushes  *prometheus.CounterVec
+	reg     prometheus.Registerer
+	changed chan struct{} // wakes Run after a new target
+}
+
+// target is where and how often to push.
+type target struct {
+	endpoint    string // "" when no Alertmanager is configured
 	api         *amclient.AlertmanagerAPI
 	token       config.Secret
 	interval    time.Duration
 	timeout     time.Duration
-	src         AlertSource
-	client      *http.Client
 	externalURL string
-	log         *slog.Logger
-	now         func() time.Time
-	pushes      *prometheus.CounterVec
-	reg         prometheus.Registerer
 }
 
-// NewPusher checks the URL and builds a pusher.
+// NewPusher checks the URL and builds a pusher. An empty URL makes a
+// pusher that waits for one (a reload may add it).
 func NewPusher(opts PusherOptions) (*Pusher, error) {
-	cfg := opts.Config
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alerting.alertmanager.url: %q is not an http(s) URL", cfg.URL)
-	}
 	if opts.Source == nil {
 		return nil, errors.New("prom: an alert source is required")
 	}
-	p := &Pusher{
-		endpoint: strings.TrimRight(cfg.URL, "/") + "/api/v2/alerts", token: cfg.BearerToken,
-		interval: cfg.Interval.Std(), timeout: cfg.Timeout.Std(), src: opts.Source, client: opts.Client,
-		externalURL: strings.TrimRight(opts.ExternalURL, "/"), log: opts.Logger, now: opts.Now, reg: opts.Registerer,
+	p := &Pusher{src: opts.Source, client: opts.Client, log: opts.Logger, now: opts.Now, reg: opts.Registerer, changed: make(chan struct{}, 1)}
+	commit, err := p.Prepare(opts.Config, opts.ExternalURL)
+	if err != nil {
+		return nil, err
 	}
-	if p.interval <= 0 {
-		p.interval = config.DefaultAlertmanagerPushInterval
-	}
-	if p.timeout <= 0 {
-		p.timeout = config.DefaultAlertmanagerTimeout
-	}
-	if p.client == nil {
-		p.client = &http.Client{Timeout: p.timeout}
-	}
-	tr := httptransport.NewWithClient(u.Host, path.Join("/", u.Path, "api/v2")+"/", []string{u.Scheme}, p.client)
-	p.api = amclient.New(tr, strfmt.Default)
+	commit()
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -107,6 +101,39 @@ func NewPusher(opts PusherOptions) (*Pusher, error) {
 	return p, nil
 }
 
+// Prepare checks a new alerting.alertmanager section and returns the
+// commit that makes the running pusher use it from its next push.
+func (p *Pusher) Prepare(cfg config.AlertmanagerOut, externalURL string) (commit func(), err error) {
+	t := &target{token: cfg.BearerToken, interval: cfg.Interval.Std(), timeout: cfg.Timeout.Std(),
+		externalURL: strings.TrimRight(externalURL, "/")}
+	if t.interval <= 0 {
+		t.interval = config.DefaultAlertmanagerPushInterval
+	}
+	if t.timeout <= 0 {
+		t.timeout = config.DefaultAlertmanagerTimeout
+	}
+	if cfg.URL != "" {
+		u, err := url.Parse(cfg.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("alerting.alertmanager.url: %q is not an http(s) URL", cfg.URL)
+		}
+		t.endpoint = strings.TrimRight(cfg.URL, "/") + "/api/v2/alerts"
+		client := p.client
+		if client == nil {
+			client = &http.Client{Timeout: t.timeout}
+		}
+		tr := httptransport.NewWithClient(u.Host, path.Join("/", u.Path, "api/v2")+"/", []string{u.Scheme}, client)
+		t.api = amclient.New(tr, strfmt.Default)
+	}
+	return func() {
+		p.tgt.Store(t)
+		select {
+		case p.changed <- struct{}{}:
+		default:
+		}
+	}, nil
+}
+
 // Close unregisters the pusher's metrics.
 func (p *Pusher) Close() {
 	if p.reg != nil {
@@ -115,30 +142,33 @@ func (p *Pusher) Close() {
 }
 
 // Run pushes every interval until ctx ends; failures are logged and
-// retried at the next interval.
+// retried at the next interval. A new target is pushed to at once.
 func (p *Pusher) Run(ctx context.Context) error {
-	t := time.NewTicker(p.interval)
-	defer t.Stop()
 	for {
+		t := p.tgt.Load()
 		if err := p.Push(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("push to alertmanager failed; retrying next interval", "err", err)
 		}
+		timer := time.NewTimer(t.interval)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return nil
-		case <-t.C:
+		case <-timer.C:
+		case <-p.changed:
+			timer.Stop()
 		}
 	}
 }
 
 // payload builds the v2 body for alerts at now: every alert carries
 // alerting.GroupKeyLabel with its group key.
-func (p *Pusher) payload(alerts []model.Alert, now time.Time) models.PostableAlerts {
+func (p *Pusher) payload(t *target, alerts []model.Alert, now time.Time) models.PostableAlerts {
 	out := make(models.PostableAlerts, 0, len(alerts))
 	for _, a := range alerts {
 		l := models.LabelSet(a.Labels.Clone())
 		l[alerting.GroupKeyLabel] = a.GroupKey
-		ends := now.Add(4 * p.interval)
+		ends := now.Add(4 * t.interval)
 		if a.State == model.AlertResolved {
 			ends = a.EndsAt
 		}
@@ -148,16 +178,20 @@ func (p *Pusher) payload(alerts []model.Alert, now time.Time) models.PostableAle
 			StartsAt:    strfmt.DateTime(a.StartsAt),
 			EndsAt:      strfmt.DateTime(ends),
 		}
-		if p.externalURL != "" {
-			pa.GeneratorURL = strfmt.URI(p.externalURL + "/api/v1/alerts")
+		if t.externalURL != "" {
+			pa.GeneratorURL = strfmt.URI(t.externalURL + "/api/v1/alerts")
 		}
 		out = append(out, pa)
 	}
 	return out
 }
 
-// Push sends the current alerts once.
+// Push sends the current alerts once (nothing without a URL).
 func (p *Pusher) Push(ctx context.Context) error {
+	t := p.tgt.Load()
+	if t.endpoint == "" {
+		return nil
+	}
 	alerts, err := p.src.OutgoingAlerts(ctx)
 	if err != nil {
 		return fmt.Errorf("list alerts to push: %w", err)
@@ -165,24 +199,24 @@ func (p *Pusher) Push(ctx context.Context) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
-	params := amalert.NewPostAlertsParamsWithContext(ctx).WithAlerts(p.payload(alerts, p.now()))
-	params.SetTimeout(p.timeout)
-	_, err = p.api.Alert.PostAlerts(params, func(op *runtime.ClientOperation) { op.AuthInfo = p.auth() })
+	params := amalert.NewPostAlertsParamsWithContext(ctx).WithAlerts(p.payload(t, alerts, p.now()))
+	params.SetTimeout(t.timeout)
+	_, err = t.api.Alert.PostAlerts(params, func(op *runtime.ClientOperation) { op.AuthInfo = t.auth() })
 	if err != nil {
 		p.pushes.WithLabelValues("error").Inc()
-		return fmt.Errorf("push %d alerts to %s: %w", len(alerts), p.endpoint, describePushError(err))
+		return fmt.Errorf("push %d alerts to %s: %w", len(alerts), t.endpoint, describePushError(err))
 	}
 	p.pushes.WithLabelValues("ok").Inc()
 	return nil
 }
 
 // auth sends the bearer token, when one is configured.
-func (p *Pusher) auth() runtime.ClientAuthInfoWriter {
+func (t *target) auth() runtime.ClientAuthInfoWriter {
 	return runtime.ClientAuthInfoWriterFunc(func(r runtime.ClientRequest, _ strfmt.Registry) error {
-		if p.token.IsSet() {
-			return r.SetHeaderParam("Authorization", "Bearer "+p.token.Reveal())
+		if t.token.IsSet() {
+			return r.SetHeaderParam("Authorization", "Bearer "+t.token.Reveal())
 		}
 		return nil
 	})

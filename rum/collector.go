@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,7 +76,7 @@ type Options struct {
 // run Run for the periodic store writes, and serve ScriptHandler and
 // BeaconHandler. Safe for concurrent use.
 type Collector struct {
-	cfg      config.RUM
+	set      atomic.Pointer[settings] // the rum: section in force (Prepare)
 	log      *slog.Logger
 	errLog   *slog.Logger
 	errLogLm *rate.Limiter
@@ -86,22 +87,11 @@ type Collector struct {
 	clientIP func(*http.Request) string
 	now      func() time.Time
 	m        *metrics
-	router   *Router
-	scrub    *Scrubber
-	script   *script
-	origins  map[string]bool
-	anyOrig  bool
-	ipLimits *limiterSet
-	siteLims map[string]*rate.Limiter
 	service  *Service
 
 	bufs    sync.Pool // *bytes.Buffer for bodies
 	gzips   sync.Pool // *gzip.Reader
 	beacons sync.Pool // *Beacon, decoded into
-
-	// allowOrigin holds each listed origin as a header value, set on
-	// answers without allocating.
-	allowOrigin map[string][]string
 
 	mu sync.Mutex
 	// own holds this writer's whole summaries of the recent minutes (what
@@ -156,7 +146,6 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("register rum metrics: %w", err)
 	}
 	c := &Collector{
-		cfg:        cfg,
 		log:        opts.Logger,
 		errLog:     opts.ErrorLog,
 		errLogLm:   rate.NewLimiter(20, 20),
@@ -167,11 +156,6 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		clientIP:   opts.ClientIP,
 		now:        opts.Now,
 		m:          m,
-		router:     NewRouter(cfg.Routes),
-		scrub:      NewScrubber(cfg.AllowedQueryParams),
-		origins:    map[string]bool{},
-		ipLimits:   newLimiterSet(cfg.RateLimit.PerIP, cfg.RateLimit.PerIPBurst, cfg.RateLimit.TrackedIPs),
-		siteLims:   map[string]*rate.Limiter{},
 		own:        map[minuteKey]*MinuteRow{},
 		dirty:      map[minuteKey]bool{},
 		pendingErr: map[string]*ErrorGroup{},
@@ -199,21 +183,11 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.allowOrigin = map[string][]string{}
-	for _, o := range cfg.AllowedOrigins {
-		if o == "*" {
-			c.anyOrig = true
-		}
-		c.origins[o] = true
-		c.allowOrigin[o] = []string{o}
-	}
-	for _, s := range append([]string{cfg.Site}, cfg.Sites...) {
-		c.siteLims[s] = rate.NewLimiter(rate.Limit(cfg.RateLimit.PerSite), cfg.RateLimit.PerSiteBurst)
-	}
-	c.script, err = newScript(cfg, strings.TrimSuffix(externalURL, "/")+BeaconPath)
+	st, err := newSettings(cfg, externalURL, nil)
 	if err != nil {
 		return nil, err
 	}
+	c.set.Store(st)
 	c.service = &Service{counts: c.counts, errs: c.errs, now: c.now}
 	return c, nil
 }
@@ -228,7 +202,7 @@ const ScriptPath = "/rum.js"
 func (c *Collector) Service() *Service { return c.service }
 
 // Routes lists every route label the collector can produce.
-func (c *Collector) Routes() []string { return c.router.Routes() }
+func (c *Collector) Routes() []string { return c.set.Load().router.Routes() }
 
 func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -243,7 +217,8 @@ func (c *Collector) originAllowed(origin string) bool {
 	if origin == "" || origin == "null" {
 		return false
 	}
-	return c.anyOrig || c.origins[origin]
+	st := c.set.Load()
+	return st.anyOrig || st.origins[origin]
 }
 
 // weight decides whether a beacon counts and with what weight: a beacon
@@ -251,7 +226,7 @@ func (c *Collector) originAllowed(origin string) bool {
 // (by session, so a session is in or out as a whole) down to the server's
 // rate.
 func (c *Collector) weight(b *Beacon) (float64, bool) {
-	server := c.cfg.SampleRate
+	server := c.set.Load().cfg.SampleRate
 	if server <= 0 {
 		return 0, false
 	}

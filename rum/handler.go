@@ -76,8 +76,9 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 		}
 		return &httpError{http.StatusForbidden, "forbidden", "origin " + strconv.Quote(origin) + " is not in rum.allowed_origins"}
 	}
+	st := c.set.Load()
 	h := w.Header()
-	if v := c.allowOrigin[origin]; v != nil {
+	if v := st.allowOrigin[origin]; v != nil {
 		h["Access-Control-Allow-Origin"] = v // shared, never modified
 	} else {
 		h.Set("Access-Control-Allow-Origin", origin)
@@ -87,12 +88,12 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	} else {
 		h["Vary"] = varyOrigin
 	}
-	limit := c.cfg.MaxBodyBytes
+	limit := st.cfg.MaxBodyBytes
 	if r.ContentLength > limit {
 		return tooLarge(limit)
 	}
 	now := c.now()
-	if !c.ipLimits.allow(c.clientIP(r), now) {
+	if !st.ipLimits.allow(c.clientIP(r), now) {
 		return &httpError{http.StatusTooManyRequests, "rate_limited", "too many beacons from this address"}
 	}
 	ua := c.userAgentOf(r.Header.Get("User-Agent"))
@@ -148,9 +149,9 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	}
 	site := b.Site
 	if site == "" {
-		site = c.cfg.Site
+		site = st.cfg.Site
 	}
-	lim, ok := c.siteLims[site]
+	lim, ok := st.siteLims[site]
 	if !ok {
 		return &httpError{http.StatusBadRequest, "invalid", "site: unknown site " + strconv.Quote(site) + " (not rum.site or in rum.sites)"}
 	}

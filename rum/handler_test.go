@@ -210,7 +210,7 @@ func TestIPLimiterBounded(t *testing.T) {
 	for i := range 5000 {
 		f.post([]byte(`{}`), fmt.Sprintf("10.%d.%d.1", i/256, i%256), nil)
 	}
-	if n := f.c.ipLimits.len(); n != 100 {
+	if n := f.c.set.Load().ipLimits.len(); n != 100 {
 		t.Errorf("%d limiters held, want 100", n)
 	}
 }
@@ -263,7 +263,7 @@ func TestScriptHandler(t *testing.T) {
 	}
 	if zw.Header().Get("ETag") != etag(zw.Body.Bytes()) {
 		// zw.Body was consumed by the reader; recompute from the script.
-		if zw.Header().Get("ETag") != etag(f.c.script.gz) {
+		if zw.Header().Get("ETag") != etag(f.c.set.Load().script.gz) {
 			t.Error("gzip ETag is not the hash of the gzip bytes")
 		}
 	}

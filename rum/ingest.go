@@ -81,11 +81,12 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, browser
 		lastURL, route string
 		sr             *series
 	)
+	router := c.set.Load().router
 	for i := range b.Events {
 		e := &b.Events[i]
 		if sr == nil || e.URL != lastURL {
 			lastURL = e.URL
-			if r := c.router.Fold(e.URL); sr == nil || r != route {
+			if r := router.Fold(e.URL); sr == nil || r != route {
 				route = r
 				sr = c.seriesFor(site, route, device)
 			}
@@ -245,9 +246,10 @@ func (c *Collector) scrubError(e *Event) scrubbedError {
 	if ok {
 		return se
 	}
-	msg := c.scrub.Text(e.Message)
-	stack := c.scrub.Text(e.Stack)
-	page := c.scrub.URL(e.URL)
+	scrub := c.set.Load().scrub
+	msg := scrub.Text(e.Message)
+	stack := scrub.Text(e.Stack)
+	page := scrub.URL(e.URL)
 	fp, culprit := fingerprint(e.Kind, msg, stack, page)
 	se = scrubbedError{fp, culprit, msg, stack, page}
 	c.scrubMu.Lock()

@@ -74,7 +74,7 @@ func (c *Collector) serveScript(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "use GET")
 		return
 	}
-	s := c.script
+	s := c.set.Load().script
 	body, tag := s.plain, s.etagPlain
 	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
 	if gz {

@@ -140,13 +140,14 @@ func Parse(name, file string, data []byte) (Runbook, config.Problems) {
 // Catalogue is the set of runbooks loaded from one directory. It is safe
 // for concurrent use; Run keeps it in step with the directory.
 type Catalogue struct {
+	log *slog.Logger
+
+	mu       sync.RWMutex
 	dir      string
 	interval time.Duration
-	log      *slog.Logger
-
-	mu     sync.RWMutex
-	byName map[string]Runbook
-	sig    string
+	byName   map[string]Runbook
+	sig      string
+	changed  chan struct{} // wakes Run after Replace
 }
 
 // Options configure a Catalogue.
@@ -163,7 +164,7 @@ func Load(opts Options) (*Catalogue, config.Problems) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Catalogue{dir: opts.Config.Dir, interval: opts.Config.WatchInterval.Std(), log: log, byName: map[string]Runbook{}}
+	c := &Catalogue{dir: opts.Config.Dir, interval: opts.Config.WatchInterval.Std(), log: log, byName: map[string]Runbook{}, changed: make(chan struct{}, 1)}
 	byName, sig, ps := readDir(c.dir)
 	c.byName, c.sig = byName, sig
 	return c, ps
@@ -172,7 +173,7 @@ func Load(opts Options) (*Catalogue, config.Problems) {
 // New returns a catalogue holding exactly rbs, for tests and callers that
 // build runbooks in code.
 func New(rbs ...Runbook) *Catalogue {
-	c := &Catalogue{log: slog.New(slog.DiscardHandler), byName: map[string]Runbook{}}
+	c := &Catalogue{log: slog.New(slog.DiscardHandler), byName: map[string]Runbook{}, changed: make(chan struct{}, 1)}
 	for _, rb := range rbs {
 		c.byName[rb.Name] = rb
 	}
@@ -180,7 +181,33 @@ func New(rbs ...Runbook) *Catalogue {
 }
 
 // Dir is the directory the catalogue reads.
-func (c *Catalogue) Dir() string { return c.dir }
+func (c *Catalogue) Dir() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dir
+}
+
+// Replace makes c hold what next holds (its directory, watch interval and
+// runbooks): a config reload loads the new runbooks: section with Load and
+// swaps it into the catalogue everyone already holds.
+func (c *Catalogue) Replace(next *Catalogue) {
+	next.mu.RLock()
+	dir, interval, byName, sig := next.dir, next.interval, next.byName, next.sig
+	next.mu.RUnlock()
+	c.mu.Lock()
+	c.dir, c.interval, c.byName, c.sig = dir, interval, byName, sig
+	c.mu.Unlock()
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Catalogue) watch() (dir string, interval time.Duration) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dir, c.interval
+}
 
 // readDir loads dir and returns the runbooks, a signature of the files
 // (names, sizes, modification times) to notice changes, and problems.
@@ -232,18 +259,24 @@ func readDir(dir string) (map[string]Runbook, string, config.Problems) {
 // catalogue when files changed; files with problems keep their previous
 // version and are logged. It returns when ctx ends.
 func (c *Catalogue) Run(ctx context.Context) error {
-	if c.interval <= 0 || c.dir == "" {
-		<-ctx.Done()
-		return nil
-	}
-	t := time.NewTicker(c.interval)
-	defer t.Stop()
 	for {
+		var tick <-chan time.Time
+		var t *time.Timer
+		if dir, interval := c.watch(); interval > 0 && dir != "" {
+			t = time.NewTimer(interval)
+			tick = t.C
+		}
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-t.C:
+		case <-c.changed:
+		case <-tick:
 			c.Refresh()
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
 }
@@ -251,10 +284,11 @@ func (c *Catalogue) Run(ctx context.Context) error {
 // Refresh re-reads the directory now if any file changed, and reports
 // whether the catalogue changed.
 func (c *Catalogue) Refresh() bool {
-	byName, sig, ps := readDir(c.dir)
+	dir, _ := c.watch()
+	byName, sig, ps := readDir(dir)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if sig == c.sig {
+	if dir != c.dir || sig == c.sig {
 		return false
 	}
 	for _, p := range ps {

@@ -131,20 +131,17 @@ type Options struct {
 // answers queries. RecordOutcome and RecordEvents are safe to call from any
 // goroutine at any time; Run loads stored counts and runs the loops.
 type Engine struct {
-	opts    Options
-	log     *slog.Logger
-	now     func() time.Time
-	specs   []*Spec
-	entries map[string]*entry
-	byKey   map[routeKey][]*entry
-	sinks   []StateSink
-	m       *metrics
-	loaded  atomic.Bool
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	tab    atomic.Pointer[table] // the SLOs in force; Prepare swaps it
+	kick   chan struct{}         // asks Run to evaluate now (after a reload)
+	sinks  []StateSink
+	m      *metrics
+	loaded atomic.Bool
 	// refreshed is when the other writers' counts were last read (Unix ns).
 	refreshed atomic.Int64
 	states    atomic.Pointer[[]model.SLOState]
-	// retention is how long counts are kept: longest window + 7 days.
-	retention time.Duration
 	flushMu   sync.Mutex
 	// refreshMu serialises re-reads of the other writers' counts.
 	refreshMu sync.Mutex
@@ -187,40 +184,8 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{
-		opts: opts, log: opts.Logger.With("component", "slo"), now: opts.Now, specs: opts.Specs,
-		entries: map[string]*entry{}, byKey: map[routeKey][]*entry{}, m: m,
-	}
-	for _, sp := range opts.Specs {
-		if sp.Window.Longest()+historyRetention > e.retention {
-			e.retention = sp.Window.Longest() + historyRetention
-		}
-		if !sp.Counted() {
-			continue
-		}
-		en := &entry{
-			spec: sp, s: newSeries(sp.Window.Longest() + historyRetention),
-			good:      m.events.WithLabelValues(sp.Name, "good"),
-			bad:       m.events.WithLabelValues(sp.Name, "bad"),
-			remaining: m.remaining.WithLabelValues(sp.Name),
-			sli:       m.sli.WithLabelValues(sp.Name),
-			burn:      map[string]prometheus.Gauge{"window": m.burn.WithLabelValues(sp.Name, "window")},
-		}
-		for _, bw := range BurnWindows {
-			en.burn[bw.Name] = m.burn.WithLabelValues(sp.Name, bw.Name)
-		}
-		e.entries[sp.Name] = en
-		var k routeKey
-		switch sp.Kind {
-		case KindProbe:
-			k = routeKey{model.SourceProbe, sp.Probe}
-		case KindRUM:
-			k = routeKey{model.SourceRUM, sp.RUMMetric}
-		case KindEvents:
-			k = routeKey{model.SourceEvents, sp.Name}
-		}
-		e.byKey[k] = append(e.byKey[k], en)
-	}
+	e := &Engine{opts: opts, log: opts.Logger.With("component", "slo"), now: opts.Now, m: m, kick: make(chan struct{}, 1)}
+	e.tab.Store(e.newTable(opts.Specs, nil))
 	return e, nil
 }
 
@@ -228,12 +193,12 @@ func New(opts Options) (*Engine, error) {
 func (e *Engine) AddSink(s StateSink) { e.sinks = append(e.sinks, s) }
 
 // Specs returns every configured SLO, counted or not, in config order.
-func (e *Engine) Specs() []*Spec { return e.specs }
+func (e *Engine) Specs() []*Spec { return e.tab.Load().specs }
 
 // RecordOutcome counts an outcome from probes, RUM or the events API in
 // every SLO whose SLI it matches. It never blocks on I/O.
 func (e *Engine) RecordOutcome(_ context.Context, o model.Outcome) {
-	ens := e.byKey[routeKey{o.Source, o.Name}]
+	ens := e.tab.Load().byKey[routeKey{o.Source, o.Name}]
 	if len(ens) == 0 {
 		return
 	}
@@ -300,7 +265,7 @@ func (e *Engine) count(en *entry, t time.Time, good, total int64) {
 // the events SLO name at time at (zero: now). It checks the input and
 // returns an *Error naming the field at fault.
 func (e *Engine) RecordEvents(_ context.Context, name string, good, total int64, at time.Time) error {
-	en := e.entries[name]
+	en := e.tab.Load().entries[name]
 	if en == nil {
 		return e.notFound(name)
 	}
@@ -335,7 +300,7 @@ func (e *Engine) RecordEvents(_ context.Context, name string, good, total int64,
 }
 
 func (e *Engine) notFound(name string) error {
-	for _, sp := range e.specs {
+	for _, sp := range e.tab.Load().specs {
 		if sp.Name == name && !sp.Counted() {
 			return &Error{Kind: ErrNotFound, Msg: fmt.Sprintf("SLO %q has a prometheus SLI: Prometheus computes it from the exported rules, Sentinel does not count it", name)}
 		}
@@ -374,6 +339,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		case <-eval.C:
 			e.Evaluate(ctx)
+		case <-e.kick:
+			e.Evaluate(ctx)
 		case <-prune.C:
 			e.Prune(ctx)
 		}
@@ -391,41 +358,49 @@ func (e *Engine) Load(ctx context.Context) error {
 		return nil
 	}
 	now := e.now()
+	for _, en := range e.tab.Load().entries {
+		if err := e.loadEntry(ctx, en, now); err != nil {
+			return err
+		}
+	}
+	e.refreshed.Store(now.UnixNano())
+	e.loaded.Store(true)
+	return nil
+}
+
+// loadEntry reads one SLO's stored counts into its series (see Load).
+func (e *Engine) loadEntry(ctx context.Context, en *entry, now time.Time) error {
 	nowHour := floorDiv(now.Unix(), 3600)
 	recentFrom := time.Unix((nowHour-recentHours+1)*3600, 0).UTC()
 	end := now.Add(maxFuture + time.Hour)
 	own := Writers{Only: e.opts.Writer}
 	others := Writers{Except: e.opts.Writer}
-	for _, en := range e.entries {
-		from := now.Add(-(en.spec.Window.Longest() + historyRetention + 2*time.Hour)).Truncate(time.Hour)
-		var old, mine, theirs []HourCounts
-		collect := func(buf *[]HourCounts) func(HourCounts) error {
-			return func(hc HourCounts) error { *buf = append(*buf, hc); return nil }
-		}
-		err := e.opts.Store.LoadCounts(ctx, en.spec.Name, from, recentFrom, Writers{}, collect(&old))
-		if err == nil {
-			err = e.opts.Store.LoadCounts(ctx, en.spec.Name, recentFrom, end, own, collect(&mine))
-		}
-		if err == nil {
-			err = e.opts.Store.LoadCounts(ctx, en.spec.Name, recentFrom, end, others, collect(&theirs))
-		}
-		if err != nil {
-			return fmt.Errorf("load counts of SLO %s: %w", en.spec.Name, err)
-		}
-		en.s.mu.Lock()
-		for _, hc := range old {
-			en.s.load(hc, false, false)
-		}
-		for _, hc := range mine {
-			en.s.load(hc, true, true)
-		}
-		for _, hc := range theirs {
-			en.s.load(hc, true, false)
-		}
-		en.s.mu.Unlock()
+	from := now.Add(-(en.spec.Window.Longest() + historyRetention + 2*time.Hour)).Truncate(time.Hour)
+	var old, mine, theirs []HourCounts
+	collect := func(buf *[]HourCounts) func(HourCounts) error {
+		return func(hc HourCounts) error { *buf = append(*buf, hc); return nil }
 	}
-	e.refreshed.Store(now.UnixNano())
-	e.loaded.Store(true)
+	err := e.opts.Store.LoadCounts(ctx, en.spec.Name, from, recentFrom, Writers{}, collect(&old))
+	if err == nil {
+		err = e.opts.Store.LoadCounts(ctx, en.spec.Name, recentFrom, end, own, collect(&mine))
+	}
+	if err == nil {
+		err = e.opts.Store.LoadCounts(ctx, en.spec.Name, recentFrom, end, others, collect(&theirs))
+	}
+	if err != nil {
+		return fmt.Errorf("load counts of SLO %s: %w", en.spec.Name, err)
+	}
+	en.s.mu.Lock()
+	for _, hc := range old {
+		en.s.load(hc, false, false)
+	}
+	for _, hc := range mine {
+		en.s.load(hc, true, true)
+	}
+	for _, hc := range theirs {
+		en.s.load(hc, true, false)
+	}
+	en.s.mu.Unlock()
 	return nil
 }
 
@@ -443,7 +418,7 @@ func (e *Engine) refreshOthers(ctx context.Context, now time.Time) error {
 	from := now.Add(-maxLateness - 5*time.Minute).Truncate(time.Hour)
 	to := now.Add(maxFuture + time.Hour)
 	others := Writers{Except: e.opts.Writer}
-	for _, en := range e.entries {
+	for _, en := range e.tab.Load().entries {
 		var got []HourCounts
 		err := e.opts.Store.LoadCounts(ctx, en.spec.Name, from, to, others, func(hc HourCounts) error {
 			got = append(got, hc)
@@ -470,7 +445,8 @@ func (e *Engine) Flush(ctx context.Context) error {
 	var all []HourCounts
 	var owners []*entry
 	var counts []int
-	for _, en := range e.entries {
+	t := e.tab.Load()
+	for _, en := range t.flushable() {
 		en.s.mu.Lock()
 		d := en.s.takeDirty(en.spec.Name)
 		en.s.mu.Unlock()
@@ -481,6 +457,7 @@ func (e *Engine) Flush(ctx context.Context) error {
 		}
 	}
 	if len(all) == 0 {
+		e.flushed(t)
 		return nil
 	}
 	if err := e.opts.Store.SaveCounts(ctx, e.opts.Writer, all); err != nil {
@@ -494,6 +471,7 @@ func (e *Engine) Flush(ctx context.Context) error {
 		}
 		return fmt.Errorf("save SLO counts: %w", err)
 	}
+	e.flushed(t)
 	return nil
 }
 
@@ -502,8 +480,9 @@ func (e *Engine) Prune(ctx context.Context) {
 	if e.opts.Store == nil {
 		return
 	}
-	before := e.now().Add(-e.retention - time.Hour).Truncate(time.Hour)
-	for _, sp := range e.specs {
+	t := e.tab.Load()
+	before := e.now().Add(-t.retention - time.Hour).Truncate(time.Hour)
+	for _, sp := range t.specs {
 		if err := e.opts.Store.DeleteBefore(ctx, sp.Name, before); err != nil {
 			e.log.Warn("prune SLO counts", "slo", sp.Name, "err", err)
 			return
@@ -557,9 +536,10 @@ func (e *Engine) Evaluate(ctx context.Context) []model.SLOState {
 	if err := e.refreshOthers(ctx, now); err != nil && ctx.Err() == nil {
 		e.log.Warn("SLO counts of other replicas not re-read; evaluating with the last ones read", "err", err)
 	}
-	states := make([]model.SLOState, 0, len(e.entries))
-	for _, sp := range e.specs {
-		en := e.entries[sp.Name]
+	t := e.tab.Load()
+	states := make([]model.SLOState, 0, len(t.entries))
+	for _, sp := range t.specs {
+		en := t.entries[sp.Name]
 		if en == nil {
 			continue
 		}
@@ -587,7 +567,7 @@ func (e *Engine) States() []model.SLOState {
 
 // Status evaluates one SLO now.
 func (e *Engine) Status(ctx context.Context, name string) (Status, error) {
-	en := e.entries[name]
+	en := e.tab.Load().entries[name]
 	if en == nil {
 		return Status{}, e.notFound(name)
 	}
@@ -612,9 +592,10 @@ func (e *Engine) maybeRefresh(ctx context.Context, now time.Time) {
 func (e *Engine) Statuses(ctx context.Context) []Status {
 	now := e.now()
 	e.maybeRefresh(ctx, now)
-	out := make([]Status, 0, len(e.entries))
-	for _, sp := range e.specs {
-		if en := e.entries[sp.Name]; en != nil {
+	t := e.tab.Load()
+	out := make([]Status, 0, len(t.entries))
+	for _, sp := range t.specs {
+		if en := t.entries[sp.Name]; en != nil {
 			out = append(out, e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(sp, src, now) }))
 		}
 	}
@@ -626,7 +607,7 @@ func (e *Engine) Statuses(ctx context.Context) []Status {
 // it for an incident's impact. Times before the retained counts read as
 // empty.
 func (e *Engine) Consumed(ctx context.Context, name string, from, to time.Time) (Consumption, error) {
-	en := e.entries[name]
+	en := e.tab.Load().entries[name]
 	if en == nil {
 		return Consumption{}, e.notFound(name)
 	}
@@ -652,7 +633,7 @@ type HistoryPoint struct {
 // History returns the budget remaining at each hour of the last seven days
 // (hour-aligned windows) and now, oldest first: 168 points, for charts.
 func (e *Engine) History(_ context.Context, name string) ([]HistoryPoint, error) {
-	en := e.entries[name]
+	en := e.tab.Load().entries[name]
 	if en == nil {
 		return nil, e.notFound(name)
 	}
@@ -700,7 +681,7 @@ func history(sp *Spec, s *series, now time.Time) []HistoryPoint {
 
 // Spec returns the SLO named name, counted or not.
 func (e *Engine) Spec(name string) (*Spec, bool) {
-	for _, sp := range e.specs {
+	for _, sp := range e.tab.Load().specs {
 		if sp.Name == name {
 			return sp, true
 		}
@@ -710,8 +691,9 @@ func (e *Engine) Spec(name string) (*Spec, bool) {
 
 // Names lists the counted SLOs, sorted.
 func (e *Engine) Names() []string {
-	out := make([]string, 0, len(e.entries))
-	for n := range e.entries {
+	t := e.tab.Load()
+	out := make([]string, 0, len(t.entries))
+	for n := range t.entries {
 		out = append(out, n)
 	}
 	sort.Strings(out)

@@ -39,6 +39,9 @@ type AlertmanagerAPIInfo struct {
 	// Config is shown as the status's config.original: an
 	// Alertmanager-style summary of how Sentinel routes (no secrets).
 	Config string
+	// ConfigFunc, when set, is asked for Config on each request, so a
+	// config reload shows.
+	ConfigFunc func() string
 }
 
 // MountAlertmanagerAPI adds the API v2 endpoints for svc. Reads need a
@@ -77,6 +80,9 @@ func (h *amHandlers) status(c *gin.Context) {
 	uptime := strfmt.DateTime(h.info.Started)
 	clusterStatus := models.ClusterStatusStatusDisabled
 	cfg := h.info.Config
+	if h.info.ConfigFunc != nil {
+		cfg = h.info.ConfigFunc()
+	}
 	c.JSON(http.StatusOK, models.AlertmanagerStatus{
 		Cluster: &models.ClusterStatus{Status: &clusterStatus, Peers: []*models.PeerStatus{}},
 		Config:  &models.AlertmanagerConfig{Original: &cfg},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -51,10 +52,10 @@ type SessionOptions struct {
 // reads it. Sessions do not survive a restart: people sign in again.
 // Safe for concurrent use.
 type Sessions struct {
-	srv    *Server
-	ttl    time.Duration
-	max    int
-	secure bool
+	srv *Server
+	max int
+	// opts holds the TTL and Secure flag in force (Configure).
+	opts atomic.Pointer[SessionOptions]
 
 	mu sync.Mutex
 	m  map[[sha256.Size]byte]*session
@@ -79,15 +80,28 @@ type sessionKey struct{}
 
 // Sessions creates the session store for the UI routes.
 func (r *Routes) Sessions(opts SessionOptions) *Sessions {
-	s := &Sessions{srv: r.srv, ttl: opts.TTL, max: opts.MaxSessions, m: map[[sha256.Size]byte]*session{}}
-	if s.ttl <= 0 {
-		s.ttl = DefaultSessionTTL
-	}
+	s := &Sessions{srv: r.srv, max: opts.MaxSessions, m: map[[sha256.Size]byte]*session{}}
 	if s.max <= 0 {
 		s.max = defaultMaxSessions
 	}
-	s.secure = opts.Secure || (r.srv != nil && r.srv.TLS())
+	s.Configure(opts)
 	return s
+}
+
+// Configure applies a reloaded ui: section: new sessions last the new
+// TTL; sessions already signed in keep theirs.
+func (s *Sessions) Configure(opts SessionOptions) {
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultSessionTTL
+	}
+	s.opts.Store(&opts)
+}
+
+// ttl and secure are the settings in force; a TLS listener always marks
+// the cookie Secure.
+func (s *Sessions) ttl() time.Duration { return s.opts.Load().TTL }
+func (s *Sessions) secure() bool {
+	return s.opts.Load().Secure || (s.srv != nil && s.srv.TLS())
 }
 
 func randomText() string {
@@ -141,7 +155,7 @@ func (s *Sessions) SignIn(c *gin.Context, token string) (Principal, string, bool
 	}
 	id := randomText()
 	now := s.now()
-	se := &session{token: sha256.Sum256([]byte(token)), csrf: randomText(), created: now, expires: now.Add(s.ttl)}
+	se := &session{token: sha256.Sum256([]byte(token)), csrf: randomText(), created: now, expires: now.Add(s.ttl())}
 	s.mu.Lock()
 	if len(s.m) >= s.max {
 		s.sweepLocked(now)
@@ -149,8 +163,8 @@ func (s *Sessions) SignIn(c *gin.Context, token string) (Principal, string, bool
 	s.m[sha256.Sum256([]byte(id))] = se
 	s.mu.Unlock()
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: SessionCookie, Value: id, Path: "/", MaxAge: int(s.ttl / time.Second),
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+		Name: SessionCookie, Value: id, Path: "/", MaxAge: int(s.ttl() / time.Second),
+		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
 	return p, "", true
 }
@@ -188,7 +202,7 @@ func (s *Sessions) SignOut(c *gin.Context) {
 		delete(s.m, sha256.Sum256([]byte(ck.Value)))
 		s.mu.Unlock()
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
 }
 
 // current returns the request's live session and its principal as the

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,11 +46,10 @@ type Options struct {
 // unfinished ones and builds incident reports. It is safe for concurrent
 // use.
 type Service struct {
-	cfg     config.Postmortems
+	set     atomic.Pointer[settings] // what a reload changes (Prepare)
 	store   Store
 	inc     IncidentSource
 	src     Sources
-	url     string
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
@@ -70,16 +70,31 @@ func NewService(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{
-		cfg: opts.Config, store: opts.Store, inc: opts.Incidents, src: opts.Sources,
-		url: strings.TrimRight(opts.ExternalURL, "/"), log: opts.Logger.With("component", "postmortems"),
-		now: opts.Now, metrics: m,
-	}, nil
+	s := &Service{
+		store: opts.Store, inc: opts.Incidents, src: opts.Sources,
+		log: opts.Logger.With("component", "postmortems"), now: opts.Now, metrics: m,
+	}
+	s.Prepare(opts.Config, opts.ExternalURL)()
+	return s, nil
+}
+
+// settings are the postmortems: section and the external URL in force.
+type settings struct {
+	cfg config.Postmortems
+	url string
+}
+
+// Prepare returns the commit that applies a reloaded postmortems: section
+// (checked with its Validate) and external URL: new drafts, reminders and
+// links follow it; postmortems already drafted keep their content.
+func (s *Service) Prepare(cfg config.Postmortems, externalURL string) (commit func()) {
+	st := &settings{cfg: cfg, url: strings.TrimRight(externalURL, "/")}
+	return func() { s.set.Store(st) }
 }
 
 // Required reports whether incidents of sev get a draft when they resolve.
 func (s *Service) Required(sev model.Severity) bool {
-	return slices.Contains(s.cfg.RequiredFor, sev)
+	return slices.Contains(s.set.Load().cfg.RequiredFor, sev)
 }
 
 // IncidentResolved drafts the postmortem of a resolved incident whose
@@ -228,11 +243,12 @@ func (s *Service) Link(ctx context.Context, id int64) (Link, error) {
 	if err != nil {
 		return Link{}, err
 	}
+	base := s.set.Load().url
 	l := Link{
 		IncidentID: id, Title: pm.Title, Status: pm.Status,
-		URL:         fmt.Sprintf("%s/incidents/%d/postmortem", s.url, id),
-		APIURL:      fmt.Sprintf("%s/api/v1/incidents/%d/postmortem", s.url, id),
-		MarkdownURL: fmt.Sprintf("%s/api/v1/incidents/%d/postmortem.md", s.url, id),
+		URL:         fmt.Sprintf("%s/incidents/%d/postmortem", base, id),
+		APIURL:      fmt.Sprintf("%s/api/v1/incidents/%d/postmortem", base, id),
+		MarkdownURL: fmt.Sprintf("%s/api/v1/incidents/%d/postmortem.md", base, id),
 	}
 	for _, a := range pm.ActionItems {
 		if !a.Finished() {
@@ -280,7 +296,7 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 		if pm.ResolvedAt == nil {
 			return true
 		}
-		for _, r := range DueReminders(pm, *pm.ResolvedAt, s.cfg, now) {
+		for _, r := range DueReminders(pm, *pm.ResolvedAt, s.set.Load().cfg, now) {
 			list = append(list, due{pm.IncidentID, r})
 		}
 		return true
@@ -294,7 +310,7 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 			Kind: d.r.Kind, Text: d.r.Text, Severity: model.SeverityInfo, At: d.r.At,
 			Labels: model.Labels{"incident": strconv.FormatInt(d.id, 10)},
 		}
-		if link := s.url; link != "" {
+		if link := s.set.Load().url; link != "" {
 			a.Text += fmt.Sprintf(" %s/incidents/%d/postmortem", link, d.id)
 		}
 		key := fmt.Sprintf("postmortem/%d/%s", d.id, d.r.Key)
@@ -346,18 +362,18 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.CatchUp(ctx); err != nil && ctx.Err() == nil {
 		s.log.Error("postmortem catch-up", "err", err)
 	}
-	every := s.cfg.CheckInterval.Std()
-	if every <= 0 {
-		every = config.DefaultReminderInterval
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
 		if _, err := s.Remind(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("postmortem reminders", "err", err)
 		}
+		every := s.set.Load().cfg.CheckInterval.Std()
+		if every <= 0 {
+			every = config.DefaultReminderInterval
+		}
+		t := time.NewTimer(every)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil
 		case <-t.C:
 		}

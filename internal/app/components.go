@@ -14,7 +14,6 @@ import (
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/probes"
 	"github.com/sentinel-oss/sentinel/rum"
-	"github.com/sentinel-oss/sentinel/slack"
 	"github.com/sentinel-oss/sentinel/slo"
 	"github.com/sentinel-oss/sentinel/store"
 	"github.com/sentinel-oss/sentinel/web"
@@ -63,8 +62,9 @@ type components struct {
 	incidents *incidents.Service
 	// alerting evaluates rules and takes webhooks, silences and heartbeats.
 	alerting *alerting.Service
-	// slack is the Slack app (pager and handlers) when slack: is configured.
-	slack *slack.Bot
+	// slackSlot holds the Slack app (pager and handlers) while slack: is
+	// configured; a reload replaces or removes it.
+	slackSlot *slackSlot
 	// post holds the runbook catalogue and the postmortem service (wire_postmortems.go).
 	post postmortemParts
 }
@@ -88,7 +88,6 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 	} {
 		ps = append(ps, build(cfg)...)
 	}
-	c.wirePending()
 	return c, ps
 }
 

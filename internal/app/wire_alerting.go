@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -29,15 +30,7 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 	log := c.deps.log.With("component", "alerting")
 	catalogue, ps := runbooks.Load(runbooks.Options{Config: cfg.Runbooks, Logger: c.deps.log.With("component", "runbooks")})
 	c.post.catalogue = catalogue // rendered and diagnosed by wirePostmortems
-	probeNames := make([]string, 0, len(cfg.Probes))
-	for _, p := range cfg.Probes {
-		probeNames = append(probeNames, p.Name)
-	}
-	sloNames := make([]string, 0, len(cfg.SLOs))
-	for _, s := range cfg.SLOs {
-		sloNames = append(sloNames, s.Name)
-	}
-	rules, rps := alerting.Compile(cfg.Alerting, alerting.Refs{Probes: probeNames, SLOs: sloNames, Runbooks: catalogue, RunbooksDir: cfg.Runbooks.Dir})
+	rules, rps := compileRules(cfg, catalogue)
 	ps = append(ps, rps...)
 	if len(ps) > 0 {
 		return ps
@@ -49,6 +42,7 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 		Store:      store.NewAlerting(c.deps.engine),
 		Lock:       store.AlertingLock(c.deps.engine),
 		Runbooks:   catalogue,
+		SLONames:   sloNames(cfg),
 		Registerer: c.deps.registry,
 		Logger:     log,
 		Now:        c.deps.now,
@@ -73,22 +67,51 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 	c.outcomes.add(svc)
 	c.runners = append(c.runners, runner{name: "alerting", run: svc.Run}, runner{name: "runbooks", run: catalogue.Run})
 	lim := web.AlertingLimits{WebhookMaxBytes: cfg.Alerting.Webhook.MaxBodyBytes, WebhookMaxAlerts: cfg.Alerting.Webhook.MaxAlerts}
+	var summary atomic.Pointer[string] // follows reloads
+	first := alertmanagerConfigSummary(cfg)
+	summary.Store(&first)
 	info := web.AlertmanagerAPIInfo{Version: c.deps.build.Version, Revision: c.deps.build.Commit, GoVersion: c.deps.build.GoVersion,
-		Started: c.deps.started, Config: alertmanagerConfigSummary(cfg)}
+		Started: c.deps.started, ConfigFunc: func() string { return *summary.Load() }}
 	c.mounts = append(c.mounts, func(r *web.Routes) {
 		web.MountAlerting(r, svc, lim)
 		web.MountAlertmanagerAPI(r, svc, lim, info)
 	})
-	if cfg.Alerting.Alertmanager.URL != "" {
-		pusher, err := prom.NewPusher(prom.PusherOptions{
-			Config: cfg.Alerting.Alertmanager, Source: svc, ExternalURL: c.deps.externalURL,
-			Registerer: c.deps.registry, Logger: c.deps.log.With("component", "alertmanager_push"), Now: c.deps.now,
-		})
-		if err != nil {
-			return config.Problems{{Path: "alerting.alertmanager", Message: err.Error()}}
-		}
-		c.runners = append(c.runners, runner{name: "alertmanager_push", run: pusher.Run})
+	// The pusher runs without a URL too (pushing nothing), so a reload
+	// can add, change or remove the Alertmanager it pushes to.
+	pusher, err := prom.NewPusher(prom.PusherOptions{
+		Config: cfg.Alerting.Alertmanager, Source: svc, ExternalURL: c.deps.externalURL,
+		Registerer: c.deps.registry, Logger: c.deps.log.With("component", "alertmanager_push"), Now: c.deps.now,
+	})
+	if err != nil {
+		return config.Problems{{Path: "alerting.alertmanager", Message: err.Error()}}
 	}
+	c.runners = append(c.runners, runner{name: "alertmanager_push", run: pusher.Run})
+
+	c.onReload("runbooks", func(_ context.Context, p *reloadPlan) (func(), error) {
+		next, err := nextCatalogue(p, c.deps.log)
+		if err != nil {
+			return nil, err
+		}
+		return func() { catalogue.Replace(next) }, nil
+	})
+	c.onReload("alerting", func(_ context.Context, p *reloadPlan) (func(), error) {
+		next, err := nextCatalogue(p, c.deps.log)
+		if err != nil {
+			return nil, err
+		}
+		rules, ps := compileRules(p.next, next)
+		if len(ps) > 0 {
+			return nil, ps
+		}
+		push, err := pusher.Prepare(p.next.Alerting.Alertmanager, p.next.Server.ExternalURL)
+		if err != nil {
+			return nil, config.Problems{{Path: "alerting.alertmanager", Message: err.Error()}}
+		}
+		apply := svc.Prepare(alerting.Settings{Config: p.next.Alerting, Rules: rules, GroupBy: p.next.Incidents.GroupBy, SLONames: sloNames(p.next),
+			ExternalURL: p.next.Server.ExternalURL})
+		nextSummary := alertmanagerConfigSummary(p.next)
+		return func() { apply(); push(); summary.Store(&nextSummary) }, nil
+	})
 	return nil
 }
 
@@ -110,6 +133,40 @@ func alertmanagerConfigSummary(cfg *config.Config) string {
 		return ""
 	}
 	return string(b)
+}
+
+// compileRules compiles the alert rules of cfg against its probes, SLOs
+// and the runbook catalogue.
+func compileRules(cfg *config.Config, catalogue *runbooks.Catalogue) ([]*alerting.Rule, config.Problems) {
+	return alerting.Compile(cfg.Alerting, alerting.Refs{Probes: probeNames(cfg), SLOs: sloNames(cfg), Runbooks: catalogue, RunbooksDir: cfg.Runbooks.Dir})
+}
+
+// nextCatalogue is the runbook catalogue of the config being reloaded,
+// read once per reload.
+func nextCatalogue(p *reloadPlan, log *slog.Logger) (*runbooks.Catalogue, error) {
+	return planPart(p, "runbooks", func() (*runbooks.Catalogue, error) {
+		cat, ps := runbooks.Load(runbooks.Options{Config: p.next.Runbooks, Logger: log.With("component", "runbooks")})
+		if len(ps) > 0 {
+			return nil, ps
+		}
+		return cat, nil
+	})
+}
+
+func probeNames(cfg *config.Config) []string {
+	out := make([]string, 0, len(cfg.Probes))
+	for _, p := range cfg.Probes {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func sloNames(cfg *config.Config) []string {
+	out := make([]string, 0, len(cfg.SLOs))
+	for _, s := range cfg.SLOs {
+		out = append(out, s.Name)
+	}
+	return out
 }
 
 // sloStates adapts the SLO engine to the source alerting declares.

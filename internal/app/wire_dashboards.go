@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
@@ -59,10 +60,7 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	if err != nil {
 		return config.Problems{{Path: "ui", Message: err.Error()}}
 	}
-	uiOpts := web.UIOptions{Sessions: web.SessionOptions{
-		TTL:    cfg.UI.SessionTTL.Std(),
-		Secure: cfg.UI.CookieSecure || strings.HasPrefix(c.deps.externalURL, "https://"),
-	}}
+	uiOpts := web.UIOptions{Sessions: sessionOptions(cfg)}
 	if c.incidents != nil {
 		uiOpts.Actions = c.incidents
 	}
@@ -75,8 +73,29 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	if c.alerting != nil {
 		uiOpts.Silences = c.alerting
 	}
-	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountUI(r, d, uiOpts) })
+	var sessions atomic.Pointer[web.Sessions]
+	c.mounts = append(c.mounts, func(r *web.Routes) { sessions.Store(web.MountUI(r, d, uiOpts)) })
+	c.onReload("ui", func(_ context.Context, p *reloadPlan) (func(), error) {
+		if ps := p.next.UI.Validate("ui"); len(ps) > 0 {
+			return nil, ps
+		}
+		opts := sessionOptions(p.next)
+		return func() {
+			if s := sessions.Load(); s != nil {
+				s.Configure(opts)
+			}
+		}, nil
+	})
 	return nil
+}
+
+// sessionOptions are the ui: section's session settings; an https
+// external URL marks the cookie Secure.
+func sessionOptions(cfg *config.Config) web.SessionOptions {
+	return web.SessionOptions{
+		TTL:    cfg.UI.SessionTTL.Std(),
+		Secure: cfg.UI.CookieSecure || strings.HasPrefix(cfg.Server.ExternalURL, "https://"),
+	}
 }
 
 // onCallSource gives the on-call page the compiled schedules and every

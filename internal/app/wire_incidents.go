@@ -51,7 +51,36 @@ func (c *components) wireIncidents(cfg *config.Config) config.Problems {
 	}
 	c.runners = append(c.runners, runner{name: "incidents", run: svc.Run})
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountIncidents(r, svc) })
+	c.onReload("incidents", func(_ context.Context, p *reloadPlan) (func(), error) {
+		ps := p.next.Incidents.Validate("incidents")
+		ps = append(ps, p.next.Dashboards.Validate("dashboards")...)
+		if len(ps) > 0 {
+			return nil, ps
+		}
+		oc, err := nextOnCall(p)
+		if err != nil {
+			return nil, err
+		}
+		pagers, fallback := incidents.BuildPagers(p.next.Incidents, nil)
+		if p.next.Slack.Enabled() && c.slackSlot != nil {
+			pagers = append(pagers, c.slackSlot.pager())
+		}
+		return svc.Prepare(incidents.Settings{Config: p.next.Incidents, OnCall: oc, Pagers: pagers, Fallback: fallback,
+			ExternalURL: p.next.Server.ExternalURL, GrafanaURL: p.next.Dashboards.GrafanaURL})
+	})
 	return nil
+}
+
+// nextOnCall is the compiled people: and oncall: sections of the config
+// being reloaded, compiled once per reload.
+func nextOnCall(p *reloadPlan) (*oncall.Config, error) {
+	return planPart(p, "oncall", func() (*oncall.Config, error) {
+		oc, ps := oncall.Compile(p.next.People, p.next.Oncall)
+		if len(ps) > 0 {
+			return nil, ps
+		}
+		return oc, nil
+	})
 }
 
 // sloBudgets adapts the SLO engine to incidents.BudgetSource: an incident

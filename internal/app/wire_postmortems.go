@@ -66,6 +66,12 @@ func (c *components) wirePostmortems(cfg *config.Config) config.Problems {
 		return config.Problems{{Path: "postmortems", Message: err.Error()}}
 	}
 	c.post.service = svc
+	c.onReload("postmortems", func(_ context.Context, p *reloadPlan) (func(), error) {
+		if ps := p.next.Postmortems.Validate("postmortems"); len(ps) > 0 {
+			return nil, ps
+		}
+		return svc.Prepare(p.next.Postmortems, p.next.Server.ExternalURL), nil
+	})
 	c.incidents.AddResolveHook(svc)
 	c.runners = append(c.runners, runner{name: "postmortems", run: svc.Run})
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountPostmortems(r, svc) })

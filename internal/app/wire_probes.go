@@ -51,7 +51,7 @@ func (c *components) wireProbes(cfg *config.Config) config.Problems {
 		if len(ps) > 0 {
 			return nil, ps
 		}
-		return func() { svc.Reload(js) }, nil
+		return svc.Prepare(js, p.next.ProbeSettings), nil
 	})
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountProbes(r, svc) })
 	return nil

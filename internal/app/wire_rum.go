@@ -1,7 +1,11 @@
 package app
 
 import (
+	"context"
 	"errors"
+	"net"
+	"net/http"
+	"sync/atomic"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/rum"
@@ -16,17 +20,10 @@ import (
 // The collector registers its metrics when it is built, so a reload keeps
 // the running one: a changed rum: section is logged as needing a restart.
 func (c *components) wireRUM(cfg *config.Config) config.Problems {
-	var ps config.Problems
-	if cfg.RUM.MaxBodyBytes > cfg.Server.MaxBodyBytes && cfg.Server.MaxBodyBytes > 0 {
-		ps.Add("rum.max_body_bytes", "%d is more than server.max_body_bytes (%d), which caps every request; raise that too",
-			cfg.RUM.MaxBodyBytes, cfg.Server.MaxBodyBytes)
-	}
-	clientIP, err := web.ClientIPFunc(cfg.Server.TrustedProxies)
-	if err != nil {
-		// server.trusted_proxies is checked (and reported) with the server
-		// section; fall back to the peer address here.
-		clientIP = nil
-	}
+	ps := checkRUMBody(cfg)
+	// The client IP follows server.trusted_proxies across reloads.
+	var clientIP atomic.Pointer[func(*http.Request) string]
+	clientIP.Store(rumClientIP(cfg))
 	log := c.deps.log.With("component", "rum")
 	st := store.NewRUM(c.deps.engine, store.RUMOptions{})
 	col, err := rum.New(cfg.RUM, c.deps.externalURL, rum.Options{
@@ -37,7 +34,7 @@ func (c *components) wireRUM(cfg *config.Config) config.Problems {
 		Counts:     st,
 		Writer:     store.WriterID(c.deps.engine),
 		Errors:     st,
-		ClientIP:   clientIP,
+		ClientIP:   func(r *http.Request) string { return (*clientIP.Load())(r) },
 		Now:        c.deps.now,
 	})
 	if err != nil {
@@ -51,8 +48,51 @@ func (c *components) wireRUM(cfg *config.Config) config.Problems {
 	}
 	c.rum = col
 	c.runners = append(c.runners, runner{name: "rum", run: col.Run})
+	c.onReload("rum", func(_ context.Context, p *reloadPlan) (func(), error) {
+		if ps := checkRUMBody(p.next); len(ps) > 0 {
+			return nil, ps
+		}
+		apply, err := col.Prepare(p.next.RUM, p.next.Server.ExternalURL)
+		if err != nil {
+			return nil, err
+		}
+		ip := rumClientIP(p.next)
+		return func() { clientIP.Store(ip); apply() }, nil
+	})
 	c.mounts = append(c.mounts, func(r *web.Routes) {
 		web.MountRUM(r, web.RUMHandlers{Script: col.ScriptHandler(), Beacons: col.BeaconHandler()}, col.Service())
 	})
 	return nil
+}
+
+// checkRUMBody reports a beacon limit that server.max_body_bytes would
+// cut first.
+func checkRUMBody(cfg *config.Config) config.Problems {
+	var ps config.Problems
+	if cfg.RUM.MaxBodyBytes > cfg.Server.MaxBodyBytes && cfg.Server.MaxBodyBytes > 0 {
+		ps.Add("rum.max_body_bytes", "%d is more than server.max_body_bytes (%d), which caps every request; raise that too",
+			cfg.RUM.MaxBodyBytes, cfg.Server.MaxBodyBytes)
+	}
+	return ps
+}
+
+// rumClientIP is the beacon client address as server.trusted_proxies
+// resolves it.
+func rumClientIP(cfg *config.Config) *func(*http.Request) string {
+	f, err := web.ClientIPFunc(cfg.Server.TrustedProxies)
+	if err != nil || f == nil {
+		// server.trusted_proxies is checked (and reported) with the server
+		// section; fall back to the peer address here.
+		f = peerAddr
+	}
+	return &f
+}
+
+// peerAddr is the connection's peer host.
+func peerAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/slo"
 	"github.com/sentinel-oss/sentinel/store"
@@ -13,11 +15,7 @@ import (
 // second; its mounts serve /api/v1/slos and the events endpoint. Alerting
 // reads the engine's States (or registers with AddSink).
 func (c *components) wireSLO(cfg *config.Config) config.Problems {
-	names := make([]string, 0, len(cfg.Probes))
-	for _, p := range cfg.Probes {
-		names = append(names, p.Name)
-	}
-	specs, ps := slo.Compile(cfg.SLOs, names)
+	specs, ps := slo.Compile(cfg.SLOs, probeNames(cfg))
 	if len(ps) > 0 {
 		return ps
 	}
@@ -36,5 +34,12 @@ func (c *components) wireSLO(cfg *config.Config) config.Problems {
 	c.outcomes.add(eng)
 	c.runners = append(c.runners, runner{name: "slo", run: eng.Run})
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountSLOs(r, eng, eng) })
+	c.onReload("slos", func(ctx context.Context, p *reloadPlan) (func(), error) {
+		specs, ps := slo.Compile(p.next.SLOs, probeNames(p.next))
+		if len(ps) > 0 {
+			return nil, ps
+		}
+		return eng.Prepare(ctx, specs)
+	})
 	return nil
 }

@@ -50,6 +50,8 @@ type Call struct {
 	At   time.Time
 	// Status is the HTTP status the fake answered.
 	Status int
+	// Token is the bot token the call carried (form or bearer header).
+	Token string
 }
 
 // Channel is a conversation the fake knows.
@@ -221,9 +223,13 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	tok := r.Form.Get("token")
+	if tok == "" {
+		tok = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	call := Call{Method: method, Form: r.Form, At: time.Now(), Status: http.StatusOK}
+	call := Call{Method: method, Form: r.Form, At: time.Now(), Status: http.StatusOK, Token: tok}
 	if q := s.faults[method]; len(q) > 0 {
 		f := q[0]
 		s.faults[method] = q[1:]
@@ -237,10 +243,6 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(call)
-	tok := r.Form.Get("token")
-	if tok == "" {
-		tok = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	}
 	if tok == "" {
 		writeJSON(w, map[string]any{"ok": false, "error": "not_authed"})
 		return

@@ -1,0 +1,51 @@
+package alerting
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// TestPrepareKeepsAlertStateAndResolvesRemovedRules reloads the rules of a
+// running service: a pending alert whose rule stays keeps its start and
+// fires when the new (shorter) `for` has passed; nothing changes before
+// commit; an alert whose rule is removed resolves and its incident hears
+// of it.
+func TestPrepareKeepsAlertStateAndResolvesRemovedRules(t *testing.T) {
+	f := newFixture(t, config.Alerting{Rules: []config.AlertRule{probeRule("CheckoutProbeFailing", 5*time.Minute, 0)}})
+	f.probe(true)
+	if got := f.stateOf(t, "CheckoutProbeFailing"); got != model.AlertPending {
+		t.Fatalf("state %s, want pending", got)
+	}
+	f.clock.Advance(2 * time.Minute)
+
+	next := config.Alerting{Rules: []config.AlertRule{probeRule("CheckoutProbeFailing", time.Minute, 0)}}
+	rules, ps := Compile(next, Refs{Probes: []string{"checkout"}})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	commit := f.svc.Prepare(Settings{Config: next, Rules: rules})
+	f.eval(t)
+	if got := f.stateOf(t, "CheckoutProbeFailing"); got != model.AlertPending {
+		t.Fatalf("before commit: %s, want still pending under for: 5m", got)
+	}
+	commit()
+	f.eval(t)
+	gs := f.sink.Groups()
+	if len(gs) != 1 || !gs[0].Firing || !gs[0].Alerts[0].StartsAt.Equal(t0) {
+		t.Fatalf("after the reload: %+v, want one firing group started at t0", gs)
+	}
+
+	// The rule goes: its alert resolves.
+	none := config.Alerting{}
+	commit = f.svc.Prepare(Settings{Config: none})
+	commit()
+	f.clock.Advance(time.Second)
+	f.eval(t)
+	gs = f.sink.Groups()
+	if len(gs) != 2 || gs[1].Firing || gs[1].Alerts[0].State != model.AlertResolved {
+		t.Fatalf("removed rule's alert: %+v, want resolved", gs)
+	}
+}
