@@ -341,14 +341,14 @@ dashboards: {grafana_url: "https://grafana.shop.example"}
 	}
 	testutil.Eventually(t, 15*time.Second, "the page in Slack with the new token", func() bool {
 		for _, c := range fake.Calls("chat.postMessage") {
-			if c.Token == "xoxb-new-token" && strings.Contains(c.Form.Get("text"), "Payments") {
+			if c.Token == "xoxb-new-token" && strings.Contains(strings.ToLower(c.Form.Get("text")), "payments") {
 				return true
 			}
 		}
 		return false
 	})
 	for _, c := range fake.Calls("chat.postMessage") {
-		if c.Token != "xoxb-new-token" && strings.Contains(c.Form.Get("text"), "Payments") {
+		if c.Token != "xoxb-new-token" && strings.Contains(strings.ToLower(c.Form.Get("text")), "payments") {
 			t.Errorf("a page after the reload went out with the old token")
 		}
 	}
