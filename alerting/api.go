@@ -43,6 +43,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 		return res, err
 	}
 	beats := map[string]bool{}
+	var changed []*Record
 	for _, wa := range w.Alerts {
 		labels := model.Labels(wa.Labels).Clone()
 		if hb, ok := s.watchdogs[labels["alertname"]]; ok {
@@ -55,6 +56,9 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 		}
 		groupKey := w.GroupKey
 		fp := wa.Fingerprint
+		if fp == "" {
+			fp = Fingerprint(labels) // a delivery built in code, not decoded
+		}
 		if sk := labels[GroupKeyLabel]; sk != "" {
 			// Our own alert, back from Alertmanager: it joins its group, and
 			// is nothing new while we track it ourselves.
@@ -99,6 +103,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 			}
 			s.addLocked(rec)
 			s.markLocked(rec)
+			changed = append(changed, rec)
 			res.New++
 		case "resolved":
 			if rec == nil || rec.Alert.State != model.AlertFiring {
@@ -111,6 +116,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 			}
 			rec.Alert.State, rec.Alert.EndsAt, rec.ResolvedReported = model.AlertResolved, ends, false
 			s.markLocked(rec)
+			changed = append(changed, rec)
 			res.Resolved++
 		}
 	}
@@ -123,8 +129,10 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 	}
 	if len(beats) > 0 {
 		s.evalHeartbeatsLocked(now)
+		s.refreshMutesLocked(now)
+	} else {
+		s.muteNewLocked(changed, now)
 	}
-	s.refreshMutesLocked(now)
 	err := s.saveLocked(ctx)
 	s.mu.Unlock()
 	s.m.webhookAlerts.WithLabelValues("new").Add(float64(res.New))
@@ -265,194 +273,5 @@ func (s *Service) OutgoingAlerts(ctx context.Context) ([]model.Alert, error) {
 	return out, nil
 }
 
-// CreateSilence validates and stores a new silence, and re-mutes alerts at once.
-func (s *Service) CreateSilence(ctx context.Context, n NewSilence) (Silence, error) {
-	now := s.now()
-	s.mu.Lock()
-	maxDur := s.cfg.Silences.MaxDuration.Std()
-	s.mu.Unlock()
-	sl, err := n.build(s.parser, now, maxDur)
-	if err != nil {
-		return Silence{}, err
-	}
-	err = s.exclusive(ctx, func(ctx context.Context) error { return s.createSilence(ctx, sl, now) })
-	if err != nil {
-		return Silence{}, err
-	}
-	return sl, nil
-}
-
-func (s *Service) createSilence(ctx context.Context, sl Silence, now time.Time) error {
-	s.mu.Lock()
-	if err := s.loadLocked(ctx); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	if err := s.store.PutSilence(ctx, sl); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	s.silences[sl.ID] = &sl
-	s.refreshMutesLocked(now)
-	_ = s.saveLocked(ctx)
-	s.mu.Unlock()
-	_ = s.flush(ctx, now)
-	return nil
-}
-
-// UpdateSilence changes silence id to what n asks, as Alertmanager does:
-// in place (same ID) when the matchers are the same and history is kept
-// (an active silence keeps its start, a pending one starts in the future);
-// otherwise the old silence is expired and a new one, with a new ID, takes
-// its place. ErrNotFound when there is no such silence.
-func (s *Service) UpdateSilence(ctx context.Context, id string, n NewSilence) (Silence, error) {
-	now := s.now()
-	next, err := n.build(s.parser, now, s.cfg.Silences.MaxDuration.Std())
-	if err != nil {
-		return Silence{}, err
-	}
-	var out Silence
-	err = s.exclusive(ctx, func(ctx context.Context) error {
-		s.mu.Lock()
-		if err := s.loadLocked(ctx); err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		prev, ok := s.silences[id]
-		if !ok {
-			s.mu.Unlock()
-			return notFoundf("no silence with id %q", truncate(id, 64))
-		}
-		cand := next
-		if !n.StartsAt.IsZero() {
-			cand.StartsAt = n.StartsAt.UTC()
-		}
-		if canUpdateInPlace(*prev, cand, now) {
-			c := *prev
-			c.StartsAt, c.EndsAt, c.Comment, c.CreatedBy, c.Actor, c.UpdatedAt = cand.StartsAt, cand.EndsAt, cand.Comment, cand.CreatedBy, cand.Actor, now.UTC()
-			c.WarnedAt, c.ExpiryHandled = time.Time{}, false
-			if err := s.store.PutSilence(ctx, c); err != nil {
-				s.mu.Unlock()
-				return err
-			}
-			*prev, out = c, c
-		} else {
-			if prev.Status(now) != SilenceExpired {
-				c := *prev
-				c.EndsAt, c.ExpiredBy, c.ExpiryHandled, c.UpdatedAt = now, n.Actor, true, now.UTC()
-				if c.ExpiredBy == "" {
-					c.ExpiredBy = n.Author
-				}
-				if c.StartsAt.After(now) {
-					c.StartsAt = now
-				}
-				if err := s.store.PutSilence(ctx, c); err != nil {
-					s.mu.Unlock()
-					return err
-				}
-				*prev = c
-			}
-			if err := s.store.PutSilence(ctx, next); err != nil {
-				s.mu.Unlock()
-				return err
-			}
-			s.silences[next.ID] = &next
-			out = next
-		}
-		s.refreshMutesLocked(now)
-		_ = s.saveLocked(ctx)
-		s.mu.Unlock()
-		_ = s.flush(ctx, now)
-		return nil
-	})
-	if err != nil {
-		return Silence{}, err
-	}
-	return out, nil
-}
-
-// Silence returns one silence; ErrNotFound when there is none with id.
-func (s *Service) Silence(ctx context.Context, id string) (Silence, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.freshLocked(ctx); err != nil {
-		return Silence{}, err
-	}
-	sl, ok := s.silences[id]
-	if !ok {
-		return Silence{}, notFoundf("no silence with id %q", truncate(id, 64))
-	}
-	c := *sl
-	c.Matchers = append(Matchers(nil), sl.Matchers...)
-	return c, nil
-}
-
-// Silences returns every silence kept (pending, active and recently
-// expired), newest first, with its status at now.
-func (s *Service) Silences(ctx context.Context) ([]Silence, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.freshLocked(ctx); err != nil {
-		return nil, err
-	}
-	out := make([]Silence, 0, len(s.silences))
-	for _, sl := range s.silences {
-		c := *sl
-		c.Matchers = append(Matchers(nil), sl.Matchers...)
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out, nil
-}
-
 // Now is the service's clock, for callers that show statuses.
 func (s *Service) Now() time.Time { return s.now() }
-
-// ExpireSilence ends a silence now (a person's decision, so no expiry
-// announcement follows); ErrNotFound when there is no such silence.
-func (s *Service) ExpireSilence(ctx context.Context, id, actor string) (Silence, error) {
-	var out Silence
-	err := s.exclusive(ctx, func(ctx context.Context) error {
-		var err error
-		out, err = s.expireSilence(ctx, id, actor)
-		return err
-	})
-	return out, err
-}
-
-func (s *Service) expireSilence(ctx context.Context, id, actor string) (Silence, error) {
-	now := s.now()
-	s.mu.Lock()
-	if err := s.loadLocked(ctx); err != nil {
-		s.mu.Unlock()
-		return Silence{}, err
-	}
-	sl, ok := s.silences[id]
-	if !ok {
-		s.mu.Unlock()
-		return Silence{}, notFoundf("no silence with id %q", truncate(id, 64))
-	}
-	if sl.Status(now) != SilenceExpired {
-		c := *sl
-		c.EndsAt, c.ExpiredBy, c.ExpiryHandled, c.UpdatedAt = now, actor, true, now.UTC()
-		if c.StartsAt.After(now) {
-			c.StartsAt = now
-		}
-		if err := s.store.PutSilence(ctx, c); err != nil {
-			s.mu.Unlock()
-			return Silence{}, err
-		}
-		*sl = c
-	}
-	out := *sl
-	s.refreshMutesLocked(now)
-	_ = s.saveLocked(ctx)
-	s.mu.Unlock()
-	_ = s.flush(ctx, now)
-	return out, nil
-}

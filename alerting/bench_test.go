@@ -100,3 +100,57 @@ func BenchmarkWebhookIngestNew(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "alerts/s")
 }
+
+// BenchmarkEvaluateMuting evaluates 1,000 firing alerts (posted to the API
+// v2) once per iteration: with nothing to mute them ("bare"), with 20
+// silences ("silences", what muting cost before inhibition rules and
+// maintenance windows), and with the silences plus 20 inhibition rules (one
+// with a firing source) and 5 active maintenance windows ("all").
+func BenchmarkEvaluateMuting(b *testing.B) {
+	for _, variant := range []string{"bare", "silences", "all"} {
+		cfg := config.Alerting{}
+		if variant == "all" {
+			for i := 0; i < 20; i++ {
+				cfg.InhibitRules = append(cfg.InhibitRules, config.InhibitRule{
+					SourceMatchers: []string{fmt.Sprintf(`alertname="RegionDown%d"`, i)}, TargetMatchers: []string{`severity=~"critical|warning"`}, Equal: []string{"region"}})
+			}
+		}
+		b.Run(variant, func(b *testing.B) {
+			clk := &clock{t: t0}
+			svc, err := New(Options{Config: cfg, Store: NewMemoryStore(), Sink: &recordingSink{}, Announcer: &recordingSink{}, Now: clk.Now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			var posted []PostedAlert
+			for i := 0; i < 1000; i++ {
+				posted = append(posted, PostedAlert{EndsAt: t0.Add(1000 * time.Hour), Labels: model.Labels{"alertname": fmt.Sprintf("A%d", i%20),
+					"instance": fmt.Sprintf("host-%d", i), "service": fmt.Sprintf("s%d", i%50), "region": fmt.Sprintf("r%d", i%5), "severity": "critical"}})
+			}
+			if variant != "bare" {
+				for i := 0; i < 20; i++ {
+					if _, err := svc.CreateSilence(ctx, NewSilence{Matchers: TextInputs(fmt.Sprintf("service=s%d", i), "instance=~host-1.*"), Duration: 1000 * time.Hour, Author: "b"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if variant == "all" {
+				posted = append(posted, PostedAlert{EndsAt: t0.Add(1000 * time.Hour), Labels: model.Labels{"alertname": "RegionDown3", "region": "r3"}})
+				for i := 0; i < 5; i++ {
+					if _, err := svc.CreateMaintenance(ctx, NewSilence{Matchers: TextInputs(fmt.Sprintf("service=s%d", 20+i)), Duration: 1000 * time.Hour, Author: "b"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if _, err := svc.IngestAlerts(ctx, posted); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				if err := svc.EvaluateAt(ctx, clk.Advance(15*time.Second)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -14,6 +14,8 @@ var (
 	// ErrInvalid is outside input (a webhook payload, a silence) that is
 	// malformed or out of range.
 	ErrInvalid error = model.NewKindError(model.KindInvalid, "invalid input")
+	// ErrConflict is a change the current state does not allow.
+	ErrConflict error = model.NewKindError(model.KindConflict, "conflict")
 )
 
 // invalidf returns an error wrapping ErrInvalid with a clear message.
@@ -24,6 +26,11 @@ func invalidf(format string, args ...any) error {
 // notFoundf returns an error wrapping ErrNotFound with a clear message.
 func notFoundf(format string, args ...any) error {
 	return &wrapped{msg: fmt.Sprintf(format, args...), kind: ErrNotFound}
+}
+
+// conflictf returns an error wrapping ErrConflict with a clear message.
+func conflictf(format string, args ...any) error {
+	return &wrapped{msg: fmt.Sprintf(format, args...), kind: ErrConflict}
 }
 
 // wrapped carries its own message but unwraps to its kind.

@@ -16,8 +16,9 @@ import (
 // Handing changed alert groups to the sink (incidents), in order, and
 // recording what was sent.
 
-// flush hands every changed group to the sink, in order, and delivers
-// pending announcements. Hand-overs that fail are retried next time.
+// flush delivers pending announcements, then hands every changed group to
+// the sink, in order (so "the maintenance window has ended" comes before
+// the page it lets through). Hand-overs that fail are retried next time.
 func (s *Service) flush(ctx context.Context, now time.Time) error {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
@@ -36,6 +37,19 @@ func (s *Service) flush(ctx context.Context, now time.Time) error {
 	s.mu.Unlock()
 
 	var errs []error
+	var failed []model.Announcement
+	for _, a := range anns {
+		if s.announcer == nil {
+			s.log.Warn("announcement with no announcer", "kind", a.Kind, "text", a.Text)
+			continue
+		}
+		if err := s.announcer.Announce(ctx, a); err != nil {
+			failed = append(failed, a)
+			errs = append(errs, fmt.Errorf("announce %s: %w", a.Kind, err))
+			continue
+		}
+		s.m.announcements.WithLabelValues(a.Kind).Inc()
+	}
 	for _, b := range batches {
 		var err error
 		if s.sink != nil {
@@ -51,19 +65,6 @@ func (s *Service) flush(ctx context.Context, now time.Time) error {
 			s.applySentLocked(b, now)
 		}
 		s.mu.Unlock()
-	}
-	var failed []model.Announcement
-	for _, a := range anns {
-		if s.announcer == nil {
-			s.log.Warn("announcement with no announcer", "kind", a.Kind, "text", a.Text)
-			continue
-		}
-		if err := s.announcer.Announce(ctx, a); err != nil {
-			failed = append(failed, a)
-			errs = append(errs, fmt.Errorf("announce %s: %w", a.Kind, err))
-			continue
-		}
-		s.m.announcements.WithLabelValues(a.Kind).Inc()
 	}
 	s.mu.Lock()
 	s.pendingAnn = append(failed, s.pendingAnn...)

@@ -14,6 +14,7 @@ type metrics struct {
 	reg           prometheus.Registerer
 	alerts        *prometheus.GaugeVec
 	silences      *prometheus.GaugeVec
+	windows       *prometheus.GaugeVec
 	webhookAlerts *prometheus.CounterVec
 	postedAlerts  *prometheus.CounterVec
 	handoffs      *prometheus.CounterVec
@@ -33,6 +34,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		silences: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "sentinel_silences",
 			Help: "Silences kept, by status (pending, active, expired).",
+		}, []string{"state"}),
+		windows: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sentinel_maintenance_windows",
+			Help: "Maintenance windows kept, by state (pending, active, ended).",
 		}, []string{"state"}),
 		webhookAlerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sentinel_alertmanager_webhook_alerts_total",
@@ -79,7 +84,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.alerts, m.silences, m.webhookAlerts, m.postedAlerts, m.handoffs, m.announcements, m.heartbeat, m.evalDuration, m.cycleSkips}
+	return []prometheus.Collector{m.alerts, m.silences, m.windows, m.webhookAlerts, m.postedAlerts, m.handoffs, m.announcements, m.heartbeat, m.evalDuration, m.cycleSkips}
 }
 
 func (m *metrics) unregister() {
@@ -94,7 +99,7 @@ func (m *metrics) unregister() {
 // updateGaugesLocked recounts alerts and silences.
 func (s *Service) updateGaugesLocked(now time.Time) {
 	s.m.alerts.Reset()
-	for _, src := range []string{SourceRule, SourceSLO, SourceHeartbeat, SourceAlertmanager} {
+	for _, src := range []string{SourceRule, SourceSLO, SourceHeartbeat, SourceAlertmanager, SourceAPI} {
 		s.m.alerts.WithLabelValues(string(model.AlertPending), src).Set(0)
 		s.m.alerts.WithLabelValues(string(model.AlertFiring), src).Set(0)
 	}
@@ -104,10 +109,18 @@ func (s *Service) updateGaugesLocked(now time.Time) {
 		}
 	}
 	counts := map[SilenceStatus]float64{SilencePending: 0, SilenceActive: 0, SilenceExpired: 0}
+	windows := map[string]float64{"pending": 0, "active": 0, "ended": 0}
 	for _, sl := range s.silences {
-		counts[sl.Status(now)]++
+		if sl.Kind == KindMaintenance {
+			windows[sl.WindowState(now)]++
+		} else {
+			counts[sl.Status(now)]++
+		}
 	}
 	for st, n := range counts {
 		s.m.silences.WithLabelValues(string(st)).Set(n)
+	}
+	for st, n := range windows {
+		s.m.windows.WithLabelValues(st).Set(n)
 	}
 }

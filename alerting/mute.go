@@ -10,8 +10,9 @@ import (
 	"github.com/sentinel-oss/sentinel/model"
 )
 
-// Silences and built-in inhibition: which firing alerts are muted, and the
-// announcements made when a mute ends while its alert still fires.
+// Muting: which active alerts silences, inhibition and maintenance windows
+// hold, and the announcements made when a silence ends while its alert
+// still fires.
 
 // silencesLocked announces silences about to end, or just ended, while
 // alerts they mute still fire; it uses the muting of the previous pass.
@@ -23,6 +24,9 @@ func (s *Service) silencesLocked(now time.Time) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		sl := s.silences[id]
+		if sl.Kind == KindMaintenance {
+			continue // maintenanceLocked announces and keeps windows
+		}
 		if sl.ExpiryHandled {
 			if now.Sub(sl.EndsAt) > silenceRetention {
 				delete(s.silences, id)
@@ -119,39 +123,90 @@ func names(recs []*Record) string {
 }
 
 // refreshMutesLocked recomputes which silences mute each active alert and
-// which SLO ticket alerts are inhibited by their SLO's firing page alert.
+// which alerts are inhibited: SLO ticket alerts by their SLO's firing page
+// alert, any alert by alerting.inhibit_rules; and which maintenance windows
+// hold them.
 func (s *Service) refreshMutesLocked(now time.Time) {
-	pages := map[string]string{} // slo -> fingerprint of its firing page alert
+	s.maintenanceLocked(now)
+	m := s.mutingLocked(now)
 	for _, r := range s.alerts {
 		if r.Alert.Source == SourceSLO && r.Alert.State == model.AlertFiring && r.Alert.Labels["tier"] == "page" {
-			pages[r.Alert.Labels["slo"]] = r.Alert.Fingerprint
+			m.pages[r.Alert.Labels["slo"]] = r.Alert.Fingerprint
 		}
 	}
-	ids := make([]string, 0, len(s.silences))
-	for id, sl := range s.silences {
-		if sl.Active(now) {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
 	for _, r := range s.alerts {
-		if r.Alert.State != model.AlertFiring && r.Alert.State != model.AlertPending {
-			continue
-		}
-		var muted []string
-		for _, id := range ids {
-			if s.silences[id].Matchers.Matches(r.Alert.Labels) {
-				muted = append(muted, id)
-			}
-		}
-		inhibited := ""
-		if r.Alert.Source == SourceSLO && r.Alert.Labels["tier"] == "ticket" {
-			inhibited = pages[r.Alert.Labels["slo"]]
-		}
-		if !slices.Equal(muted, r.MutedBy) || inhibited != r.InhibitedBy {
-			r.MutedBy, r.InhibitedBy = muted, inhibited
-			s.markLocked(r)
-		}
-		r.Alert.Silenced = len(r.MutedBy) > 0 || r.InhibitedBy != ""
+		s.applyMutesLocked(m, r)
 	}
+}
+
+// muteNewLocked applies muting to records an ingest just added or changed,
+// without revisiting every tracked alert, so the cost of a delivery does
+// not grow with the alerts already tracked. When one of them can be an
+// inhibition source, or a maintenance window began, every alert is
+// revisited instead.
+func (s *Service) muteNewLocked(recs []*Record, now time.Time) {
+	if len(recs) == 0 {
+		return
+	}
+	if s.maintenanceLocked(now) || !s.inhibitValid {
+		s.refreshMutesLocked(now)
+		return
+	}
+	m := s.mutingLocked(now)
+	for _, r := range recs {
+		s.applyMutesLocked(m, r)
+	}
+}
+
+// muting is what one muting pass matches alerts against.
+type muting struct {
+	silences []*Silence // active silences, by ID
+	windows  []*Silence // active maintenance windows, by ID
+	idx      inhibitIndex
+	pages    map[string]string // slo -> fingerprint of its firing page alert
+}
+
+func (s *Service) mutingLocked(now time.Time) muting {
+	m := muting{idx: s.inhibitSourcesLocked(), windows: s.activeWindowsLocked(now), pages: map[string]string{}}
+	for _, sl := range s.silences {
+		if sl.Kind == "" && sl.Active(now) {
+			m.silences = append(m.silences, sl)
+		}
+	}
+	sort.Slice(m.silences, func(i, j int) bool { return m.silences[i].ID < m.silences[j].ID })
+	return m
+}
+
+// applyMutesLocked sets what holds r: silences, inhibition, windows.
+func (s *Service) applyMutesLocked(m muting, r *Record) {
+	if r.Alert.State != model.AlertFiring && r.Alert.State != model.AlertPending {
+		return
+	}
+	var muted []string
+	for _, sl := range m.silences {
+		if sl.Matchers.Matches(r.Alert.Labels) {
+			muted = append(muted, sl.ID)
+		}
+	}
+	inhibited := ""
+	if r.Alert.Source == SourceSLO && r.Alert.Labels["tier"] == "ticket" {
+		inhibited = m.pages[r.Alert.Labels["slo"]]
+	}
+	if inhibited == "" {
+		inhibited = s.inhibitedBy(m.idx, r.Alert.Labels, r.Alert.Fingerprint)
+	}
+	var maint []string
+	for _, w := range m.windows {
+		if w.Matchers.Matches(r.Alert.Labels) {
+			maint = append(maint, w.ID)
+		}
+	}
+	if !slices.Equal(muted, r.MutedBy) || inhibited != r.InhibitedBy || !slices.Equal(maint, r.MaintenanceBy) {
+		r.MutedBy, r.InhibitedBy, r.MaintenanceBy = muted, inhibited, maint
+		// Saved and handed over, but not markLocked: muting does not make
+		// an alert more or less of an inhibition source.
+		s.dirty[r.Key] = true
+		s.touched[r.Alert.GroupKey] = true
+	}
+	r.Alert.Silenced = len(r.MutedBy) > 0 || r.InhibitedBy != "" || len(r.MaintenanceBy) > 0
 }

@@ -78,6 +78,7 @@ func (s *Service) reloadLocked(ctx context.Context) error {
 		return fmt.Errorf("load probe states: %w", err)
 	}
 	s.alerts, s.groups, s.members = map[string]*Record{}, map[string]*GroupState{}, map[string]map[string]*Record{}
+	s.inhibitValid = false
 	s.silences, s.beats, s.probes = map[string]*Silence{}, map[string]time.Time{}, map[string]model.ProbeState{}
 	clear(s.dirty)
 	clear(s.dirtyGroups)
@@ -166,6 +167,7 @@ func (s *Service) saveLocked(ctx context.Context) error {
 
 // addLocked tracks a new record.
 func (s *Service) addLocked(r *Record) {
+	s.noteInhibitSourceLocked(r)
 	s.alerts[r.Key] = r
 	m := s.members[r.Alert.GroupKey]
 	if m == nil {
@@ -177,6 +179,7 @@ func (s *Service) addLocked(r *Record) {
 
 // removeLocked forgets a record and marks it for deletion from the store.
 func (s *Service) removeLocked(r *Record) {
+	s.noteInhibitSourceLocked(r)
 	delete(s.alerts, r.Key)
 	if m := s.members[r.Alert.GroupKey]; m != nil {
 		delete(m, r.Key)
@@ -189,6 +192,7 @@ func (s *Service) removeLocked(r *Record) {
 
 // markLocked marks a changed record for saving and its group for hand-over.
 func (s *Service) markLocked(r *Record) {
+	s.noteInhibitSourceLocked(r)
 	s.dirty[r.Key] = true
 	s.touched[r.Alert.GroupKey] = true
 }

@@ -35,10 +35,13 @@ type PostedAlert struct {
 // ErrInvalid and naming its index.
 func (s *Service) IngestAlerts(ctx context.Context, alerts []PostedAlert) (IngestResult, error) {
 	now := s.now()
+	s.mu.Lock()
+	p, timeout := s.parser, s.cfg.ResolveTimeout.Std()
+	s.mu.Unlock()
 	var invalid []error
 	valid := make([]PostedAlert, 0, len(alerts))
 	for i, a := range alerts {
-		a, err := s.normalisePosted(a, now)
+		a, err := normalisePosted(a, now, p, timeout)
 		if err != nil {
 			invalid = append(invalid, invalidf("alerts[%d]: %v", i, err))
 			continue
@@ -60,15 +63,16 @@ func (s *Service) IngestAlerts(ctx context.Context, alerts []PostedAlert) (Inges
 }
 
 // normalisePosted checks one alert as Alertmanager's alert.Validate does
-// and fills its times.
-func (s *Service) normalisePosted(a PostedAlert, now time.Time) (PostedAlert, error) {
+// (label names valid in p's syntax) and fills its times; a missing end is
+// now plus timeout.
+func normalisePosted(a PostedAlert, now time.Time, p MatcherParser, timeout time.Duration) (PostedAlert, error) {
 	l := model.Labels{}
 	for k, v := range a.Labels {
 		if v != "" {
 			l[k] = v
 		}
 	}
-	if err := checkAlertLabels("labels", l, s.parser.validName); err != nil {
+	if err := checkAlertLabels("labels", l, p.ready().validName); err != nil {
 		return a, err
 	}
 	ann := model.Labels{}
@@ -92,7 +96,7 @@ func (s *Service) normalisePosted(a PostedAlert, now time.Time) (PostedAlert, er
 		}
 	}
 	if a.EndsAt.IsZero() {
-		a.EndsAt = now.Add(s.cfg.ResolveTimeout.Std())
+		a.EndsAt = now.Add(timeout)
 	}
 	if a.EndsAt.Before(a.StartsAt) {
 		return a, invalidf("endsAt %s is before startsAt %s", a.EndsAt.UTC().Format(time.RFC3339), a.StartsAt.UTC().Format(time.RFC3339))
@@ -107,6 +111,7 @@ func (s *Service) ingestPosted(ctx context.Context, alerts []PostedAlert, now ti
 		s.mu.Unlock()
 		return res, err
 	}
+	var changed []*Record
 	for _, pa := range alerts {
 		fp := Fingerprint(pa.Labels)
 		key := SourceAPI + "|" + fp
@@ -141,17 +146,19 @@ func (s *Service) ingestPosted(ctx context.Context, alerts []PostedAlert, now ti
 			}
 			s.addLocked(rec)
 			s.markLocked(rec)
+			changed = append(changed, rec)
 			res.New++
 		case rec != nil && rec.Alert.State == model.AlertFiring:
 			rec.Alert.State, rec.Alert.EndsAt, rec.ResolvedReported = model.AlertResolved, pa.EndsAt, false
 			rec.ExpiresAt = pa.EndsAt
 			s.markLocked(rec)
+			changed = append(changed, rec)
 			res.Resolved++
 		default:
 			res.Unchanged++
 		}
 	}
-	s.refreshMutesLocked(now)
+	s.muteNewLocked(changed, now)
 	err := s.saveLocked(ctx)
 	s.mu.Unlock()
 	s.m.postedAlerts.WithLabelValues("new").Add(float64(res.New))

@@ -41,8 +41,12 @@ func (s *Service) Prepare(next Settings) (commit func()) {
 	}
 	hbByName, watchdogs := heartbeatIndex(next.Config.Heartbeats)
 	sloNames := toSet(next.SLONames)
+	// Matcher syntax, inhibition rules, time intervals and maintenance
+	// windows; Compile has reported any problem with them.
+	muting, _ := compileMuting(next.Config, s.log)
 	return func() {
 		s.mu.Lock()
+		s.setMutingLocked(muting)
 		// What this reload removes; what it (re-)adds is no longer retired.
 		for _, r := range s.rules {
 			s.retired[SourceRule+"|"+r.Name] = true

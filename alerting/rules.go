@@ -131,6 +131,11 @@ func Compile(cfg config.Alerting, refs Refs) ([]*Rule, config.Problems) {
 		}
 		rules = append(rules, r)
 	}
+	parser := NewMatcherParser(cfg.MatcherSyntax, nil)
+	_, ips := compileInhibitRules(cfg, parser)
+	intervals, tps := compileTimeIntervals(cfg)
+	_, mps := compileMaintenance(cfg, parser, intervals)
+	ps = append(append(append(ps, ips...), tps...), mps...)
 	for i, h := range cfg.Heartbeats {
 		if h.Runbook != "" && refs.Runbooks != nil && !refs.Runbooks.Has(h.Runbook) {
 			ps.Add(fmt.Sprintf("alerting.heartbeats[%d].runbook", i), "no runbook named %q in %s", h.Runbook, refs.RunbooksDir)

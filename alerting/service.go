@@ -86,21 +86,31 @@ type Options struct {
 type Service struct {
 	cfg       config.Alerting
 	parser    MatcherParser
-	rules     []*Rule
-	groupBy   []string
-	store     Store
-	lock      Locker
-	pstates   ProbeStateStore
-	sink      GroupSink
-	announcer Announcer
-	slos      SLOSource
-	runbooks  RunbookMatcher
-	log       *slog.Logger
-	now       func() time.Time
-	m         *metrics
-	hbByName  map[string]config.Heartbeat
-	watchdogs map[string]string   // alertname -> heartbeat name
-	sloNames  map[string]struct{} // configured SLOs
+	inhibit   []inhibitRule
+	recurring []recurringWindow
+	// occurrences caches the span of each recurring window's current
+	// occurrence (guarded by mu).
+	occurrences map[string][2]time.Time
+	// inhibitIdx indexes the firing inhibition sources; inhibitValid is
+	// cleared when an alert a rule's source side selects changes (both
+	// guarded by mu).
+	inhibitIdx   inhibitIndex
+	inhibitValid bool
+	rules        []*Rule
+	groupBy      []string
+	store        Store
+	lock         Locker
+	pstates      ProbeStateStore
+	sink         GroupSink
+	announcer    Announcer
+	slos         SLOSource
+	runbooks     RunbookMatcher
+	log          *slog.Logger
+	now          func() time.Time
+	m            *metrics
+	hbByName     map[string]config.Heartbeat
+	watchdogs    map[string]string   // alertname -> heartbeat name
+	sloNames     map[string]struct{} // configured SLOs
 	// retired are the rules, heartbeats and SLOs a reload removed
 	// ("rule|name", "heartbeat|name", "slo|name"): their alerts resolve.
 	retired map[string]bool
@@ -166,7 +176,11 @@ func New(opts Options) (*Service, error) {
 		silences: map[string]*Silence{}, beats: map[string]time.Time{}, probes: map[string]model.ProbeState{},
 		dirty: map[string]bool{}, members: map[string]map[string]*Record{}, touched: map[string]bool{}, dirtyGroups: map[string]bool{}, dirtySilence: map[string]bool{},
 	}
-	s.parser = NewMatcherParser(s.cfg.MatcherSyntax, s.log)
+	m2, ps := compileMuting(s.cfg, s.log)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	s.setMutingLocked(m2)
 	s.started = s.now()
 	s.hbByName, s.watchdogs = heartbeatIndex(s.cfg.Heartbeats)
 	s.sloNames, s.retired = toSet(opts.SLONames), map[string]bool{}
@@ -176,7 +190,37 @@ func New(opts Options) (*Service, error) {
 
 // Matchers returns the parser for matcher text in the configured syntax
 // (alerting.matcher_syntax), for API filters and forms.
-func (s *Service) Matchers() MatcherParser { return s.parser }
+func (s *Service) Matchers() MatcherParser {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parser
+}
+
+// mutingConfig is what the muting keys of the alerting section compile
+// to: the matcher parser, the inhibition rules, the recurring windows.
+type mutingConfig struct {
+	parser    MatcherParser
+	inhibit   []inhibitRule
+	recurring []recurringWindow
+}
+
+// compileMuting compiles alerting.matcher_syntax, inhibit_rules,
+// time_intervals and maintenance (Compile reports their problems with
+// positions first).
+func compileMuting(cfg config.Alerting, log *slog.Logger) (mutingConfig, config.Problems) {
+	p := NewMatcherParser(cfg.MatcherSyntax, log)
+	inhibit, ps := compileInhibitRules(cfg, p)
+	intervals, ips := compileTimeIntervals(cfg)
+	recurring, mps := compileMaintenance(cfg, p, intervals)
+	return mutingConfig{parser: p, inhibit: inhibit, recurring: recurring}, append(append(ps, ips...), mps...)
+}
+
+// setMutingLocked takes a compiled muting config; every alert's muting is
+// recomputed at the next pass.
+func (s *Service) setMutingLocked(m mutingConfig) {
+	s.parser, s.inhibit, s.recurring = m.parser, m.inhibit, m.recurring
+	s.occurrences, s.inhibitValid = map[string][2]time.Time{}, false
+}
 
 // Close unregisters the service's metrics (for reloads that rebuild it).
 func (s *Service) Close() { s.m.unregister() }

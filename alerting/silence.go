@@ -1,12 +1,24 @@
 package alerting
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"sort"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/model"
 )
+
+// Silences and maintenance windows are both stored as Silence records:
+// matchers and a span of time during which the alerts they select do not
+// page. A silence is a person's mute; a maintenance window (Kind
+// "maintenance") is planned work, announced when it starts and ends, and
+// left out of the budget of SLOs that ask for that. This file holds the
+// record and the operations on it that both share.
+
+// KindMaintenance marks a Silence record that is a maintenance window.
+const KindMaintenance = "maintenance"
 
 // Silence mutes the alerts its matchers select between StartsAt and EndsAt.
 // Muted alerts still show (with silenced: true) but do not page.
@@ -29,6 +41,21 @@ type Silence struct {
 	// Actor names the authenticated caller that created it, when that is
 	// not CreatedBy (Alertmanager clients name their user as the author).
 	Actor string `json:"actor,omitempty"`
+	// Kind is "" for a silence and KindMaintenance for a maintenance window.
+	Kind string `json:"kind,omitempty"`
+	// Recurring names the alerting.maintenance entry a window is an
+	// occurrence of ("" for a one-off window).
+	Recurring string `json:"recurring,omitempty"`
+	// StartAnnounced is set once a maintenance window's start was announced.
+	StartAnnounced bool `json:"start_announced,omitempty"`
+}
+
+// kindNoun names a record's kind in messages.
+func kindNoun(kind string) string {
+	if kind == KindMaintenance {
+		return "maintenance window"
+	}
+	return "silence"
 }
 
 // SilenceStatus is where a silence is in time.
@@ -80,13 +107,15 @@ const (
 	maxCommentLen      = 4096
 )
 
-// build validates a request into a silence at now.
-func (n NewSilence) build(p MatcherParser, now time.Time, maxDuration time.Duration) (Silence, error) {
+// build validates a request into a silence (or, with kind, a maintenance
+// window) at now. Neither may start in the past: a window cannot be
+// declared after the fact to take an outage out of an SLO's budget.
+func (n NewSilence) build(p MatcherParser, now time.Time, maxDuration time.Duration, kind string) (Silence, error) {
 	ms, err := buildMatchers(p, n.Matchers)
 	if err != nil {
 		return Silence{}, err
 	}
-	s := Silence{Comment: n.Comment, CreatedBy: n.Author, CreatedAt: now.UTC(), UpdatedAt: now.UTC(), Matchers: ms}
+	s := Silence{Comment: n.Comment, CreatedBy: n.Author, CreatedAt: now.UTC(), UpdatedAt: now.UTC(), Matchers: ms, Kind: kind}
 	if n.Actor != n.Author {
 		s.Actor = n.Actor
 	}
@@ -94,7 +123,7 @@ func (n NewSilence) build(p MatcherParser, now time.Time, maxDuration time.Durat
 		return Silence{}, invalidf("comment: at most %d bytes", maxCommentLen)
 	}
 	if n.Author == "" {
-		return Silence{}, invalidf("a silence needs an author")
+		return Silence{}, invalidf("a %s needs an author", kindNoun(kind))
 	}
 	s.StartsAt = n.StartsAt
 	if s.StartsAt.IsZero() || s.StartsAt.Before(now) {
@@ -112,7 +141,7 @@ func (n NewSilence) build(p MatcherParser, now time.Time, maxDuration time.Durat
 		return Silence{}, invalidf("ends_at must be after starts_at and in the future")
 	}
 	if maxDuration > 0 && s.EndsAt.Sub(s.StartsAt) > maxDuration {
-		return Silence{}, invalidf("a silence may last at most %s", model.Duration(maxDuration))
+		return Silence{}, invalidf("a %s may last at most %s", kindNoun(kind), model.Duration(maxDuration))
 	}
 	s.ID = newID()
 	return s, nil
@@ -166,4 +195,222 @@ func canUpdateInPlace(prev, next Silence, now time.Time) bool {
 		return !next.StartsAt.Before(now)
 	}
 	return false
+}
+
+// buildFor validates a request for a record of kind with the settings in
+// force (a reload may change them): the matcher syntax, and the longest a
+// silence may last (windows have no cap).
+func (s *Service) buildFor(n NewSilence, now time.Time, kind string) (Silence, error) {
+	s.mu.Lock()
+	p, maxDur := s.parser, s.cfg.Silences.MaxDuration.Std()
+	s.mu.Unlock()
+	if kind == KindMaintenance {
+		maxDur = 0
+	}
+	return n.build(p, now, maxDur, kind)
+}
+
+// CreateSilence validates and stores a new silence, and re-mutes alerts at once.
+func (s *Service) CreateSilence(ctx context.Context, n NewSilence) (Silence, error) {
+	return s.createMute(ctx, n, "")
+}
+
+// UpdateSilence changes silence id to what n asks, as Alertmanager does:
+// in place (same ID) when the matchers are the same and history is kept
+// (an active silence keeps its start, a pending one starts in the future);
+// otherwise the old silence is expired and a new one, with a new ID, takes
+// its place. ErrNotFound when there is no such silence.
+func (s *Service) UpdateSilence(ctx context.Context, id string, n NewSilence) (Silence, error) {
+	return s.updateMute(ctx, id, n, "")
+}
+
+// Silence returns one silence; ErrNotFound when there is none with id.
+func (s *Service) Silence(ctx context.Context, id string) (Silence, error) {
+	return s.getMute(ctx, id, "")
+}
+
+// Silences returns every silence kept (pending, active and recently
+// expired), newest first, with its status at now.
+func (s *Service) Silences(ctx context.Context) ([]Silence, error) {
+	return s.listMutes(ctx, "")
+}
+
+// ExpireSilence ends a silence now (a person's decision, so no expiry
+// announcement follows); ErrNotFound when there is no such silence.
+func (s *Service) ExpireSilence(ctx context.Context, id, actor string) (Silence, error) {
+	return s.endMute(ctx, id, actor, "")
+}
+
+func (s *Service) createMute(ctx context.Context, n NewSilence, kind string) (Silence, error) {
+	now := s.now()
+	sl, err := s.buildFor(n, now, kind)
+	if err != nil {
+		return Silence{}, err
+	}
+	err = s.exclusive(ctx, func(ctx context.Context) error {
+		return s.changeMutes(ctx, now, func() error { return s.putMuteLocked(ctx, sl) })
+	})
+	if err != nil {
+		return Silence{}, err
+	}
+	return sl, nil
+}
+
+// changeMutes runs change on the loaded state, then re-mutes alerts, saves
+// and hands changed groups over.
+func (s *Service) changeMutes(ctx context.Context, now time.Time, change func() error) error {
+	s.mu.Lock()
+	if err := s.loadLocked(ctx); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if err := change(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.refreshMutesLocked(now)
+	_ = s.saveLocked(ctx)
+	s.mu.Unlock()
+	_ = s.flush(ctx, now)
+	return nil
+}
+
+// putMuteLocked stores sl and keeps it in memory.
+func (s *Service) putMuteLocked(ctx context.Context, sl Silence) error {
+	if err := s.store.PutSilence(ctx, sl); err != nil {
+		return err
+	}
+	s.silences[sl.ID] = &sl
+	return nil
+}
+
+// muteLocked finds record id of kind.
+func (s *Service) muteLocked(id, kind string) (*Silence, error) {
+	sl, ok := s.silences[id]
+	if !ok || sl.Kind != kind {
+		return nil, notFoundf("no %s with id %q", kindNoun(kind), truncate(id, 64))
+	}
+	return sl, nil
+}
+
+func (s *Service) updateMute(ctx context.Context, id string, n NewSilence, kind string) (Silence, error) {
+	now := s.now()
+	next, err := s.buildFor(n, now, kind)
+	if err != nil {
+		return Silence{}, err
+	}
+	var out Silence
+	err = s.exclusive(ctx, func(ctx context.Context) error {
+		return s.changeMutes(ctx, now, func() error {
+			prev, err := s.muteLocked(id, kind)
+			if err != nil {
+				return err
+			}
+			if prev.Recurring != "" {
+				return conflictf("maintenance window %s is an occurrence of alerting.maintenance %q: change it in the config, or end this occurrence", short(id), prev.Recurring)
+			}
+			cand := next
+			if !n.StartsAt.IsZero() {
+				cand.StartsAt = n.StartsAt.UTC()
+			}
+			if canUpdateInPlace(*prev, cand, now) {
+				c := *prev
+				c.StartsAt, c.EndsAt, c.Comment, c.CreatedBy, c.Actor, c.UpdatedAt = cand.StartsAt, cand.EndsAt, cand.Comment, cand.CreatedBy, cand.Actor, now.UTC()
+				c.WarnedAt, c.ExpiryHandled = time.Time{}, false
+				out = c
+				return s.putMuteLocked(ctx, c)
+			}
+			if prev.Status(now) != SilenceExpired {
+				c := *prev
+				c.EndsAt, c.ExpiredBy, c.UpdatedAt = now, n.Actor, now.UTC()
+				c.ExpiryHandled = kind != KindMaintenance // a window's end is announced
+				if c.ExpiredBy == "" {
+					c.ExpiredBy = n.Author
+				}
+				if c.StartsAt.After(now) {
+					c.StartsAt = now
+				}
+				if err := s.putMuteLocked(ctx, c); err != nil {
+					return err
+				}
+			}
+			out = next
+			return s.putMuteLocked(ctx, next)
+		})
+	})
+	if err != nil {
+		return Silence{}, err
+	}
+	return out, nil
+}
+
+func (s *Service) getMute(ctx context.Context, id, kind string) (Silence, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.freshLocked(ctx); err != nil {
+		return Silence{}, err
+	}
+	sl, err := s.muteLocked(id, kind)
+	if err != nil {
+		return Silence{}, err
+	}
+	c := *sl
+	c.Matchers = append(Matchers(nil), sl.Matchers...)
+	return c, nil
+}
+
+func (s *Service) listMutes(ctx context.Context, kind string) ([]Silence, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.freshLocked(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]Silence, 0, len(s.silences))
+	for _, sl := range s.silences {
+		if sl.Kind != kind {
+			continue
+		}
+		c := *sl
+		c.Matchers = append(Matchers(nil), sl.Matchers...)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// endMute ends a record now. A silence ended by hand is not announced; a
+// maintenance window's end is (by the next pass, at once here).
+func (s *Service) endMute(ctx context.Context, id, actor, kind string) (Silence, error) {
+	now := s.now()
+	var out Silence
+	err := s.exclusive(ctx, func(ctx context.Context) error {
+		return s.changeMutes(ctx, now, func() error {
+			sl, err := s.muteLocked(id, kind)
+			if err != nil {
+				return err
+			}
+			if sl.Status(now) != SilenceExpired {
+				c := *sl
+				c.EndsAt, c.ExpiredBy, c.UpdatedAt = now, actor, now.UTC()
+				c.ExpiryHandled = kind != KindMaintenance
+				if c.StartsAt.After(now) {
+					c.StartsAt = now
+				}
+				if err := s.putMuteLocked(ctx, c); err != nil {
+					return err
+				}
+			}
+			out = *s.silences[id]
+			return nil
+		})
+	})
+	if err != nil {
+		return Silence{}, err
+	}
+	return out, nil
 }

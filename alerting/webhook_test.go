@@ -202,7 +202,7 @@ func TestNewSilenceValidation(t *testing.T) {
 		{NewSilence{Matchers: TextInputs("a b"), Duration: time.Hour, Author: "a"}, "matchers[0]"},
 	}
 	for _, tt := range tests {
-		_, err := tt.n.build(MatcherParser{}, t0, 24*time.Hour)
+		_, err := tt.n.build(MatcherParser{}, t0, 24*time.Hour, "")
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: err %v, want %q", tt.n, err, tt.want)
 		}

@@ -66,6 +66,7 @@ const (
 	DefaultAlertmanagerTimeout      = 10 * time.Second
 	DefaultRUMRuleWindow            = 5 * time.Minute
 	DefaultResolveTimeout           = 5 * time.Minute
+	DefaultMaintenanceRetention     = 400 * 24 * time.Hour
 )
 
 // Alerting is the alerting: section: rules over Sentinel's own signals,
@@ -94,6 +95,73 @@ type Alerting struct {
 	Webhook        WebhookConfig  `yaml:"webhook"`
 	// Alertmanager, when url is set, also receives Sentinel's own alerts.
 	Alertmanager AlertmanagerOut `yaml:"alertmanager"`
+	// InhibitRules mute target alerts while a source alert fires, in
+	// Alertmanager's syntax.
+	InhibitRules []InhibitRule `yaml:"inhibit_rules"`
+	// TimeIntervals are named recurring spans of time, in Alertmanager's
+	// syntax; maintenance windows refer to them by name.
+	TimeIntervals []TimeIntervalSpec `yaml:"time_intervals"`
+	// Maintenance lists recurring maintenance windows: inside one of its
+	// time intervals, alerts its matchers select do not page.
+	Maintenance []RecurringMaintenance `yaml:"maintenance"`
+	// MaintenanceRetention is how long ended maintenance windows are kept
+	// (they stay out of SLO budgets for as long as they are kept).
+	MaintenanceRetention model.Duration `yaml:"maintenance_retention"`
+}
+
+// InhibitRule is one alerting.inhibit_rules[] entry, in Alertmanager's
+// syntax: while an alert matching SourceMatchers fires, alerts matching
+// TargetMatchers that carry the same values of the Equal labels are
+// muted. The deprecated source_match(_re) / target_match(_re) maps are
+// read too, as Alertmanager still reads them. Matcher text is checked by
+// the alerting package (with Alertmanager's parser).
+type InhibitRule struct {
+	SourceMatchers []string          `yaml:"source_matchers"`
+	TargetMatchers []string          `yaml:"target_matchers"`
+	Equal          []string          `yaml:"equal"`
+	SourceMatch    map[string]string `yaml:"source_match"`
+	SourceMatchRE  map[string]string `yaml:"source_match_re"`
+	TargetMatch    map[string]string `yaml:"target_match"`
+	TargetMatchRE  map[string]string `yaml:"target_match_re"`
+}
+
+// TimeIntervalSpec is one alerting.time_intervals[] entry, as
+// Alertmanager writes it: a name and the spans of time it covers (any one
+// of them).
+type TimeIntervalSpec struct {
+	Name          string         `yaml:"name"`
+	TimeIntervals []TimeInterval `yaml:"time_intervals"`
+}
+
+// TimeInterval is one span of Alertmanager's time_intervals syntax; every
+// field given must hold (times 17:00-24:00 on weekdays monday:friday ...).
+// Values are kept as written and parsed by the alerting package with
+// Alertmanager's own timeinterval package.
+type TimeInterval struct {
+	Times       []TimeRange `yaml:"times"`
+	Weekdays    []string    `yaml:"weekdays"`
+	DaysOfMonth []string    `yaml:"days_of_month"`
+	Months      []string    `yaml:"months"`
+	Years       []string    `yaml:"years"`
+	// Location is an IANA time zone name (default UTC).
+	Location string `yaml:"location"`
+}
+
+// TimeRange is a span of the day, "HH:MM" to "HH:MM" (end exclusive).
+type TimeRange struct {
+	StartTime string `yaml:"start_time"`
+	EndTime   string `yaml:"end_time"`
+}
+
+// RecurringMaintenance is one alerting.maintenance[] entry: during any of
+// the named time intervals, alerts matching all its matchers do not page.
+type RecurringMaintenance struct {
+	// Name labels the window in announcements and on dashboards
+	// (default: the time interval names).
+	Name          string   `yaml:"name"`
+	TimeIntervals []string `yaml:"time_intervals"`
+	Matchers      []string `yaml:"matchers"`
+	Comment       string   `yaml:"comment"`
 }
 
 // AlertRule is one rule (alerting.rules[]): a typed condition under when,
@@ -220,13 +288,14 @@ type AlertmanagerOut struct {
 // DefaultAlerting is the alerting: section's defaults.
 func DefaultAlerting() Alerting {
 	return Alerting{
-		SLOBurn:            SLOBurnWorkbook,
-		MatcherSyntax:      MatcherSyntaxFallback,
-		EvaluationInterval: model.Duration(DefaultAlertEvaluationInterval),
-		ResolvedRetention:  model.Duration(DefaultAlertResolvedRetention),
-		ResolveTimeout:     model.Duration(DefaultResolveTimeout),
-		Silences:           SilenceConfig{ExpiryWarning: model.Duration(DefaultSilenceExpiryWarning)},
-		Webhook:            WebhookConfig{MaxBodyBytes: DefaultWebhookMaxBodyBytes, MaxAlerts: DefaultWebhookMaxAlerts},
+		SLOBurn:              SLOBurnWorkbook,
+		MatcherSyntax:        MatcherSyntaxFallback,
+		EvaluationInterval:   model.Duration(DefaultAlertEvaluationInterval),
+		ResolvedRetention:    model.Duration(DefaultAlertResolvedRetention),
+		ResolveTimeout:       model.Duration(DefaultResolveTimeout),
+		MaintenanceRetention: model.Duration(DefaultMaintenanceRetention),
+		Silences:             SilenceConfig{ExpiryWarning: model.Duration(DefaultSilenceExpiryWarning)},
+		Webhook:              WebhookConfig{MaxBodyBytes: DefaultWebhookMaxBodyBytes, MaxAlerts: DefaultWebhookMaxAlerts},
 		Alertmanager: AlertmanagerOut{
 			Interval: model.Duration(DefaultAlertmanagerPushInterval),
 			Timeout:  model.Duration(DefaultAlertmanagerTimeout),
@@ -252,6 +321,14 @@ func (a Alerting) WithDefaults() Alerting {
 	}
 	if a.ResolveTimeout <= 0 {
 		a.ResolveTimeout = d.ResolveTimeout
+	}
+	if a.MaintenanceRetention <= 0 {
+		a.MaintenanceRetention = d.MaintenanceRetention
+	}
+	for i := range a.Maintenance {
+		if a.Maintenance[i].Name == "" {
+			a.Maintenance[i].Name = strings.Join(a.Maintenance[i].TimeIntervals, "+")
+		}
 	}
 	if a.Silences.ExpiryWarning <= 0 {
 		a.Silences.ExpiryWarning = d.Silences.ExpiryWarning
@@ -358,6 +435,48 @@ func (a Alerting) Validate(path string) Problems {
 			}
 		}
 	}
+	for i, r := range a.InhibitRules {
+		p := fmt.Sprintf("%s.inhibit_rules[%d]", path, i)
+		if len(r.SourceMatchers)+len(r.SourceMatch)+len(r.SourceMatchRE) == 0 {
+			ps.Add(p, "set source_matchers: without them every firing alert would be a source")
+		}
+		if len(r.TargetMatchers)+len(r.TargetMatch)+len(r.TargetMatchRE) == 0 {
+			ps.Add(p, "set target_matchers: without them every alert would be a target")
+		}
+	}
+	intervals := map[string]int{}
+	for i, ti := range a.TimeIntervals {
+		p := fmt.Sprintf("%s.time_intervals[%d]", path, i)
+		switch j, dup := intervals[ti.Name]; {
+		case ti.Name == "":
+			ps.Add(JoinPath(p, "name"), "required")
+		case dup:
+			ps.Add(JoinPath(p, "name"), "duplicate time interval name %q (also time_intervals[%d])", ti.Name, j)
+		default:
+			intervals[ti.Name] = i
+		}
+	}
+	maint := map[string]int{}
+	for i, m := range a.Maintenance {
+		p := fmt.Sprintf("%s.maintenance[%d]", path, i)
+		if len(m.TimeIntervals) == 0 {
+			ps.Add(JoinPath(p, "time_intervals"), "name at least one of alerting.time_intervals")
+		}
+		for k, n := range m.TimeIntervals {
+			if _, ok := intervals[n]; !ok {
+				ps.Add(fmt.Sprintf("%s.time_intervals[%d]", p, k), "no time interval named %q in alerting.time_intervals%s", n, knownNames(a.TimeIntervals))
+			}
+		}
+		if len(m.Matchers) == 0 {
+			ps.Add(JoinPath(p, "matchers"), "required: which alerts the window mutes, such as \"service=checkout\"")
+		}
+		if m.Name != "" {
+			if j, dup := maint[m.Name]; dup {
+				ps.Add(JoinPath(p, "name"), "duplicate maintenance name %q (also maintenance[%d])", m.Name, j)
+			}
+			maint[m.Name] = i
+		}
+	}
 	hb := map[string]int{}
 	for i, h := range a.Heartbeats {
 		p := fmt.Sprintf("%s.heartbeats[%d]", path, i)
@@ -375,6 +494,17 @@ func (a Alerting) Validate(path string) Problems {
 		}
 	}
 	return ps
+}
+
+func knownNames(tis []TimeIntervalSpec) string {
+	if len(tis) == 0 {
+		return " (none are defined)"
+	}
+	names := make([]string, 0, len(tis))
+	for _, ti := range tis {
+		names = append(names, ti.Name)
+	}
+	return " (known: " + strings.Join(names, ", ") + ")"
 }
 
 func validLabelName(s string) bool {

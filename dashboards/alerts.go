@@ -79,18 +79,23 @@ type AlertsState struct {
 }
 
 type alertRow struct {
-	Name        string
-	State       string
-	Severity    string
-	Labels      []labelPair
-	Since       time.Time
-	FiredAt     time.Time
-	Summary     string
-	Silenced    bool
-	SilencedBy  []string
-	Inhibited   bool
+	Name       string
+	State      string
+	Severity   string
+	Labels     []labelPair
+	Since      time.Time
+	FiredAt    time.Time
+	Summary    string
+	Silenced   bool
+	SilencedBy []string
+	Inhibited  bool
+	// InhibitedBy names the alert inhibiting it (its name and labels), when
+	// that alert is listed.
+	InhibitedBy string
 	Runbook     string
 	Fingerprint string
+	// Maintenance names the maintenance windows the alert falls in.
+	Maintenance []string
 }
 
 type silenceRow struct {
@@ -122,7 +127,42 @@ type alertsData struct {
 	// MoreSilences counts the silences past the listed ones (expired
 	// ones, as they sort last).
 	MoreSilences int
+	// InMaintenance counts the alerts muted by a maintenance window.
+	InMaintenance int
+	// Windows are the maintenance windows kept: active, then pending, then
+	// ended; Recurring the configured recurring ones.
+	Windows       []windowRow
+	ActiveWindows int
+	MoreWindows   int
+	Recurring     []recurringRow
+	// Maintenance is whether maintenance windows are shown at all.
+	Maintenance bool
 }
+
+// windowRow is one maintenance window on the alerts page.
+type windowRow struct {
+	ID, Short, Name, Status string
+	Matchers                []string
+	StartsAt, EndsAt        time.Time
+	Comment, CreatedBy      string
+	EndedBy                 string
+}
+
+// recurringRow is one configured recurring window.
+type recurringRow struct {
+	Name                string
+	Intervals, Matchers []string
+	Active              bool
+	CurrentEnd          time.Time
+	NextStart, NextEnd  time.Time
+}
+
+// maxWindowRows bounds the maintenance windows listed; recurringHorizon is
+// how far ahead a recurring window's next occurrence is looked for.
+const (
+	maxWindowRows    = 30
+	recurringHorizon = 35 * 24 * time.Hour
+)
 
 // maxAlertRows and maxSilenceRows bound the rows the page lists (about
 // 0.7 KB each), so it stays under 200 KB; the rest are counted.
@@ -170,6 +210,16 @@ func (d *Dashboards) Alerts(ctx context.Context, w io.Writer, v Viewer, st Alert
 	slices.SortStableFunc(alerts, func(a, b alerting.ActiveAlert) int {
 		return stateRank(a.State) - stateRank(b.State)
 	})
+	windowNames := map[string]string{}
+	if d.opts.Maintenance != nil {
+		if err := d.maintenanceRows(ctx, &data, windowNames); err != nil {
+			return err
+		}
+	}
+	byFingerprint := make(map[string]alerting.ActiveAlert, len(alerts))
+	for _, a := range alerts {
+		byFingerprint[a.Fingerprint] = a
+	}
 	for _, a := range alerts {
 		if a.State == model.AlertFiring {
 			data.Firing++
@@ -181,6 +231,9 @@ func (d *Dashboards) Alerts(ctx context.Context, w io.Writer, v Viewer, st Alert
 		muted := len(a.SilencedBy) > 0
 		if muted {
 			data.Silenced++
+		}
+		if len(a.MaintenanceBy) > 0 {
+			data.InMaintenance++
 		}
 		if a.Fingerprint == st.Prefill && st.Prefill != "" && st.Form == nil {
 			data.Form.Matchers = matchersFor(a.Labels)
@@ -194,6 +247,19 @@ func (d *Dashboards) Alerts(ctx context.Context, w io.Writer, v Viewer, st Alert
 			Name: a.Name, State: string(a.State), Severity: string(a.Severity), Since: a.StartsAt, FiredAt: a.FiredAt,
 			Summary: a.Annotations["summary"], Silenced: muted, SilencedBy: a.SilencedBy, Inhibited: a.InhibitedBy != "",
 			Runbook: a.Runbook, Fingerprint: a.Fingerprint,
+		}
+		if src, ok := byFingerprint[a.InhibitedBy]; ok && a.InhibitedBy != "" {
+			row.InhibitedBy = src.Name
+			if src.GroupKey != "alertname="+src.Name {
+				row.InhibitedBy += " " + src.GroupKey
+			}
+		}
+		for _, id := range a.MaintenanceBy {
+			name := windowNames[id]
+			if name == "" {
+				name = short(id)
+			}
+			row.Maintenance = append(row.Maintenance, name)
 		}
 		keys := make([]string, 0, len(a.Labels))
 		for k := range a.Labels {
@@ -231,6 +297,51 @@ func (d *Dashboards) Alerts(ctx context.Context, w io.Writer, v Viewer, st Alert
 		data.Silences = append(data.Silences, row)
 	}
 	return d.render(w, "alerts", page{Title: "Alerts", Nav: "alerts", Viewer: v, Flash: st.Flash, Data: data})
+}
+
+// maintenanceRows lists the maintenance windows (active, pending, then
+// ended, latest first) and the recurring ones, and names each window by ID
+// in names for the alert rows.
+func (d *Dashboards) maintenanceRows(ctx context.Context, data *alertsData, names map[string]string) error {
+	ws, err := d.opts.Maintenance.MaintenanceWindows(ctx)
+	if err != nil {
+		return fmt.Errorf("read maintenance windows: %w", err)
+	}
+	now := d.now()
+	data.Maintenance = true
+	rank := map[string]int{"active": 0, "pending": 1, "ended": 2}
+	slices.SortStableFunc(ws, func(a, b alerting.Silence) int {
+		ra, rb := rank[a.WindowState(now)], rank[b.WindowState(now)]
+		if ra != rb {
+			return ra - rb
+		}
+		if ra == 1 {
+			return a.StartsAt.Compare(b.StartsAt)
+		}
+		return b.EndsAt.Compare(a.EndsAt)
+	})
+	for _, w := range ws {
+		name := w.Recurring
+		if name == "" {
+			name = "one-off"
+		}
+		names[w.ID] = name + " " + short(w.ID)
+		status := w.WindowState(now)
+		if status == "active" {
+			data.ActiveWindows++
+		}
+		if len(data.Windows) >= maxWindowRows {
+			data.MoreWindows++
+			continue
+		}
+		data.Windows = append(data.Windows, windowRow{ID: w.ID, Short: short(w.ID), Name: name, Status: status, Matchers: w.Matchers.Texts(),
+			StartsAt: w.StartsAt, EndsAt: w.EndsAt, Comment: w.Comment, CreatedBy: w.CreatedBy, EndedBy: w.ExpiredBy})
+	}
+	for _, r := range d.opts.Maintenance.RecurringMaintenanceAt(now, recurringHorizon) {
+		data.Recurring = append(data.Recurring, recurringRow{Name: r.Name, Intervals: r.TimeIntervals, Matchers: r.Matchers.Texts(),
+			Active: r.Active, CurrentEnd: r.CurrentEnd, NextStart: r.NextStart, NextEnd: r.NextEnd})
+	}
+	return nil
 }
 
 func stateRank(s model.AlertState) int {

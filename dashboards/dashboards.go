@@ -91,6 +91,14 @@ type AlertSource interface {
 	Silences(ctx context.Context) ([]alerting.Silence, error)
 }
 
+// MaintenanceSource lists maintenance windows for the alerts page: those
+// kept (one-off ones and occurrences of recurring ones) and the recurring
+// ones configured, with their next occurrence.
+type MaintenanceSource interface {
+	MaintenanceWindows(ctx context.Context) ([]alerting.Silence, error)
+	RecurringMaintenanceAt(now time.Time, horizon time.Duration) []alerting.RecurringMaintenance
+}
+
 // Options are what New needs. Every source may be nil: its pages then say
 // that the part is not configured instead of failing.
 type Options struct {
@@ -105,7 +113,9 @@ type Options struct {
 	Postmortems PostmortemSource
 	// Alerts backs the alerts and silences page.
 	Alerts AlertSource
-	Logger *slog.Logger
+	// Maintenance adds maintenance windows to the alerts page.
+	Maintenance MaintenanceSource
+	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Location renders times; nil means UTC.

@@ -36,6 +36,7 @@ func MountAlerting(r *Routes, svc *alerting.Service, lim AlertingLimits) {
 	r.Responder().DELETE("/api/v1/silences/:id", h.expireSilence)
 	r.Ingest().POST("/api/v1/alertmanager", BodyLimit(lim.WebhookMaxBytes), h.webhook)
 	r.Ingest().POST("/api/v1/heartbeats/:name", BodyLimit(heartbeatMaxBytes), h.heartbeat)
+	mountMaintenance(r, h)
 }
 
 type alertingHandlers struct {
@@ -45,21 +46,24 @@ type alertingHandlers struct {
 
 // alertDTO is one alert in GET /api/v1/alerts.
 type alertDTO struct {
-	Name         string         `json:"name"`
-	State        string         `json:"state"`
-	Severity     model.Severity `json:"severity"`
-	Labels       model.Labels   `json:"labels"`
-	Annotations  model.Labels   `json:"annotations"`
-	GroupKey     string         `json:"group_key"`
-	Silenced     bool           `json:"silenced"`
-	SilencedBy   []string       `json:"silenced_by"`
-	Inhibited    bool           `json:"inhibited"`
-	Since        time.Time      `json:"since"`
-	FiredAt      *time.Time     `json:"fired_at"`
-	Source       string         `json:"source"`
-	Runbook      string         `json:"runbook,omitempty"`
-	Fingerprint  string         `json:"fingerprint"`
-	GeneratorURL string         `json:"generator_url,omitempty"`
+	Name        string         `json:"name"`
+	State       string         `json:"state"`
+	Severity    model.Severity `json:"severity"`
+	Labels      model.Labels   `json:"labels"`
+	Annotations model.Labels   `json:"annotations"`
+	GroupKey    string         `json:"group_key"`
+	Silenced    bool           `json:"silenced"`
+	SilencedBy  []string       `json:"silenced_by"`
+	Inhibited   bool           `json:"inhibited"`
+	InhibitedBy string         `json:"inhibited_by,omitempty"`
+	// MaintenanceBy lists the maintenance windows the alert falls in.
+	MaintenanceBy []string   `json:"maintenance_by"`
+	Since         time.Time  `json:"since"`
+	FiredAt       *time.Time `json:"fired_at"`
+	Source        string     `json:"source"`
+	Runbook       string     `json:"runbook,omitempty"`
+	Fingerprint   string     `json:"fingerprint"`
+	GeneratorURL  string     `json:"generator_url,omitempty"`
 }
 
 func (h *alertingHandlers) alerts(c *gin.Context) {
@@ -72,12 +76,13 @@ func (h *alertingHandlers) alerts(c *gin.Context) {
 	for _, a := range as {
 		d := alertDTO{
 			Name: a.Name, State: string(a.State), Severity: a.Severity, Labels: nonNil(a.Labels), Annotations: nonNil(a.Annotations),
-			GroupKey: a.GroupKey, Silenced: a.Silenced, SilencedBy: a.SilencedBy, Inhibited: a.InhibitedBy != "",
+			GroupKey: a.GroupKey, Silenced: a.Silenced, SilencedBy: a.SilencedBy, Inhibited: a.InhibitedBy != "", InhibitedBy: a.InhibitedBy,
 			Since: a.StartsAt, Source: a.Source, Runbook: a.Runbook, Fingerprint: a.Fingerprint, GeneratorURL: a.GeneratorURL,
 		}
 		if d.SilencedBy == nil {
 			d.SilencedBy = []string{}
 		}
+		d.MaintenanceBy = nonNilStrings(a.MaintenanceBy)
 		if !a.FiredAt.IsZero() {
 			t := a.FiredAt
 			d.FiredAt = &t

@@ -30,6 +30,15 @@ func TestAmtoolAgainstSentinel(t *testing.T) {
 	cfg := testConfig(t, `    - {name: grafana, token: `+viewerTok+`, role: viewer}
     - {name: alice, token: `+responderTok+`, role: responder}
     - {name: prometheus, token: `+ingestTok+`, role: ingest}
+alerting:
+  inhibit_rules:
+    - {source_matchers: [alertname="RegionDown"], target_matchers: ['severity=~"critical|warning"'], equal: [region]}
+    - {source_match: {alertname: DatacenterDown}, target_match_re: {service: "check.*"}}
+  time_intervals:
+    - name: nightly
+      time_intervals: [{times: [{start_time: "02:00", end_time: "04:00"}], weekdays: ["monday:friday"], location: Europe/Berlin}]
+  maintenance:
+    - {time_intervals: [nightly], matchers: [service=db]}
 `)
 	a, err := New(context.Background(), Options{Config: cfg, Stderr: io.Discard, Build: BuildInfo{Version: "0.25.0", Commit: "abc", GoVersion: "go"}})
 	if err != nil {

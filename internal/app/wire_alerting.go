@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -128,6 +129,47 @@ func alertmanagerConfigSummary(cfg *config.Config) string {
 		"route":     map[string]any{"receiver": web.AlertmanagerReceiver, "group_by": groupBy},
 		"receivers": []map[string]string{{"name": web.AlertmanagerReceiver}},
 	}
+	var inhibit []map[string]any
+	for _, r := range cfg.Alerting.InhibitRules {
+		m := map[string]any{}
+		put(m, "source_matchers", r.SourceMatchers)
+		put(m, "target_matchers", r.TargetMatchers)
+		put(m, "equal", r.Equal)
+		put(m, "source_match", r.SourceMatch)
+		put(m, "source_match_re", r.SourceMatchRE)
+		put(m, "target_match", r.TargetMatch)
+		put(m, "target_match_re", r.TargetMatchRE)
+		inhibit = append(inhibit, m)
+	}
+	if len(inhibit) > 0 {
+		doc["inhibit_rules"] = inhibit
+	}
+	var intervals []map[string]any
+	for _, ti := range cfg.Alerting.TimeIntervals {
+		var spans []map[string]any
+		for _, sp := range ti.TimeIntervals {
+			m := map[string]any{}
+			if len(sp.Times) > 0 {
+				var times []map[string]string
+				for _, tr := range sp.Times {
+					times = append(times, map[string]string{"start_time": tr.StartTime, "end_time": tr.EndTime})
+				}
+				m["times"] = times
+			}
+			put(m, "weekdays", sp.Weekdays)
+			put(m, "days_of_month", sp.DaysOfMonth)
+			put(m, "months", sp.Months)
+			put(m, "years", sp.Years)
+			if sp.Location != "" {
+				m["location"] = sp.Location
+			}
+			spans = append(spans, m)
+		}
+		intervals = append(intervals, map[string]any{"name": ti.Name, "time_intervals": spans})
+	}
+	if len(intervals) > 0 {
+		doc["time_intervals"] = intervals
+	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
 		return ""
@@ -167,6 +209,13 @@ func sloNames(cfg *config.Config) []string {
 		out = append(out, s.Name)
 	}
 	return out
+}
+
+// put sets m[k] to a list or map that is not empty.
+func put[T any](m map[string]any, k string, v T) {
+	if reflect.ValueOf(v).Len() > 0 {
+		m[k] = v
+	}
 }
 
 // sloStates adapts the SLO engine to the source alerting declares.

@@ -55,6 +55,7 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	}
 	if c.alerting != nil {
 		opts.Alerts = c.alerting
+		opts.Maintenance = c.alerting
 	}
 	d, err := dashboards.New(opts)
 	if err != nil {
