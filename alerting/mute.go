@@ -34,9 +34,14 @@ func (s *Service) silencesLocked(now time.Time) {
 			}
 			continue
 		}
+		expired := !now.Before(sl.EndsAt)
+		warn := sl.Active(now) && sl.WarnedAt.IsZero() && sl.EndsAt.Sub(now) <= s.cfg.Silences.ExpiryWarning.Std()
+		if !expired && !warn {
+			continue // nothing to say yet; spare the look at every alert
+		}
 		muted := s.firingMutedByLocked(id)
 		switch {
-		case !now.Before(sl.EndsAt):
+		case expired:
 			var still []*Record
 			for _, r := range muted {
 				if !s.mutedByOtherLocked(r, id, now) {
@@ -50,7 +55,7 @@ func (s *Service) silencesLocked(now time.Time) {
 			}
 			sl.ExpiryHandled = true
 			s.dirtySilence[id] = true
-		case sl.Active(now) && sl.WarnedAt.IsZero() && sl.EndsAt.Sub(now) <= s.cfg.Silences.ExpiryWarning.Std() && len(muted) > 0:
+		case len(muted) > 0:
 			s.announceLocked("silence_expiring", sl, muted, now,
 				fmt.Sprintf("Silence %s %s (by %s) expires in %s, at %s, while %s it mutes still firing: %s",
 					short(sl.ID), sl.Matchers, sl.CreatedBy, sl.EndsAt.Sub(now).Round(time.Second), sl.EndsAt.UTC().Format(time.RFC3339),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/model"
@@ -119,11 +120,20 @@ func (s *Service) ingestPosted(ctx context.Context, alerts []PostedAlert, now ti
 		firing := pa.EndsAt.After(now)
 		switch {
 		case firing && rec != nil && rec.Alert.State == model.AlertFiring:
-			// A repost: it moves the end and may change annotations.
+			// A repost (Prometheus sends every firing alert each minute):
+			// it moves the end, saved with the next evaluation, so a
+			// stream of reposts costs no store write each (with a shared
+			// store, at once); changed annotations are saved at once.
 			rec.ExpiresAt = pa.EndsAt
-			rec.Alert.Annotations = pa.Annotations
-			rec.Alert.GeneratorURL = pa.GeneratorURL
-			s.dirty[rec.Key] = true
+			switch {
+			case !maps.Equal(rec.Alert.Annotations, pa.Annotations) || rec.Alert.GeneratorURL != pa.GeneratorURL:
+				rec.Alert.Annotations, rec.Alert.GeneratorURL = pa.Annotations, pa.GeneratorURL
+				s.dirty[rec.Key] = true
+			case s.lock != nil:
+				s.dirty[rec.Key] = true // replicas read the state from the store
+			default:
+				s.reposted[rec.Key] = true
+			}
 			res.Unchanged++
 		case firing && rec != nil && rec.Alert.State == model.AlertResolved && rec.Alert.StartsAt.Equal(pa.StartsAt) && !rec.TimedOut:
 			res.Unchanged++ // a late repost of an alert its sender already resolved
@@ -174,8 +184,15 @@ func (s *Service) ingestPosted(ctx context.Context, alerts []PostedAlert, now ti
 }
 
 // expirePostedLocked resolves posted alerts whose end passed without a
-// repost, as Alertmanager resolves them.
+// repost, as Alertmanager resolves them, and marks the reposted ones for
+// saving (their new end).
 func (s *Service) expirePostedLocked(now time.Time) {
+	for k := range s.reposted {
+		if _, ok := s.alerts[k]; ok {
+			s.dirty[k] = true
+		}
+	}
+	clear(s.reposted)
 	for _, r := range s.alerts {
 		if r.Alert.Source != SourceAPI || r.Alert.State != model.AlertFiring || r.ExpiresAt.After(now) {
 			continue

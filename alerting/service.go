@@ -130,6 +130,7 @@ type Service struct {
 	beats        map[string]time.Time
 	probes       map[string]model.ProbeState
 	dirty        map[string]bool               // record keys to save (false: delete)
+	reposted     map[string]bool               // posted alerts whose new end the next evaluation saves
 	members      map[string]map[string]*Record // group key -> record key -> record
 	touched      map[string]bool               // group keys changed since the last hand-over
 	dirtyGroups  map[string]bool
@@ -174,7 +175,7 @@ func New(opts Options) (*Service, error) {
 		log: opts.Logger, now: opts.Now, m: m, externalURL: strings.TrimRight(opts.ExternalURL, "/"),
 		alerts: map[string]*Record{}, groups: map[string]*GroupState{}, groupMeta: map[string]GroupState{},
 		silences: map[string]*Silence{}, beats: map[string]time.Time{}, probes: map[string]model.ProbeState{},
-		dirty: map[string]bool{}, members: map[string]map[string]*Record{}, touched: map[string]bool{}, dirtyGroups: map[string]bool{}, dirtySilence: map[string]bool{},
+		dirty: map[string]bool{}, reposted: map[string]bool{}, members: map[string]map[string]*Record{}, touched: map[string]bool{}, dirtyGroups: map[string]bool{}, dirtySilence: map[string]bool{},
 	}
 	m2, ps := compileMuting(s.cfg, s.log)
 	if len(ps) > 0 {
