@@ -105,3 +105,55 @@ func benchInteraction(b *testing.B, st incidents.Store) {
 	}
 	report(b, d)
 }
+
+// BenchmarkAlertJoinToRedraw measures a second alert joining an open
+// incident until Slack (the fake, on loopback) receives the chat.update
+// that redraws its message: the incident transaction with its update
+// entry, the outbox loop's wake-up and claim, the blocks built, and the
+// call (the thread reply follows it). Each iteration opens a fresh
+// incident first (not timed), so incidents stay the size they have in life.
+func BenchmarkAlertJoinToRedraw(b *testing.B) {
+	for _, st := range []string{"memory", "bbolt"} {
+		b.Run(st, func(b *testing.B) {
+			e := newEnv(b, envOptions{store: benchStore(b, st), slack: func(c *config.Slack) { c.Pace = 0 }})
+			ctx := context.Background()
+			posts := e.fake.Watch("chat.postMessage")
+			updates := e.fake.Watch("chat.update")
+			wait := func(ch <-chan slacktest.Call, what string) {
+				select {
+				case <-ch:
+				case <-time.After(10 * time.Second):
+					b.Fatalf("no %s within 10s", what)
+				}
+			}
+			var d []time.Duration
+			i := 0
+			for b.Loop() {
+				i++
+				g := firing(fmt.Sprintf("service=s%d", i))
+				if err := e.svc.HandleAlertGroup(ctx, g); err != nil {
+					b.Fatal(err)
+				}
+				wait(posts, "page") // the page; the DM, if any, is drained below
+				g.Alerts = append(g.Alerts, model.Alert{Name: "SLOErrorBudgetBurn", Fingerprint: fmt.Sprintf("fp-burn-%d", i), State: model.AlertFiring,
+					Severity: model.SeverityCritical, Labels: model.Labels{"service": "checkout", "slo": "checkout-availability", "tier": "page"}})
+				start := time.Now()
+				if err := e.svc.HandleAlertGroup(ctx, g); err != nil {
+					b.Fatal(err)
+				}
+				wait(updates, "chat.update")
+				d = append(d, time.Since(start))
+				wait(posts, "thread reply")
+			drain:
+				for {
+					select {
+					case <-posts:
+					case <-time.After(5 * time.Millisecond):
+						break drain
+					}
+				}
+			}
+			report(b, d)
+		})
+	}
+}

@@ -474,3 +474,30 @@ func countDMs(e *env) int {
 	}
 	return n
 }
+
+// TestRefreshRedrawsWithoutAReply: a summary whose figure moved redraws
+// the page (its title follows) and posts nothing in the thread.
+func TestRefreshRedrawsWithoutAReply(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	g := firing("service=checkout")
+	if err := e.svc.HandleAlertGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	page := e.waitPages(t, 1)[0]
+	posts := len(e.fake.Posted(""))
+	g.Alerts[0].Annotations = model.Labels{"summary": "checkout failing in local: step pay answered 502"}
+	if err := e.svc.HandleAlertGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "the page redrawn with the new title", func() bool {
+		m := e.pages()[0]
+		return m.Updates >= 1 && strings.Contains(string(m.Blocks), "#1 checkout failing in local: step pay answered 502")
+	})
+	if n := len(e.fake.Posted("")); n != posts {
+		t.Errorf("%d messages after a refresh, %d before: a refresh posts nothing", n, posts)
+	}
+	if e.pages()[0].TS != page.TS {
+		t.Error("the refresh posted a new page")
+	}
+}
