@@ -68,7 +68,7 @@ type ProbeFacts struct {
 	// `HTTP 503, "payment provider unavailable"`.
 	Problem string
 	// Failures counts the failed runs in a row; Since is when the probe
-	// started failing (UTC).
+	// started to count as failing (UTC), after its failure_threshold.
 	Failures int
 	Since    string
 	// RunID names the failed run; RunURL is its place on the probe page.
@@ -100,7 +100,7 @@ type SLOFacts struct {
 // same name replace them.
 const (
 	defaultProbeSummary     = `{{.Probe.Name}} fails{{with .Probe.Step}} at step {{.}}{{end}}{{with .Probe.Problem}}: {{.}}{{end}}{{with .Probe.Location}} (from {{.}}){{end}}`
-	defaultProbeDescription = `The {{.Probe.Name}} probe failed {{.Probe.Failures}} runs in a row from {{.Probe.Location}}{{with .Probe.Since}}, failing since {{.}}{{end}}.` +
+	defaultProbeDescription = `The {{.Probe.Name}} probe failed {{.Probe.Failures}} runs in a row from {{.Probe.Location}}{{with .Probe.Since}} (counted as failing since {{.}}){{end}}.` +
 		`{{with .Probe.Step}} Step {{.}}{{end}}{{with .Probe.Error}} failed: {{.}}.{{end}}{{with .Probe.ErrorExcerpt}} The response said: {{.}}.{{end}}` +
 		`{{with .Probe.RunURL}} Failed run: {{.}}{{end}}`
 	defaultRUMSummary     = `{{.RUM.Measure}} {{.RUM.Where}} is {{.RUM.Value}}, above {{.RUM.Threshold}} (last {{.RUM.Window}})`

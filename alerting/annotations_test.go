@@ -32,7 +32,7 @@ func TestProbeAlertExplainsTheFailure(t *testing.T) {
 	ann := gs[0].Alerts[0].Annotations
 	want := map[string]string{
 		"summary": `checkout fails at step pay: HTTP 503, "payment provider unavailable" (from local)`,
-		"description": "The checkout probe failed 3 runs in a row from local, failing since 2026-03-02 10:00:00 UTC. " +
+		"description": "The checkout probe failed 3 runs in a row from local (counted as failing since 2026-03-02 10:00:00 UTC). " +
 			"Step pay failed: expected status 200, got 503. The response said: payment provider unavailable. " +
 			"Failed run: https://sentinel.example.com/probes/checkout?run=01RUN#run-01RUN",
 		"run_url": "https://sentinel.example.com/probes/checkout?run=01RUN#run-01RUN",
