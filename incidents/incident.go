@@ -188,6 +188,23 @@ type SLOImpact struct {
 	TimeToExhaustion *float64 `json:"time_to_exhaustion,omitempty"`
 }
 
+// Words says the impact as every pager shows it: "this incident spent
+// 1.2% of the budget; 87% left, which lasts 7.8 h at the current rate".
+func (s SLOImpact) Words() string {
+	text := "this incident spent " + model.SpokenPercent(s.BudgetConsumed) + " of the budget"
+	switch {
+	case s.BudgetRemaining == nil:
+	case *s.BudgetRemaining <= 0:
+		text += fmt.Sprintf("; the budget is spent (%s left)", model.SpokenPercent(*s.BudgetRemaining))
+	case s.TimeToExhaustion != nil:
+		text += fmt.Sprintf("; %s left, which lasts %s at the current rate", model.SpokenPercent(*s.BudgetRemaining),
+			model.SpokenDuration(time.Duration(*s.TimeToExhaustion*float64(time.Second))))
+	default:
+		text += fmt.Sprintf("; %s left, not burning now", model.SpokenPercent(*s.BudgetRemaining))
+	}
+	return text
+}
+
 // MTTA is the time to acknowledge, or false when never acknowledged.
 func (inc *Incident) MTTA() (time.Duration, bool) {
 	if inc.AcknowledgedAt == nil {

@@ -92,26 +92,15 @@ func Body(n Notification) string {
 	for _, a := range inc.Alerts {
 		fmt.Fprintf(&b, "  - %s %s", alertRef(a.Name, a.Labels), a.State)
 		if sum := a.Annotations["summary"]; sum != "" {
-			fmt.Fprintf(&b, ": %s", clipRunes(oneLine(sum), 300))
+			fmt.Fprintf(&b, ": %s", model.Clip(oneLine(sum), 300))
 		}
 		b.WriteString("\n")
 		if d := a.Annotations["detail"]; d != "" && a.State == model.AlertFiring {
-			fmt.Fprintf(&b, "    %s\n", clipRunes(oneLine(d), 300))
+			fmt.Fprintf(&b, "    %s\n", model.Clip(oneLine(d), 300))
 		}
 	}
 	for _, s := range n.SLOs {
-		fmt.Fprintf(&b, "error budget of %s: this incident spent %s", s.Name, model.SpokenPercent(s.BudgetConsumed))
-		switch {
-		case s.BudgetRemaining == nil:
-		case *s.BudgetRemaining <= 0:
-			fmt.Fprintf(&b, "; the budget is spent (%s left)", model.SpokenPercent(*s.BudgetRemaining))
-		case s.TimeToExhaustion != nil:
-			fmt.Fprintf(&b, "; %s left, which lasts %s at the current rate", model.SpokenPercent(*s.BudgetRemaining),
-				model.SpokenDuration(time.Duration(*s.TimeToExhaustion*float64(time.Second))))
-		default:
-			fmt.Fprintf(&b, "; %s left, not burning now", model.SpokenPercent(*s.BudgetRemaining))
-		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "error budget of %s: %s\n", s.Name, s.Words())
 	}
 	if n.URL != "" {
 		fmt.Fprintf(&b, "link: %s\n", n.URL)

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sentinel-oss/sentinel/model"
 )
@@ -175,9 +174,9 @@ func retitle(inc *Incident) {
 			title += " [" + inc.Labels.String() + "]"
 		}
 	}
-	inc.Title = clipRunes(strings.Join(strings.Fields(title), " "), maxTitleLen)
+	inc.Title = model.Clip(strings.Join(strings.Fields(title), " "), maxTitleLen)
 	if sum := firstNonEmpty(lead.Annotations["description"], lead.Annotations["summary"]); sum != "" {
-		inc.Summary = clipRunes(sum, maxSummaryLen)
+		inc.Summary = model.Clip(sum, maxSummaryLen)
 	}
 }
 
@@ -188,13 +187,4 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
-}
-
-// clipRunes cuts s to at most n characters, marking the cut.
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

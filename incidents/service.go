@@ -613,7 +613,7 @@ func (s *Service) noteCleared(inc *Incident, cleared []Alert, now time.Time) {
 // summaryOf is ": <summary>" for a timeline entry, or "".
 func summaryOf(ann model.Labels) string {
 	if s := strings.TrimSpace(ann["summary"]); s != "" {
-		return ": " + clipRunes(s, 300)
+		return ": " + model.Clip(s, 300)
 	}
 	return ""
 }

@@ -635,7 +635,7 @@ func TestNotificationsCarryLinksAndTheBudget(t *testing.T) {
 	}
 	for _, line := range []string{
 		"  - CheckoutProbeFailing firing: checkout is down",
-		"error budget of checkout-availability: this incident spent 1%; 87% left, which lasts 7.8 h at the current rate",
+		"error budget of checkout-availability: this incident spent 1% of the budget; 87% left, which lasts 7.8 h at the current rate",
 		"Failed run: https://sentinel.example.com/probes/checkout?run=01R#run-01R",
 		"SLO checkout-availability: https://sentinel.example.com/slos/checkout-availability",
 		"Grafana: https://grafana.example.com/d/sentinel-slos?from=1774429200000&to=now&var-slo=checkout-availability",

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // excerptBytes is how much of a failed step's body is kept.
@@ -569,12 +571,12 @@ func errorExcerpt(body string) string {
 	var obj map[string]any
 	if json.Unmarshal([]byte(body), &obj) == nil {
 		if s := messageField(obj); s != "" {
-			return clipRunes(s, errorExcerptRunes)
+			return model.Clip(s, errorExcerptRunes)
 		}
 	}
 	for line := range strings.Lines(body) {
 		if l := strings.TrimSpace(line); l != "" {
-			return clipRunes(l, errorExcerptRunes)
+			return model.Clip(l, errorExcerptRunes)
 		}
 	}
 	return ""
@@ -595,13 +597,4 @@ func messageField(obj map[string]any) string {
 		}
 	}
 	return ""
-}
-
-// clipRunes cuts s to at most n characters, marking the cut.
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

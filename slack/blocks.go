@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -37,13 +36,7 @@ func esc(s string) string {
 }
 
 // clip cuts s to at most n characters, marking the cut.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+func clip(s string, n int) string { return model.Clip(s, n) }
 
 func mrkdwn(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, clip(s, maxSection), false, false)
@@ -295,17 +288,7 @@ func budgetLines(slos []incidents.SLOImpact) string {
 			fmt.Fprintf(&b, " (%s%% over %s)", strconv.FormatFloat(s.Objective, 'f', -1, 64),
 				model.Duration(time.Duration(s.Window*float64(time.Second))))
 		}
-		fmt.Fprintf(&b, ": this incident spent %s of the budget", model.SpokenPercent(s.BudgetConsumed))
-		switch {
-		case s.BudgetRemaining == nil:
-		case *s.BudgetRemaining <= 0:
-			fmt.Fprintf(&b, "; the budget is spent (%s left)", model.SpokenPercent(*s.BudgetRemaining))
-		case s.TimeToExhaustion != nil:
-			fmt.Fprintf(&b, "; %s left, which lasts %s at the current rate", model.SpokenPercent(*s.BudgetRemaining),
-				model.SpokenDuration(time.Duration(*s.TimeToExhaustion*float64(time.Second))))
-		default:
-			fmt.Fprintf(&b, "; %s left, not burning now", model.SpokenPercent(*s.BudgetRemaining))
-		}
+		b.WriteString(": " + esc(s.Words()))
 	}
 	return b.String()
 }

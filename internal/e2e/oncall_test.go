@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sentinel-oss/sentinel/demo"
 	"github.com/sentinel-oss/sentinel/internal/testutil"
 	"github.com/sentinel-oss/sentinel/slack"
 	"github.com/sentinel-oss/sentinel/slack/slacktest"
@@ -75,23 +76,7 @@ func TestOnCallTruthBinary(t *testing.T) {
 	base := p.base()
 	testutil.Eventually(t, 30*time.Second, "passing checkout runs", func() bool { return passingRuns(t, base, "checkout") >= 3 })
 
-	setFaults(t, shop, map[string]any{"checkout_error_rate": 1})
-	var inc incidentJSON
-	testutil.Eventually(t, 60*time.Second, "an incident for checkout", func() bool {
-		open := listIncidents(t, base, "open")
-		if len(open) > 0 {
-			inc = open[0]
-		}
-		return len(open) > 0
-	})
-	var page slacktest.Message
-	testutil.Eventually(t, 20*time.Second, "the page in Slack", func() bool {
-		ps := pages(fake)[fmt.Sprint(inc.ID)]
-		if len(ps) > 0 {
-			page = ps[0]
-		}
-		return len(ps) > 0
-	})
+	inc, page := faultToPage(t, base, shop, fake)
 	// The page says what broke: the failing step, its status, the error.
 	for _, want := range []string{"step pay", "HTTP 503", "payment provider unavailable", "Failed run", "run-"} {
 		if !strings.Contains(string(page.Blocks), want) {
@@ -250,6 +235,30 @@ func TestOnCallTruthBinary(t *testing.T) {
 		_ = os.WriteFile(filepath.Join(dir, "transcript.txt"), []byte(transcript+"\n--- last drawn ---\n"+renderBlocks(final.Blocks)), 0o644)
 		_ = os.WriteFile(filepath.Join(dir, "postmortem.md"), md, 0o644)
 	}
+}
+
+// faultToPage makes every checkout fail and waits for the incident that
+// opens and its page in Slack.
+func faultToPage(t *testing.T, base string, shop *demo.Shop, fake *slacktest.Server) (incidentJSON, slacktest.Message) {
+	t.Helper()
+	setFaults(t, shop, map[string]any{"checkout_error_rate": 1})
+	var inc incidentJSON
+	testutil.Eventually(t, 60*time.Second, "an incident for checkout", func() bool {
+		open := listIncidents(t, base, "open")
+		if len(open) > 0 {
+			inc = open[0]
+		}
+		return len(open) > 0
+	})
+	var page slacktest.Message
+	testutil.Eventually(t, 20*time.Second, "the page in Slack", func() bool {
+		ps := pages(fake)[fmt.Sprint(inc.ID)]
+		if len(ps) > 0 {
+			page = ps[0]
+		}
+		return len(ps) > 0
+	})
+	return inc, page
 }
 
 // messageByTS is the message with that timestamp as the fake holds it now.

@@ -342,23 +342,7 @@ func TestScenarioBinary(t *testing.T) {
 	}()
 	base := p.base()
 	testutil.Eventually(t, 30*time.Second, "passing checkout runs", func() bool { return passingRuns(t, base, "checkout") >= 2 })
-	setFaults(t, shop, map[string]any{"checkout_error_rate": 1})
-	var inc incidentJSON
-	testutil.Eventually(t, 60*time.Second, "an incident for checkout", func() bool {
-		open := listIncidents(t, base, "open")
-		if len(open) > 0 {
-			inc = open[0]
-		}
-		return len(open) > 0
-	})
-	var page slacktest.Message
-	testutil.Eventually(t, 20*time.Second, "the page in Slack", func() bool {
-		ps := pages(fake)[fmt.Sprint(inc.ID)]
-		if len(ps) > 0 {
-			page = ps[0]
-		}
-		return len(ps) > 0
-	})
+	inc, page := faultToPage(t, base, shop, fake)
 	if code := click(t, base, slack.ActionAcknowledge, inc.ID, page); code != http.StatusOK {
 		t.Fatalf("acknowledge click: %d", code)
 	}
