@@ -165,7 +165,14 @@ func compileMaintenance(cfg config.Alerting, p MatcherParser, intervals map[stri
 		}
 		ms, err := buildMatchers(p, TextInputs(mc.Matchers...))
 		if err != nil {
-			ps.Add(path+".matchers", "%v", err)
+			// "matchers[1]: ..." names the entry: fold it into the path.
+			msg := err.Error()
+			where, rest, ok := strings.Cut(msg, ": ")
+			if ok && strings.HasPrefix(where, "matchers") {
+				ps.Add(path+"."+where, "%s", rest)
+			} else {
+				ps.Add(path+".matchers", "%s", msg)
+			}
 		}
 		w.matchers = ms
 		out = append(out, w)

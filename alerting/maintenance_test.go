@@ -151,7 +151,7 @@ func TestTimeIntervalAndMaintenanceProblems(t *testing.T) {
 		`alerting.time_intervals[0].time_intervals[0].years[0]: "20x6": `,
 		`alerting.time_intervals[0].time_intervals[0].location: unknown time zone "Mars/Olympus"`,
 		`alerting.maintenance[0].time_intervals[1]: no time interval named "nope" in alerting.time_intervals (known: bad)`,
-		`alerting.maintenance[0].matchers: matchers[0]: "foo=bar}": 0:8: }: expected opening brace`,
+		`alerting.maintenance[0].matchers[0]: "foo=bar}": 0:8: }: expected opening brace`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("missing %q in:\n%s", want, text)
