@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -14,6 +16,17 @@ type IngestResult struct {
 	// already known in that state (repeats and HA duplicates); Heartbeats
 	// were Watchdog-style alerts counted as beats.
 	New, Resolved, Unchanged, Heartbeats int
+}
+
+// count adds the result to a counter by result (new, resolved, unchanged,
+// and heartbeat when asked).
+func (r IngestResult) count(c *prometheus.CounterVec, heartbeats bool) {
+	c.WithLabelValues("new").Add(float64(r.New))
+	c.WithLabelValues("resolved").Add(float64(r.Resolved))
+	c.WithLabelValues("unchanged").Add(float64(r.Unchanged))
+	if heartbeats {
+		c.WithLabelValues("heartbeat").Add(float64(r.Heartbeats))
+	}
 }
 
 // IngestWebhook applies one Alertmanager delivery: one group per groupKey,
@@ -135,10 +148,7 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 	}
 	err := s.saveLocked(ctx)
 	s.mu.Unlock()
-	s.m.webhookAlerts.WithLabelValues("new").Add(float64(res.New))
-	s.m.webhookAlerts.WithLabelValues("resolved").Add(float64(res.Resolved))
-	s.m.webhookAlerts.WithLabelValues("unchanged").Add(float64(res.Unchanged))
-	s.m.webhookAlerts.WithLabelValues("heartbeat").Add(float64(res.Heartbeats))
+	res.count(s.m.webhookAlerts, true)
 	if err != nil {
 		return res, err
 	}

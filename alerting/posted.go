@@ -171,9 +171,7 @@ func (s *Service) ingestPosted(ctx context.Context, alerts []PostedAlert, now ti
 	s.muteNewLocked(changed, now)
 	err := s.saveLocked(ctx)
 	s.mu.Unlock()
-	s.m.postedAlerts.WithLabelValues("new").Add(float64(res.New))
-	s.m.postedAlerts.WithLabelValues("resolved").Add(float64(res.Resolved))
-	s.m.postedAlerts.WithLabelValues("unchanged").Add(float64(res.Unchanged))
+	res.count(s.m.postedAlerts, false)
 	if err != nil {
 		return res, fmt.Errorf("store posted alerts: %w", err)
 	}
