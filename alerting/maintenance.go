@@ -375,3 +375,41 @@ func (s *Service) RecurringMaintenanceAt(now time.Time, horizon time.Duration) [
 	}
 	return out
 }
+
+// WindowSpan is the part of a maintenance window inside a span of time,
+// for SLO budgets that leave windows out and charts that mark them.
+type WindowSpan struct {
+	ID, Name string
+	From, To time.Time
+}
+
+// MaintenanceSpans returns the windows whose matchers select labels (an
+// SLO's labels: slo, service and its own) and that overlap [from, to),
+// clipped to it and sorted by start; a window ended early counts until it
+// was ended. It reads the windows held in memory, never the store, so it
+// can be asked on every SLO evaluation.
+func (s *Service) MaintenanceSpans(labels model.Labels, from, to time.Time) []WindowSpan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []WindowSpan
+	for _, w := range s.silences {
+		if w.Kind != KindMaintenance || !w.EndsAt.After(from) || !w.StartsAt.Before(to) || !w.Matchers.Matches(labels) {
+			continue
+		}
+		sp := WindowSpan{ID: w.ID, Name: maintenanceName(w), From: w.StartsAt, To: w.EndsAt}
+		if sp.From.Before(from) {
+			sp.From = from
+		}
+		if sp.To.After(to) {
+			sp.To = to
+		}
+		out = append(out, sp)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].From.Equal(out[j].From) {
+			return out[i].From.Before(out[j].From)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

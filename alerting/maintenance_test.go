@@ -266,3 +266,27 @@ func FuzzTimeIntervals(f *testing.F) {
 		w.next(at, 40*24*time.Hour)
 	})
 }
+
+func TestMaintenanceSpansForAnSLO(t *testing.T) {
+	f := newFixture(t, maintenanceConfig())
+	ctx := context.Background()
+	f.clock.t = time.Date(2026, 3, 3, 2, 30, 0, 0, time.UTC) // inside Tuesday's nightly window
+	f.eval(t)
+	w, err := f.svc.CreateMaintenance(ctx, NewSilence{Matchers: TextInputs("service=checkout"), StartsAt: time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC),
+		EndsAt: time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC), Author: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateMaintenance(ctx, NewSilence{Matchers: TextInputs("service=cart"), Duration: time.Hour, Author: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	checkout := model.Labels{"slo": "checkout-availability", "service": "checkout"}
+	got := f.svc.MaintenanceSpans(checkout, time.Date(2026, 3, 3, 3, 0, 0, 0, time.UTC), time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC))
+	if len(got) != 2 || got[0].Name != "db-upgrades" || !got[0].From.Equal(time.Date(2026, 3, 3, 3, 0, 0, 0, time.UTC)) ||
+		!got[0].To.Equal(time.Date(2026, 3, 3, 4, 0, 0, 0, time.UTC)) || got[1].ID != w.ID || !got[1].To.Equal(time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)) {
+		t.Fatalf("spans %+v", got)
+	}
+	if got := f.svc.MaintenanceSpans(model.Labels{"slo": "search", "service": "search"}, time.Time{}, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)); len(got) != 0 {
+		t.Fatalf("search SLO spans %+v", got)
+	}
+}
