@@ -197,7 +197,7 @@ func OpenPostgres(ctx context.Context, cfg config.Storage, logger *slog.Logger, 
 	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message may quote the DSN, password included: keep it out.
-		return nil, errors.New("open postgres store: storage.dsn is not a valid PostgreSQL connection string")
+		return nil, errors.New("open postgres store: storage.dsn: " + dsnError(err))
 	}
 	timeout := cfg.OpenTimeout.Std()
 	if timeout <= 0 {
@@ -256,10 +256,7 @@ func OpenPostgres(ctx context.Context, cfg config.Storage, logger *slog.Logger, 
 
 // describeDSN names the database without its password, for logs and
 // errors.
-func describeDSN(pc *pgxpool.Config) string {
-	c := pc.ConnConfig
-	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
-}
+func describeDSN(pc *pgxpool.Config) string { return describeConn(pc.ConnConfig) }
 
 // Replica returns the ID this process writes its pings under.
 func (p *Postgres) Replica() string { return p.replica }

@@ -19,7 +19,8 @@ Usage:
   sentinel serve [-c FILE]                 run everything
   sentinel demo [--listen ADDR] [--shop ADDR] [--data DIR]
                                            serve plus a demo storefront that is monitored
-  sentinel check config FILE               validate a config without starting anything
+  sentinel check config [--connect] FILE   validate a config as serve does, starting nothing
+                                           (--connect: also connect to its PostgreSQL)
   sentinel probe run NAME [-c FILE]        run one probe once and print each step
   sentinel slo rules [-c FILE]             Prometheus rules (Sloth-compatible) for every SLO
   sentinel slo import FILE                 convert OpenSLO v1 or Sloth specs to slos: YAML

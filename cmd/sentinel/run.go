@@ -191,16 +191,17 @@ func serveApp(ctx context.Context, a *app.App) error {
 
 func cmdCheck(ctx context.Context, args []string, s streams) error {
 	fs := flag.NewFlagSet("check config", flag.ContinueOnError)
+	connect := fs.Bool("connect", false, "also connect to the PostgreSQL database storage.dsn names (changing nothing)")
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(s.stdout, flagUsage(fs, "check config FILE"))
+		fmt.Fprint(s.stdout, flagUsage(fs, "check config [--connect] FILE"))
 		return err
 	}
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 || pos[0] != "config" {
-		return usagef("usage: sentinel check config FILE")
+		return usagef("usage: sentinel check config [--connect] FILE")
 	}
 	cfg, err := config.Load(pos[1], config.Options{LookupEnv: s.env})
 	// Every component is built even when the file has problems of its own,
@@ -210,11 +211,17 @@ func cmdCheck(ctx context.Context, args []string, s streams) error {
 	if err != nil && !errors.As(err, &ps) {
 		return err // unreadable file: exit 2
 	}
+	if *connect && len(ps) == 0 {
+		ps = config.AsProblems(app.CheckConnections(ctx, cfg))
+	}
 	if len(ps) > 0 {
 		for _, p := range ps {
 			fmt.Fprintln(s.stderr, p.String())
 		}
 		return failedError{fmt.Sprintf("config check failed: %d problem(s)", len(ps))}
+	}
+	for _, w := range app.Warnings(cfg) {
+		fmt.Fprintf(s.stderr, "%s: warning: %s\n", pos[1], w)
 	}
 	fmt.Fprintf(s.stdout, "%s: ok\n", pos[1])
 	return nil

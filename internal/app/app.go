@@ -78,15 +78,48 @@ type App struct {
 func Check(ctx context.Context, cfg *config.Config) error {
 	_ = ctx
 	reg := prometheus.NewRegistry()
-	_, ps := buildComponents(cfg, componentDeps{
+	// What New opens before the components: the store's DSN, the logger
+	// (format, Loki), the HTTP server (TLS key pair, trusted proxies).
+	ps := store.CheckDSN(cfg.Storage)
+	if _, err := logship.New(cfg.Logging, io.Discard, prometheus.NewRegistry()); err != nil {
+		ps = append(ps, asProblems("logging", err)...)
+	}
+	if _, err := web.New(web.Options{Server: cfg.Server, Auth: cfg.Auth}); err != nil {
+		ps = append(ps, asProblems("server", err)...)
+	}
+	_, cps := buildComponents(cfg, componentDeps{
 		log:         slog.New(slog.DiscardHandler),
 		registry:    reg,
 		engine:      store.NewMemory(),
 		now:         time.Now,
 		externalURL: cfg.Server.ExternalURL,
 	})
+	ps = append(ps, cps...)
 	if len(ps) > 0 {
 		return cfg.Locate(ps)
+	}
+	return nil
+}
+
+// asProblems turns err into problems, under path when it carries none.
+func asProblems(path string, err error) config.Problems {
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		return ps
+	}
+	return config.Problems{{Path: path, Message: err.Error()}}
+}
+
+// CheckConnections tries what the config points at outside Sentinel, for
+// `check config --connect`: today the PostgreSQL database of
+// storage.driver postgres (connect and ping, changing nothing). It returns
+// one problem per target that failed.
+func CheckConnections(ctx context.Context, cfg *config.Config) error {
+	if cfg.Storage.Driver != config.DriverPostgres {
+		return nil
+	}
+	if err := store.ConnectPostgres(ctx, cfg.Storage); err != nil {
+		return cfg.Locate(asProblems("storage.dsn", err))
 	}
 	return nil
 }
@@ -154,6 +187,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	}
 	metrics.reloadOK.Set(1)
 	metrics.reloadTime.Set(float64(opts.Now().Unix()))
+	a.warnDeadEnds(cfg)
 	return a, nil
 }
 

@@ -114,6 +114,7 @@ func (a *App) Reload(ctx context.Context) error {
 	a.metrics.restartRequired.Reset()
 	a.metrics.reloadTime.Set(float64(a.opts.Now().Unix()))
 	a.log.Info("config reloaded", "file", next.SourceName())
+	a.warnDeadEnds(next)
 	return nil
 }
 
