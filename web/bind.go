@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 
@@ -26,14 +28,20 @@ import (
 func BindJSON(c *gin.Context, dst any, limit int64) error {
 	err := decodeJSON(c, dst, limit)
 	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) {
-			abortJSON(c, he.status, he.msg)
-		} else {
-			Error(c, err)
-		}
+		bindFailed(c, err)
 	}
 	return err
+}
+
+// bindFailed answers a failed bind: an httpError with its status and
+// message, anything else through Error.
+func bindFailed(c *gin.Context, err error) {
+	var he *httpError
+	if errors.As(err, &he) {
+		abortJSON(c, he.status, he.msg)
+		return
+	}
+	Error(c, err)
 }
 
 // httpError is a bind failure with its status and message settled.
@@ -59,20 +67,34 @@ func decodeJSON(c *gin.Context, dst any, limit int64) error {
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	data, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return readError(err)
+	}
+	if err := checkJSONText(data); err != nil {
+		return &httpError{http.StatusBadRequest, err.Error()}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return describeJSONError(err)
 	}
 	var extra json.RawMessage
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
 		return &httpError{http.StatusBadRequest, fmt.Sprintf("the body must hold a single JSON value; more follows at byte %d", dec.InputOffset())}
 	}
 	return nil
+}
+
+// readError maps a failed body read: over the limit (413) or past
+// server.read_timeout (408) keep their error for Error; anything else is
+// the client's broken request.
+func readError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	return &httpError{http.StatusBadRequest, "the request body could not be read: " + err.Error()}
 }
 
 // describeJSONError turns encoding/json's errors into a message that names

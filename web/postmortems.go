@@ -111,7 +111,11 @@ func readJSONBody(c *gin.Context, limit int64) ([]byte, error) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	if err != nil {
-		Error(c, err)
+		bindFailed(c, readError(err))
+		return nil, err
+	}
+	if err := checkJSONText(body); err != nil {
+		abortJSON(c, http.StatusBadRequest, err.Error())
 		return nil, err
 	}
 	return body, nil

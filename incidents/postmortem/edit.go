@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -195,9 +196,39 @@ func Apply(pm *Postmortem, e Edit, actor string, now time.Time) (*Postmortem, er
 			out.PublishedAt = &t
 		}
 	}
+	if e.Empty() {
+		return nil, errorf(ErrInvalid, "the edit changes nothing: send at least one of status, summary, root_cause, "+
+			"contributing_factors, what_went_well, lessons or action_items")
+	}
+	if !changed(pm, out) {
+		// Saving it anyway would bump the version and give everyone else
+		// editing a spurious conflict.
+		return nil, errorf(ErrInvalid, "nothing to save: the edit leaves postmortem #%d as it is (version %d)", pm.IncidentID, pm.Version)
+	}
 	out.Version = pm.Version + 1
 	out.UpdatedAt, out.UpdatedBy = now, orSomeone(actor)
 	return out, nil
+}
+
+// Empty reports whether e changes no field (a body of {} or null): it
+// starts a postmortem an incident does not have yet, and is refused on
+// one that exists.
+func (e Edit) Empty() bool {
+	return e.Status == nil && e.Summary == nil && e.RootCause == nil && e.ContributingFactors == nil &&
+		e.WentWell == nil && e.Lessons == nil && e.ActionItems == nil
+}
+
+// changed reports whether an edit changed what people write in a
+// postmortem: its status, sections or action items.
+func changed(before, after *Postmortem) bool {
+	if before.Status != after.Status || before.Summary != after.Summary || before.RootCause != after.RootCause ||
+		before.ContributingFactors != after.ContributingFactors || before.WentWell != after.WentWell || before.Lessons != after.Lessons {
+		return true
+	}
+	if len(before.ActionItems) != len(after.ActionItems) {
+		return true
+	}
+	return len(before.ActionItems) > 0 && !reflect.DeepEqual(before.ActionItems, after.ActionItems)
 }
 
 func checkTransition(from, to Status, pm *Postmortem) error {

@@ -187,7 +187,9 @@ func TestApplyStatusFlow(t *testing.T) {
 		{"published back to draft", published, postmortem.Edit{Status: ptr(postmortem.StatusDraft)}, postmortem.ErrConflict},
 		{"published text is final", published, postmortem.Edit{Lessons: str("more")}, postmortem.ErrConflict},
 		{"published action items move on", published, postmortem.Edit{ActionItems: &[]postmortem.ActionItem{{Title: "t", Status: "done"}}}, nil},
-		{"same status is no change", review, postmortem.Edit{Status: ptr(postmortem.StatusInReview)}, nil},
+		{"same status is no change", review, postmortem.Edit{Status: ptr(postmortem.StatusInReview)}, postmortem.ErrInvalid},
+		{"unchanged text is no change", review, postmortem.Edit{RootCause: str(review.RootCause)}, postmortem.ErrInvalid},
+		{"an empty edit", review, postmortem.Edit{}, postmortem.ErrInvalid},
 		{"stale version", review, postmortem.Edit{Version: new(int)}, postmortem.ErrConflict},
 	}
 	for _, c := range cases {

@@ -168,8 +168,13 @@ func (s *Service) Put(ctx context.Context, id int64, e Edit, actor string) (*Pos
 	if inc.Status != incidents.StatusResolved {
 		return nil, errorf(ErrConflict, "incident #%d is %s; resolve it before writing its postmortem", id, inc.Status)
 	}
-	if _, err := s.ensureDraft(ctx, inc); err != nil {
+	created, err := s.ensureDraft(ctx, inc)
+	if err != nil {
 		return nil, err
+	}
+	if created && e.Empty() {
+		// An empty PUT starts a postmortem the incident had none of.
+		return s.Get(ctx, id)
 	}
 	// Figures frozen at publication are computed before the write, so the
 	// store transaction does no outside I/O.
