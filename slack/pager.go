@@ -105,17 +105,23 @@ func (b *Bot) deliverIncident(ctx context.Context, n incidents.Notification) err
 			return err
 		}
 	}
+	if n.IsRefresh() {
+		// A refresh redraws a message this process knows; it never reads
+		// the channel's history for one (refreshes come every minute while
+		// figures move, and history calls are rate-limited): the next
+		// event finds the message after a restart.
+		th, ok := b.cached(inc.ID)
+		if !ok {
+			return nil
+		}
+		view := pageView{n: n, mentions: onCall, groups: b.groups(n), baseURL: b.baseURL, buttons: true, incidentChannel: th.incChannel}
+		return b.bestEffort(n.Key, "update", func() error { return b.redraw(ctx, th, n, view) })
+	}
 	th, ok, err := b.thread(ctx, main, inc)
 	if err != nil {
 		return err
 	}
 	view := pageView{n: n, mentions: onCall, groups: b.groups(n), baseURL: b.baseURL, buttons: true, incidentChannel: th.incChannel}
-	if n.IsRefresh() {
-		if !ok {
-			return nil // no message to redraw
-		}
-		return b.bestEffort(n.Key, "update", func() error { return b.redraw(ctx, th, n, view) })
-	}
 	if !ok || b.done(n.Key, "page") { // first post, or a retry of one
 		err := b.step(n.Key, "page", func() error {
 			ch, ts, err := b.post(ctx, main, slack.MsgOptionText(pageText(n), false),
