@@ -57,7 +57,7 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 			[]string{`id="run-01J0000gone"`, "Run 01J0000gone is no longer kept"}, []string{"Steps of this run"}},
 		{"rum", func(w io.Writer) error { return f.d.RUM(ctx, w, viewerV, "1h") },
 			[]string{"Real users", "/product/:id", "LCP", "INP", "CLS", "needs improvement", "page views", "Cannot read properties", "rate-poor",
-				"in renderRecommendations (/product.js)", "<code>/product/:id</code> (37)", "Chrome 130 (30), Firefox 128 (7)", "First seen", "within 1%"}, nil},
+				"at renderRecommendations (/product.js)", "<code>/product/:id</code> (37)", "Chrome 130 (30), Firefox 128 (7)", "First seen", "within 1%"}, nil},
 		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, viewerV) },
 			[]string{"primary", "Europe/Berlin", "Now", "Next", "alice", "bob", "Rotation for the coming weeks", "Overrides"}, nil},
 		{"runbooks", func(w io.Writer) error { return f.d.Runbooks(ctx, w, viewerV) },

@@ -61,6 +61,10 @@ func TestIngestMetricsAndOutcomes(t *testing.T) {
 	if len(pv) != 2 || pv[1].Good != 1 || pv[1].Labels["device"] != "mobile" || pv[1].Labels["route"] != "/cart" {
 		t.Errorf("clean page_view outcome %+v", pv)
 	}
+	// A route with no measurement of a vital exports no empty histogram.
+	if n := testutil.CollectAndCount(f.c.m.vitals[0], "sentinel_rum_lcp_seconds"); n != 1 {
+		t.Errorf("lcp series after a view without vitals: %d", n)
+	}
 }
 
 func TestSamplingWeights(t *testing.T) {

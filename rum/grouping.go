@@ -25,7 +25,7 @@ type frame struct {
 func (f frame) String() string {
 	fn := f.function
 	if fn == "" {
-		fn = "(anonymous)"
+		fn = "anonymous function"
 	}
 	if f.file == "" {
 		return fn + " (inline script)"

@@ -155,7 +155,7 @@ func TestErrorGroupAcrossPagesAndBrowsers(t *testing.T) {
 	if !slices.Equal(g.Browsers, []string{"Chrome 130", "Firefox 128"}) || !maps.Equal(g.BrowserCounts, map[string]float64{"Chrome 130": 3, "Firefox 128": 1}) {
 		t.Errorf("browsers %v %v", g.Browsers, g.BrowserCounts)
 	}
-	if g.Culprit != "(anonymous) (inline script)" || g.SampleURL != "https://shop.example.com/product/2" {
+	if g.Culprit != "anonymous function (inline script)" || g.SampleURL != "https://shop.example.com/product/2" {
 		t.Errorf("culprit %q, sample url %q", g.Culprit, g.SampleURL)
 	}
 }

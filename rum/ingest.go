@@ -3,6 +3,7 @@ package rum
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,9 +14,22 @@ import (
 // series is one (site, route, device)'s Prometheus series and outcome
 // labels, looked up once per beacon and route rather than per event.
 type series struct {
+	key                 [3]string
 	pageViews, jsErrors prometheus.Counter
-	vitals              [numVitals]*weightedHist
-	labels              model.Labels // shared by every outcome; never modified
+	// vitals are made on first use, so a route without measurements of a
+	// vital exports no empty histogram for it.
+	vitals [numVitals]atomic.Pointer[weightedHist]
+	labels model.Labels // shared by every outcome; never modified
+}
+
+// vital returns the series' histogram of vital i.
+func (s *series) vital(m *metrics, i int) *weightedHist {
+	if h := s.vitals[i].Load(); h != nil {
+		return h
+	}
+	h := m.vitals[i].series(s.key) // the same histogram whoever asks first
+	s.vitals[i].Store(h)
+	return h
 }
 
 func (c *Collector) seriesFor(site, route, device string) *series {
@@ -24,12 +38,10 @@ func (c *Collector) seriesFor(site, route, device string) *series {
 		return s.(*series)
 	}
 	s := &series{
+		key:       k,
 		pageViews: c.m.pageViews.WithLabelValues(k[:]...),
 		jsErrors:  c.m.jsErrors.WithLabelValues(k[:]...),
 		labels:    model.Labels{"route": route, "site": site, "device": device},
-	}
-	for i := range s.vitals {
-		s.vitals[i] = c.m.vitals[i].series(k)
 	}
 	got, _ := c.series.LoadOrStore(k, s)
 	return got.(*series)
@@ -101,7 +113,7 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, browser
 			}
 			sc.outs = append(sc.outs, model.Outcome{Source: model.SourceRUM, Name: "page_view", Labels: sr.labels, Time: now, Good: good, Total: total})
 		case EventVital:
-			sr.vitals[vitalIndex(e.Name)].observe(e.Value, w)
+			sr.vital(c.m, vitalIndex(e.Name)).observe(e.Value, w)
 			sc.outs = append(sc.outs, model.Outcome{Source: model.SourceRUM, Name: e.Name, Labels: sr.labels, Time: now, Total: total, Value: e.Value, HasValue: true})
 		case EventError:
 			n := float64(e.Count) * w

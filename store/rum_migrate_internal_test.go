@@ -73,7 +73,7 @@ func TestMigrationRegroupsRUMErrors(t *testing.T) {
 	g := gs[0]
 	want := rum.Fingerprint("error", msg, msg+"\n    at https://shop.example.com/product/1:12:6", "https://shop.example.com/product/1")
 	if g.Fingerprint != want || g.Count != 5 || !g.FirstSeen.Equal(t0.Add(-time.Hour)) || !g.LastSeen.Equal(t0.Add(2*time.Minute)) ||
-		!slices.Equal(slices.Sorted(slices.Values(g.Routes)), []string{"/", "/product/:id"}) || g.SampleURL != "https://shop.example.com/product/1" || g.Culprit != "(anonymous) (inline script)" {
+		!slices.Equal(slices.Sorted(slices.Values(g.Routes)), []string{"/", "/product/:id"}) || g.SampleURL != "https://shop.example.com/product/1" || g.Culprit != "anonymous function (inline script)" {
 		t.Errorf("merged group %+v", g)
 	}
 	// The index was rebuilt: a "seen since" read finds the merged group by
