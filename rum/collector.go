@@ -103,14 +103,11 @@ type Collector struct {
 	loaded     bool
 	pendingErr map[string]*ErrorGroup
 
-	// scrubMu guards scrubCache apart from mu, so scrubbing a new error
-	// (regular expressions) never holds up other beacons' aggregation.
-	scrubMu    sync.Mutex
-	scrubCache map[scrubKey]scrubbedError
-
-	// uas caches parsed User-Agents (userAgentOf), under uaMu.
-	uaMu sync.RWMutex
-	uas  map[string]userAgent
+	// scrubbed and uas cache scrubbed error reports and parsed
+	// User-Agents, each with its own lock, so working one out never holds
+	// up other beacons' aggregation.
+	scrubbed *boundedCache[scrubKey, scrubbedError]
+	uas      *boundedCache[string, userAgent]
 
 	// series caches each (site, route, device)'s metrics and outcome
 	// labels ([3]string to *series); bounded by the configured sites and
@@ -159,8 +156,8 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		own:        map[minuteKey]*MinuteRow{},
 		dirty:      map[minuteKey]bool{},
 		pendingErr: map[string]*ErrorGroup{},
-		scrubCache: map[scrubKey]scrubbedError{},
-		uas:        map[string]userAgent{},
+		scrubbed:   newBoundedCache[scrubKey, scrubbedError](maxScrubCache),
+		uas:        newBoundedCache[string, userAgent](maxUserAgents),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

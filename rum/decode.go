@@ -68,15 +68,7 @@ func parseBeacon(data []byte, b *Beacon) bool {
 }
 
 func (p *beaconParser) events(b *Beacon) {
-	if !p.expect('[') {
-		return
-	}
-	p.ws()
-	if p.peek() == ']' {
-		p.pos++
-		return
-	}
-	for p.ok {
+	for more := p.open('[', ']'); more; more = p.more(']') {
 		if len(b.Events) == MaxEvents+1 {
 			// More than any valid beacon holds: decodeSlow names it.
 			p.ok = false
@@ -84,16 +76,36 @@ func (p *beaconParser) events(b *Beacon) {
 		}
 		b.Events = append(b.Events, Event{})
 		p.event(&b.Events[len(b.Events)-1])
-		p.ws()
-		switch p.next() {
-		case ',':
-			p.ws()
-		case ']':
-			return
-		default:
-			p.ok = false
-		}
 	}
+}
+
+// open reads an array's or object's opening bracket and reports whether an
+// element follows (false for an empty one, or on an error).
+func (p *beaconParser) open(opening, closing byte) bool {
+	if !p.expect(opening) {
+		return false
+	}
+	p.ws()
+	if p.peek() == closing {
+		p.pos++
+		return false
+	}
+	return true
+}
+
+// more reads what follows an element: a comma (another element follows)
+// or the closing bracket.
+func (p *beaconParser) more(closing byte) bool {
+	p.ws()
+	switch p.next() {
+	case ',':
+		p.ws()
+		return p.ok
+	case closing:
+		return false
+	}
+	p.ok = false
+	return false
 }
 
 func (p *beaconParser) event(e *Event) {
@@ -147,15 +159,7 @@ func (p *beaconParser) event(e *Event) {
 // object reads {"key": value, ...}, calling field with each key (valid
 // only during the call) to read its value.
 func (p *beaconParser) object(field func(key []byte)) {
-	if !p.expect('{') {
-		return
-	}
-	p.ws()
-	if p.peek() == '}' {
-		p.pos++
-		return
-	}
-	for p.ok {
+	for more := p.open('{', '}'); more; more = p.more('}') {
 		raw, esc := p.rawString()
 		if !p.ok {
 			return
@@ -170,15 +174,6 @@ func (p *beaconParser) object(field func(key []byte)) {
 		}
 		p.ws()
 		field(key)
-		p.ws()
-		switch p.next() {
-		case ',':
-			p.ws()
-		case '}':
-			return
-		default:
-			p.ok = false
-		}
 	}
 }
 

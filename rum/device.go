@@ -110,18 +110,10 @@ const maxUserAgents = 4096
 
 // userAgentOf returns ua parsed, from the cache when it was seen before.
 func (c *Collector) userAgentOf(ua string) userAgent {
-	c.uaMu.RLock()
-	u, ok := c.uas[ua]
-	c.uaMu.RUnlock()
-	if ok {
+	if u, ok := c.uas.get(ua); ok {
 		return u
 	}
-	u = parseUserAgent(ua)
-	c.uaMu.Lock()
-	if len(c.uas) >= maxUserAgents {
-		clear(c.uas)
-	}
-	c.uas[ua] = u
-	c.uaMu.Unlock()
+	u := parseUserAgent(ua)
+	c.uas.put(ua, u)
 	return u
 }

@@ -172,25 +172,8 @@ func blankHashes(path string) string {
 // looksLikeHash: at least 6 hex characters with a digit, or at least 8
 // letters and digits mixed.
 func looksLikeHash(s string) bool {
-	if len(s) < 6 {
-		return false
-	}
-	hex, digits, letters := true, 0, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
-			letters++
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			letters++
-			hex = false
-		default:
-			return false
-		}
-	}
-	return hex && digits > 0 || len(s) >= 8 && digits > 0 && letters > 0
+	hex, digits, letters, other := charClasses(s)
+	return len(s) >= 6 && !other && (hex && digits > 0 || len(s) >= 8 && digits > 0 && letters > 0)
 }
 
 // BrowserOf names a browser and its major version from a User-Agent

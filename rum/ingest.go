@@ -252,10 +252,7 @@ const maxScrubCache = 4096
 // scrubError scrubs an error event and fingerprints it.
 func (c *Collector) scrubError(e *Event) scrubbedError {
 	key := scrubKey{e.Kind, e.Message, e.Stack, e.URL}
-	c.scrubMu.Lock()
-	se, ok := c.scrubCache[key]
-	c.scrubMu.Unlock()
-	if ok {
+	if se, ok := c.scrubbed.get(key); ok {
 		return se
 	}
 	scrub := c.set.Load().scrub
@@ -263,12 +260,7 @@ func (c *Collector) scrubError(e *Event) scrubbedError {
 	stack := scrub.Text(e.Stack)
 	page := scrub.URL(e.URL)
 	fp, culprit := fingerprint(e.Kind, msg, stack, page)
-	se = scrubbedError{fp, culprit, msg, stack, page}
-	c.scrubMu.Lock()
-	if len(c.scrubCache) >= maxScrubCache {
-		clear(c.scrubCache)
-	}
-	c.scrubCache[key] = se
-	c.scrubMu.Unlock()
+	se := scrubbedError{fp, culprit, msg, stack, page}
+	c.scrubbed.put(key, se)
 	return se
 }

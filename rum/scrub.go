@@ -142,21 +142,7 @@ func maskText(t string) string {
 // or an identifier: all hex, or a mix of letters and digits. Long words and
 // paths of plain letters (/static/js/application) are kept.
 func maskLong(m string) string {
-	hex, digits, letters := true, 0, 0
-	for i := 0; i < len(m); i++ {
-		c := m[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
-			letters++
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			letters++
-			hex = false
-		default:
-			hex = false
-		}
-	}
+	hex, digits, letters, _ := charClasses(m)
 	if strings.Contains(m, "/") && !hex {
 		// A path: mask only its token-like segments.
 		parts := strings.Split(m, "/")
@@ -174,6 +160,27 @@ func maskLong(m string) string {
 		return maskToken
 	}
 	return m
+}
+
+// charClasses counts the digits and ASCII letters of s and reports
+// whether it is all hex digits and whether it holds anything else.
+func charClasses(s string) (hex bool, digits, letters int, other bool) {
+	hex = true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
+			letters++
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters++
+			hex = false
+		default:
+			hex, other = false, true
+		}
+	}
+	return hex, digits, letters, other
 }
 
 // luhn reports whether the digits in s (spaces and dashes ignored) pass the

@@ -259,6 +259,17 @@ func decodeRUMMinute(v []byte) (rum.MinuteRow, error) {
 	return r, nil
 }
 
+// rumErrorBuckets opens the error groups and their seen-since index.
+func rumErrorBuckets(tx Tx) (byFP, bySeen Bucket, err error) {
+	if byFP, err = tx.Bucket(bucketRUMErrors); err != nil {
+		return nil, nil, err
+	}
+	if bySeen, err = tx.Bucket(bucketRUMErrorsBySee); err != nil {
+		return nil, nil, err
+	}
+	return byFP, bySeen, nil
+}
+
 func rumSeenKey(g rum.ErrorGroup) Key {
 	return Key{}.Time(g.LastSeen).String(g.Fingerprint)
 }
@@ -276,11 +287,7 @@ func (s *RUM) AddErrors(ctx context.Context, groups []rum.ErrorGroup) error {
 		}
 	}
 	err := s.e.Update(ctx, func(tx Tx) error {
-		byFP, err := tx.Bucket(bucketRUMErrors)
-		if err != nil {
-			return err
-		}
-		bySeen, err := tx.Bucket(bucketRUMErrorsBySee)
+		byFP, bySeen, err := rumErrorBuckets(tx)
 		if err != nil {
 			return err
 		}
@@ -340,11 +347,7 @@ func (s *RUM) AddErrors(ctx context.Context, groups []rum.ErrorGroup) error {
 // merges the groups that now share one, and rebuilds the index. Groups
 // made before that kept no counts per route or browser; they start empty.
 func regroupRUMErrors(tx Tx) error {
-	byFP, err := tx.Bucket(bucketRUMErrors)
-	if err != nil {
-		return err
-	}
-	bySeen, err := tx.Bucket(bucketRUMErrorsBySee)
+	byFP, bySeen, err := rumErrorBuckets(tx)
 	if err != nil {
 		return err
 	}
@@ -437,11 +440,7 @@ func evictOldest(byFP, bySeen Bucket) error {
 func (s *RUM) ErrorGroups(ctx context.Context, since time.Time, limit int) ([]rum.ErrorGroup, error) {
 	var out []rum.ErrorGroup
 	err := s.e.View(ctx, func(tx Tx) error {
-		byFP, err := tx.Bucket(bucketRUMErrors)
-		if err != nil {
-			return err
-		}
-		bySeen, err := tx.Bucket(bucketRUMErrorsBySee)
+		byFP, bySeen, err := rumErrorBuckets(tx)
 		if err != nil {
 			return err
 		}

@@ -29,11 +29,7 @@ func TestMigrationRegroupsRUMErrors(t *testing.T) {
 			Count: 1, FirstSeen: t0, LastSeen: t0, Routes: []string{"/cart"}, Sites: []string{"shop"}},
 	}
 	err = v1.Update(t.Context(), func(tx Tx) error {
-		byFP, err := tx.Bucket(bucketRUMErrors)
-		if err != nil {
-			return err
-		}
-		bySeen, err := tx.Bucket(bucketRUMErrorsBySee)
+		byFP, bySeen, err := rumErrorBuckets(tx)
 		if err != nil {
 			return err
 		}

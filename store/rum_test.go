@@ -511,19 +511,7 @@ func TestRUMRowsFromBeforeWriters(t *testing.T) {
 	ctx := context.Background()
 	e := store.NewMemory()
 	old := minuteRow(0, "shop", "/cart", 2, 1)
-	v, err := store.EncodeJSON(1, old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Update(ctx, func(tx store.Tx) error {
-		b, err := tx.Bucket("rum_minutes")
-		if err != nil {
-			return err
-		}
-		return b.Put(store.Key{}.Time(old.Minute).String("shop").String("/cart"), v)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	putRawMinute(t, e, store.Key{}.Time(old.Minute).String("shop").String("/cart"), old)
 	s := store.NewRUM(e, store.RUMOptions{})
 	if err := s.SaveMinutes(ctx, "local", []rum.MinuteRow{minuteRow(0, "shop", "/cart", 1, 0)}); err != nil {
 		t.Fatal(err)
@@ -556,19 +544,7 @@ func TestRUMMinutesOfVersionOne(t *testing.T) {
 		"minute": rumT0, "site": "shop", "route": "/cart", "views": 4, "errors": 1,
 		"vitals": map[string]map[string]float64{"lcp": {"88": 2, "89": 1, "93": 1}},
 	}
-	v, err := store.EncodeJSON(1, old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Update(ctx, func(tx store.Tx) error {
-		b, err := tx.Bucket("rum_minutes")
-		if err != nil {
-			return err
-		}
-		return b.Put(store.Key{}.Time(rumT0).String("shop").String("/cart").String("local"), v)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	putRawMinute(t, e, store.Key{}.Time(rumT0).String("shop").String("/cart").String("local"), old)
 	s := store.NewRUM(e, store.RUMOptions{})
 	rows, err := s.Minutes(ctx, rumT0, rumT0.Add(time.Minute))
 	if err != nil {
@@ -597,5 +573,24 @@ func TestRUMMinutesOfVersionOne(t *testing.T) {
 	}
 	if got := again[0].Vitals["lcp"].Summary(); *got.P75 != *sum.P75 || got.Samples != 4 {
 		t.Errorf("after a rewrite: %+v, before %+v", got, sum)
+	}
+}
+
+// putRawMinute stores v as a value version 1 minute under key, as an older
+// Sentinel wrote it.
+func putRawMinute(t *testing.T, e store.Engine, key store.Key, v any) {
+	t.Helper()
+	val, err := store.EncodeJSON(1, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Update(context.Background(), func(tx store.Tx) error {
+		b, err := tx.Bucket("rum_minutes")
+		if err != nil {
+			return err
+		}
+		return b.Put(key, val)
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
