@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sentinel-oss/sentinel/config"
+	sentineltest "github.com/sentinel-oss/sentinel/internal/testutil"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -246,6 +248,56 @@ func TestErrorLogHook(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log %q lacks %q", out, want)
 		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// While Run runs, error log lines are written by its goroutine, off the
+// beacon's path; they still come out, and still at most 20 a second.
+func TestErrorLogWrittenByRun(t *testing.T) {
+	var buf syncBuffer
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	cfg := testConfig()
+	cfg.RateLimit.PerIP, cfg.RateLimit.PerIPBurst = 1e9, 1<<30
+	c, err := New(cfg, "http://localhost:8080", Options{ErrorLog: newTextLogger(&buf), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	sentineltest.Eventually(t, 5*time.Second, "Run to start", c.running.Load)
+	for range 30 {
+		w := newRecorder()
+		c.BeaconHandler().ServeHTTP(w, postRequest([]byte(validBeacon)))
+		if w.Code != 202 {
+			t.Fatal(w.Code)
+		}
+	}
+	sentineltest.Eventually(t, 5*time.Second, "20 js error lines", func() bool { return strings.Count(buf.String(), `msg="js error"`) == 20 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `msg="js error"`); n != 20 {
+		t.Errorf("%d js error lines for 30 reports at one instant, want the limit of 20", n)
 	}
 }
 

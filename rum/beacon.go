@@ -189,8 +189,7 @@ func (e *Event) validate() error {
 	var foreign string
 	switch e.Type {
 	case EventPageView:
-		foreign = e.notSet("name", e.Name != "", "value", e.Value != 0, "target", e.Target != "",
-			"kind", e.Kind != "", "message", e.Message != "", "stack", e.Stack != "", "count", e.Count != 0)
+		foreign = e.foreignField(fieldNav | fieldErrors)
 		switch e.Nav {
 		case "":
 			e.Nav = "load"
@@ -202,8 +201,7 @@ func (e *Event) validate() error {
 			return fmt.Errorf("errors: must be between 0 and %d", MaxViewErrors)
 		}
 	case EventVital:
-		foreign = e.notSet("nav", e.Nav != "", "errors", e.Errors != 0,
-			"kind", e.Kind != "", "message", e.Message != "", "stack", e.Stack != "", "count", e.Count != 0)
+		foreign = e.foreignField(fieldName | fieldValue | fieldTarget)
 		if vitalIndex(e.Name) < 0 {
 			return fmt.Errorf("name: unknown vital %q (want lcp, inp, cls, fcp or ttfb)", e.Name)
 		}
@@ -226,8 +224,7 @@ func (e *Event) validate() error {
 			return fmt.Errorf("target: longer than %d bytes", MaxTargetLen)
 		}
 	case EventError:
-		foreign = e.notSet("nav", e.Nav != "", "errors", e.Errors != 0,
-			"name", e.Name != "", "value", e.Value != 0, "target", e.Target != "")
+		foreign = e.foreignField(fieldKind | fieldMessage | fieldStack | fieldCount)
 		switch e.Kind {
 		case "":
 			e.Kind = "error"
@@ -258,11 +255,29 @@ func (e *Event) validate() error {
 	return nil
 }
 
-// notSet returns the first field name whose flag is true.
-func (e *Event) notSet(pairs ...any) string {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1].(bool) {
-			return pairs[i].(string)
+// The type-specific fields of events, in the order problems are named.
+const (
+	fieldNav = 1 << iota
+	fieldErrors
+	fieldName
+	fieldValue
+	fieldTarget
+	fieldKind
+	fieldMessage
+	fieldStack
+	fieldCount
+)
+
+var eventFieldNames = [...]string{"nav", "errors", "name", "value", "target", "kind", "message", "stack", "count"}
+
+// foreignField returns the first type-specific field that is set but not
+// among own, or "".
+func (e *Event) foreignField(own int) string {
+	set := [len(eventFieldNames)]bool{e.Nav != "", e.Errors != 0, e.Name != "", e.Value != 0, e.Target != "",
+		e.Kind != "", e.Message != "", e.Stack != "", e.Count != 0}
+	for i, s := range set {
+		if s && own&(1<<i) == 0 {
+			return eventFieldNames[i]
 		}
 	}
 	return ""

@@ -80,6 +80,10 @@ type Collector struct {
 	log      *slog.Logger
 	errLog   *slog.Logger
 	errLogLm *rate.Limiter
+	// errLines carries error log lines to Run's goroutine while running is
+	// set (logError).
+	errLines chan errorLine
+	running  atomic.Bool
 	sink     Sink
 	counts   CountStore
 	writer   string
@@ -146,6 +150,7 @@ func New(cfg config.RUM, externalURL string, opts Options) (*Collector, error) {
 		log:        opts.Logger,
 		errLog:     opts.ErrorLog,
 		errLogLm:   rate.NewLimiter(20, 20),
+		errLines:   make(chan errorLine, 20),
 		sink:       opts.Sink,
 		counts:     opts.Counts,
 		writer:     opts.Writer,
@@ -372,8 +377,22 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(FlushInterval)
 	defer t.Stop()
+	c.running.Store(true)
+	defer func() {
+		c.running.Store(false)
+		for {
+			select {
+			case l := <-c.errLines:
+				c.writeErrorLine(context.WithoutCancel(ctx), l)
+			default:
+				return
+			}
+		}
+	}()
 	for {
 		select {
+		case l := <-c.errLines:
+			c.writeErrorLine(ctx, l)
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()

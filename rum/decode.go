@@ -31,7 +31,11 @@ func parseBeacon(data []byte, b *Beacon) bool {
 	var seen uint8
 	var hasV, hasRate bool
 	p.ws()
-	p.object(func(key []byte) {
+	for more := p.open('{', '}'); more; more = p.more('}') {
+		key := p.key()
+		if !p.ok {
+			break
+		}
 		bit := uint8(0)
 		switch string(key) {
 		case "v":
@@ -59,7 +63,7 @@ func parseBeacon(data []byte, b *Beacon) bool {
 			p.ok = false
 		}
 		seen |= bit
-	})
+	}
 	p.ws()
 	if !hasRate {
 		b.SampleRate = 1
@@ -110,7 +114,11 @@ func (p *beaconParser) more(closing byte) bool {
 
 func (p *beaconParser) event(e *Event) {
 	var seen uint16
-	p.object(func(key []byte) {
+	for more := p.open('{', '}'); more; more = p.more('}') {
+		key := p.key()
+		if !p.ok {
+			return
+		}
 		bit := uint16(0)
 		switch string(key) {
 		case "type":
@@ -153,28 +161,23 @@ func (p *beaconParser) event(e *Event) {
 			p.ok = false
 		}
 		seen |= bit
-	})
+	}
 }
 
-// object reads {"key": value, ...}, calling field with each key (valid
-// only during the call) to read its value.
-func (p *beaconParser) object(field func(key []byte)) {
-	for more := p.open('{', '}'); more; more = p.more('}') {
-		raw, esc := p.rawString()
-		if !p.ok {
-			return
-		}
-		key := raw
-		if esc {
-			key = []byte(unescape(raw))
-		}
-		p.ws()
-		if !p.expect(':') {
-			return
-		}
-		p.ws()
-		field(key)
+// key reads an object's key and the colon after it; the key is valid
+// until the next string is read.
+func (p *beaconParser) key() []byte {
+	raw, esc := p.rawString()
+	if !p.ok {
+		return nil
 	}
+	if esc {
+		raw = []byte(unescape(raw))
+	}
+	p.ws()
+	p.expect(':')
+	p.ws()
+	return raw
 }
 
 func (p *beaconParser) ws() {

@@ -48,13 +48,13 @@ func (c *Collector) serveBeacon(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
-	origin := r.Header.Get("Origin")
+	origin := header(r, "Origin")
 	if !c.originAllowed(origin) {
 		c.m.beacons.WithLabelValues("forbidden").Inc()
 		writeError(w, http.StatusForbidden, "origin "+strconv.Quote(origin)+" is not in rum.allowed_origins")
 		return
 	}
-	if m := r.Header.Get("Access-Control-Request-Method"); m != "" && m != http.MethodPost {
+	if m := header(r, "Access-Control-Request-Method"); m != "" && m != http.MethodPost {
 		writeError(w, http.StatusForbidden, "only POST is allowed")
 		return
 	}
@@ -69,7 +69,7 @@ func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
 
 // accept runs a beacon request through every check and ingests it.
 func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
-	origin := r.Header.Get("Origin")
+	origin := header(r, "Origin")
 	if !c.originAllowed(origin) {
 		if origin == "" {
 			return &httpError{http.StatusForbidden, "forbidden", "missing Origin header"}
@@ -96,13 +96,13 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	if !st.ipLimits.allow(c.clientIP(r), now) {
 		return &httpError{http.StatusTooManyRequests, "rate_limited", "too many beacons from this address"}
 	}
-	ua := c.userAgentOf(r.Header.Get("User-Agent"))
+	ua := c.userAgentOf(header(r, "User-Agent"))
 	if ua.bot {
 		c.m.accepted.Inc()
 		c.m.droppedBot.Inc()
 		return nil
 	}
-	switch ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(strings.ToLower(ct)) {
+	switch ct, _, _ := strings.Cut(header(r, "Content-Type"), ";"); strings.TrimSpace(strings.ToLower(ct)) {
 	case "", "application/json", "text/plain":
 	default:
 		return &httpError{http.StatusBadRequest, "invalid", "Content-Type must be application/json or text/plain"}
@@ -124,7 +124,7 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 		return &httpError{http.StatusBadRequest, "invalid", "reading body: " + err.Error()}
 	}
 	data := buf.Bytes()
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	switch enc := strings.ToLower(strings.TrimSpace(header(r, "Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip":
 		plain := c.getBuf()
@@ -166,7 +166,7 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 	}
 	device := b.Device
 	if device == "" {
-		device = ua.device(r.Header.Get("Sec-CH-UA-Mobile"))
+		device = ua.device(header(r, "Sec-Ch-Ua-Mobile"))
 	}
 	c.ingest(withoutCancel(r), b, site, device, ua.browser, wt, now)
 	return nil
@@ -191,6 +191,16 @@ func (c *Collector) putBeacon(b *Beacon) {
 	clear(b.Events[:cap(b.Events)])
 	*b = Beacon{Events: b.Events[:0]}
 	c.beacons.Put(b)
+}
+
+// header is r.Header.Get for a name already in canonical form
+// (Sec-Ch-Ua-Mobile, not Sec-CH-UA-Mobile): Get would canonicalise it again,
+// and copy it when the spelling differs, on every beacon.
+func header(r *http.Request, canonical string) string {
+	if v := r.Header[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func (c *Collector) getBuf() *bytes.Buffer {

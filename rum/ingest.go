@@ -164,14 +164,39 @@ func (c *Collector) ingest(ctx context.Context, b *Beacon, site, device, browser
 	if c.errLog != nil {
 		for _, r := range sc.errs {
 			if c.errLogLm.AllowN(now, 1) {
-				c.errLog.LogAttrs(ctx, slog.LevelInfo, "js error",
-					slog.String("site", site), slog.String("route", r.route), slog.String("device", device),
-					slog.String("kind", r.kind), slog.String("fingerprint", r.fingerprint),
-					slog.String("message", r.message), slog.String("url", r.url),
-					slog.String("stack", r.stack), slog.Float64("count", r.n))
+				c.logError(ctx, errorLine{r, site, device})
 			}
 		}
 	}
+}
+
+// errorLine is one JS error report for the error log.
+type errorLine struct {
+	errorReport
+	site, device string
+}
+
+// logError hands an error report to Run's goroutine, which writes it to
+// the error log: a log line is costly (a handler, often a deeper stack than
+// a request's goroutine has) and need not hold up the beacon's answer.
+// Without Run (tests), or when the queue is full, the line is written here.
+func (c *Collector) logError(ctx context.Context, l errorLine) {
+	if c.running.Load() {
+		select {
+		case c.errLines <- l:
+			return
+		default:
+		}
+	}
+	c.writeErrorLine(ctx, l)
+}
+
+func (c *Collector) writeErrorLine(ctx context.Context, l errorLine) {
+	c.errLog.LogAttrs(ctx, slog.LevelInfo, "js error",
+		slog.String("site", l.site), slog.String("route", l.route), slog.String("device", l.device),
+		slog.String("kind", l.kind), slog.String("fingerprint", l.fingerprint),
+		slog.String("message", l.message), slog.String("url", l.url),
+		slog.String("stack", l.stack), slog.Float64("count", l.n))
 }
 
 // rowLocked returns this writer's row for a key, marked to be flushed, or

@@ -36,11 +36,17 @@ const zeroIndex = math.MinInt32
 
 // binKey names one bin: DDSketch's index, split where a vital's good and
 // poor limits cross it, so that no bin holds values on both sides of a
-// limit. Keys order like the values they hold: by zone, then index.
-type binKey struct {
-	zone  int8 // 0 good, 1 needs improvement, 2 poor
-	index int32
+// limit. It packs the zone (0 good, 1 needs improvement, 2 poor) above the
+// index (sign bit flipped), so keys order like the values they hold and
+// hash as plain integers.
+type binKey uint64
+
+func makeBinKey(zone int8, index int32) binKey {
+	return binKey(uint64(zone)<<32 | uint64(uint32(index)^1<<31))
 }
+
+func (k binKey) zone() int8   { return int8(k >> 32) }
+func (k binKey) index() int32 { return int32(uint32(k) ^ 1<<31) }
 
 // binStat is a bin's weighted count and the smallest and largest value
 // added to it.
@@ -58,11 +64,11 @@ type binStat struct{ n, min, max float64 }
 type Sketch map[binKey]binStat
 
 func binOf(v Vital, x float64) binKey {
-	k := binKey{zone: v.zone(x), index: zeroIndex}
+	index := int32(zeroIndex)
 	if x >= ddMapping.MinIndexableValue() {
-		k.index = int32(ddMapping.Index(x))
+		index = int32(ddMapping.Index(x))
 	}
-	return k
+	return makeBinKey(v.zone(x), index)
 }
 
 // Add records value x of vital v with weight w (> 0).
@@ -108,12 +114,7 @@ func (s Sketch) sorted() []bin {
 	for k, b := range s {
 		out = append(out, bin{k, b})
 	}
-	slices.SortFunc(out, func(a, b bin) int {
-		if c := cmp.Compare(a.zone, b.zone); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.index, b.index)
-	})
+	slices.SortFunc(out, func(a, b bin) int { return cmp.Compare(a.binKey, b.binKey) })
 	return out
 }
 
@@ -147,10 +148,10 @@ func (s Sketch) quantileBin(q float64) (bin, bool) {
 // estimate is DDSketch's representative value of the bin, kept within the
 // values the bin saw.
 func (b bin) estimate() float64 {
-	if b.index == zeroIndex {
+	if b.index() == zeroIndex {
 		return b.min
 	}
-	return min(max(ddMapping.Value(int(b.index)), b.min), b.max)
+	return min(max(ddMapping.Value(int(b.index())), b.min), b.max)
 }
 
 // Quantile returns the q-quantile (0 < q < 1) of the values held, or NaN
@@ -170,7 +171,7 @@ func (s Sketch) Shares() (good, needsImprovement, poor float64) {
 	var z [3]float64
 	var total float64
 	for k, b := range s {
-		z[k.zone] += b.n
+		z[k.zone()] += b.n
 		total += b.n
 	}
 	if total <= 0 {
@@ -214,7 +215,7 @@ func (s Sketch) Summary() VitalSummary {
 	vs.P75, vs.P75Low, vs.P75High = &p, &lo, &hi
 	vs.Good, vs.NeedsImprovement, vs.Poor = s.Shares()
 	vs.Good, vs.NeedsImprovement, vs.Poor = round4(vs.Good), round4(vs.NeedsImprovement), round4(vs.Poor)
-	vs.Rating = zoneRatings[b.zone]
+	vs.Rating = zoneRatings[b.zone()]
 	return vs
 }
 
@@ -227,9 +228,9 @@ func (s Sketch) MarshalJSON() ([]byte, error) {
 			out = append(out, ',')
 		}
 		out = append(out, '[')
-		out = strconv.AppendInt(out, int64(b.zone), 10)
+		out = strconv.AppendInt(out, int64(b.zone()), 10)
 		out = append(out, ',')
-		out = strconv.AppendInt(out, int64(b.index), 10)
+		out = strconv.AppendInt(out, int64(b.index()), 10)
 		for _, f := range [3]float64{b.n, b.min, b.max} {
 			out = append(out, ',')
 			out = strconv.AppendFloat(out, f, 'g', -1, 64)
@@ -269,7 +270,7 @@ func (s *Sketch) UnmarshalJSON(data []byte) error {
 		case !(lo >= 0) || !(hi >= lo) || math.IsInf(hi, 0):
 			return fmt.Errorf("sketch bin %d: min %g and max %g are not 0 <= min <= max", i, lo, hi)
 		}
-		out.addBin(binKey{int8(zone), int32(index)}, binStat{n, lo, hi})
+		out.addBin(makeBinKey(int8(zone), int32(index)), binStat{n, lo, hi})
 	}
 	*s = out
 	return nil

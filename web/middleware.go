@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +43,51 @@ type requestInfo struct {
 func requestInfoFrom(ctx context.Context) *requestInfo {
 	ri, _ := ctx.Value(requestIDKey{}).(*requestInfo)
 	return ri
+}
+
+// requestContext is the request's context with its requestInfo: one
+// allocation where context.WithValue and the value would be two.
+type requestContext struct {
+	context.Context
+	info requestInfo
+}
+
+func (c *requestContext) Value(key any) any {
+	if _, ok := key.(requestIDKey); ok {
+		return &c.info
+	}
+	return c.Context.Value(key)
+}
+
+// requestIDs makes the IDs of requests that come without a usable one: a
+// random prefix drawn when the server is built and a counter, encoded like
+// crypto/rand.Text (26 characters of base32), so they are unique within
+// and across processes without reading the system's randomness for every
+// request. They are not secrets.
+type requestIDs struct {
+	prefix [10]byte
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	ids := &requestIDs{}
+	_, _ = rand.Read(ids.prefix[:]) // never fails on a supported platform
+	return ids
+}
+
+var requestIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func (ids *requestIDs) next() string {
+	var raw [16]byte
+	copy(raw[:], ids.prefix[:])
+	n := ids.n.Add(1)
+	for i := 15; i >= 10; i-- {
+		raw[i] = byte(n)
+		n >>= 8
+	}
+	var text [26]byte
+	requestIDEncoding.Encode(text[:], raw[:])
+	return string(text[:])
 }
 
 // RequestID returns the request's ID (the client's X-Request-ID when it was
@@ -83,9 +130,9 @@ func validRequestID(s string) bool {
 func (s *Server) requestID(c *gin.Context) {
 	id := c.Request.Header.Get(requestIDHeader)
 	if !validRequestID(id) {
-		id = rand.Text()
+		id = s.ids.next()
 	}
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, &requestInfo{id: id, log: s.log}))
+	c.Request = c.Request.WithContext(&requestContext{Context: c.Request.Context(), info: requestInfo{id: id, log: s.log}})
 	c.Writer.Header()[requestIDHeader] = []string{id}
 	c.Next()
 }
@@ -113,7 +160,7 @@ func securityHeaders(c *gin.Context) {
 // and hands it to gin, overwriting anything a client sent in our header.
 func (s *Server) clientIPMiddleware(c *gin.Context) {
 	r := c.Request
-	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-IP"), s.set.Load().trusted)
+	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-Ip"), s.set.Load().trusted)
 	if ip.IsValid() {
 		r.Header.Set(clientIPHeader, ip.String())
 	} else {

@@ -371,3 +371,17 @@ func TestHTTPMetrics(t *testing.T) {
 		t.Errorf("OpenMetrics not negotiated: %q", ct)
 	}
 }
+
+func TestGeneratedRequestIDs(t *testing.T) {
+	a, b := newRequestIDs(), newRequestIDs()
+	seen := map[string]bool{}
+	for range 1000 {
+		for _, ids := range []*requestIDs{a, b} {
+			id := ids.next()
+			if len(id) != 26 || !validRequestID(id) || seen[id] {
+				t.Fatalf("request ID %q: 26 valid characters, never repeated", id)
+			}
+			seen[id] = true
+		}
+	}
+}

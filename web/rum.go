@@ -126,7 +126,7 @@ func ClientIPFunc(trustedProxies []string) (func(*http.Request) string, error) {
 		if v := r.Header[clientIPHeader]; len(v) == 1 {
 			return v[0]
 		}
-		ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-IP"), trusted)
+		ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-Ip"), trusted)
 		if !ip.IsValid() {
 			return r.RemoteAddr
 		}

@@ -95,6 +95,7 @@ type Server struct {
 	panics   prometheus.Counter
 	// metricCache holds a routeMetric per routeMetricKey.
 	metricCache sync.Map
+	ids         *requestIDs
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -174,6 +175,7 @@ func New(opts Options) (*Server, error) {
 		readiness: opts.Readiness,
 		reloader:  opts.Reloader,
 		backup:    opts.Backup,
+		ids:       newRequestIDs(),
 	}
 	s.errLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	if s.now == nil {
