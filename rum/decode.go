@@ -1,7 +1,6 @@
 package rum
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -214,6 +213,15 @@ func (p *beaconParser) expect(c byte) bool {
 	return p.ok
 }
 
+// stringSpecial marks the bytes that end a plain run inside a JSON string:
+// the quote, the backslash, control characters and non-ASCII bytes.
+var stringSpecial = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf
+	}
+	return t
+}()
+
 // rawString reads a JSON string and returns its raw bytes between the
 // quotes (aliasing the input) and whether they hold escapes or non-ASCII
 // text, checking both are well-formed as it goes.
@@ -223,19 +231,15 @@ func (p *beaconParser) rawString() (raw []byte, esc bool) {
 		return nil, false
 	}
 	start := p.pos
-	// Most strings are plain ASCII: find the closing quote, and take the
-	// span as it is when nothing in it needs a closer look.
-	if n := bytes.IndexByte(p.data[start:], '"'); n >= 0 {
-		plain := true
-		for _, c := range p.data[start : start+n] {
-			if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
-				plain = false
-				break
+	// Most strings are plain ASCII: run to the closing quote, and take the
+	// span as it is when nothing on the way needs a closer look.
+	for i := start; i < len(p.data); i++ {
+		if c := p.data[i]; stringSpecial[c] {
+			if c == '"' {
+				p.pos = i + 1
+				return p.data[start:i], false
 			}
-		}
-		if plain {
-			p.pos = start + n + 1
-			return p.data[start : start+n], false
+			break
 		}
 	}
 	for p.pos < len(p.data) {
