@@ -31,3 +31,11 @@ func (c *boundedCache[K, V]) put(k K, v V) {
 	c.m[k] = v
 	c.mu.Unlock()
 }
+
+// reset empties the cache, for when what its entries were worked out from
+// has changed.
+func (c *boundedCache[K, V]) reset() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}

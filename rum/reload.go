@@ -99,9 +99,7 @@ func (c *Collector) Prepare(cfg config.RUM, externalURL string) (commit func(), 
 		}
 		if !sameScrub {
 			// Cached scrubbed errors kept query parameters by the old list.
-			c.scrubMu.Lock()
-			clear(c.scrubCache)
-			c.scrubMu.Unlock()
+			c.scrubbed.reset()
 		}
 	}, nil
 }
