@@ -108,14 +108,16 @@ type impact struct {
 }
 
 type incidentData struct {
-	Inc        *incidents.Incident
-	ID         string
-	Labels     []labelPair
-	Lasted     string
-	MTTA       string
-	MTTR       string
-	SLOs       []impact
-	Timeline   []incidents.TimelineEntry
+	Inc      *incidents.Incident
+	ID       string
+	Labels   []labelPair
+	Lasted   string
+	MTTA     string
+	MTTR     string
+	SLOs     []impact
+	Timeline []incidents.TimelineEntry
+	// Updates are the stakeholder updates, newest first.
+	Updates    []incidents.Update
 	CanAck     bool
 	CanResolve bool
 	CanEsc     bool
@@ -162,6 +164,8 @@ func (d *Dashboards) Incident(ctx context.Context, w io.Writer, v Viewer, id int
 	// Newest first reads best during an incident.
 	data.Timeline = slices.Clone(inc.Timeline)
 	slices.Reverse(data.Timeline)
+	data.Updates = slices.Clone(inc.Updates)
+	slices.Reverse(data.Updates)
 	data.Open = inc.Status.Open()
 	data.CanAck = v.CanRespond() && inc.Status == incidents.StatusTriggered
 	data.CanResolve = v.CanRespond() && data.Open

@@ -92,6 +92,9 @@ type Incident struct {
 	// TitleEdited is set once a person chose the title; alerts then leave
 	// it alone (otherwise it follows the lead alert's title annotation).
 	TitleEdited bool `json:"title_edited,omitempty"`
+	// Commander is the person of people: who leads the response; "" when
+	// nobody was named.
+	Commander string `json:"commander,omitempty"`
 	// Updates are what responders told stakeholders, oldest first; the
 	// public ones are shown on the status page.
 	Updates []Update `json:"updates,omitempty"`

@@ -78,7 +78,7 @@ func (s *Service) publish(tx Tx, inc *Incident, seen int, refresh bool, now time
 }
 
 // viewKey digests what pagers show of an incident besides its timeline:
-// title, summary, severity, status and each alert's state and
+// title, summary, severity, status, commander and each alert's state and
 // annotations. Two equal keys need no refresh.
 func viewKey(inc *Incident) string {
 	h := fnv.New64a()
@@ -87,6 +87,7 @@ func viewKey(inc *Incident) string {
 	w(inc.Summary)
 	w(string(inc.Severity))
 	w(string(inc.Status))
+	w(inc.Commander)
 	for _, a := range inc.Alerts {
 		w(a.Fingerprint)
 		w(string(a.State))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Limits on stakeholder updates.
@@ -24,28 +22,13 @@ type NewUpdate struct {
 
 // Validate names the first thing wrong with an update: empty or too long
 // text, or control characters other than line breaks and tabs.
-func (u NewUpdate) Validate() error {
-	text := strings.TrimSpace(u.Text)
-	switch {
-	case text == "":
-		return errorf(ErrInvalid, "text is required")
-	case !utf8.ValidString(text):
-		return errorf(ErrInvalid, "text is not valid UTF-8")
-	case utf8.RuneCountInString(text) > MaxUpdateText:
-		return errorf(ErrInvalid, "text is longer than %d characters", MaxUpdateText)
-	}
-	for _, r := range text {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
-			return errorf(ErrInvalid, "text holds the control character %U", r)
-		}
-	}
-	return nil
-}
+func (u NewUpdate) Validate() error { return checkText("text", u.Text, MaxUpdateText, true) }
 
 // AddUpdate appends a stakeholder update to incident id, written by actor,
 // and returns the incident and the update as stored. Resolved incidents
 // take updates too (the all-clear, the postmortem's summary). The update
-// is stored with the incident in one transaction; it does not page anyone.
+// is stored with the incident and a timeline entry in one transaction; the
+// pagers hear of it as news (Slack replies in the thread), nobody is paged.
 func (s *Service) AddUpdate(ctx context.Context, id int64, u NewUpdate, actor string) (*Incident, Update, error) {
 	if err := u.Validate(); err != nil {
 		return nil, Update{}, err
@@ -57,6 +40,7 @@ func (s *Service) AddUpdate(ctx context.Context, id int64, u NewUpdate, actor st
 		}
 		added = Update{At: now, Text: strings.TrimSpace(u.Text), Public: u.Public, Author: actorOr(actor)}
 		inc.Updates = append(inc.Updates, added)
+		inc.note(now, KindStakeholderUpdate, added.Author, "%s", updateEntry(added))
 		return nil
 	})
 	if err != nil {

@@ -46,8 +46,18 @@ func TestAddUpdate(t *testing.T) {
 		t.Fatalf("public = %v, revision %d vs %d", stored.HasPublicUpdate(), got.Revision, stored.Revision)
 	}
 	f.step(t, 0)
-	if n := len(f.pager.Got()); n != pagesBefore {
-		t.Fatalf("an update sent %d notifications", n-pagesBefore)
+	// Each update is news in the timeline and for the pagers; nobody is paged.
+	sent := f.pager.Got()[pagesBefore:]
+	if len(sent) != 2 {
+		t.Fatalf("two updates sent %d notifications", len(sent))
+	}
+	for i, n := range sent {
+		if n.Kind != incidents.KindUpdate || n.Event == nil || n.Event.Kind != incidents.KindStakeholderUpdate {
+			t.Fatalf("notification %d = %s %+v, want an update announcing a stakeholder update", i, n.Kind, n.Event)
+		}
+	}
+	if got := sent[1].Event.Text; got != "public update by bob: Some payments fail; a fix is rolling out." {
+		t.Fatalf("timeline text = %q", got)
 	}
 
 	// Resolved incidents take updates; bad text and unknown incidents do not.

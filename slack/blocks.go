@@ -87,6 +87,9 @@ type pageView struct {
 	baseURL string
 	// buttons shows the action buttons (while the incident is open).
 	buttons bool
+	// commander is the incident commander's mention (or name); "" when
+	// nobody leads.
+	commander string
 }
 
 // pageText is the notification text of a page: what phones and screen
@@ -126,9 +129,15 @@ func pageBlocks(v pageView) []slack.Block {
 		mrkdwn("*On call*\n" + clip(onCall, maxField)),
 		mrkdwn("*Since*\n" + slackDate(inc.CreatedAt)),
 	}
+	if v.commander != "" {
+		fields = append(fields, mrkdwn("*Commander*\n"+clip(v.commander, maxField)))
+	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID("sentinel_fields")))
 	if s := strings.TrimSpace(inc.Summary); s != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(esc(s)), nil, nil, slack.SectionBlockOptionBlockID("sentinel_summary")))
+	}
+	if u := latestUpdate(inc); u != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(u), nil, nil, slack.SectionBlockOptionBlockID("sentinel_update")))
 	}
 	if a := alertLines(inc); a != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(a), nil, nil, slack.SectionBlockOptionBlockID("sentinel_alerts")))
@@ -143,6 +152,20 @@ func pageBlocks(v pageView) []slack.Block {
 		blocks = append(blocks, actionBlock(inc))
 	}
 	return blocks
+}
+
+// latestUpdate shows the last stakeholder update: whether the public saw
+// it, when, who wrote it and what it said.
+func latestUpdate(inc *incidents.Incident) string {
+	if len(inc.Updates) == 0 {
+		return ""
+	}
+	u := inc.Updates[len(inc.Updates)-1]
+	audience := "internal"
+	if u.Public {
+		audience = "public"
+	}
+	return clip(fmt.Sprintf("*Latest update* (%s, %s by %s)\n%s", audience, slackDate(u.At), esc(clip(u.Author, 100)), esc(u.Text)), maxSection)
 }
 
 // statusActor is who brought the incident to its status: the incident
@@ -338,6 +361,10 @@ func replyText(n incidents.Notification, mentions []string) string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
+		if e.Kind == incidents.KindNote {
+			fmt.Fprintf(&b, "%s *%s*: %s", eventIcon(e.Kind), esc(clip(e.Actor, 100)), esc(clip(e.Text, 1000)))
+			continue
+		}
 		fmt.Fprintf(&b, "%s %s", eventIcon(e.Kind), esc(clip(e.Text, 1000)))
 	}
 	if len(events) > 0 {
@@ -358,6 +385,14 @@ func eventIcon(kind string) string {
 		return ":fire:"
 	case incidents.KindAlertResolved:
 		return ":large_green_circle:"
+	case incidents.KindStakeholderUpdate:
+		return ":loudspeaker:"
+	case incidents.KindCommander:
+		return ":bust_in_silhouette:"
+	case incidents.KindSeverity:
+		return ":arrow_up_down:"
+	case incidents.KindTitle:
+		return ":pencil2:"
 	}
 	return ":memo:"
 }

@@ -114,14 +114,14 @@ func (b *Bot) deliverIncident(ctx context.Context, n incidents.Notification) err
 		if !ok {
 			return nil
 		}
-		view := pageView{n: n, mentions: onCall, groups: b.groups(n), baseURL: b.baseURL, buttons: true, incidentChannel: th.incChannel}
+		view := b.pageView(ctx, n, onCall, th.incChannel)
 		return b.bestEffort(n.Key, "update", func() error { return b.redraw(ctx, th, n, view) })
 	}
 	th, ok, err := b.thread(ctx, main, inc)
 	if err != nil {
 		return err
 	}
-	view := pageView{n: n, mentions: onCall, groups: b.groups(n), baseURL: b.baseURL, buttons: true, incidentChannel: th.incChannel}
+	view := b.pageView(ctx, n, onCall, th.incChannel)
 	if !ok || b.done(n.Key, "page") { // first post, or a retry of one
 		err := b.step(n.Key, "page", func() error {
 			ch, ts, err := b.post(ctx, main, slack.MsgOptionText(pageText(n), false),
@@ -187,6 +187,16 @@ func (b *Bot) deliverIncident(ctx context.Context, n incidents.Notification) err
 		}
 	}
 	return nil
+}
+
+// pageView is what the incident's message shows: onCall are the mentions
+// of everyone paged so far; the commander is mentioned when known.
+func (b *Bot) pageView(ctx context.Context, n incidents.Notification, onCall []string, incChannel string) pageView {
+	v := pageView{n: n, mentions: onCall, groups: b.groups(n), baseURL: b.baseURL, buttons: true, incidentChannel: incChannel}
+	if n.Incident != nil && n.Incident.Commander != "" {
+		v.commander = b.mention(ctx, n.Incident.Commander)
+	}
+	return v
 }
 
 // redraw edits the incident's message in place (chat.update), paced per

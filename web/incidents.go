@@ -36,6 +36,10 @@ type IncidentDTO struct {
 	Source         string                    `json:"source"`
 	MTTA           *float64                  `json:"mtta_seconds"`
 	MTTR           *float64                  `json:"mttr_seconds"`
+	// Commander is who leads the response (a person of people:), or null.
+	Commander *string `json:"commander"`
+	// Updates are the stakeholder updates, oldest first.
+	Updates []incidents.Update `json:"updates"`
 }
 
 func strOrNil(s string) *string {
@@ -52,6 +56,10 @@ func NewIncidentDTO(inc *incidents.Incident, slos []incidents.SLOImpact) Inciden
 		Labels: inc.Labels, DedupKey: strOrNil(inc.DedupKey), CreatedAt: inc.CreatedAt,
 		AcknowledgedAt: inc.AcknowledgedAt, ResolvedAt: inc.ResolvedAt, Alerts: inc.Alerts, Timeline: inc.Timeline,
 		Runbook: strOrNil(inc.Runbook), SLOs: slos, Source: inc.Source,
+		Commander: strOrNil(inc.Commander), Updates: inc.Updates,
+	}
+	if d.Updates == nil {
+		d.Updates = []incidents.Update{}
 	}
 	if d.Labels == nil {
 		d.Labels = model.Labels{}
@@ -106,6 +114,9 @@ func MountIncidents(r *Routes, svc *incidents.Service) {
 	r.Responder().POST("/api/v1/incidents/:id/acknowledge", h.action(svc.Acknowledge))
 	r.Responder().POST("/api/v1/incidents/:id/resolve", h.action(svc.Resolve))
 	r.Responder().POST("/api/v1/incidents/:id/escalate", h.action(svc.Escalate))
+	r.Responder().PATCH("/api/v1/incidents/:id", h.edit)
+	r.Responder().POST("/api/v1/incidents/:id/notes", h.note)
+	r.Responder().POST("/api/v1/incidents/:id/updates", h.addUpdate)
 	r.Viewer().GET("/api/v1/oncall", h.oncall)
 	r.Responder().POST("/api/v1/oncall/overrides", h.addOverride)
 }
@@ -198,6 +209,71 @@ func (h incidentHandlers) action(fn func(ctx context.Context, id int64, actor st
 		}
 		c.JSON(http.StatusOK, NewIncidentDTO(inc, nil))
 	}
+}
+
+// edit is PATCH /api/v1/incidents/{id}: title, severity and commander;
+// absent or null fields stay as they are.
+func (h incidentHandlers) edit(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var req incidents.Edit
+	if err := BindJSON(c, &req, incidentBodyLimit); err != nil {
+		return
+	}
+	inc, err := h.svc.EditIncident(c.Request.Context(), id, req, Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, NewIncidentDTO(inc, nil))
+}
+
+// noteRequest is POST /api/v1/incidents/{id}/notes.
+type noteRequest struct {
+	Text string `json:"text"`
+}
+
+func (h incidentHandlers) note(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var req noteRequest
+	if err := BindJSON(c, &req, incidentBodyLimit); err != nil {
+		return
+	}
+	inc, err := h.svc.AddPersonNote(c.Request.Context(), id, req.Text, Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, NewIncidentDTO(inc, nil))
+}
+
+// UpdateCreated is the answer to POST /api/v1/incidents/{id}/updates: the
+// update as stored and the incident with it.
+type UpdateCreated struct {
+	Update   incidents.Update `json:"update"`
+	Incident IncidentDTO      `json:"incident"`
+}
+
+func (h incidentHandlers) addUpdate(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var req incidents.NewUpdate
+	if err := BindJSON(c, &req, incidentBodyLimit); err != nil {
+		return
+	}
+	inc, u, err := h.svc.AddUpdate(c.Request.Context(), id, req, Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, UpdateCreated{Update: u, Incident: NewIncidentDTO(inc, nil)})
 }
 
 func (h incidentHandlers) stats(c *gin.Context) {

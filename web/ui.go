@@ -24,6 +24,8 @@ type UIIncidentActions interface {
 	Acknowledge(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
 	Resolve(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
 	Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
+	AddPersonNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error)
+	AddUpdate(ctx context.Context, id int64, u incidents.NewUpdate, actor string) (*incidents.Incident, incidents.Update, error)
 }
 
 // UIScreenshots serves browser probe screenshots to signed-in people.
@@ -99,7 +101,7 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pages.GET("/slos/:name", u.sloPage)
 	pages.GET("/incidents", u.incidentsPage)
 	pages.GET("/incidents/:id", u.incidentPage)
-	pages.POST("/incidents/:id/:action", u.incidentAction)
+	pages.POST("/incidents/:id/:action", BodyLimit(maxIncidentForm), u.incidentAction)
 	pages.GET("/incidents/:id/postmortem", u.postmortemPage)
 	pages.GET("/incidents/:id/postmortem.md", u.postmortemMarkdown)
 	pages.POST("/incidents/:id/postmortem", BodyLimit(maxPostmortemForm), u.postmortemSave)
@@ -312,7 +314,13 @@ var flashes = map[string]string{
 	"acknowledge": "Acknowledged: escalation has stopped.",
 	"resolve":     "Resolved.",
 	"escalate":    "Escalated: the next step of the policy has been paged.",
+	"note":        "Note added to the timeline.",
+	"update":      "Update posted.",
 }
+
+// maxIncidentForm bounds a note or update form (the text is at most a few
+// thousand characters).
+const maxIncidentForm = 32 << 10
 
 func (u *ui) incidentPage(c *gin.Context) {
 	id, ok := u.incidentID(c)
@@ -350,8 +358,17 @@ func (u *ui) incidentAction(c *gin.Context) {
 		fn = u.opts.Actions.Resolve
 	case "escalate":
 		fn = u.opts.Actions.Escalate
+	case "note":
+		fn = func(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
+			return u.opts.Actions.AddPersonNote(ctx, id, c.PostForm("text"), actor)
+		}
+	case "update":
+		fn = func(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
+			inc, _, err := u.opts.Actions.AddUpdate(ctx, id, incidents.NewUpdate{Text: c.PostForm("text"), Public: c.PostForm("public") == "on"}, actor)
+			return inc, err
+		}
 	default:
-		u.errorPage(c, http.StatusNotFound, "Unknown incident action: use acknowledge, resolve or escalate.")
+		u.errorPage(c, http.StatusNotFound, "Unknown incident action: use acknowledge, resolve, escalate, note or update.")
 		return
 	}
 	if _, err := fn(c.Request.Context(), id, Actor(c)); err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -64,6 +65,18 @@ func (f *fakeIncidents) Acknowledge(ctx context.Context, id int64, actor string)
 
 func (f *fakeIncidents) Resolve(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
 	return f.act("resolve", incidents.StatusResolved)(ctx, id, actor)
+}
+
+func (f *fakeIncidents) AddPersonNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, fmt.Errorf("%w: text is required", incidents.ErrInvalid)
+	}
+	return f.act("note "+text, f.inc.Status)(ctx, id, actor)
+}
+
+func (f *fakeIncidents) AddUpdate(ctx context.Context, id int64, u incidents.NewUpdate, actor string) (*incidents.Incident, incidents.Update, error) {
+	inc, err := f.act(fmt.Sprintf("update public=%v %s", u.Public, u.Text), f.inc.Status)(ctx, id, actor)
+	return inc, incidents.Update{Text: u.Text, Public: u.Public, Author: actor}, err
 }
 
 func (f *fakeIncidents) Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
@@ -263,6 +276,27 @@ func TestUIActionsNeedResponderAndCSRF(t *testing.T) {
 	page = u.get(t, "/incidents/7?done=acknowledge", cookie)
 	if !strings.Contains(page.Body.String(), "Acknowledged: escalation has stopped.") {
 		t.Error("no flash after acknowledging")
+	}
+	// Notes and updates: the forms are on the responder's page and carry the token.
+	for _, id := range []string{`id="note-form"`, `id="update-form"`} {
+		if !strings.Contains(page.Body.String(), id) {
+			t.Errorf("responder's page lacks %s", id)
+		}
+	}
+	if rec := u.form(t, "/incidents/7/note", cookie, url.Values{"text": {"rolled back v42"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("note without CSRF token = %d", rec.Code)
+	}
+	if rec := u.form(t, "/incidents/7/note", cookie, url.Values{"csrf": {csrf}, "text": {"rolled back v42"}}); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents/7?done=note" {
+		t.Errorf("note = %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if rec := u.form(t, "/incidents/7/note", cookie, url.Values{"csrf": {csrf}, "text": {" "}}); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "text is required") {
+		t.Errorf("empty note = %d %s", rec.Code, rec.Body)
+	}
+	if rec := u.form(t, "/incidents/7/update", cookie, url.Values{"csrf": {csrf}, "text": {"fix rolling out"}, "public": {"on"}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("update = %d", rec.Code)
+	}
+	if got := u.inc.actions; len(got) != 3 || got[1] != "note rolled back v42 by r" || got[2] != "update public=true fix rolling out by r" {
+		t.Errorf("actions = %q", got)
 	}
 	if rec := u.form(t, "/incidents/7/delete", cookie, url.Values{"csrf": {csrf}}); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown action = %d", rec.Code)

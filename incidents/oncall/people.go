@@ -78,6 +78,20 @@ func (d *Directory) ByEmail(email string) (Person, bool) {
 	return p, ok
 }
 
+// Known returns the configured person a reference names: their name,
+// email address or Slack member ID. Unlike Resolve it never makes up a
+// person from an address, for roles only people of people: may hold.
+func (d *Directory) Known(ref string) (Person, bool) {
+	if p, ok := d.byName[ref]; ok {
+		return p, true
+	}
+	if p, ok := d.byEmail[strings.ToLower(ref)]; ok {
+		return p, true
+	}
+	p, ok := d.bySlack[ref]
+	return p, ok
+}
+
 // People lists everyone in the order configured.
 func (d *Directory) People() []Person {
 	out := make([]Person, 0, len(d.order))

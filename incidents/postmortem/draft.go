@@ -106,12 +106,12 @@ func ResponseTimes(inc *incidents.Incident) Times {
 	return t
 }
 
-// Derive fills pm's derived fields (title, severity, impact, timeline,
+// Derive fills pm's derived fields (title, severity, commander, impact, timeline,
 // response times) from the incident and the sources. A source that fails
 // leaves its figures out and says so in Impact.Errors; Derive itself does
 // not fail.
 func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src Sources, now time.Time) {
-	pm.Title, pm.Severity, pm.ResolvedAt = inc.Title, inc.Severity, inc.ResolvedAt
+	pm.Title, pm.Severity, pm.ResolvedAt, pm.Commander = inc.Title, inc.Severity, inc.ResolvedAt, inc.Commander
 	pm.Timeline = append([]incidents.TimelineEntry{}, inc.Timeline...)
 	pm.Times = ResponseTimes(inc)
 	from, to := Window(inc, now)

@@ -20,6 +20,9 @@ func Markdown(pm *Postmortem) []byte {
 	w("| Incident | #%d |\n", pm.IncidentID)
 	w("| Severity | %s |\n", cell(string(pm.Severity)))
 	w("| Status | %s |\n", cell(string(pm.Status)))
+	if pm.Commander != "" {
+		w("| Commander | %s |\n", cell(pm.Commander))
+	}
 	w("| Window | %s to %s (UTC) |\n", ts(pm.Impact.From), ts(pm.Impact.To))
 	w("| Last edited | %s by %s |\n", ts(pm.UpdatedAt), cell(pm.UpdatedBy))
 	if pm.PublishedAt != nil {

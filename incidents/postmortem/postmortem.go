@@ -56,6 +56,8 @@ type Postmortem struct {
 	Title      string         `json:"title"`
 	Severity   model.Severity `json:"severity,omitempty"`
 	Status     Status         `json:"status"`
+	// Commander is who led the response, as the incident names them.
+	Commander string `json:"commander,omitempty"`
 	// Version counts saved changes; a PUT may send the version it edited to
 	// be refused (409) when someone else saved in between.
 	Version int `json:"version"`

@@ -1,0 +1,95 @@
+package web
+
+import (
+	"encoding/json"
+	"github.com/sentinel-oss/sentinel/incidents"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestIncidentCommandEndpoints(t *testing.T) {
+	f, _ := newIncidentFixture(t)
+	send := func(method, path, token, body string) (int, string) {
+		rec := f.do(t, method, path, token, strings.NewReader(body), "Content-Type", jsonCT)
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := send("POST", "/api/v1/incidents", tokResponder, `{"title":"Checkout slow","severity":"warning"}`); code != 201 {
+		t.Fatalf("declare: %d %s", code, body)
+	}
+	tests := []struct {
+		name, method, path, token, body string
+		want                            int
+		contains                        string
+	}{
+		{"patch", "PATCH", "/api/v1/incidents/1", tokResponder, `{"title":"Checkout fails","severity":"critical","commander":"carol"}`, 200, `"commander":"carol"`},
+		{"patch keeps absent", "PATCH", "/api/v1/incidents/1", tokResponder, `{"commander":null,"severity":"critical"}`, 200, `"title":"Checkout fails"`},
+		{"patch empty", "PATCH", "/api/v1/incidents/1", tokResponder, `{}`, 400, "nothing to change"},
+		{"patch bad severity", "PATCH", "/api/v1/incidents/1", tokResponder, `{"severity":"sev1"}`, 400, "severity"},
+		{"patch blank title", "PATCH", "/api/v1/incidents/1", tokResponder, `{"title":" "}`, 400, "title is required"},
+		{"patch stranger", "PATCH", "/api/v1/incidents/1", tokResponder, `{"commander":"mallory"}`, 400, "commander"},
+		{"patch unknown field", "PATCH", "/api/v1/incidents/1", tokResponder, `{"lead":"carol"}`, 400, "unknown field"},
+		{"patch wrong type", "PATCH", "/api/v1/incidents/1", tokResponder, `{"title":7}`, 400, "title"},
+		{"patch missing", "PATCH", "/api/v1/incidents/9", tokResponder, `{"title":"x"}`, 404, ""},
+		{"viewer cannot patch", "PATCH", "/api/v1/incidents/1", tokViewer, `{"title":"x"}`, 403, ""},
+		{"anonymous cannot note", "POST", "/api/v1/incidents/1/notes", "", `{"text":"x"}`, 401, ""},
+		{"note", "POST", "/api/v1/incidents/1/notes", tokResponder, `{"text":"rolled back v42 at 10:42"}`, 201, `"kind":"note","actor":"r","text":"rolled back v42 at 10:42"`},
+		{"note empty", "POST", "/api/v1/incidents/1/notes", tokResponder, `{"text":""}`, 400, "text is required"},
+		{"note huge body", "POST", "/api/v1/incidents/1/notes", tokResponder, `{"text":"` + strings.Repeat("x", 70000) + `"}`, 413, "limit"},
+		{"update", "POST", "/api/v1/incidents/1/updates", tokResponder, `{"text":"A fix is rolling out.","public":true}`, 201, `"update":{"at":"2026-03-25T10:00:00Z","text":"A fix is rolling out.","public":true,"author":"r"}`},
+		{"update public wrong type", "POST", "/api/v1/incidents/1/updates", tokResponder, `{"text":"x","public":"yes"}`, 400, "public"},
+		{"update empty", "POST", "/api/v1/incidents/1/updates", tokResponder, `{"public":true}`, 400, "text is required"},
+		{"viewer cannot update", "POST", "/api/v1/incidents/1/updates", tokViewer, `{"text":"x"}`, 403, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := send(tc.method, tc.path, tc.token, tc.body)
+			if code != tc.want || !strings.Contains(body, tc.contains) {
+				t.Errorf("%s %s = %d %.300s; want %d containing %q", tc.method, tc.path, code, body, tc.want, tc.contains)
+			}
+		})
+	}
+	rec := f.do(t, "GET", "/api/v1/incidents/1", tokViewer, nil)
+	var got IncidentDTO
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range got.Timeline {
+		kinds = append(kinds, e.Kind)
+	}
+	want := "declared paged title_changed severity_changed commander_changed note stakeholder_update"
+	if strings.Join(kinds, " ") != want || got.Commander == nil || *got.Commander != "carol" || len(got.Updates) != 1 {
+		t.Fatalf("incident after commands: timeline %v, commander %v, updates %+v", kinds, got.Commander, got.Updates)
+	}
+}
+
+func fuzzIncidentMethod(f *testing.F, method, path string, seeds ...string) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		fx, svc := newIncidentFixture(t)
+		if _, err := svc.Declare(t.Context(), declareForFuzz, "r"); err != nil {
+			t.Fatal(err)
+		}
+		rec := fx.do(t, method, path, tokResponder, strings.NewReader(body), "Content-Type", jsonCT)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s %q = %d %s", method, path, body, rec.Code, rec.Body.String())
+		}
+	})
+}
+
+func FuzzEditIncident(f *testing.F) {
+	fuzzIncidentMethod(f, http.MethodPatch, "/api/v1/incidents/1", `{"title":"x","severity":"critical","commander":"carol"}`, `{"commander":""}`, `{"severity":null}`, `[]`)
+}
+
+func FuzzIncidentNote(f *testing.F) {
+	fuzzIncidentMethod(f, http.MethodPost, "/api/v1/incidents/1/notes", `{"text":"rolled back"}`, `{"text":"\u0000"}`, `{"text":1}`)
+}
+
+func FuzzIncidentUpdate(f *testing.F) {
+	fuzzIncidentMethod(f, http.MethodPost, "/api/v1/incidents/1/updates", `{"text":"fix rolling out","public":true}`, `{"public":false}`)
+}
+
+var declareForFuzz = incidents.DeclareRequest{Title: "fuzzed"}
