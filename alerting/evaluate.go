@@ -205,8 +205,21 @@ func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
 				rate = max(rate, t.LongRate)
 			}
 		}
+		// slos[].alerting: a disabled tier raises nothing; the SLO's and
+		// the tier's labels and annotations are added (Sentinel keeps its
+		// own severity label, which incidents read).
+		set := st.Alerting.Tier(tier)
+		if set.Disabled {
+			continue
+		}
 		l := sloLabels(st)
+		for k, v := range st.Alerting.Labels.Merge(set.Labels) {
+			l[k] = v
+		}
 		l["alertname"] = SLOBurnAlert
+		if st.Alerting.Name != "" {
+			l["alertname"] = st.Alerting.Name
+		}
 		l["tier"] = tier
 		l["sloth_severity"] = tier
 		l["severity"] = string(sev)
@@ -214,7 +227,8 @@ func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
 		s.stepLocked(pseudo, l, firing, templateData{Value: rate}, now)
 		if rec := s.alerts[SourceSLO+"|"+Fingerprint(l)]; rec != nil && firing {
 			rec.Rule = "slo_burn"
-			rec.Alert.Annotations = burnAnnotations(st, tier)
+			// Custom annotations (an imported Sloth summary) win.
+			rec.Alert.Annotations = burnAnnotations(st, tier).Merge(st.Alerting.Annotations.Merge(set.Annotations))
 		}
 	}
 }

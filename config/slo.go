@@ -1,6 +1,10 @@
 package config
 
-import "github.com/sentinel-oss/sentinel/model"
+import (
+	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
 
 // SLO defaults, applied by the slo package when it compiles the section and
 // listed in docs/configuration.md.
@@ -31,6 +35,51 @@ type SLO struct {
 	// MinEvents guards burn alerts against low traffic: a tier fires only
 	// when its long window holds at least this many events (default 10).
 	MinEvents int64 `yaml:"min_events,omitempty"`
+	// Budgeting is how the error budget is counted: occurrences (default:
+	// bad events or probe runs against the window's expected ones),
+	// timeslices (bad time slices: a slice is good when its ratio meets
+	// TimesliceTarget) or ratio_timeslices (the mean of the slices' ratios).
+	Budgeting string `yaml:"budgeting,omitempty"`
+	// TimesliceTarget is the share of good events that makes a time slice
+	// good, in percent like Objective (99) or as a ratio (0.99); timeslices
+	// budgeting only.
+	TimesliceTarget float64 `yaml:"timeslice_target,omitempty"`
+	// TimesliceWindow is the length of a time slice (default 1m; whole
+	// minutes that divide an hour).
+	TimesliceWindow model.Duration `yaml:"timeslice_window,omitempty"`
+	// Alerting customises the SLO's burn-rate alerts: their name, labels
+	// and annotations, and turning a tier off.
+	Alerting *SLOAlerting `yaml:"alerting,omitempty"`
+}
+
+// Budgeting methods of slos[].budgeting.
+const (
+	BudgetingOccurrences     = "occurrences"
+	BudgetingTimeslices      = "timeslices"
+	BudgetingRatioTimeslices = "ratio_timeslices"
+)
+
+// DefaultTimesliceWindow is the length of a time slice.
+const DefaultTimesliceWindow = model.Duration(time.Minute)
+
+// SLOAlerting customises an SLO's multi-window multi-burn-rate alerts, as
+// Sloth's alerting: section does: one name for both tiers (default
+// SLOErrorBudgetBurn in Sentinel, SLOBurnRatePage/Ticket in the rule
+// export), labels and annotations for both, and per tier.
+type SLOAlerting struct {
+	Name        string       `yaml:"name,omitempty"`
+	Labels      model.Labels `yaml:"labels,omitempty"`
+	Annotations model.Labels `yaml:"annotations,omitempty"`
+	Page        SLOAlertTier `yaml:"page,omitempty"`
+	Ticket      SLOAlertTier `yaml:"ticket,omitempty"`
+}
+
+// SLOAlertTier customises one tier (page or ticket) of an SLO's alerts.
+type SLOAlertTier struct {
+	// Disable turns the tier's alert off (Sentinel's own and the exported rule).
+	Disable     bool         `yaml:"disable,omitempty"`
+	Labels      model.Labels `yaml:"labels,omitempty"`
+	Annotations model.Labels `yaml:"annotations,omitempty"`
 }
 
 // SLI says where an SLO's good and total events come from; exactly one of

@@ -23,13 +23,6 @@ func BenchmarkPages(b *testing.B) {
 		render func(io.Writer) error
 	}{
 		{"overview", func(w io.Writer) error { return f.d.Overview(ctx, w, responderV, "") }},
-		// cold: no burn-down segment cached, as on the first render
-		{"overview_cold", func(w io.Writer) error {
-			f.d.segMu.Lock()
-			clear(f.d.segments)
-			f.d.segMu.Unlock()
-			return f.d.Overview(ctx, w, responderV, "")
-		}},
 		{"slo", func(w io.Writer) error { return f.d.SLO(ctx, w, responderV, "slo-000") }},
 		{"incidents", func(w io.Writer) error { return f.d.Incidents(ctx, w, responderV, "", 0) }},
 		{"incident", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, f.lastInc, "") }},

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
 
@@ -32,6 +33,13 @@ var templateFS embed.FS
 //go:embed static/style.css
 var styleCSS []byte
 
+// zoneJS sets the time-zone cookie to the browser's zone (unless the
+// viewer chose one) and reloads once when it changed, so pages are drawn
+// in the viewer's zone without any inline script.
+//
+//go:embed static/tz.js
+var zoneJS []byte
+
 // ErrNotFound is returned by a page for something that does not exist (an
 // unknown SLO, probe or incident); web answers it with a 404 page.
 var ErrNotFound = errors.New("not found")
@@ -41,7 +49,9 @@ type SLOSource interface {
 	Statuses(ctx context.Context) []slo.Status
 	Status(ctx context.Context, name string) (slo.Status, error)
 	History(ctx context.Context, name string) ([]slo.HistoryPoint, error)
-	Consumed(ctx context.Context, name string, from, to time.Time) (slo.Consumption, error)
+	BurnDown(ctx context.Context, name string) (slo.Budget, []slo.BurnPoint, error)
+	Month(ctx context.Context, name string, year int, month time.Month) (slo.MonthSummary, error)
+	MonthSpent(ctx context.Context, m slo.MonthSummary, from, to time.Time) (share float64, ok bool, err error)
 }
 
 // IncidentSource is what the incident pages read from the incident service.
@@ -115,7 +125,9 @@ type Options struct {
 	Alerts AlertSource
 	// Maintenance adds maintenance windows to the alerts page.
 	Maintenance MaintenanceSource
-	Logger      *slog.Logger
+	// Reports backs the incident report page.
+	Reports ReportSource
+	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Location renders times; nil means UTC.
@@ -129,6 +141,10 @@ type Viewer struct {
 	Name string
 	Role config.Role
 	CSRF string
+	// Zone is the viewer's time zone (nil: the dashboards' default, UTC);
+	// ZoneAuto is true when it is the browser's, not one chosen.
+	Zone     *time.Location
+	ZoneAuto bool
 }
 
 // CanRespond reports whether the viewer may act on incidents.
@@ -138,29 +154,32 @@ func (v Viewer) CanRespond() bool {
 
 // Dashboards renders the pages. It is safe for concurrent use.
 type Dashboards struct {
-	opts     Options
-	log      *slog.Logger
-	now      func() time.Time
-	loc      *time.Location
-	pages    map[string]*template.Template
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+	loc  *time.Location
+	// pages holds the parsed templates per time zone (their time helpers
+	// are bound to it); zoneMu guards it.
+	zoneMu   sync.Mutex
+	pages    map[string]map[string]*template.Template
+	zones    map[string]*time.Location
 	cssHash  string
 	cssBytes []byte
+	jsHash   string
 	// md renders runbooks and the sections of postmortems (sanitised:
 	// no raw HTML, no script URLs).
 	md *runbooks.Renderer
-
-	// segments caches closed burn-down segments (see segment).
-	segMu    sync.Mutex
-	segments map[segmentKey]segmentVal
 }
 
 // pageNames are the templates under templates/, one per page, each
 // defining "content" for the shared layout.
-var pageNames = []string{"slos", "slo", "incidents", "incident", "postmortem", "alerts", "probes", "probe", "rum", "oncall", "runbooks", "runbook", "login", "error"}
+var pageNames = []string{"slos", "slo", "incidents", "incident", "postmortem", "alerts", "probes", "probe", "rum", "oncall", "runbooks", "runbook", "login", "error",
+	"report_slos", "report_incidents", "settings"}
 
 // New parses the embedded templates.
 func New(opts Options) (*Dashboards, error) {
-	d := &Dashboards{opts: opts, log: opts.Logger, now: opts.Now, loc: opts.Location, pages: map[string]*template.Template{}, segments: map[segmentKey]segmentVal{}, md: runbooks.NewRenderer()}
+	d := &Dashboards{opts: opts, log: opts.Logger, now: opts.Now, loc: opts.Location, pages: map[string]map[string]*template.Template{},
+		zones: map[string]*time.Location{}, md: runbooks.NewRenderer()}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -173,10 +192,30 @@ func New(opts Options) (*Dashboards, error) {
 	sum := sha256.Sum256(styleCSS)
 	d.cssHash = hex.EncodeToString(sum[:6])
 	d.cssBytes = styleCSS
-	base, err := template.New("layout.html").Funcs(d.funcs()).ParseFS(templateFS, "templates/layout.html")
+	jsSum := sha256.Sum256(zoneJS)
+	d.jsHash = hex.EncodeToString(jsSum[:6])
+	if _, err := d.pagesIn(d.loc); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// maxZones bounds the template sets kept, one per time zone in use.
+const maxZones = 64
+
+// pagesIn returns the pages with their time helpers in loc, parsing them
+// the first time loc is used.
+func (d *Dashboards) pagesIn(loc *time.Location) (map[string]*template.Template, error) {
+	d.zoneMu.Lock()
+	defer d.zoneMu.Unlock()
+	if p, ok := d.pages[loc.String()]; ok {
+		return p, nil
+	}
+	base, err := template.New("layout.html").Funcs(d.funcs(loc)).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
+	set := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := base.Clone()
 		if err != nil {
@@ -185,9 +224,54 @@ func New(opts Options) (*Dashboards, error) {
 		if _, err := t.ParseFS(templateFS, "templates/"+name+".html"); err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
-		d.pages[name] = t
+		set[name] = t
 	}
-	return d, nil
+	if len(d.pages) >= maxZones {
+		clear(d.pages)
+	}
+	d.pages[loc.String()] = set
+	return set, nil
+}
+
+// Zone returns the time zone named name (an IANA name such as
+// Europe/Berlin), loading it once; ok is false for a name that is not one.
+func (d *Dashboards) Zone(name string) (*time.Location, bool) {
+	if name == "" || len(name) > 64 || !zoneNameRE.MatchString(name) {
+		return nil, false
+	}
+	d.zoneMu.Lock()
+	loc, ok := d.zones[name]
+	d.zoneMu.Unlock()
+	if ok {
+		return loc, loc != nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = nil
+	}
+	d.zoneMu.Lock()
+	if len(d.zones) >= 4*maxZones {
+		clear(d.zones)
+	}
+	d.zones[name] = loc
+	d.zoneMu.Unlock()
+	return loc, loc != nil
+}
+
+// zoneNameRE is the shape of an IANA zone name (Area/Location, UTC, Etc/GMT+1).
+var zoneNameRE = regexp.MustCompile(`^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+\-]+){0,2})$`)
+
+// ZoneScript returns the time-zone script and the path pages load it from.
+func (d *Dashboards) ZoneScript() (js []byte, path string) {
+	return zoneJS, "/ui/tz." + d.jsHash + ".js"
+}
+
+// zoneOf is the zone a page is drawn in for v.
+func (d *Dashboards) zoneOf(v Viewer) *time.Location {
+	if v.Zone != nil {
+		return v.Zone
+	}
+	return d.loc
 }
 
 // Stylesheet returns the CSS and a short hash of it, which the pages put in
@@ -203,6 +287,8 @@ type page struct {
 	Nav     string
 	Viewer  Viewer
 	CSS     string
+	JS      string
+	Zone    string
 	Now     time.Time
 	Flash   string
 	Data    any
@@ -212,11 +298,18 @@ type page struct {
 // render executes a page into a buffer first, so a template error never
 // leaves half a page behind.
 func (d *Dashboards) render(w io.Writer, name string, p page) error {
-	t, ok := d.pages[name]
+	loc := d.zoneOf(p.Viewer)
+	set, err := d.pagesIn(loc)
+	if err != nil {
+		return err
+	}
+	t, ok := set[name]
 	if !ok {
 		return fmt.Errorf("no page %q", name)
 	}
 	p.CSS = d.StylesheetPath()
+	_, p.JS = d.ZoneScript()
+	p.Zone = loc.String()
 	if p.Now.IsZero() {
 		p.Now = d.now()
 	}
@@ -225,7 +318,7 @@ func (d *Dashboards) render(w io.Writer, name string, p page) error {
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 

@@ -107,7 +107,7 @@ func group(s string) string {
 }
 
 // funcs are the helpers templates call.
-func (d *Dashboards) funcs() template.FuncMap {
+func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 	return template.FuncMap{
 		"pct":   func(f float64) string { return pct(f, 1) },
 		"sli":   sliPct,
@@ -127,7 +127,7 @@ func (d *Dashboards) funcs() template.FuncMap {
 				rel = "in " + human(t.Sub(now))
 			}
 			return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`, //nolint:gosec // formatted times
-				t.UTC().Format(time.RFC3339), template.HTMLEscapeString(rel), template.HTMLEscapeString(t.In(d.loc).Format("Jan 2 15:04 MST"))))
+				t.UTC().Format(time.RFC3339), template.HTMLEscapeString(rel), template.HTMLEscapeString(t.In(loc).Format("Jan 2 15:04 MST"))))
 		},
 		"ago": func(t time.Time) string {
 			if t.IsZero() {
@@ -135,7 +135,14 @@ func (d *Dashboards) funcs() template.FuncMap {
 			}
 			return human(d.now().Sub(t)) + " ago"
 		},
-		"dur":  human,
+		"dur":          human,
+		"share":        sharePct,
+		"outcomeClass": outcomeClass,
+		// bar draws a share (0-100) as a small horizontal bar.
+		"bar": func(p float64) template.HTML {
+			return template.HTML(fmt.Sprintf( //nolint:gosec // a number
+				`<svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true"><rect class="bar-bg" x="0" y="0" width="100" height="8" rx="2"/><rect class="fill-info" x="0" y="0" width="%s" height="8" rx="2"/></svg>`, f1(clamp(p, 0, 100))))
+		},
 		"path": url.PathEscape,
 		"query": func(kv ...string) string {
 			v := url.Values{}

@@ -29,7 +29,7 @@ slos:
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs, ps := slo.Compile(cfg.SLOs, []string{"checkout"})
+	specs, ps := slo.Compile(cfg.SLOs, []slo.ProbeRef{{Name: "checkout"}})
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}

@@ -23,11 +23,17 @@ type shiftRow struct {
 	Since, Until time.Time
 	Current      bool
 	Override     bool
+	// SinceZ and UntilZ are the times in the schedule's own zone, shown
+	// beside the viewer's when the two differ.
+	SinceZ, UntilZ string
 }
 
 type scheduleView struct {
-	Name     string
-	Zone     string
+	Name string
+	Zone string
+	// OwnZone is true when the schedule's zone differs from the viewer's,
+	// so each time is also shown in the schedule's zone.
+	OwnZone  bool
 	Now      *shiftRow
 	Next     *shiftRow
 	Shifts   []shiftRow
@@ -55,16 +61,53 @@ func (d *Dashboards) OnCall(ctx context.Context, w io.Writer, v Viewer) error {
 		}
 		data.Overrides = slices.Clone(ovs)
 		slices.SortFunc(data.Overrides, func(a, b oncall.Override) int { return a.Start.Compare(b.Start) })
+		vz := d.zoneOf(v)
 		for _, sc := range d.opts.OnCall.Schedules() {
-			data.Schedules = append(data.Schedules, scheduleOf(sc, now, ovs))
+			sv := scheduleOf(sc, now, ovs)
+			sv.OwnZone = !sameZone(sc.Location, vz, now)
+			data.Schedules = append(data.Schedules, sv)
 		}
 	}
 	return d.render(w, "oncall", page{Title: "On call", Nav: "oncall", Viewer: v, Data: data})
 }
 
+// sameZone reports whether two zones name the same place, or at least
+// keep the same offset around now (UTC and Etc/UTC).
+func sameZone(a, b *time.Location, now time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.String() == b.String() {
+		return true
+	}
+	_, oa := now.In(a).Zone()
+	_, ob := now.In(b).Zone()
+	_, oa2 := now.AddDate(0, 6, 0).In(a).Zone()
+	_, ob2 := now.AddDate(0, 6, 0).In(b).Zone()
+	return oa == ob && oa2 == ob2
+}
+
+// zoneTime formats t in loc as a schedule states its hand-overs.
+func zoneTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() || loc == nil {
+		return ""
+	}
+	return t.In(loc).Format("Mon Jan 2 15:04 MST")
+}
+
 // scheduleOf walks a schedule's shifts from now until the horizon.
 func scheduleOf(sc *oncall.Schedule, now time.Time, ovs []oncall.Override) scheduleView {
 	sv := scheduleView{Name: sc.Name, Members: sc.Members(), Zone: sc.Location.String()}
+	defer func() {
+		for _, r := range []*shiftRow{sv.Now, sv.Next} {
+			if r != nil {
+				r.SinceZ, r.UntilZ = zoneTime(r.Since, sc.Location), zoneTime(r.Until, sc.Location)
+			}
+		}
+		for i := range sv.Shifts {
+			sv.Shifts[i].SinceZ, sv.Shifts[i].UntilZ = zoneTime(sv.Shifts[i].Since, sc.Location), zoneTime(sv.Shifts[i].Until, sc.Location)
+		}
+	}()
 	end := now.Add(RotationHorizon)
 	t := now
 	for len(sv.Shifts) < maxShifts && t.Before(end) {

@@ -178,7 +178,7 @@ func (d *Dashboards) ProbeRun(ctx context.Context, w io.Writer, v Viewer, name, 
 		if !r.Success {
 			word = "failed"
 		}
-		strip = append(strip, stripRun{Success: r.Success, Title: r.At.In(d.loc).Format("Jan 2 15:04:05") + " " + word + " in " + secs(r.Duration.Std().Seconds())})
+		strip = append(strip, stripRun{Success: r.Success, Title: r.At.In(d.zoneOf(v)).Format("Jan 2 15:04:05") + " " + word + " in " + secs(r.Duration.Std().Seconds())})
 		if r.Success {
 			data.Passed++
 		}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +29,7 @@ type health struct {
 }
 
 func sloHealth(st slo.Status) health {
-	if st.Window.Total == 0 {
+	if st.Budget.NoData {
 		return health{"nodata", "No data"}
 	}
 	for _, t := range st.Tiers {
@@ -54,11 +56,16 @@ type sloRow struct {
 	Name, Service, Indicator, Window string
 	Objective                        string
 	SLI                              string
-	Remaining                        float64
-	Burn                             float64
-	TTE                              string
-	Health                           health
-	Bar, BurnDown                    template.HTML
+	// Coverage says how much of the window has data ("data for 3 of 30
+	// days"), empty when all of it has.
+	Coverage  string
+	Remaining float64
+	// Spent says what was spent of what in the budget's units.
+	Spent         string
+	Burn          float64
+	TTE           string
+	Health        health
+	Bar, BurnDown template.HTML
 }
 
 // summary is the strip at the top of the overview: what needs attention.
@@ -77,6 +84,8 @@ type overviewData struct {
 	Service    string
 	Rows       []sloRow
 	Summary    summary
+	// ReportMonth is the month the report link opens (the current one).
+	ReportMonth string
 }
 
 // Overview renders the SLO overview (also the home page): every SLO with
@@ -84,7 +93,7 @@ type overviewData struct {
 // rate and status, optionally only those of one service, under a summary of
 // open incidents, failing probes and who is on call.
 func (d *Dashboards) Overview(ctx context.Context, w io.Writer, v Viewer, service string) error {
-	data := overviewData{Service: service}
+	data := overviewData{Service: service, ReportMonth: d.now().In(d.zoneOf(v)).Format("2006-01")}
 	if d.opts.SLOs != nil {
 		data.Configured = true
 		services := map[string]bool{}
@@ -100,7 +109,7 @@ func (d *Dashboards) Overview(ctx context.Context, w io.Writer, v Viewer, servic
 			if service != "" && st.Spec.Service != service {
 				continue
 			}
-			data.Rows = append(data.Rows, d.sloRow(ctx, st, h))
+			data.Rows = append(data.Rows, d.sloRow(ctx, v, st, h))
 		}
 		for s := range services {
 			data.Services = append(data.Services, s)
@@ -115,22 +124,22 @@ func (d *Dashboards) Overview(ctx context.Context, w io.Writer, v Viewer, servic
 	return d.render(w, "slos", page{Title: title, Nav: "slos", Viewer: v, Data: data})
 }
 
-func (d *Dashboards) sloRow(ctx context.Context, st slo.Status, h health) sloRow {
+func (d *Dashboards) sloRow(ctx context.Context, v Viewer, st slo.Status, h health) sloRow {
 	sp := st.Spec
 	r := sloRow{
 		Name: sp.Name, Service: sp.Service, Indicator: sp.SLIText(), Window: sp.Window.String(),
 		Objective: trimFloat(sp.Objective) + "%", SLI: sliPct(st.SLI), Remaining: st.BudgetRemaining,
 		Burn: st.BurnRates[burnRateWindow], Health: h, TTE: "–",
+		Coverage: coverageText(st.Budget), Spent: spentText(st.Budget),
 	}
 	if st.TimeToExhaustion != nil {
 		r.TTE = human(*st.TimeToExhaustion)
 	}
-	if st.Window.Total == 0 {
+	if st.Budget.NoData {
 		r.SLI = "–"
 	}
 	r.Bar = budgetBar(st.BudgetRemaining, h.Class)
-	r.BurnDown = burnDownChart(d.burnDown(ctx, st), h.Class,
-		fmt.Sprintf("budget burn-down over the %s window: %s left now", sp.Window.String(), pct(st.BudgetRemaining, 1)))
+	r.BurnDown = d.burnDownChart(ctx, v, st, h).mini()
 	return r
 }
 
@@ -140,48 +149,115 @@ func trimFloat(f float64) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// burnDownPoints is about how many points a burn-down has.
-const burnDownPoints = 20
+// burnDownChart draws the budget left across the current window, from the
+// first data to now, against an even burn; the time before the first data
+// is marked as having none.
+func (d *Dashboards) burnDownChart(ctx context.Context, v Viewer, st slo.Status, h health) timeChart {
+	c := timeChart{
+		Label: fmt.Sprintf("Error budget left over the %s window, from %s to %s: %s left now",
+			st.Spec.Window.String(), st.WindowStart.In(d.zoneOf(v)).Format("Jan 2"),
+			st.WindowStart.Add(st.Period).In(d.zoneOf(v)).Format("Jan 2"), pct(st.BudgetRemaining, 1)),
+		Title: "Budget left",
+		From:  st.WindowStart, To: st.WindowStart.Add(st.Period), Now: st.At, YMin: 0, YMax: 1, Ideal: true,
+		Refs: []refLine{{Y: 0, Label: "budget spent", Class: "ref-zero"}},
+		Loc:  d.zoneOf(v),
+	}
+	_, pts, err := d.opts.SLOs.BurnDown(ctx, st.Spec.Name)
+	if err != nil {
+		d.log.Debug("burn-down", "slo", st.Spec.Name, "err", err)
+	}
+	if len(pts) == 0 {
+		c.NoData = []span{{st.WindowStart, st.At}}
+		return c
+	}
+	line := chartLine{Class: "line-" + h.Class}
+	for _, p := range pts {
+		line.Times = append(line.Times, p.At)
+		line.Values = append(line.Values, p.Remaining)
+		c.YMin = math.Min(c.YMin, niceFloor(p.Remaining))
+	}
+	c.Lines = []chartLine{line}
+	if pts[0].At.After(st.WindowStart) {
+		c.NoData = []span{{st.WindowStart, pts[0].At}}
+	}
+	return c
+}
 
-// burnDown computes the budget remaining at points across the current
-// window: the bad events counted from the window's start to each point,
-// against the budget of the window's events so far. Segments end on whole
-// hours, so the engine sums hours, not minutes.
-func (d *Dashboards) burnDown(ctx context.Context, st slo.Status) []point {
-	if st.Period <= 0 || st.Window.Total == 0 {
-		return []point{{0, 1}, {clamp(st.At.Sub(st.WindowStart).Seconds()/st.Period.Seconds(), 0, 1), 1}}
+// coverageText says how much of a window has data, when not all of it:
+// "data for 3 of 30 days", "data for 30 seconds of 30 days".
+func coverageText(b slo.Budget) string {
+	if b.NoData && b.Observed == 0 {
+		return "no data yet"
 	}
-	budget := st.Spec.Budget * float64(st.Window.Total)
-	step := (st.Period / burnDownPoints).Truncate(time.Hour)
-	if step < time.Hour {
-		step = time.Hour
+	if b.Coverage >= 1 {
+		return ""
 	}
-	x := func(t time.Time) float64 { return t.Sub(st.WindowStart).Seconds() / st.Period.Seconds() }
-	pts := []point{{0, 1}}
-	var bad int64
-	from := st.WindowStart
-	for next := st.WindowStart.Truncate(time.Hour).Add(step); ; next = next.Add(step) {
-		to, at := next, next
-		last := !next.Before(st.At)
-		if last {
-			// The engine sums whole minutes; the status counts the
-			// current, unfinished one, so the last segment does too.
-			to, at = st.At.Truncate(time.Minute).Add(time.Minute), st.At
-		}
-		if to.After(from) {
-			c, err := d.segment(ctx, st.Spec.Name, from, to, !last)
-			if err != nil {
-				d.log.Debug("burn-down segment", "slo", st.Spec.Name, "err", err)
-				return pts
+	return "data for " + spanText(b.Observed, b.Period)
+}
+
+// spanText spells "3 of 30 days" or "5 hours of 30 days".
+func spanText(part, whole time.Duration) string {
+	pn, pu := spell(part)
+	wn, wu := spell(whole)
+	if pu == wu {
+		return fmt.Sprintf("%s of %s %s", pn, wn, wu)
+	}
+	return fmt.Sprintf("%s %s of %s %s", pn, pu, wn, wu)
+}
+
+// spell rounds d down to its largest unit: ("3", "days"), ("1", "hour").
+func spell(d time.Duration) (string, string) {
+	units := []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}}
+	for _, u := range units {
+		if d >= u.d || u.d == time.Second {
+			n := int64(d / u.d)
+			if n == 1 {
+				return "1", u.name
 			}
-			bad += c.Total - c.Good
-			pts = append(pts, point{x(at), 1 - float64(bad)/budget})
-			from = to
-		}
-		if last {
-			return pts
+			return group(strconv.FormatInt(n, 10)), u.name + "s"
 		}
 	}
+	return "0", "seconds"
+}
+
+// unitWords names a budget's units: singular and plural of a bad one.
+func unitWords(b slo.Budget) (one, many string) {
+	switch b.Unit {
+	case "runs":
+		return "failed probe run", "failed probe runs"
+	case "slices":
+		if m, ok := b.Minutes(1); ok && m == 1 {
+			return "bad minute", "bad minutes"
+		} else if ok {
+			return fmt.Sprintf("bad %s slice", human(time.Duration(m*float64(time.Minute)))), fmt.Sprintf("bad %s slices", human(time.Duration(m*float64(time.Minute))))
+		}
+	}
+	return "bad event", "bad events"
+}
+
+// spentText says what was spent of what: "20 of 2,592 allowed failed
+// probe runs".
+func spentText(b slo.Budget) string {
+	if b.Allowed <= 0 {
+		return ""
+	}
+	_, many := unitWords(b)
+	return fmt.Sprintf("%s of %s allowed %s", amount(b.Spent), amount(b.Allowed), many)
+}
+
+// amount formats a count of units: whole numbers grouped, fractions to
+// one decimal (a 99.9% budget of 432 slices allows 0.4 of one).
+func amount(v float64) string {
+	if math.Abs(v-math.Round(v)) < 0.05 {
+		return count(math.Round(v))
+	}
+	if v >= 100 {
+		return count(math.Round(v))
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
 // fillSummary counts open incidents, failing probes and who is on call;
@@ -250,18 +326,22 @@ type impactRow struct {
 }
 
 type sloData struct {
-	Row          sloRow
-	Description  string
-	Status       slo.Status
-	WindowGood   string
-	WindowTotal  string
-	BadEvents    string
-	BudgetEvents string
-	Minutes      string
+	Row         sloRow
+	Description string
+	Status      slo.Status
+	WindowGood  string
+	WindowTotal string
+	BadEvents   string
+	// Budget facts in words: the budget and how it is counted, what is
+	// left in outage time where that is real, and how much data there is.
+	BudgetText   string
+	OutageLeft   string
+	CoverageText string
 	Burns        []burnRow
 	Tiers        []tierRow
-	History      template.HTML
 	BurnDownBig  template.HTML
+	SLIHistory   template.HTML
+	History      template.HTML
 	Incidents    []impactRow
 	HasIncidents bool
 }
@@ -269,8 +349,9 @@ type sloData struct {
 // maxSLOIncidents bounds the incidents listed on an SLO's page.
 const maxSLOIncidents = 10
 
-// SLO renders one SLO: burn rates per window, the burn-rate tiers, the
-// budget history and the incidents that consumed its budget.
+// SLO renders one SLO: its budget in words, the burn-down of the window,
+// the hourly SLI and the budget of the last seven days, burn rates per
+// window, the burn-rate tiers and the incidents that consumed its budget.
 func (d *Dashboards) SLO(ctx context.Context, w io.Writer, v Viewer, name string) error {
 	if d.opts.SLOs == nil {
 		return fmt.Errorf("SLO %q: %w", name, ErrNotFound)
@@ -284,14 +365,22 @@ func (d *Dashboards) SLO(ctx context.Context, w io.Writer, v Viewer, name string
 		return err
 	}
 	h := sloHealth(st)
-	data := sloData{Row: d.sloRow(ctx, st, h), Description: st.Spec.Description, Status: st}
+	loc := d.zoneOf(v)
+	data := sloData{Row: d.sloRow(ctx, v, st, h), Description: st.Spec.Description, Status: st}
 	data.WindowGood = group(fmt.Sprint(st.Window.Good))
 	data.WindowTotal = group(fmt.Sprint(st.Window.Total))
 	data.BadEvents = group(fmt.Sprint(st.Window.Total - st.Window.Good))
-	data.BudgetEvents = fmt.Sprintf("%.0f", st.BudgetEvents)
-	data.Minutes = human(time.Duration(st.RemainingMinutes * float64(time.Minute)))
-	if st.RemainingMinutes < 0 {
-		data.Minutes = "none (overspent by " + human(time.Duration(-st.RemainingMinutes*float64(time.Minute))) + ")"
+	data.BudgetText = budgetText(st)
+	data.CoverageText = windowCoverage(st, loc)
+	if m, ok := st.Budget.Minutes(st.Budget.Allowed - st.Budget.Spent); ok {
+		what := "of failing checks"
+		if st.Budget.Unit == "slices" {
+			what = "of bad slices"
+		}
+		data.OutageLeft = human(time.Duration(m*float64(time.Minute))) + " " + what
+		if m < 0 {
+			data.OutageLeft = "none: overspent by " + human(time.Duration(-m*float64(time.Minute))) + " " + what
+		}
 	}
 	for _, bw := range slo.BurnWindows {
 		r := st.BurnRates[bw.Name]
@@ -304,24 +393,124 @@ func (d *Dashboards) SLO(ctx context.Context, w io.Writer, v Viewer, name string
 			Factor: t.Factor, LongRate: t.LongRate, ShortRate: t.ShortRate, Firing: t.Firing,
 		})
 	}
-	data.BurnDownBig = burnDownChart(d.burnDown(ctx, st), h.Class,
-		fmt.Sprintf("budget burn-down over the %s window: %s left now", st.Spec.Window.String(), pct(st.BudgetRemaining, 1)))
-	hist, err := d.opts.SLOs.History(ctx, name)
-	if err == nil {
-		times := make([]time.Time, len(hist))
-		ys := make([]float64, len(hist))
-		for i, p := range hist {
-			times[i], ys[i] = p.At, p.BudgetRemaining
-		}
-		data.History = lineChart(times, ys, h.Class,
-			fmt.Sprintf("error budget remaining over the last 7 days, now %s", pct(st.BudgetRemaining, 1)),
-			func(f float64) string { return pct(f, 0) }, d.loc)
+	data.BurnDownBig = d.burnDownChart(ctx, v, st, h).render()
+	if hist, err := d.opts.SLOs.History(ctx, name); err == nil && len(hist) > 0 {
+		data.SLIHistory, data.History = historyCharts(st, hist, h, loc)
 	}
 	if d.opts.Incidents != nil {
 		data.HasIncidents = true
 		data.Incidents = d.sloIncidents(ctx, name, st.Spec.Service)
 	}
 	return d.render(w, "slo", page{Title: "SLO " + name, Nav: "slos", Viewer: v, Data: data})
+}
+
+// budgetText says how the budget is counted and what is spent of it.
+func budgetText(st slo.Status) string {
+	b := st.Budget
+	if b.Allowed <= 0 {
+		return "No budget yet: nothing has been counted in this window."
+	}
+	one, many := unitWords(b)
+	obj := trimFloat(st.Spec.Objective) + "%"
+	var basis string
+	switch {
+	case b.Unit == "runs":
+		basis = fmt.Sprintf("the window expects %s probe runs (every %s); %s of them may fail", amount(b.Expected),
+			human(st.Spec.ProbeInterval), amount(b.Allowed))
+	case b.Unit == "slices":
+		target := ""
+		if st.Spec.Budgeting == slo.Timeslices {
+			target = fmt.Sprintf(" (a slice is good when at least %s of its events are)", trimFloat(st.Spec.SliceTarget*100)+"%")
+		} else {
+			target = " (each slice spends its share of bad events)"
+		}
+		basis = fmt.Sprintf("the window has %s time slices%s; %s may be bad", amount(b.Expected), target, amount(b.Allowed))
+	case b.Projected:
+		basis = fmt.Sprintf("%s events seen so far project to %s over the window; %s of them may be bad",
+			group(strconv.FormatInt(st.Window.Total, 10)), amount(b.Expected), amount(b.Allowed))
+	default:
+		basis = fmt.Sprintf("%s of the window's %s events may be bad", amount(b.Allowed), amount(b.Expected))
+	}
+	unit := many
+	if b.Spent == 1 {
+		unit = one
+	}
+	return fmt.Sprintf("At %s, %s. Spent: %s %s (%s of the budget).", obj, basis, amount(b.Spent), unit, pct(b.Consumed, 1))
+}
+
+// windowCoverage says over which dates the window runs and how much of it
+// has data.
+func windowCoverage(st slo.Status, loc *time.Location) string {
+	from := st.WindowStart.In(loc).Format("Jan 2 15:04")
+	to := st.WindowStart.Add(st.Period).In(loc).Format("Jan 2 15:04")
+	c := coverageText(st.Budget)
+	if c == "" {
+		c = "data for all of it"
+	}
+	return fmt.Sprintf("%s to %s: %s", from, to, c)
+}
+
+// historyCharts draws the hourly SLI against the objective and the
+// window's budget left at each hour, over the last seven days; hours
+// without data are gaps.
+func historyCharts(st slo.Status, hist []slo.HistoryPoint, h health, loc *time.Location) (sliChart, budgetChart template.HTML) {
+	from, to := hist[0].At.Add(-time.Hour), hist[len(hist)-1].At
+	times := make([]time.Time, len(hist))
+	hourly := make([]float64, len(hist))
+	budget := make([]float64, len(hist))
+	var gaps, before []span
+	for i, p := range hist {
+		times[i], hourly[i], budget[i] = p.At, p.HourSLI, p.BudgetRemaining
+		start := p.At.Add(-time.Hour)
+		if i > 0 {
+			start = hist[i-1].At
+		}
+		if math.IsNaN(p.HourSLI) {
+			gaps = appendSpan(gaps, span{start, p.At})
+		}
+		if math.IsNaN(p.BudgetRemaining) {
+			before = appendSpan(before, span{start, p.At})
+		}
+	}
+	obj := st.Spec.Objective / 100
+	lo, hi := sliRange(obj, hourly)
+	sc := timeChart{
+		Label: fmt.Sprintf("SLI of each hour over the last 7 days against the objective of %s", trimFloat(st.Spec.Objective)+"%"),
+		Title: "SLI per hour", From: from, To: to, Now: to, YMin: lo, YMax: hi, Loc: loc, NoData: gaps,
+		Lines: []chartLine{{Times: times, Values: hourly, Class: "line-" + lineClass(h.Class)}},
+		Refs:  []refLine{{Y: obj, Label: "objective " + trimFloat(st.Spec.Objective) + "%", Class: "ref-objective"}},
+	}
+	blo := 0.0
+	for _, v := range budget {
+		if !math.IsNaN(v) {
+			blo = math.Min(blo, niceFloor(v))
+		}
+	}
+	bc := timeChart{
+		Label: fmt.Sprintf("Error budget left over the %s window as it stood at each hour of the last 7 days, now %s",
+			st.Spec.Window.String(), pct(st.BudgetRemaining, 1)),
+		Title: "Budget left", From: from, To: to, Now: to, YMin: blo, YMax: 1, Loc: loc, NoData: before,
+		Lines: []chartLine{{Times: times, Values: budget, Class: "line-" + lineClass(h.Class)}},
+		Refs:  []refLine{{Y: 0, Label: "budget spent", Class: "ref-zero"}},
+	}
+	return sc.render(), bc.render()
+}
+
+// lineClass is the line colour for a health class ("nodata" draws grey).
+func lineClass(class string) string {
+	if class == "" {
+		return "nodata"
+	}
+	return class
+}
+
+// appendSpan adds s to spans, merging it with the last when they touch.
+func appendSpan(spans []span, s span) []span {
+	if n := len(spans); n > 0 && !s.From.After(spans[n-1].To) {
+		spans[n-1].To = s.To
+		return spans
+	}
+	return append(spans, s)
 }
 
 // sloIncidentScan bounds how many recent incidents are searched for those
@@ -364,52 +553,4 @@ func rateClass(r float64) string {
 		return "warning"
 	}
 	return "ok"
-}
-
-// segmentTTL is how long a closed burn-down segment's counts are reused:
-// late events (the events API accepts some) show up within it.
-const segmentTTL = time.Minute
-
-// maxSegments bounds the segment cache; past it, it starts over.
-const maxSegments = 50_000
-
-type segmentKey struct {
-	slo      string
-	from, to int64
-}
-
-type segmentVal struct {
-	c  slo.Counts
-	at time.Time
-}
-
-// segment returns the events of name in [from, to), reusing a closed
-// segment's counts for segmentTTL: the overview draws every SLO's
-// burn-down, and asking the engine for each segment of each SLO on every
-// render is what would make the page slow.
-func (d *Dashboards) segment(ctx context.Context, name string, from, to time.Time, closed bool) (slo.Counts, error) {
-	key := segmentKey{name, from.UnixNano(), to.UnixNano()}
-	now := d.now()
-	if closed {
-		d.segMu.Lock()
-		v, ok := d.segments[key]
-		d.segMu.Unlock()
-		if ok && now.Sub(v.at) < segmentTTL {
-			return v.c, nil
-		}
-	}
-	c, err := d.opts.SLOs.Consumed(ctx, name, from, to)
-	if err != nil {
-		return slo.Counts{}, err
-	}
-	counts := slo.Counts{Good: c.Good, Total: c.Total}
-	if closed {
-		d.segMu.Lock()
-		if len(d.segments) >= maxSegments {
-			clear(d.segments)
-		}
-		d.segments[key] = segmentVal{counts, now}
-		d.segMu.Unlock()
-	}
-	return counts, nil
 }

@@ -31,6 +31,34 @@ type SLOState struct {
 	// unknown.
 	SpentLastHour *float64
 	EvaluatedAt   time.Time
+	// Alerting customises the SLO's burn alerts (slos[].alerting).
+	Alerting SLOAlerting
+}
+
+// SLOAlerting customises an SLO's burn alerts: one alert name for both
+// tiers (empty: the default), labels and annotations added to both, and per
+// tier.
+type SLOAlerting struct {
+	Name        string
+	Labels      Labels
+	Annotations Labels
+	Page        SLOAlertTier
+	Ticket      SLOAlertTier
+}
+
+// SLOAlertTier customises one tier of an SLO's burn alerts.
+type SLOAlertTier struct {
+	Disabled    bool
+	Labels      Labels
+	Annotations Labels
+}
+
+// Tier returns the settings of tier "page" or "ticket".
+func (a SLOAlerting) Tier(name string) SLOAlertTier {
+	if name == "page" {
+		return a.Page
+	}
+	return a.Ticket
 }
 
 // BurnTier is one multi-window multi-burn-rate condition of an SLO.

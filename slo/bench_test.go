@@ -120,7 +120,7 @@ func BenchmarkEvaluate1000NewHour(b *testing.B) {
 // cores at once (the RUM request path).
 func BenchmarkRecordOutcome(b *testing.B) {
 	now := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
-	specs, _ := Compile([]config.SLO{{Name: "a", Objective: 99, Window: "30d", SLI: config.SLI{Probe: "p"}}}, []string{"p"})
+	specs, _ := Compile([]config.SLO{{Name: "a", Objective: 99, Window: "30d", SLI: config.SLI{Probe: "p"}}}, []ProbeRef{{Name: "p"}})
 	e, _ := New(Options{Specs: specs, Now: func() time.Time { return now }})
 	o := model.Outcome{Source: model.SourceProbe, Name: "p", Good: 1, Total: 1, Time: now}
 	ctx := context.Background()

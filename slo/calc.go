@@ -27,12 +27,18 @@ func (c Counts) ErrorRatio() float64 {
 	return float64(c.Bad()) / float64(c.Total)
 }
 
-// CountSource sums counts over time; the engine's in-memory series and
-// tests' fixed tables implement it.
+// CountSource reads counted events over time; the engine's in-memory
+// series and tests' fixed tables implement it.
 type CountSource interface {
 	// Sum returns the events counted in the minutes [from, to); both ends
 	// are truncated to the minute.
 	Sum(from, to time.Time) Counts
+	// Slices returns the time slices (of the SLO's slice length and
+	// target) that start in [from, to); zero for occurrences budgeting.
+	Slices(from, to time.Time) Slices
+	// FirstData is the start of the first minute with events that is still
+	// kept, zero when there is none.
+	FirstData() time.Time
 }
 
 // BurnWindow is one of the windows burn rates are reported over.
@@ -82,20 +88,19 @@ type Status struct {
 	// its full length (a calendar month's length for a month window).
 	WindowStart time.Time
 	Period      time.Duration
-	// Window are the counts over the window.
+	// Window are the counts over the window (outside excluded time).
 	Window Counts
-	// SLI is good/total over the window; 1 when there were no events.
+	// SLI is the measured ratio over the window (see Budget.SLI); 1 when
+	// there was no data (Budget.NoData tells).
 	SLI float64
-	// Budget* describe the error budget: as a fraction of events (B), in
-	// events (B*total), and in minutes of full outage (B*period).
-	BudgetFraction   float64
-	BudgetEvents     float64
-	ConsumedEvents   int64
-	BudgetConsumed   float64 // fraction of the budget spent
-	BudgetRemaining  float64 // 1 - BudgetConsumed, negative when overspent
-	BudgetMinutes    float64
-	ConsumedMinutes  float64
-	RemainingMinutes float64
+	// Budget is the error budget of the window: the budget model's answer.
+	Budget Budget
+	// BudgetFraction is 1 - objective (0.001 at 99.9%).
+	BudgetFraction float64
+	// BudgetConsumed and BudgetRemaining repeat Budget.Consumed and
+	// Budget.Remaining.
+	BudgetConsumed  float64
+	BudgetRemaining float64
 	// BurnRates by window name, including "window".
 	BurnRates map[string]float64
 	// WindowEvents are the event totals of each burn window, for the
@@ -109,57 +114,68 @@ type Status struct {
 }
 
 // BurnRate is the error ratio of c divided by the budget fraction.
-func BurnRate(c Counts, budget float64) float64 {
-	if budget <= 0 {
-		return 0
-	}
-	return c.ErrorRatio() / budget
+func BurnRate(c Counts, budget float64) float64 { return burnRate(c.ErrorRatio(), budget) }
+
+// windowBounds returns the window of spec that holds now: [start, end) with
+// end now rounded up to the minute (the current, unfinished minute is part
+// of every window), and the window's full length.
+func windowBounds(spec *Spec, now time.Time) (start, end time.Time, period time.Duration) {
+	return boundsEnding(spec, now, now.Truncate(time.Minute).Add(time.Minute))
 }
 
-// Evaluate computes an SLO's status from counts at now. It is a pure
-// function: the same counts and now give the same status. The current,
-// unfinished minute is part of every window.
-func Evaluate(spec *Spec, src CountSource, now time.Time) Status {
-	end := now.Truncate(time.Minute).Add(time.Minute)
-	start, period := spec.Window.Bounds(now)
+// boundsEnding returns the window of spec that holds instant, cut at end.
+func boundsEnding(spec *Spec, instant, end time.Time) (start, _ time.Time, period time.Duration) {
+	start, period = spec.Window.Bounds(instant)
 	if !spec.Window.Calendar() {
 		start = end.Add(-period)
 	}
+	return start, end, period
+}
+
+// BudgetAt is the budget model applied to the window that holds now: what
+// Evaluate, History and the reports read. excluded is time left out of the
+// budget (such as maintenance).
+func BudgetAt(spec *Spec, src CountSource, now time.Time, excluded []Interval) Budget {
+	start, end, period := windowBounds(spec, now)
+	return ComputeBudget(spec, period, usageOf(spec, src, start, end, now, excluded))
+}
+
+// Evaluate computes an SLO's status from counts at now, leaving the
+// excluded intervals out of the budget. It is a pure function: the same
+// counts and now give the same status.
+func Evaluate(spec *Spec, src CountSource, now time.Time, excluded ...Interval) Status {
+	start, end, period := windowBounds(spec, now)
+	u := usageOf(spec, src, start, end, now, excluded)
+	b := ComputeBudget(spec, period, u)
 	st := Status{
 		Spec: spec, At: now, WindowStart: start, Period: period,
 		BurnRates:      make(map[string]float64, len(BurnWindows)+1),
 		WindowEvents:   make(map[string]int64, len(BurnWindows)+1),
-		BudgetFraction: spec.Budget,
+		BudgetFraction: spec.Budget, Window: u.Counts, Budget: b,
+		BudgetConsumed: b.Consumed, BudgetRemaining: b.Remaining, SLI: 1,
 	}
-	w := src.Sum(start, end)
-	st.Window = w
-	st.SLI = 1
-	if w.Total > 0 {
-		st.SLI = float64(w.Good) / float64(w.Total)
+	if !b.NoData {
+		st.SLI = b.SLI
 	}
-	st.BudgetEvents = spec.Budget * float64(w.Total)
-	st.ConsumedEvents = w.Bad()
-	if st.BudgetEvents > 0 {
-		st.BudgetConsumed = float64(w.Bad()) / st.BudgetEvents
-	}
-	st.BudgetRemaining = 1 - st.BudgetConsumed
-	st.BudgetMinutes = spec.Budget * period.Minutes()
-	st.ConsumedMinutes = st.BudgetConsumed * st.BudgetMinutes
-	st.RemainingMinutes = st.BudgetMinutes - st.ConsumedMinutes
 	for _, bw := range BurnWindows {
-		c := src.Sum(end.Add(-bw.D), end)
-		st.BurnRates[bw.Name] = BurnRate(c, spec.Budget)
-		st.WindowEvents[bw.Name] = c.Total
+		from := end.Add(-bw.D)
+		wu := usageOf(spec, src, from, end, now, excluded)
+		st.BurnRates[bw.Name] = burnRate(errorRatio(spec, wu.Counts, wu.Slices), spec.Budget)
+		st.WindowEvents[bw.Name] = wu.Counts.Total
 	}
-	st.BurnRates["window"] = BurnRate(w, spec.Budget)
-	st.WindowEvents["window"] = w.Total
-	st.Exhausted = w.Total > 0 && w.Total >= spec.MinEvents && st.BudgetRemaining <= 0
+	st.BurnRates["window"] = burnRate(b.ErrorRatio, spec.Budget)
+	st.WindowEvents["window"] = u.Counts.Total
+	st.Exhausted = !b.NoData && u.Counts.Total >= spec.MinEvents && b.Remaining <= 0
+	span := period - u.Excluded
 	switch burn := st.BurnRates["1h"]; {
-	case w.Total > 0 && st.BudgetRemaining <= 0:
+	case !b.NoData && b.Remaining <= 0:
 		zero := time.Duration(0)
 		st.TimeToExhaustion = &zero
 	case burn > 0:
-		secs := st.BudgetRemaining * period.Seconds() / burn
+		// The remaining units at the current rate of bad units: for every
+		// kind that is remaining x period / burn (the rate of units per
+		// second is expected / period).
+		secs := b.Remaining * span.Seconds() / burn
 		d := time.Duration(math.Min(secs, float64(math.MaxInt64/2)/float64(time.Second)) * float64(time.Second))
 		st.TimeToExhaustion = &d
 	}
@@ -211,6 +227,7 @@ func (s Status) State() model.SLOState {
 		Objective: s.Spec.Objective, Window: s.Period, SLI: s.SLI,
 		BudgetRemaining: s.BudgetRemaining, BurnRates: rates, Events: s.Window.Total,
 		Tiers: tiers, Exhausted: s.Exhausted, EvaluatedAt: s.At, TimeToExhaustion: s.TimeToExhaustion,
+		Alerting: s.Spec.Alerting,
 	}
 }
 
@@ -223,22 +240,37 @@ type Consumption struct {
 	Good int64
 	// Total events in [From, To).
 	Total int64
-	// BudgetConsumed is bad(From, To) / (B * total events of the SLO window
-	// ending at To): the fraction of that window's budget the span spent.
+	// Spent is the bad units of [From, To) (events, runs or slices, as
+	// the budget counts them) outside excluded time.
+	Spent float64
+	// BudgetConsumed is Spent over the budget of the SLO window that ends
+	// at To (Budget.Allowed): the share of that window's budget the span
+	// spent.
 	BudgetConsumed float64
+	// Budget is the budget of the window ending at To.
+	Budget Budget
 }
 
-// Consume computes the consumption of [from, to) from counts; it is pure.
-func Consume(spec *Spec, src CountSource, from, to time.Time) Consumption {
-	c := src.Sum(from, to)
-	out := Consumption{SLO: spec.Name, From: from, To: to, Good: c.Good, Total: c.Total}
-	wstart, period := spec.Window.Bounds(to)
-	if !spec.Window.Calendar() {
-		wstart = to.Add(-period)
+// Consume computes the consumption of [from, to) from counts, leaving out
+// the excluded intervals; it is pure.
+func Consume(spec *Spec, src CountSource, from, to time.Time, excluded ...Interval) Consumption {
+	// Counts are kept per minute: the span holds the minutes it touches,
+	// so a span ending now includes the current minute, as the window does.
+	end := to.Truncate(time.Minute)
+	if end.Before(to) {
+		end = end.Add(time.Minute)
 	}
-	w := src.Sum(wstart, to)
-	if budget := spec.Budget * float64(w.Total); budget > 0 {
-		out.BudgetConsumed = float64(c.Bad()) / budget
+	u := usageOf(spec, src, from, end, to, excluded)
+	out := Consumption{SLO: spec.Name, From: from, To: to, Good: u.Counts.Good, Total: u.Counts.Total,
+		Spent: spent(spec, u.Counts, u.Slices)}
+	// The budget of the window that ends where the span ends.
+	ws, we, period := boundsEnding(spec, to.Add(-time.Nanosecond), end)
+	out.Budget = ComputeBudget(spec, period, usageOf(spec, src, ws, we, to, excluded))
+	switch {
+	case out.Budget.Allowed > 0:
+		out.BudgetConsumed = out.Spent / out.Budget.Allowed
+	case out.Spent > 0:
+		out.BudgetConsumed = 1
 	}
 	return out
 }

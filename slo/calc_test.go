@@ -10,19 +10,69 @@ import (
 	"github.com/sentinel-oss/sentinel/model"
 )
 
-// tableSource is a CountSource from a function of the minute, summed the
-// slow, obvious way: the reference the series is checked against.
-type tableSource func(m int64) Counts
+// tableSource is a CountSource from a function of the minute over the
+// minutes [lo, hi], summed and sliced the slow, obvious way: the reference
+// the series is checked against.
+type tableSource struct {
+	f      func(m int64) Counts
+	lo, hi int64
+	sl     *slicing
+}
 
-func (f tableSource) Sum(from, to time.Time) Counts {
+// table is a tableSource over [lo, hi] (Unix minutes).
+func minuteTable(lo, hi int64, f func(m int64) Counts) *tableSource {
+	return &tableSource{f: f, lo: lo, hi: hi}
+}
+
+// slicedFor gives the table the slicing of sp.
+func (ts *tableSource) slicedFor(sp *Spec) *tableSource {
+	ts.sl = slicingOf(sp)
+	return ts
+}
+
+func (ts *tableSource) at(m int64) Counts {
+	if m < ts.lo || m > ts.hi {
+		return Counts{}
+	}
+	return ts.f(m)
+}
+
+func (ts *tableSource) Sum(from, to time.Time) Counts {
 	var c Counts
-	for m := unixMinute(from); m < unixMinute(to); m++ {
-		c = c.Add(f(m))
+	for m := max(unixMinute(from), ts.lo); m < unixMinute(to) && m <= ts.hi; m++ {
+		c = c.Add(ts.f(m))
 	}
 	return c
 }
 
-func mustSpec(t testing.TB, c config.SLO, probes ...string) *Spec {
+func (ts *tableSource) Slices(from, to time.Time) Slices {
+	var out Slices
+	if ts.sl == nil {
+		return out
+	}
+	for m := unixMinute(from); m < unixMinute(to); m++ {
+		if floorDiv(m, ts.sl.k)*ts.sl.k != m {
+			continue
+		}
+		var c Counts
+		for i := m; i < m+ts.sl.k; i++ {
+			c = c.Add(ts.at(i))
+		}
+		out = out.Add(classifySlice(c, ts.sl.target))
+	}
+	return out
+}
+
+func (ts *tableSource) FirstData() time.Time {
+	for m := ts.lo; m <= ts.hi; m++ {
+		if ts.f(m).Total > 0 {
+			return time.Unix(m*60, 0).UTC()
+		}
+	}
+	return time.Time{}
+}
+
+func mustSpec(t testing.TB, c config.SLO, probes ...ProbeRef) *Spec {
 	t.Helper()
 	specs, ps := Compile([]config.SLO{c}, probes)
 	if len(ps) > 0 {
@@ -53,17 +103,14 @@ func TestFactors(t *testing.T) {
 
 // scenario: 1000 events a minute for 30 days, none bad, except 20 bad a
 // minute during the last hour (an error ratio of 2%: burn 20 at 99.9%).
-func scenario(now time.Time) tableSource {
+func scenario(now time.Time) *tableSource {
 	nowMin := unixMinute(now)
-	return func(m int64) Counts {
-		if m > nowMin || m <= nowMin-30*24*60-5 {
-			return Counts{}
-		}
+	return minuteTable(nowMin-30*24*60-4, nowMin, func(m int64) Counts {
 		if m > nowMin-60 {
 			return Counts{Good: 980, Total: 1000}
 		}
 		return Counts{Good: 1000, Total: 1000}
-	}
+	})
 }
 
 func TestEvaluateHandComputed(t *testing.T) {
@@ -94,12 +141,17 @@ func TestEvaluateHandComputed(t *testing.T) {
 	}{
 		{"sli", st.SLI, 1 - 1200.0/43200000},
 		{"budget fraction", st.BudgetFraction, 0.001},
-		{"budget events", st.BudgetEvents, 43200},
+		{"budget events", st.Budget.Allowed, 43200},
+		{"budget spent", st.Budget.Spent, 1200},
 		{"budget consumed", st.BudgetConsumed, 1200.0 / 43200},
 		{"budget remaining", st.BudgetRemaining, 1 - 1200.0/43200},
-		{"budget minutes", st.BudgetMinutes, 43.2},
-		{"consumed minutes", st.ConsumedMinutes, 1.2},
-		{"remaining minutes", st.RemainingMinutes, 42},
+		{"coverage", st.Budget.Coverage, 1},
+	}
+	if st.Budget.Projected || st.Budget.Unit != "events" {
+		t.Errorf("a fully covered events window: projected %v unit %q", st.Budget.Projected, st.Budget.Unit)
+	}
+	if _, ok := st.Budget.Minutes(1); ok {
+		t.Error("events budget converted to outage minutes")
 	}
 	for _, c := range checks {
 		if !near(c.got, c.want) {
@@ -133,7 +185,17 @@ func TestEvaluateHandComputed(t *testing.T) {
 // minute detail) against summing every minute, for every window, at
 // minute offsets that cut hours.
 func TestSeriesMatchesTable(t *testing.T) {
-	sp := mustSpec(t, config.SLO{Name: "x", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}})
+	for _, c := range []config.SLO{
+		{Name: "x", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}},
+		{Name: "t", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}, Budgeting: "timeslices", TimesliceTarget: 90,
+			TimesliceWindow: model.Duration(5 * time.Minute)},
+		{Name: "r", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}, Budgeting: "ratio_timeslices"},
+	} {
+		t.Run(c.Name, func(t *testing.T) { seriesMatchesTable(t, mustSpec(t, c)) })
+	}
+}
+
+func seriesMatchesTable(t *testing.T, sp *Spec) {
 	now := time.Date(2024, 5, 17, 12, 34, 56, 0, time.UTC)
 	f := func(m int64) Counts { // varied traffic: bursts of bad minutes
 		total := 50 + m%37
@@ -143,7 +205,7 @@ func TestSeriesMatchesTable(t *testing.T) {
 		}
 		return Counts{Good: total - bad, Total: total}
 	}
-	s := newSeries(sp.Window.Longest() + historyRetention)
+	s := newSeries(retentionOf(sp), slicingOf(sp))
 	start := unixMinute(now) - 37*24*60
 	for m := start; m <= unixMinute(now); m++ {
 		c := f(m)
@@ -152,6 +214,7 @@ func TestSeriesMatchesTable(t *testing.T) {
 	// The series keeps minute detail only for recent hours; give it the
 	// edges from the "store", as the engine would.
 	for at := now; at.After(now.Add(-time.Hour)); at = at.Add(-7 * time.Minute) {
+		s.trim(floorDiv(at.Unix(), 3600))
 		st := Evaluate(sp, s, at)
 		for _, h := range s.takeMissed() {
 			b := new(block)
@@ -164,20 +227,18 @@ func TestSeriesMatchesTable(t *testing.T) {
 		if m := s.takeMissed(); len(m) > 0 {
 			t.Fatalf("still missing %v", m)
 		}
-		ref := Evaluate(sp, tableSource(func(m int64) Counts {
-			if m < start || m > unixMinute(now) {
-				return Counts{}
-			}
-			return f(m)
-		}), at)
+		ref := Evaluate(sp, minuteTable(start, unixMinute(now), f).slicedFor(sp), at)
 		for w, v := range ref.BurnRates {
 			if !near(st.BurnRates[w], v) {
 				t.Errorf("at %s: burn %s = %v, want %v", at, w, st.BurnRates[w], v)
 			}
 		}
-		if st.Window != ref.Window {
-			t.Errorf("at %s: window counts %+v, want %+v", at, st.Window, ref.Window)
+		if st.Window != ref.Window || !near(st.Budget.Spent, ref.Budget.Spent) || !near(st.Budget.Remaining, ref.Budget.Remaining) {
+			t.Errorf("at %s: window %+v budget %+v, want %+v %+v", at, st.Window, st.Budget, ref.Window, ref.Budget)
 		}
+	}
+	if !s.FirstData().Equal(time.Unix(start*60, 0).UTC()) {
+		t.Errorf("first data %s", s.FirstData())
 	}
 }
 
@@ -186,14 +247,11 @@ func TestCalendarMonthBoundary(t *testing.T) {
 	// One bad event a minute on 29 February 2024; good traffic afterwards.
 	feb29 := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
 	mar1 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	src := tableSource(func(m int64) Counts {
-		switch {
-		case m >= unixMinute(feb29) && m < unixMinute(mar1):
+	src := minuteTable(unixMinute(feb29), unixMinute(mar1)+24*60, func(m int64) Counts {
+		if m < unixMinute(mar1) {
 			return Counts{Good: 9, Total: 10}
-		case m >= unixMinute(mar1):
-			return Counts{Good: 10, Total: 10}
 		}
-		return Counts{}
+		return Counts{Good: 10, Total: 10}
 	})
 	before := Evaluate(sp, src, mar1.Add(-time.Second)) // 23:59:59 on the 29th
 	if !before.WindowStart.Equal(time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)) || before.Period != 29*24*time.Hour {
@@ -255,7 +313,7 @@ func TestLowTrafficGuard(t *testing.T) {
 	sp := mustSpec(t, config.SLO{Name: "quiet", Objective: 99.9, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}})
 	now := time.Date(2024, 5, 17, 3, 0, 0, 0, time.UTC)
 	// Five events in the last hour, one bad: a burn of 200, but too few events to page.
-	src := tableSource(func(m int64) Counts {
+	src := minuteTable(unixMinute(now)-60, unixMinute(now), func(m int64) Counts {
 		d := unixMinute(now) - m
 		switch d {
 		case 0:
@@ -277,18 +335,24 @@ func TestLowTrafficGuard(t *testing.T) {
 	if st.Exhausted {
 		t.Error("budget exhausted fired on 5 events")
 	}
-	// With the guard lowered, the same traffic pages and the budget is spent.
+	// With the guard lowered, the same traffic pages. The budget is not
+	// spent: five events in the 40 minutes since the first project to
+	// 5 * 43,200 / 40 = 5,400 over 30 days, so 5.4 may be bad and one was:
+	// 1 - 1/5.4 = 0.8148 left, empty in 0.8148 * 30d / 200 = 2h56m.
 	sp.MinEvents = 1
 	st = Evaluate(sp, src, now)
-	if !st.Tiers[0].Firing || !st.Exhausted || st.TimeToExhaustion == nil || *st.TimeToExhaustion != 0 {
+	if !st.Tiers[0].Firing || st.Exhausted || st.TimeToExhaustion == nil || *st.TimeToExhaustion != 2*time.Hour+56*time.Minute {
 		t.Errorf("with min_events 1: page %v exhausted %v tte %v", st.Tiers[0].Firing, st.Exhausted, st.TimeToExhaustion)
+	}
+	if !near(st.Budget.Expected, 5400) || !near(st.BudgetRemaining, 1-1/5.4) || !st.Budget.Projected {
+		t.Errorf("budget = %+v", st.Budget)
 	}
 }
 
 func TestNoEvents(t *testing.T) {
 	sp := mustSpec(t, config.SLO{Name: "idle", Objective: 99, Window: "7d", SLI: config.SLI{Events: &config.SLIEvents{}}})
-	st := Evaluate(sp, tableSource(func(int64) Counts { return Counts{} }), time.Unix(1e9, 0))
-	if st.SLI != 1 || st.BudgetRemaining != 1 || st.TimeToExhaustion != nil || st.Exhausted {
+	st := Evaluate(sp, minuteTable(0, -1, func(int64) Counts { return Counts{} }), time.Unix(1e9, 0))
+	if st.SLI != 1 || st.BudgetRemaining != 1 || st.TimeToExhaustion != nil || st.Exhausted || !st.Budget.NoData || !math.IsNaN(st.Budget.SLI) {
 		t.Errorf("idle SLO: %+v", st)
 	}
 	for w, v := range st.BurnRates {
@@ -317,7 +381,7 @@ func TestEngineRecordAndClassify(t *testing.T) {
 		{Name: "cls", Objective: 95, Window: "30d", SLI: config.SLI{RUM: &config.SLIRUM{Metric: "cls"}}},
 		{Name: "jsfree", Objective: 99, Window: "30d", SLI: config.SLI{RUM: &config.SLIRUM{JSErrorFree: true}}},
 		{Name: "orders", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}},
-	}, []string{"checkout"})
+	}, []ProbeRef{{Name: "checkout", Interval: 10 * time.Second}})
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}
@@ -360,7 +424,7 @@ func TestRecordEventsValidation(t *testing.T) {
 		{Name: "orders", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}},
 		{Name: "avail", Objective: 99, Window: "30d", SLI: config.SLI{Probe: "p"}},
 		{Name: "prom", Objective: 99, Window: "30d", SLI: config.SLI{Prometheus: &config.SLIPrometheus{Errors: "a[{{.window}}]", Total: "b[{{.window}}]"}}},
-	}, []string{"p"})
+	}, []ProbeRef{{Name: "p"}})
 	e, _ := New(Options{Specs: specs, Now: func() time.Time { return now }})
 	tests := []struct {
 		name        string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,10 @@ const (
 	// historyRetention is how far back budget history reaches; counts are
 	// kept for the longest window plus this much.
 	historyRetention = 7 * 24 * time.Hour
+	// reportRetention keeps at least the previous calendar month and the
+	// current one (62 days and a margin), so the monthly report of last
+	// month is computed from counts until this month ends.
+	reportRetention = 63 * 24 * time.Hour
 )
 
 // Bounds of one events API call, so a typo cannot poison a month of data.
@@ -65,6 +70,14 @@ func (w Writers) Includes(writer string) bool {
 		return writer != w.Except
 	}
 	return true
+}
+
+// Exclusions tell which time to leave out of an SLO's budget, such as
+// maintenance windows: its events are not counted and its time is not
+// expected to hold any. The engine asks for the intervals overlapping each
+// window it evaluates.
+type Exclusions interface {
+	Excluded(sp *Spec, from, to time.Time) []Interval
 }
 
 // StateSink receives every SLO's state after each evaluation cycle;
@@ -125,6 +138,11 @@ type Options struct {
 	// EvalInterval and FlushInterval default to 10s and 1s.
 	EvalInterval  time.Duration
 	FlushInterval time.Duration
+	// Exclusions leave time out of budgets; nil leaves none out.
+	Exclusions Exclusions
+	// Months keeps monthly summaries for the reports of months whose
+	// counts are no longer kept; nil keeps none.
+	Months MonthStore
 }
 
 // Engine counts events per SLO, evaluates every SLO periodically and
@@ -187,6 +205,33 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, log: opts.Logger.With("component", "slo"), now: opts.Now, m: m, kick: make(chan struct{}, 1)}
 	e.tab.Store(e.newTable(opts.Specs, nil))
 	return e, nil
+}
+
+// retentionOf is how long an SLO's counts are kept: its longest window and
+// the budget history before it, and at least the previous calendar month.
+func retentionOf(sp *Spec) time.Duration {
+	return max(sp.Window.Longest()+historyRetention, reportRetention)
+}
+
+// excluded returns the time to leave out of sp's budget in [from, to).
+func (e *Engine) excluded(sp *Spec, from, to time.Time) []Interval {
+	if e.opts.Exclusions == nil {
+		return nil
+	}
+	return e.opts.Exclusions.Excluded(sp, from, to)
+}
+
+// exclusionsAt returns what to leave out of sp's budget for a status at
+// now: every interval overlapping the longest span a status reads.
+func (e *Engine) exclusionsAt(sp *Spec, now time.Time) []Interval {
+	if e.opts.Exclusions == nil {
+		return nil
+	}
+	start, end, _ := windowBounds(sp, now)
+	if burn := end.Add(-BurnWindows[len(BurnWindows)-1].D); burn.Before(start) {
+		start = burn
+	}
+	return e.excluded(sp, start, end)
 }
 
 // AddSink registers a consumer of SLO states; call it before Run.
@@ -343,6 +388,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.Evaluate(ctx)
 		case <-prune.C:
 			e.Prune(ctx)
+			e.saveMonths(ctx)
 		}
 	}
 }
@@ -475,7 +521,7 @@ func (e *Engine) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Prune deletes counts older than the retention (longest window + 7 days).
+// Prune deletes counts older than the retention (see retentionOf).
 func (e *Engine) Prune(ctx context.Context) {
 	if e.opts.Store == nil {
 		return
@@ -543,7 +589,8 @@ func (e *Engine) Evaluate(ctx context.Context) []model.SLOState {
 		if en == nil {
 			continue
 		}
-		st := e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(sp, src, now) })
+		ex := e.exclusionsAt(sp, now)
+		st := e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(sp, src, now, ex...) })
 		en.observe(st)
 		states = append(states, st.State())
 	}
@@ -573,7 +620,8 @@ func (e *Engine) Status(ctx context.Context, name string) (Status, error) {
 	}
 	now := e.now()
 	e.maybeRefresh(ctx, now)
-	return e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(en.spec, src, now) }), nil
+	ex := e.exclusionsAt(en.spec, now)
+	return e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(en.spec, src, now, ex...) }), nil
 }
 
 // maybeRefresh re-reads the other writers' counts for a query when the
@@ -596,7 +644,8 @@ func (e *Engine) Statuses(ctx context.Context) []Status {
 	out := make([]Status, 0, len(t.entries))
 	for _, sp := range t.specs {
 		if en := t.entries[sp.Name]; en != nil {
-			out = append(out, e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(sp, src, now) }))
+			ex := e.exclusionsAt(sp, now)
+			out = append(out, e.evaluate(ctx, en, now, func(src CountSource) Status { return Evaluate(sp, src, now, ex...) }))
 		}
 	}
 	return out
@@ -615,68 +664,138 @@ func (e *Engine) Consumed(ctx context.Context, name string, from, to time.Time) 
 		return Consumption{}, &Error{Field: "to", Msg: "must be after from"}
 	}
 	e.maybeRefresh(ctx, e.now())
+	ws, _, _ := windowBounds(en.spec, to)
+	ex := e.excluded(en.spec, minTime(ws, from), to.Add(time.Minute))
 	var c Consumption
 	e.evaluate(ctx, en, to, func(src CountSource) Status {
-		c = Consume(en.spec, src, from, to)
+		c = Consume(en.spec, src, from, to, ex...)
 		return Status{}
 	})
 	return c, nil
 }
 
-// HistoryPoint is one point of an SLO's budget history.
-type HistoryPoint struct {
-	At              time.Time
-	SLI             float64
-	BudgetRemaining float64
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
-// History returns the budget remaining at each hour of the last seven days
-// (hour-aligned windows) and now, oldest first: 168 points, for charts.
+// HistoryPoint is one point of an SLO's history: the SLO's window ending
+// at At (its SLI and budget remaining), and the hour ending at At (its
+// SLI). Values are NaN where there was no data: a gap, never 100%.
+type HistoryPoint struct {
+	At time.Time
+	// SLI and BudgetRemaining are those of the window ending at At.
+	SLI             float64
+	BudgetRemaining float64
+	// HourSLI is the SLI of the hour ending at At, HourTotal its events.
+	HourSLI   float64
+	HourTotal int64
+}
+
+// History returns a point at each whole hour of the last seven days and
+// one now, oldest first (168 points), from the budget model.
 func (e *Engine) History(_ context.Context, name string) ([]HistoryPoint, error) {
 	en := e.tab.Load().entries[name]
 	if en == nil {
 		return nil, e.notFound(name)
 	}
 	now := e.now()
+	ex := e.excluded(en.spec, now.Add(-historyRetention-en.spec.Window.Longest()), now.Add(time.Minute))
 	en.s.mu.Lock()
 	defer en.s.mu.Unlock()
-	return history(en.spec, en.s, now), nil
+	return history(en.spec, en.s, now, ex), nil
 }
 
-func history(sp *Spec, s *series, now time.Time) []HistoryPoint {
-	first, p := s.prefixHours()
-	sum := func(h0, h1 int64) Counts { // hours [h0, h1)
-		h0 = max(h0, first)
-		h1 = min(h1, first+int64(len(p))-1)
-		if h1 <= h0 {
-			return Counts{}
+func history(sp *Spec, src CountSource, now time.Time, ex []Interval) []HistoryPoint {
+	n := int(historyRetention/time.Hour) - 1 // whole hours, then now
+	first := now.Truncate(time.Hour).Add(-time.Duration(n-1) * time.Hour)
+	out := make([]HistoryPoint, 0, n+1)
+	for i := 0; i <= n; i++ {
+		// Points on whole hours hold the hours before them; the last one,
+		// now, includes the current, unfinished minute.
+		at := first.Add(time.Duration(i) * time.Hour)
+		start, end, period := boundsEnding(sp, at.Add(-time.Nanosecond), at)
+		if i == n {
+			at = now
+			start, end, period = windowBounds(sp, now)
 		}
-		a, b := p[h0-first], p[h1-first]
-		return Counts{b.Good - a.Good, b.Total - a.Total}
-	}
-	nowHour := floorDiv(now.Unix(), 3600)
-	wHours := int64((sp.Window.Longest() + 30*time.Minute) / time.Hour)
-	n := int64(historyRetention / time.Hour)
-	out := make([]HistoryPoint, 0, n)
-	for h := nowHour - n + 2; h <= nowHour+1; h++ {
-		at := time.Unix(h*3600, 0).UTC()
-		if h == nowHour+1 {
-			at = now // the last point includes the current, unfinished hour
+		b := ComputeBudget(sp, period, usageOf(sp, src, start, end, at, ex))
+		pt := HistoryPoint{At: at, SLI: b.SLI, BudgetRemaining: b.Remaining, HourSLI: math.NaN()}
+		if b.NoData {
+			pt.BudgetRemaining = math.NaN()
 		}
-		start := h - wHours
-		if sp.Window.Calendar() {
-			ws, _ := sp.Window.Bounds(at.Add(-time.Minute))
-			start = floorDiv(ws.Unix(), 3600)
-		}
-		c := sum(start, h)
-		pt := HistoryPoint{At: at, SLI: 1, BudgetRemaining: 1}
-		if c.Total > 0 {
-			pt.SLI = float64(c.Good) / float64(c.Total)
-			pt.BudgetRemaining = 1 - float64(c.Bad())/(sp.Budget*float64(c.Total))
+		u := usageOf(sp, src, end.Add(-time.Hour), end, at, ex)
+		pt.HourTotal = u.Counts.Total
+		if hb := ComputeBudget(sp, time.Hour, u); !hb.NoData {
+			pt.HourSLI = hb.SLI
 		}
 		out = append(out, pt)
 	}
 	return out
+}
+
+// BurnPoint is one point of a burn-down: the share of the current window's
+// budget left at At.
+type BurnPoint struct {
+	At        time.Time
+	Remaining float64
+}
+
+// burnDownSteps is about how many points a burn-down has.
+const burnDownSteps = 60
+
+// BurnDown returns the budget of the window that holds now and how it
+// burned down: the budget left at points from the first data in the window
+// (or its start) to now, each the units spent since the window's start
+// against the window's budget now. Points are on whole hours, so the
+// engine sums hours, not minutes.
+func (e *Engine) BurnDown(_ context.Context, name string) (Budget, []BurnPoint, error) {
+	en := e.tab.Load().entries[name]
+	if en == nil {
+		return Budget{}, nil, e.notFound(name)
+	}
+	now := e.now()
+	ex := e.exclusionsAt(en.spec, now)
+	en.s.mu.Lock()
+	defer en.s.mu.Unlock()
+	b, pts := burnDown(en.spec, en.s, now, ex)
+	return b, pts, nil
+}
+
+func burnDown(sp *Spec, src CountSource, now time.Time, ex []Interval) (Budget, []BurnPoint) {
+	start, end, period := windowBounds(sp, now)
+	b := ComputeBudget(sp, period, usageOf(sp, src, start, end, now, ex))
+	first := src.FirstData()
+	if first.IsZero() || !first.Before(end) || b.Allowed <= 0 {
+		return b, nil
+	}
+	from := start
+	if first.After(from) {
+		from = first.Truncate(time.Hour)
+		if from.Before(start) {
+			from = start
+		}
+	}
+	step := (period / burnDownSteps).Truncate(time.Hour)
+	if step < time.Hour {
+		step = time.Hour
+	}
+	pts := []BurnPoint{{At: from, Remaining: 1}}
+	for t := start.Truncate(time.Hour).Add(step); ; t = t.Add(step) {
+		at, to := t, t
+		if !t.Before(now) {
+			at, to = now, end
+		}
+		if at.After(from) {
+			u := usageOf(sp, src, start, to, at, ex)
+			pts = append(pts, BurnPoint{At: at, Remaining: 1 - spent(sp, u.Counts, u.Slices)/b.Allowed})
+		}
+		if at.Equal(now) {
+			return b, pts
+		}
+	}
 }
 
 // Spec returns the SLO named name, counted or not.

@@ -17,7 +17,7 @@ type table struct {
 	specs   []*Spec
 	entries map[string]*entry
 	byKey   map[routeKey][]*entry
-	// retention is how long counts are kept: longest window + 7 days.
+	// retention is how long counts are kept (see retentionOf).
 	retention time.Duration
 	// retired are entries a reload dropped whose last counts still wait
 	// for a flush.
@@ -30,7 +30,7 @@ type table struct {
 func (e *Engine) newTable(specs []*Spec, prev *table) *table {
 	t := &table{specs: specs, entries: map[string]*entry{}, byKey: map[routeKey][]*entry{}}
 	for _, sp := range specs {
-		t.retention = max(t.retention, sp.Window.Longest()+historyRetention)
+		t.retention = max(t.retention, retentionOf(sp))
 		if !sp.Counted() {
 			continue
 		}
@@ -64,7 +64,7 @@ func (e *Engine) newTable(specs []*Spec, prev *table) *table {
 func (e *Engine) newEntry(sp *Spec) *entry {
 	m := e.m
 	en := &entry{
-		spec: sp, s: newSeries(sp.Window.Longest() + historyRetention),
+		spec: sp, s: newSeries(retentionOf(sp), slicingOf(sp)),
 		good:      m.events.WithLabelValues(sp.Name, "good"),
 		bad:       m.events.WithLabelValues(sp.Name, "bad"),
 		remaining: m.remaining.WithLabelValues(sp.Name),
@@ -78,10 +78,11 @@ func (e *Engine) newEntry(sp *Spec) *entry {
 }
 
 // countKey is what decides an SLO's counts: two specs with the same key
-// count the same events into the same series.
+// count the same events into the same series (which also classifies time
+// slices, so their length and target are part of it).
 func countKey(sp *Spec) string {
-	return fmt.Sprintf("%s|%v|%s|%s|%g|%t|%s|%s|%s|%d", sp.Name, sp.Kind, sp.Probe, sp.RUMMetric, sp.Threshold, sp.JSErrorFree,
-		sp.RouteFilter, sp.SiteFilter, sp.DeviceFilter, sp.Window.Longest())
+	return fmt.Sprintf("%s|%v|%s|%s|%g|%t|%s|%s|%s|%d|%s|%d|%g", sp.Name, sp.Kind, sp.Probe, sp.RUMMetric, sp.Threshold, sp.JSErrorFree,
+		sp.RouteFilter, sp.SiteFilter, sp.DeviceFilter, retentionOf(sp), sp.Budgeting, sp.Slice, sp.SliceTarget)
 }
 
 // Prepare builds the engine's next set of SLOs from specs (compiled by

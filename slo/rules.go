@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // Alert names of the exported burn-rate rules. Page and ticket are
@@ -87,7 +89,12 @@ func errorRatioExpr(sp *Spec, w string) string {
 func Rules(specs []*Spec) RuleFile {
 	var f RuleFile
 	for _, sp := range specs {
-		f.Groups = append(f.Groups, sliGroup(sp), metaGroup(sp), alertGroup(sp))
+		f.Groups = append(f.Groups, sliGroup(sp), metaGroup(sp))
+		// An SLO whose alerts are all disabled gets no alert group, as
+		// Sloth writes none.
+		if g := alertGroup(sp); len(g.Rules) > 0 {
+			f.Groups = append(f.Groups, g)
+		}
 	}
 	return f
 }
@@ -222,15 +229,33 @@ func alertGroup(sp *Spec) RuleGroup {
 			"description": fmt.Sprintf("SLO %s (objective %s%% over %s) is %s.", sp.Name, fnum(sp.Objective), sp.Window, what),
 		}
 	}
-	return RuleGroup{
-		Name: "sentinel-slo-alerts-" + SlothID(sp),
-		Rules: []Rule{
-			{Alert: AlertPage, Expr: cond("page"), Labels: common("critical", "page"),
-				Annotations: ann("burning its error budget fast enough to page")},
-			{Alert: AlertTicket, Expr: cond("ticket"), Labels: common("warning", "ticket"),
-				Annotations: ann("burning its error budget faster than it can afford")},
-			{Alert: AlertExhausted, Expr: fmt.Sprintf("slo:period_error_budget_remaining:ratio%s <= 0", sel), For: "5m",
-				Labels: common("warning", "ticket"), Annotations: ann("out of error budget")},
-		},
+	al := sp.Alerting
+	// tierRule is one tier's alert with slos[].alerting applied as Sloth
+	// applies it: its name for both tiers, and the SLO's then the tier's
+	// labels and annotations over the defaults (a severity label there
+	// replaces Sentinel's, for routing in Alertmanager).
+	tierRule := func(def string, t model.SLOAlertTier, expr, sev, slothSev, what string) Rule {
+		r := Rule{Alert: def, Expr: expr, Labels: common(sev, slothSev), Annotations: ann(what)}
+		if al.Name != "" {
+			r.Alert = al.Name
+		}
+		for k, v := range al.Labels.Merge(t.Labels) {
+			r.Labels[k] = v
+		}
+		for k, v := range al.Annotations.Merge(t.Annotations) {
+			r.Annotations[k] = v
+		}
+		return r
 	}
+	g := RuleGroup{Name: "sentinel-slo-alerts-" + SlothID(sp)}
+	if !al.Page.Disabled {
+		g.Rules = append(g.Rules, tierRule(AlertPage, al.Page, cond("page"), "critical", "page", "burning its error budget fast enough to page"))
+	}
+	if !al.Ticket.Disabled {
+		g.Rules = append(g.Rules,
+			tierRule(AlertTicket, al.Ticket, cond("ticket"), "warning", "ticket", "burning its error budget faster than it can afford"),
+			Rule{Alert: AlertExhausted, Expr: fmt.Sprintf("slo:period_error_budget_remaining:ratio%s <= 0", sel), For: "5m",
+				Labels: common("warning", "ticket"), Annotations: ann("out of error budget")})
+	}
+	return g
 }

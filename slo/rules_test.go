@@ -30,7 +30,7 @@ func goldenSpecs(t testing.TB) []*Spec {
 			Errors: `sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))`,
 			Total:  `sum(rate(http_requests_total{job="api"}[{{ .window }}]))`,
 		}}},
-	}, []string{"checkout"})
+	}, []ProbeRef{{Name: "checkout"}})
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}

@@ -65,20 +65,55 @@ type series struct {
 	pfx      []Counts
 	pfxFirst int64
 	pfxValid bool
+	// Time slices, for timeslices budgeting only (slicing is nil
+	// otherwise): sl is a ring beside hours holding each hour's slices,
+	// slStale the hours whose minutes changed since their slices were
+	// classified, pfxSl prefix sums like pfx.
+	slicing *slicing
+	sl      []Slices
+	slStale map[int64]bool
+	pfxSl   []Slices
+	// first is the first minute with events still held (noData when none).
+	first int64
 }
 
-func newSeries(span time.Duration) *series {
+// slicing is how a series cuts time into slices: k minutes each (k divides
+// 60, so slices never straddle hours) and the ratio a good slice meets.
+type slicing struct {
+	k      int64
+	target float64
+}
+
+// noData marks a series' first minute when it has none.
+const noData = int64(1) << 62
+
+func newSeries(span time.Duration, sl *slicing) *series {
 	n := int(span/time.Hour) + recentHours + 2
-	return &series{
-		hours:  make([]Counts, n),
-		newest: -1 << 40,
-		recent: map[int64]*block{},
-		edges:  map[int64]*block{},
-		own:    map[int64]*block{},
-		others: map[int64]*block{},
-		dirty:  map[int64]bool{},
-		missed: map[int64]bool{},
+	s := &series{
+		hours:   make([]Counts, n),
+		newest:  -1 << 40,
+		recent:  map[int64]*block{},
+		edges:   map[int64]*block{},
+		own:     map[int64]*block{},
+		others:  map[int64]*block{},
+		dirty:   map[int64]bool{},
+		missed:  map[int64]bool{},
+		slicing: sl,
+		first:   noData,
 	}
+	if sl != nil {
+		s.sl = make([]Slices, n)
+		s.slStale = map[int64]bool{}
+	}
+	return s
+}
+
+// slicingOf is the slicing of a spec's series (nil for occurrences).
+func slicingOf(sp *Spec) *slicing {
+	if !sp.Budgeting.Sliced() {
+		return nil
+	}
+	return &slicing{k: int64(sp.Slice / time.Minute), target: sp.SliceTarget}
 }
 
 func unixMinute(t time.Time) int64 { return floorDiv(t.Unix(), 60) }
@@ -99,13 +134,48 @@ func (s *series) advance(h int64) {
 	n := int64(len(s.hours))
 	if h-s.newest >= n {
 		clear(s.hours)
+		clear(s.sl)
 	} else {
 		for x := s.newest + 1; x <= h; x++ {
 			s.hours[s.slot(x)] = Counts{}
+			if s.sl != nil {
+				s.sl[s.slot(x)] = Slices{}
+			}
 		}
 	}
 	s.newest = h
 	s.pfxValid = false
+	if s.first != noData && floorDiv(s.first, 60) <= h-n {
+		s.rescanFirst()
+	}
+}
+
+// rescanFirst finds the first hour with events in the ring after older
+// hours left it (to the hour: their minutes are no longer known).
+func (s *series) rescanFirst() {
+	s.first = noData
+	n := int64(len(s.hours))
+	for x := s.newest - n + 1; x <= s.newest; x++ {
+		if s.hours[s.slot(x)].Total > 0 {
+			s.first = x * 60
+			return
+		}
+	}
+}
+
+// seen notes that minute m holds events.
+func (s *series) seen(m int64) {
+	if m < s.first {
+		s.first = m
+	}
+}
+
+// FirstData implements CountSource; mu must be held.
+func (s *series) FirstData() time.Time {
+	if s.first == noData {
+		return time.Time{}
+	}
+	return time.Unix(s.first*60, 0).UTC()
 }
 
 // hourSum is the sum of hour h, zero outside the ring.
@@ -143,6 +213,12 @@ func (s *series) add(m int64, good, total int64) bool {
 	o[i].Total += total
 	s.hours[s.slot(h)] = s.hourSum(h).Add(Counts{good, total})
 	s.dirty[h] = true
+	if total > 0 {
+		s.seen(m)
+	}
+	if s.slicing != nil {
+		s.slStale[h] = true
+	}
 	return true
 }
 
@@ -195,6 +271,12 @@ func (s *series) setOthers(h0, h1 int64, got []HourCounts) {
 			di := Counts{nb[i].Good - ob[i].Good, nb[i].Total - ob[i].Total}
 			b[i] = b[i].Add(di)
 			d = d.Add(di)
+			if nb[i].Total > 0 {
+				s.seen(h*60 + int64(i))
+			}
+		}
+		if s.slicing != nil {
+			s.slStale[h] = true
 		}
 		s.hours[s.slot(h)] = s.hourSum(h).Add(d)
 		if hc == nil {
@@ -230,16 +312,122 @@ func (s *series) load(hc HourCounts, keepMinutes, own bool) {
 			side = blockOf(s.others, h)
 		}
 	}
+	var minutes block
 	for i := range 60 {
 		c := Counts{hc.Good[i], hc.Total[i]}
+		minutes[i] = c
 		sum = sum.Add(c)
 		if b != nil {
 			b[i] = b[i].Add(c)
 			side[i] = side[i].Add(c)
 		}
+		if c.Total > 0 {
+			s.seen(h*60 + int64(i))
+		}
 	}
 	s.hours[s.slot(h)] = s.hourSum(h).Add(sum)
 	s.pfxValid = false
+	if s.slicing != nil {
+		if b != nil {
+			s.slStale[h] = true
+		} else {
+			// An older hour comes summed over every writer, whole: its
+			// slices are final.
+			s.sl[s.slot(h)] = s.sl[s.slot(h)].Add(s.slicing.slices(&minutes, 0, 60))
+		}
+	}
+}
+
+// slices classifies the slices of b that start in minutes [i, j).
+func (sl *slicing) slices(b *block, i, j int64) Slices {
+	var out Slices
+	for st := (i + sl.k - 1) / sl.k * sl.k; st < j; st += sl.k {
+		var c Counts
+		for m := st; m < st+sl.k && m < 60; m++ {
+			c = c.Add(b[m])
+		}
+		out = out.Add(classifySlice(c, sl.target))
+	}
+	return out
+}
+
+// hourSlices returns the slices of hour h, classifying them again from
+// its minutes when they changed.
+func (s *series) hourSlices(h int64) Slices {
+	n := int64(len(s.hours))
+	if h > s.newest || h <= s.newest-n {
+		return Slices{}
+	}
+	if s.slStale[h] {
+		if b := s.recent[h]; b != nil {
+			s.sl[s.slot(h)] = s.slicing.slices(b, 0, 60)
+		}
+		delete(s.slStale, h)
+	}
+	return s.sl[s.slot(h)]
+}
+
+// blockSlices returns the slices of hour h that start in minutes [i, j).
+func (s *series) blockSlices(h int64, i, j int64) Slices {
+	if i == 0 && j == 60 {
+		return s.hourSlices(h)
+	}
+	if s.hourSum(h).Total == 0 {
+		return Slices{}
+	}
+	b := s.minutes(h)
+	if b == nil {
+		if h > s.newest-recentHours {
+			return Slices{}
+		}
+		s.missed[h] = true
+		hs := s.hourSlices(h)
+		f := float64(j-i) / 60
+		return Slices{int64(float64(hs.Good)*f + 0.5), int64(float64(hs.Bad)*f + 0.5), hs.ErrorSum * f}
+	}
+	return s.slicing.slices(b, i, j)
+}
+
+// Slices implements CountSource over the series; mu must be held.
+func (s *series) Slices(from, to time.Time) Slices {
+	if s.slicing == nil {
+		return Slices{}
+	}
+	a, b := unixMinute(from), unixMinute(to)
+	if a >= b {
+		return Slices{}
+	}
+	ha, hb := floorDiv(a, 60), floorDiv(b-1, 60)
+	if ha == hb {
+		return s.blockSlices(ha, a-ha*60, b-hb*60)
+	}
+	c := s.blockSlices(ha, a-ha*60, 60)
+	c = c.Add(s.rangeSlices(ha+1, hb-1))
+	return c.Add(s.blockSlices(hb, 0, b-hb*60))
+}
+
+// rangeSlices sums the slices of the whole hours lo..hi (inclusive).
+func (s *series) rangeSlices(lo, hi int64) Slices {
+	n := int64(len(s.hours))
+	lo = max(lo, s.newest-n+1)
+	hi = min(hi, s.newest)
+	if hi < lo {
+		return Slices{}
+	}
+	var c Slices
+	if hi == s.newest {
+		c = s.hourSlices(hi)
+		hi--
+		if hi < lo {
+			return c
+		}
+	}
+	if !s.pfxValid {
+		s.pfxFirst, s.pfx = s.prefixHours()
+		s.pfxValid = true
+	}
+	a, b := s.pfxSl[lo-s.pfxFirst], s.pfxSl[hi-s.pfxFirst+1]
+	return c.Add(b.Sub(a))
 }
 
 // minutes returns the minute detail of hour h, or nil when it is not in
@@ -337,6 +525,9 @@ func (s *series) takeMissed() []int64 {
 func (s *series) trim(nowHour int64) {
 	for h := range s.recent {
 		if h <= nowHour-recentHours && !s.dirty[h] {
+			if s.slicing != nil {
+				s.hourSlices(h) // classify before the minutes go
+			}
 			delete(s.recent, h)
 			delete(s.own, h)
 			delete(s.others, h)
@@ -385,6 +576,14 @@ func (s *series) prefixHours() (first int64, p []Counts) {
 	}
 	for i := int64(0); i < n; i++ {
 		p[i+1] = p[i].Add(s.hours[s.slot(first+i)])
+	}
+	if s.slicing != nil {
+		if len(s.pfxSl) != int(n+1) {
+			s.pfxSl = make([]Slices, n+1)
+		}
+		for i := int64(0); i < n; i++ {
+			s.pfxSl[i+1] = s.pfxSl[i].Add(s.hourSlices(first + i))
+		}
 	}
 	return first, p
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
@@ -59,6 +61,35 @@ type Spec struct {
 	ErrorsQuery string
 	TotalQuery  string
 	MinEvents   int64
+	// ProbeInterval and ProbeLocations are a probe SLI's schedule: the
+	// window expects ProbeLocations runs every ProbeInterval.
+	ProbeInterval  time.Duration
+	ProbeLocations int
+	// Budgeting is how the budget is counted; Slice and SliceTarget (a
+	// ratio, 0.99) are the time slices of timeslices budgeting.
+	Budgeting   Budgeting
+	Slice       time.Duration
+	SliceTarget float64
+	// Alerting customises the burn alerts (slos[].alerting).
+	Alerting model.SLOAlerting
+}
+
+// ProbeRef is what an SLO needs to know of a probe: its name and how often
+// it runs from how many locations.
+type ProbeRef struct {
+	Name      string
+	Interval  time.Duration
+	Locations int
+}
+
+// ProbeRefs lists the configured probes for Compile. Each probe runs from
+// its one location; defaults are applied as the config applies them.
+func ProbeRefs(ps []config.Probe) []ProbeRef {
+	out := make([]ProbeRef, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, ProbeRef{Name: p.Name, Interval: p.Interval.Std(), Locations: 1})
+	}
+	return out
 }
 
 // Counted reports whether Sentinel counts this SLO's events itself (every
@@ -103,12 +134,14 @@ var reservedLabels = map[string]bool{
 
 // Compile validates the slos: section against the configured probes and
 // returns the specs, or every problem with its path (slos[2].window).
-// probes are the names of configured probes.
-func Compile(slos []config.SLO, probes []string) ([]*Spec, config.Problems) {
+func Compile(slos []config.SLO, probes []ProbeRef) ([]*Spec, config.Problems) {
 	var ps config.Problems
-	known := map[string]bool{}
+	known := map[string]ProbeRef{}
 	for _, p := range probes {
-		known[p] = true
+		if p.Interval <= 0 {
+			p.Interval = config.DefaultProbeInterval
+		}
+		known[p.Name] = p
 	}
 	seen := map[string]bool{}
 	out := make([]*Spec, 0, len(slos))
@@ -131,7 +164,7 @@ func Compile(slos []config.SLO, probes []string) ([]*Spec, config.Problems) {
 	return out, nil
 }
 
-func compileOne(c config.SLO, path string, probes map[string]bool, ps *config.Problems) *Spec {
+func compileOne(c config.SLO, path string, probes map[string]ProbeRef, ps *config.Problems) *Spec {
 	n := len(*ps)
 	s := &Spec{
 		Name: c.Name, Description: c.Description, Service: c.Service, Labels: c.Labels.Clone(),
@@ -181,20 +214,24 @@ func compileOne(c config.SLO, path string, probes map[string]bool, ps *config.Pr
 		}
 	}
 	compileSLI(s, c.SLI, config.JoinPath(path, "sli"), probes, ps)
+	compileBudgeting(s, c, path, ps)
+	s.Alerting = compileAlerting(c.Alerting, config.JoinPath(path, "alerting"), ps)
 	if len(*ps) > n {
 		return nil
 	}
 	return s
 }
 
-func compileSLI(s *Spec, c config.SLI, path string, probes map[string]bool, ps *config.Problems) {
+func compileSLI(s *Spec, c config.SLI, path string, probes map[string]ProbeRef, ps *config.Problems) {
 	set := 0
 	if c.Probe != "" {
 		set++
 		s.Kind, s.Probe = KindProbe, c.Probe
-		if !probes[c.Probe] {
+		p, ok := probes[c.Probe]
+		if !ok {
 			ps.Add(config.JoinPath(path, "probe"), "no probe named %q in probes", c.Probe)
 		}
+		s.ProbeInterval, s.ProbeLocations = p.Interval, max(p.Locations, 1)
 	}
 	if c.RUM != nil {
 		set++
@@ -270,6 +307,82 @@ func compileRUM(s *Spec, c config.SLIRUM, path string, ps *config.Problems) {
 		return
 	}
 	s.Threshold = d.Seconds()
+}
+
+// compileBudgeting reads budgeting, timeslice_target and timeslice_window.
+func compileBudgeting(s *Spec, c config.SLO, path string, ps *config.Problems) {
+	switch strings.ToLower(strings.TrimSpace(c.Budgeting)) {
+	case "", config.BudgetingOccurrences:
+		s.Budgeting = Occurrences
+	case config.BudgetingTimeslices:
+		s.Budgeting = Timeslices
+	case config.BudgetingRatioTimeslices, "ratiotimeslices":
+		s.Budgeting = RatioTimeslices
+	default:
+		ps.Add(config.JoinPath(path, "budgeting"), "unknown budgeting %q (want occurrences, timeslices or ratio_timeslices)", c.Budgeting)
+		return
+	}
+	s.Slice = c.TimesliceWindow.Std()
+	if s.Slice == 0 {
+		s.Slice = config.DefaultTimesliceWindow.Std()
+	}
+	if !s.Budgeting.Sliced() {
+		if c.TimesliceTarget != 0 {
+			ps.Add(config.JoinPath(path, "timeslice_target"), "only timeslices budgeting has a timeslice target; set budgeting: timeslices")
+		}
+		if c.TimesliceWindow != 0 {
+			ps.Add(config.JoinPath(path, "timeslice_window"), "only timeslices and ratio_timeslices budgeting have time slices")
+		}
+		return
+	}
+	if s.Slice < time.Minute || s.Slice%time.Minute != 0 || time.Hour%s.Slice != 0 {
+		ps.Add(config.JoinPath(path, "timeslice_window"), "a time slice is whole minutes that divide an hour (1m, 2m, 5m, 10m, 15m, 30m, 1h), got %s", c.TimesliceWindow)
+	}
+	t := c.TimesliceTarget
+	switch {
+	case s.Budgeting == RatioTimeslices:
+		if t != 0 {
+			ps.Add(config.JoinPath(path, "timeslice_target"), "ratio_timeslices averages the slices' ratios and has no timeslice target")
+		}
+	case t == 0:
+		ps.Add(config.JoinPath(path, "timeslice_target"), "timeslices budgeting needs a timeslice_target: the share of good events that makes a slice good, such as 99 (or 0.99)")
+	case math.IsNaN(t) || t <= 0 || t > 100:
+		ps.Add(config.JoinPath(path, "timeslice_target"), "must be a percentage above 0 and at most 100, such as 99 (or a ratio such as 0.99), got %v", t)
+	case t <= 1:
+		s.SliceTarget = t
+	default:
+		s.SliceTarget = roundSig(t / 100)
+	}
+}
+
+// compileAlerting checks slos[].alerting.
+func compileAlerting(c *config.SLOAlerting, path string, ps *config.Problems) model.SLOAlerting {
+	if c == nil {
+		return model.SLOAlerting{}
+	}
+	if c.Name != "" && (!utf8.ValidString(c.Name) || len(c.Name) > 200 || strings.ContainsFunc(c.Name, unicode.IsControl)) {
+		ps.Add(config.JoinPath(path, "name"), "invalid alert name %q: at most 200 printable characters", c.Name)
+	}
+	checkLabels := func(p string, l model.Labels) {
+		for _, k := range l.Keys() {
+			switch {
+			case !labelRE.MatchString(k):
+				ps.Add(config.JoinPath(p, k), "invalid label name %q: use letters, digits and '_', not starting with a digit", k)
+			case k == "alertname" || k == "slo" || k == "__name__" || strings.HasPrefix(k, "sloth_"):
+				ps.Add(config.JoinPath(p, k), "label %q is set by Sentinel; choose another name", k)
+			}
+		}
+	}
+	checkLabels(config.JoinPath(path, "labels"), c.Labels)
+	checkLabels(config.JoinPath(path, "page.labels"), c.Page.Labels)
+	checkLabels(config.JoinPath(path, "ticket.labels"), c.Ticket.Labels)
+	tier := func(t config.SLOAlertTier) model.SLOAlertTier {
+		return model.SLOAlertTier{Disabled: t.Disable, Labels: t.Labels.Clone(), Annotations: t.Annotations.Clone()}
+	}
+	return model.SLOAlerting{
+		Name: c.Name, Labels: c.Labels.Clone(), Annotations: c.Annotations.Clone(),
+		Page: tier(c.Page), Ticket: tier(c.Ticket),
+	}
 }
 
 // roundSig rounds x to 12 significant digits, so that 1 - 99.9/100 is

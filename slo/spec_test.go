@@ -36,7 +36,7 @@ func TestCompileProblems(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, ps := Compile([]config.SLO{tc.slo}, []string{"p"})
+			_, ps := Compile([]config.SLO{tc.slo}, []ProbeRef{{Name: "p"}})
 			for _, p := range ps {
 				if p.Path == tc.path && strings.Contains(p.Message, tc.want) {
 					return

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -38,12 +39,15 @@ type SLOJSON struct {
 	Window      string            `json:"window"`
 	WindowStart time.Time         `json:"window_start"`
 	// Period is the window's full length in seconds.
-	Period      float64            `json:"period"`
-	SLI         float64            `json:"sli"`
+	Period float64 `json:"period"`
+	// SLI is null when the window holds no data (never 1 for "no data").
+	SLI         *float64           `json:"sli"`
+	NoData      bool               `json:"no_data"`
 	WindowGood  int64              `json:"window_good"`
 	WindowTotal int64              `json:"window_total"`
 	Remaining   float64            `json:"error_budget_remaining"`
 	Budget      BudgetJSON         `json:"error_budget"`
+	Coverage    CoverageJSON       `json:"coverage"`
 	BurnRates   map[string]float64 `json:"burn_rates"`
 	// TimeToExhaustion is in seconds; null when not burning.
 	TimeToExhaustion *float64    `json:"time_to_exhaustion"`
@@ -60,16 +64,33 @@ type SLOJSON struct {
 	BudgetConsumed *float64   `json:"budget_consumed,omitempty"`
 }
 
-// BudgetJSON details the error budget over the window.
+// BudgetJSON details the error budget over the window, in the units it
+// counts: probe runs, events or time slices.
 type BudgetJSON struct {
-	Fraction         float64 `json:"fraction"`
-	Events           float64 `json:"events"`
-	ConsumedEvents   int64   `json:"consumed_events"`
-	Consumed         float64 `json:"consumed"`
-	Remaining        float64 `json:"remaining"`
-	Minutes          float64 `json:"minutes"`
-	ConsumedMinutes  float64 `json:"consumed_minutes"`
-	RemainingMinutes float64 `json:"remaining_minutes"`
+	Budgeting string  `json:"budgeting"`
+	Unit      string  `json:"unit"`
+	Fraction  float64 `json:"fraction"`
+	// Expected units in the full window; Projected when extrapolated from
+	// the traffic seen over part of it.
+	Expected  float64 `json:"expected"`
+	Projected bool    `json:"projected"`
+	Allowed   float64 `json:"allowed"`
+	Spent     float64 `json:"spent"`
+	Consumed  float64 `json:"consumed"`
+	Remaining float64 `json:"remaining"`
+	// Minutes of full outage: only where units are time (probe runs, time
+	// slices); null for events, whose outage time a ratio cannot tell.
+	Minutes          *float64 `json:"minutes"`
+	ConsumedMinutes  *float64 `json:"consumed_minutes"`
+	RemainingMinutes *float64 `json:"remaining_minutes"`
+}
+
+// CoverageJSON says how much of the window has data: seconds observed of
+// the window's seconds, and their ratio.
+type CoverageJSON struct {
+	Ratio    float64 `json:"ratio"`
+	Observed float64 `json:"observed"`
+	Period   float64 `json:"period"`
 }
 
 // AlertTier is one multi-window multi-burn-rate tier (windows in seconds).
@@ -84,11 +105,40 @@ type AlertTier struct {
 	Firing      bool    `json:"firing"`
 }
 
-// PointJSON is one point of the budget history.
+// PointJSON is one point of the history: the window ending at At and the
+// hour ending at At; null where there was no data (a gap).
 type PointJSON struct {
 	At              time.Time `json:"at"`
-	SLI             float64   `json:"sli"`
-	BudgetRemaining float64   `json:"error_budget_remaining"`
+	SLI             *float64  `json:"sli"`
+	BudgetRemaining *float64  `json:"error_budget_remaining"`
+	HourSLI         *float64  `json:"hour_sli"`
+	HourTotal       int64     `json:"hour_total"`
+}
+
+// num is v, or nil for NaN (JSON has no NaN: a gap is null).
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// minutesOf is b's units as outage minutes, nil where that is not real.
+func minutesOf(b slo.Budget, units float64) *float64 {
+	m, ok := b.Minutes(units)
+	if !ok {
+		return nil
+	}
+	return &m
+}
+
+// budgetJSON renders the budget model's answer.
+func budgetJSON(b slo.Budget, fraction float64) BudgetJSON {
+	return BudgetJSON{
+		Budgeting: string(b.Budgeting), Unit: b.Unit, Fraction: fraction, Expected: b.Expected, Projected: b.Projected,
+		Allowed: b.Allowed, Spent: b.Spent, Consumed: b.Consumed, Remaining: b.Remaining,
+		Minutes: minutesOf(b, b.Allowed), ConsumedMinutes: minutesOf(b, b.Spent), RemainingMinutes: minutesOf(b, b.Allowed-b.Spent),
+	}
 }
 
 // sloJSON renders a status and its history.
@@ -97,13 +147,11 @@ func sloJSON(st slo.Status, hist []slo.HistoryPoint) SLOJSON {
 	out := SLOJSON{
 		Name: sp.Name, Description: sp.Description, Service: sp.Service, Labels: sp.Labels,
 		Indicator: sp.SLIText(), Objective: sp.Objective, Window: sp.Window.String(),
-		WindowStart: st.WindowStart.UTC(), Period: st.Period.Seconds(), SLI: st.SLI,
+		WindowStart: st.WindowStart.UTC(), Period: st.Period.Seconds(), SLI: num(st.Budget.SLI), NoData: st.Budget.NoData,
 		WindowGood: st.Window.Good, WindowTotal: st.Window.Total, Remaining: st.BudgetRemaining,
-		Budget: BudgetJSON{
-			Fraction: st.BudgetFraction, Events: st.BudgetEvents, ConsumedEvents: st.ConsumedEvents,
-			Consumed: st.BudgetConsumed, Remaining: st.BudgetRemaining, Minutes: st.BudgetMinutes,
-			ConsumedMinutes: st.ConsumedMinutes, RemainingMinutes: st.RemainingMinutes,
-		},
+		Budget: budgetJSON(st.Budget, st.BudgetFraction),
+		Coverage: CoverageJSON{Ratio: st.Budget.Coverage, Observed: st.Budget.Observed.Seconds(),
+			Period: st.Period.Seconds()},
 		BurnRates: st.BurnRates, Alerts: []AlertTier{}, Exhausted: st.Exhausted,
 		EvaluatedAt: st.At.UTC(), History: make([]PointJSON, 0, len(hist)),
 	}
@@ -126,7 +174,8 @@ func sloJSON(st slo.Status, hist []slo.HistoryPoint) SLOJSON {
 			LongRate: st.BurnRates["window"], ShortRate: st.BurnRates["window"]})
 	}
 	for _, p := range hist {
-		out.History = append(out.History, PointJSON{At: p.At, SLI: p.SLI, BudgetRemaining: p.BudgetRemaining})
+		out.History = append(out.History, PointJSON{At: p.At.UTC(), SLI: num(p.SLI), BudgetRemaining: num(p.BudgetRemaining),
+			HourSLI: num(p.HourSLI), HourTotal: p.HourTotal})
 	}
 	return out
 }

@@ -17,7 +17,7 @@ func sloFixture(t *testing.T) (*fixture, *slo.Engine, *time.Time) {
 	specs, ps := slo.Compile([]config.SLO{
 		{Name: "orders", Service: "checkout", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}},
 		{Name: "avail", Objective: 99.9, Window: "30d", SLI: config.SLI{Probe: "checkout"}},
-	}, []string{"checkout"})
+	}, []slo.ProbeRef{{Name: "checkout", Interval: 10 * time.Second}})
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}

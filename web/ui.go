@@ -58,10 +58,10 @@ type UIOptions struct {
 	Silences UISilences
 }
 
-// uiCSP is the Content-Security-Policy of every page: no script at all,
-// styles and images from Sentinel only, forms posting only to Sentinel, and
-// no framing.
-const uiCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// uiCSP is the Content-Security-Policy of every page: no inline script
+// (only Sentinel's own time-zone script), styles and images from Sentinel
+// only, forms posting only to Sentinel, and no framing.
+const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // maxLoginForm caps the sign-in form body (a token and a path).
 const maxLoginForm = 8 << 10
@@ -95,7 +95,7 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pub.POST("/login", u.uiHeaders, u.login)
 	pub.POST("/logout", u.uiHeaders, u.logout)
 
-	pages := pub.Group("/", u.uiHeaders, u.ses.Require(u.signInFirst))
+	pages := pub.Group("/", u.uiHeaders, u.ses.Require(u.signInFirst), u.viewerZone)
 	pages.GET("/", u.overview)
 	pages.GET("/slos", u.overview)
 	pages.GET("/slos/:name", u.sloPage)
@@ -115,6 +115,7 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pages.GET("/oncall", u.oncallPage)
 	pages.GET("/runbooks", u.runbooksPage)
 	pages.GET("/runbooks/:name", u.runbookPage)
+	u.mountReports(pages)
 	return u.ses
 }
 
@@ -133,6 +134,10 @@ func (u *ui) uiHeaders(c *gin.Context) {
 }
 
 func (u *ui) stylesheet(c *gin.Context) {
+	if js, path := u.d.ZoneScript(); "/ui/"+c.Param("file") == path {
+		u.immutable(c, strings.TrimSuffix(strings.TrimPrefix(path, "/ui/tz."), ".js"), "text/javascript; charset=utf-8", js)
+		return
+	}
 	css, hash := u.d.Stylesheet()
 	if c.Param("file") != "style."+hash+".css" {
 		c.Status(http.StatusNotFound)
@@ -147,10 +152,16 @@ func (u *ui) stylesheet(c *gin.Context) {
 	c.Data(http.StatusOK, "text/css; charset=utf-8", css)
 }
 
-// viewer is the dashboards' view of the signed-in person.
+// viewer is the dashboards' view of the signed-in person, with the time
+// zone viewerZone found.
 func viewer(c *gin.Context) dashboards.Viewer {
 	info, _ := SessionFrom(c)
-	return dashboards.Viewer{Name: info.Principal.Name, Role: info.Principal.Role, CSRF: info.CSRF}
+	v := dashboards.Viewer{Name: info.Principal.Name, Role: info.Principal.Role, CSRF: info.CSRF}
+	if z, ok := c.Get(ginZoneKey); ok {
+		zc := z.(zoneChoice)
+		v.Zone, v.ZoneAuto = zc.loc, zc.auto
+	}
+	return v
 }
 
 // signInFirst answers a page request without a session: a redirect to the

@@ -33,7 +33,7 @@ func cmdSLO(_ context.Context, args []string, s streams) error {
 		if *cfgPath != "" {
 			return usagef("slo import takes no -c: it converts FILE on its own")
 		}
-		err := app.SLOImport(pos[1], s.stdout)
+		err := app.SLOImport(pos[1], s.stdout, s.stderr)
 		if errors.Is(err, app.ErrSLOImport) {
 			return failedError{strings.TrimSpace(err.Error())}
 		}

@@ -16,11 +16,7 @@ import (
 // file written on w, for `sentinel dashboards export`. An invalid slos:
 // section comes back as config.Problems with positions.
 func DashboardsExport(cfg *config.Config, dir string, w io.Writer) error {
-	names := make([]string, 0, len(cfg.Probes))
-	for _, p := range cfg.Probes {
-		names = append(names, p.Name)
-	}
-	specs, ps := slo.Compile(cfg.SLOs, names)
+	specs, ps := slo.Compile(cfg.SLOs, slo.ProbeRefs(cfg.Probes))
 	if len(ps) > 0 {
 		return cfg.Locate(ps)
 	}

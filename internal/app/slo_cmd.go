@@ -17,11 +17,7 @@ var ErrSLOImport = fmt.Errorf("cannot convert")
 // `sentinel slo rules`. An invalid slos: section comes back as
 // config.Problems with positions.
 func SLORules(cfg *config.Config, w io.Writer) error {
-	names := make([]string, 0, len(cfg.Probes))
-	for _, p := range cfg.Probes {
-		names = append(names, p.Name)
-	}
-	specs, ps := slo.Compile(cfg.SLOs, names)
+	specs, ps := slo.Compile(cfg.SLOs, slo.ProbeRefs(cfg.Probes))
 	if len(ps) > 0 {
 		return cfg.Locate(ps)
 	}
@@ -33,11 +29,12 @@ func SLORules(cfg *config.Config, w io.Writer) error {
 	return err
 }
 
-// SLOImport converts the OpenSLO v1 or Sloth prometheus/v1 file at path
-// into a slos: section written to w, for `sentinel slo import`. An
+// SLOImport converts the OpenSLO or Sloth prometheus/v1 file at path into
+// a slos: section written to w, for `sentinel slo import`, and writes a
+// line to warn for everything converted with a change or left out. An
 // unreadable file is a plain error; content that cannot be converted wraps
 // ErrSLOImport.
-func SLOImport(path string, w io.Writer) error {
+func SLOImport(path string, w, warn io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -50,9 +47,12 @@ func SLOImport(path string, w io.Writer) error {
 	if len(data) > slo.MaxImportBytes {
 		return fmt.Errorf("read %s: larger than %d bytes", path, slo.MaxImportBytes)
 	}
-	out, err := slo.ImportYAML(data)
+	out, warnings, err := slo.ImportYAML(data)
 	if err != nil {
 		return fmt.Errorf("%w %s:\n%w", ErrSLOImport, path, err)
+	}
+	for _, wn := range warnings {
+		fmt.Fprintf(warn, "warning: %s: %s\n", path, wn)
 	}
 	_, err = w.Write(out)
 	return err

@@ -52,6 +52,7 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	}
 	if c.post.service != nil {
 		opts.Postmortems = c.post.service
+		opts.Reports = c.post.service
 	}
 	if c.alerting != nil {
 		opts.Alerts = c.alerting

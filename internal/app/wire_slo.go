@@ -15,13 +15,14 @@ import (
 // second; its mounts serve /api/v1/slos and the events endpoint. Alerting
 // reads the engine's States (or registers with AddSink).
 func (c *components) wireSLO(cfg *config.Config) config.Problems {
-	specs, ps := slo.Compile(cfg.SLOs, probeNames(cfg))
+	specs, ps := slo.Compile(cfg.SLOs, slo.ProbeRefs(cfg.Probes))
 	if len(ps) > 0 {
 		return ps
 	}
 	eng, err := slo.New(slo.Options{
 		Specs:      specs,
 		Store:      store.NewSLOCounts(c.deps.engine),
+		Months:     store.NewSLOMonths(c.deps.engine),
 		Writer:     store.WriterID(c.deps.engine),
 		Registerer: c.deps.registry,
 		Logger:     c.deps.log,
@@ -35,7 +36,7 @@ func (c *components) wireSLO(cfg *config.Config) config.Problems {
 	c.runners = append(c.runners, runner{name: "slo", run: eng.Run})
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountSLOs(r, eng, eng) })
 	c.onReload("slos", func(ctx context.Context, p *reloadPlan) (func(), error) {
-		specs, ps := slo.Compile(p.next.SLOs, probeNames(p.next))
+		specs, ps := slo.Compile(p.next.SLOs, slo.ProbeRefs(p.next.Probes))
 		if len(ps) > 0 {
 			return nil, ps
 		}
