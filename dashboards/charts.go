@@ -64,9 +64,9 @@ type chartSize struct {
 }
 
 var (
-	wideChart   = chartSize{W: 680, H: 230, Left: 50, Right: 14, Top: 22, Bottom: 40, XTicks: 8, YTicks: 5, Font: 12, Class: "chart chart-wide"}
+	wideChart   = chartSize{W: 880, H: 240, Left: 50, Right: 14, Top: 22, Bottom: 40, XTicks: 10, YTicks: 5, Font: 12, Class: "chart chart-wide"}
 	narrowChart = chartSize{W: 340, H: 210, Left: 44, Right: 10, Top: 22, Bottom: 40, XTicks: 4, YTicks: 4, Font: 11, Class: "chart chart-narrow"}
-	miniChart   = chartSize{W: 220, H: 70, Left: 32, Right: 4, Top: 6, Bottom: 16, XTicks: 2, YTicks: 2, Font: 10, Class: "chart chart-mini"}
+	miniChart   = chartSize{W: 220, H: 70, Left: 34, Right: 4, Top: 6, Bottom: 16, XTicks: 2, YTicks: 2, Font: 10, Class: "chart chart-mini"}
 )
 
 // render draws the chart in both sizes.
@@ -124,6 +124,9 @@ func (c timeChart) draw(sz chartSize) string {
 	ticks := yTicks(lo, hi, sz.YTicks)
 	if sz.Class == miniChart.Class {
 		ticks = []float64{hi, lo}
+	} else if last := ticks[len(ticks)-1]; math.Abs(last-lo) > 1e-9 {
+		// Label the axis's bottom too when a nice step misses it.
+		ticks = append(ticks, lo)
 	}
 	lastY := math.Inf(-1)
 	for _, v := range ticks {
@@ -323,7 +326,7 @@ func yTicks(lo, hi float64, maxTicks int) []float64 {
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := mag * 10
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if m*mag >= raw {
+		if m*mag >= raw*(1-1e-9) {
 			step = m * mag
 			break
 		}

@@ -79,11 +79,12 @@ type reportIncident struct {
 
 // trendCell is one month of an SLO's trend.
 type trendCell struct {
-	Month   string
-	Outcome string
-	SLI     string
-	Spent   string
-	Class   string
+	Month    string
+	Outcome  string
+	SLI      string
+	Spent    string
+	Class    string
+	Coverage string
 }
 
 // monthTitle spells "2024-05" as "May 2024".
@@ -171,6 +172,9 @@ func (d *Dashboards) BuildSLOReport(ctx context.Context, month string) (SLORepor
 			if err == nil && !tm.NoData {
 				cell.Outcome, cell.SLI, cell.Spent = tm.Outcome(), monthSLI(tm), spentPct(tm)
 				cell.Class = outcomeClass(tm.Outcome())
+				if tm.Coverage < 1 {
+					cell.Coverage = fmt.Sprintf("data for %s", spanText(time.Duration(tm.Coverage*float64(tm.To.Sub(tm.From))), tm.To.Sub(tm.From)))
+				}
 			}
 			row.Trend = append(row.Trend, cell)
 		}
@@ -288,7 +292,7 @@ func spentOfMonth(m slo.MonthSummary) string {
 	}
 	s := fmt.Sprintf("%s of %s allowed %s", amount(m.Spent), amount(m.Allowed), w)
 	if m.Projected {
-		s += " (projected from the traffic seen)"
+		s += ", projected from the traffic seen"
 	}
 	return s
 }

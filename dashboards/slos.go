@@ -199,7 +199,7 @@ func coverageText(b slo.Budget) string {
 func spanText(part, whole time.Duration) string {
 	pn, pu := spell(part)
 	wn, wu := spell(whole)
-	if pu == wu {
+	if strings.TrimSuffix(pu, "s") == strings.TrimSuffix(wu, "s") {
 		return fmt.Sprintf("%s of %s %s", pn, wn, wu)
 	}
 	return fmt.Sprintf("%s %s of %s %s", pn, pu, wn, wu)

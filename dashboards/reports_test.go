@@ -1,0 +1,237 @@
+package dashboards
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The fixture counts 1,000 events at half past each hour from 31 January
+// 10:30 to 2 March 10:30 (now), h%3 of them bad in hour h (h = 0 at the
+// start), and 40 bad in every hour after h = 600 for slo-000. February is
+// hours 14..685: 672 hours, 672,000 events, 99.5% objective so 3,360 may
+// be bad.
+//   - slo-001: 224 cycles of 0+1+2 bad = 672: 20.0% spent, met.
+//   - slo-000: hours 14..600 spend 587 (195 cycles of 3, then 2 and 0),
+//     hours 601..685 spend 85 * 40 = 3,400: 3,987 of 3,360, missed.
+func TestSLOReportFebruary(t *testing.T) {
+	f := newFixture(t, 2, 40, 1)
+	r, err := f.d.BuildSLOReport(context.Background(), "2026-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Final || r.Met != 1 || r.Missed != 1 || r.Next != "2026-03" || r.Prev != "2026-01" || r.MonthTitle != "February 2026" {
+		t.Fatalf("report = %+v", r)
+	}
+	rows := map[string]reportRow{}
+	for _, row := range r.Rows {
+		rows[row.Name] = row
+	}
+	burn, calm := rows["slo-000"], rows["slo-001"]
+	if calm.Outcome != "met" || calm.Spent != "20.0%" || calm.SLI != "99.900%" || calm.Summary.Total != 672_000 || calm.Summary.Allowed != 3360 {
+		t.Errorf("slo-001 = %+v", calm)
+	}
+	if burn.Outcome != "missed" || burn.Summary.Spent != 3987 || burn.Spent != "118.7%" || burn.SpentOf != "3,987 of 3,360 allowed bad events" {
+		t.Errorf("slo-000 = %+v %+v", burn, burn.Summary)
+	}
+	if len(burn.Incidents) != 0 || burn.Coverage != "" {
+		t.Errorf("February had no incident and full data: %+v", burn)
+	}
+	// The trend: September to December without data, January with 13.5
+	// hours of it (hours 0..13 spend 13), February missed.
+	tr := burn.Trend
+	if len(tr) != 6 || tr[0].Month != "Sep 2025" || tr[0].Outcome != "no data" || tr[4].Outcome != "met" ||
+		tr[4].Coverage != "data for 13 hours of 31 days" || tr[5].Outcome != "missed" || tr[5].Spent != "118.7%" {
+		t.Errorf("trend = %+v", tr)
+	}
+
+	var buf bytes.Buffer
+	if err := f.d.SLOReportCSV(context.Background(), &buf, "2026-02"); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("csv = %v %v", recs, err)
+	}
+	head := strings.Join(recs[0], ",")
+	if !strings.HasPrefix(head, "month,slo,service,objective_percent,window,outcome,month_final,sli,budget_spent_ratio") ||
+		!strings.HasSuffix(head, "outcome_2026-01") {
+		t.Errorf("csv header = %s", head)
+	}
+	if got := strings.Join(recs[1][:10], ","); got != "2026-02,slo-000,checkout,99.5,30d,missed,true,0.99406696,1.1866071,events" {
+		t.Errorf("csv row = %s", got)
+	}
+	buf.Reset()
+	if err := f.d.SLOReportMarkdown(context.Background(), &buf, "2026-02"); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{"# SLO report: February 2026", "1 met, 1 missed, 0 not final or without data, of 2 SLOs.",
+		"| slo-000 | 99.5% over 30d | missed | 99.406% | 118.7% | 0 |", "Budget spent: 20.0% (672 of 3,360 allowed bad events).", "| Jan 2026 | met |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// March, not over: 34 hours of 40 bad for slo-000 (hours 686..719), 1,360
+// of 34,000 events, over 34.5 of March's 744 hours: projected to
+// 34,000 * 744/34.5 events, 0.5% of them allowed. Incident #39, open since
+// 09:16, holds the 40 bad events of 09:30: 40 of the allowed.
+func TestSLOReportCurrentMonthIncidents(t *testing.T) {
+	f := newFixture(t, 2, 40, 1)
+	r, err := f.d.BuildSLOReport(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Month != "2026-03" || r.Final || r.Next != "" || r.Open != 2 {
+		t.Fatalf("report = %+v", r)
+	}
+	row := r.Rows[0]
+	allowed := 0.005 * 34000 * 744 / 34.5
+	if row.Outcome != "on track" || !row.Summary.Projected || math.Abs(row.Summary.Allowed-allowed) > 1e-6 || row.Summary.Spent != 1360 {
+		t.Errorf("slo-000 = %+v %+v", row, row.Summary)
+	}
+	if row.Coverage != "data for 1 of 31 days (the month is not over)" {
+		t.Errorf("coverage = %q", row.Coverage)
+	}
+	var found bool
+	for _, inc := range row.Incidents {
+		if inc.ID == 39 {
+			found = true
+			if math.Abs(inc.Share-40/allowed) > 1e-9 || inc.ShareStr != "1.1%" {
+				t.Errorf("incident 39 = %+v, want a share of %v", inc, 40/allowed)
+			}
+		}
+		if inc.Share == 0 {
+			t.Errorf("incident %d spent nothing but is listed", inc.ID)
+		}
+	}
+	if !found {
+		t.Errorf("incidents = %+v", row.Incidents)
+	}
+	var page bytes.Buffer
+	if err := f.d.SLOReportPage(context.Background(), &page, viewerV, "2026-03"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SLO report: March 2026", "is not over", "/reports/slos.csv?month=2026-03", "/reports/slos.md?month=2026-03",
+		"#39 Checkout errors", "on track", "The last 6 months", "Spent outside incidents"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestSLOReportBadMonth(t *testing.T) {
+	f := newFixture(t, 1, 1, 1)
+	for _, m := range []string{"2026-13", "March", "2026-3", "2027-01", "2026-03-01"} {
+		if _, err := f.d.BuildSLOReport(context.Background(), m); !errors.Is(err, ErrInvalid) {
+			t.Errorf("month %q: err = %v, want ErrInvalid", m, err)
+		}
+	}
+}
+
+func TestIncidentReportPage(t *testing.T) {
+	f := newFixture(t, 1, 10, 1)
+	f.d.opts.Reports = f.pm
+	var buf bytes.Buffer
+	from := fixtureNow.Add(-24 * time.Hour)
+	if err := f.d.IncidentReportPage(context.Background(), &buf, viewerV, from, fixtureNow); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Incident report", "<span class=\"big\">10</span> incidents", "Mean time to acknowledge", "4m", "Incidents per week", "slo-000"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// Charts: the time axis carries dates in the viewer's zone, labels do not
+// overlap, the objective and now are marked, and a gap breaks the line.
+func TestTimeChart(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var times []time.Time
+	var vals []float64
+	for h := 0; h <= 7*24; h++ {
+		times = append(times, from.Add(time.Duration(h)*time.Hour))
+		v := 0.999
+		if h > 50 && h < 90 {
+			v = math.NaN()
+		}
+		vals = append(vals, v)
+	}
+	c := timeChart{Label: "SLI", Title: "SLI per hour", From: from, To: times[len(times)-1], Now: times[len(times)-1],
+		YMin: 0.99, YMax: 1, Loc: berlin, NoData: []span{{times[50], times[90]}},
+		Lines: []chartLine{{Times: times, Values: vals, Class: "line-ok"}},
+		Refs:  []refLine{{Y: 0.995, Label: "objective 99.5%", Class: "ref-objective"}}}
+	for _, sz := range []chartSize{wideChart, narrowChart} {
+		svg := c.draw(sz)
+		for _, want := range []string{">Mar ", "objective 99.5%", ">now<", "no data", ">99.5", ">100.0", `class="ref-objective"`} {
+			if !strings.Contains(svg, want) {
+				t.Errorf("%s: lacks %q", sz.Class, want)
+			}
+		}
+		if n := strings.Count(svg, "<polyline"); n != 2 {
+			t.Errorf("%s: %d line segments, want 2 (broken by the gap)", sz.Class, n)
+		}
+		// x labels: each starts after the previous ended.
+		xs := labelXs(svg, `text-anchor="middle"`)
+		for i := 1; i < len(xs); i++ {
+			if xs[i]-xs[i-1] < 30 {
+				t.Errorf("%s: x labels %v too close", sz.Class, xs)
+			}
+		}
+	}
+}
+
+// labelXs returns the x of the axis labels with the given anchor, in order.
+func labelXs(svg, anchor string) []float64 {
+	var out []float64
+	for _, part := range strings.Split(svg, `<text class="axis" x="`)[1:] {
+		end := strings.Index(part, `"`)
+		if !strings.Contains(part[:strings.Index(part, ">")], anchor) || !strings.Contains(part, `y="`) {
+			continue
+		}
+		if x, err := strconv.ParseFloat(part[:end], 64); err == nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func TestTicks(t *testing.T) {
+	got := yTicks(0.99, 1, 5)
+	want := []float64{1, 0.9975, 0.995, 0.9925, 0.99}
+	if len(got) != len(want) {
+		t.Fatalf("yTicks = %v", got)
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-9 {
+			t.Errorf("yTicks = %v, want %v", got, want)
+		}
+	}
+	if s := pctTick(0.9975, got); s != "99.75%" {
+		t.Errorf("pctTick = %q", s)
+	}
+	if s := pctTick(0.5, []float64{1, 0.5, 0}); s != "50%" {
+		t.Errorf("pctTick = %q", s)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	// Across the end of daylight saving time, day ticks stay on local midnight.
+	ticks := timeTicks(time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 28, 0, 0, 0, 0, time.UTC), berlin, 10)
+	for _, tk := range ticks {
+		if lt := tk.At.In(berlin); lt.Hour() != 0 || lt.Minute() != 0 {
+			t.Errorf("tick %s is not local midnight", lt)
+		}
+	}
+	if len(ticks) != 8 || ticks[0].Label != "Oct 21" || ticks[7].Label != "Oct 28" {
+		t.Errorf("ticks = %+v", ticks)
+	}
+}
