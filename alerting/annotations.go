@@ -192,17 +192,18 @@ func sloFacts(r *Rule, st model.SLOState) SLOFacts {
 // burnAnnotations explain an SLO burn alert in plain words: how much of
 // the budget the last hour spent and how long the rest lasts at this rate,
 // with the tier's windows and burn rates in the detail annotation. The
-// budget is told as time, the SLO's window times its error budget fraction
-// (3.6 h for 99.5% over 30 days); the share the last hour spent and the
-// time to exhaustion are the SLO engine's own figures.
+// share the last hour spent and the time to exhaustion are the SLO
+// engine's own figures.
 func burnAnnotations(st model.SLOState, tier string) model.Labels {
-	budget := time.Duration((1 - st.Objective/100) * float64(st.Window))
-	win := windowName(st.Window)
 	rate := st.BurnRates["1h"]
+	win := windowName(st.Window)
+	// The share comes from the SLO engine's budget model: what the last
+	// hour's bad runs or events spent of what the window allows. It is not
+	// told as time: a ratio of events does not say how long anything was
+	// down.
 	summary := fmt.Sprintf("%s is burning its %s error budget %s as fast as it allows", st.Name, win, times(rate))
 	if st.SpentLastHour != nil {
-		spent := time.Duration(*st.SpentLastHour * float64(budget))
-		summary = fmt.Sprintf("%s: %s of the %s %s error budget spent in the last hour", st.Name, model.SpokenDuration(spent), model.SpokenDuration(budget), win)
+		summary = fmt.Sprintf("%s: %s of the %s error budget spent in the last hour", st.Name, percent(*st.SpentLastHour), win)
 	}
 	left := fmt.Sprintf("has %s of its error budget left", percent(st.BudgetRemaining))
 	switch ttl := st.TimeToExhaustion; {

@@ -109,11 +109,10 @@ func TestRUMAndBudgetRuleSummaries(t *testing.T) {
 	}
 }
 
-// TestBurnSummaryInPlainWords checks the figures by hand: 99.5% over 30
-// days is a budget of 0.005 x 720 h = 3.6 h; the engine says the last hour
-// spent 11.25% of it (a 1h burn rate of 81 at steady traffic: 81 x 1 h /
-// 720 h), 0.1125 x 3.6 h = 0.405 h = 24 min; its projection of the rest
-// (88% x 720 h / 81 = 7.8 h) comes with the state too.
+// TestBurnSummaryInPlainWords checks the figures: the share of the budget
+// the last hour spent (11.25%: a 1h burn rate of 81 over a fully covered
+// 720 h window) and the engine's projection of the rest (88% x 720 h / 81
+// = 7.8 h) come with the state from the budget model.
 func TestBurnSummaryInPlainWords(t *testing.T) {
 	left := time.Duration(0.88 * 720 / 81 * float64(time.Hour))
 	spent := 0.1125
@@ -121,7 +120,7 @@ func TestBurnSummaryInPlainWords(t *testing.T) {
 		BurnRates: map[string]float64{"1h": 81}, TimeToExhaustion: &left, SpentLastHour: &spent,
 		Tiers: []model.BurnTier{{Name: "page", LongWindow: time.Hour, ShortWindow: 5 * time.Minute, Factor: 14.4, LongRate: 81, ShortRate: 95.04, Firing: true}}}
 	ann := burnAnnotations(st, "page")
-	if got, want := ann["summary"], "checkout-availability: 24 min of the 3.6 h 30-day error budget spent in the last hour; at this rate the rest lasts 7.8 h"; got != want {
+	if got, want := ann["summary"], "checkout-availability: 11% of the 30-day error budget spent in the last hour; at this rate the rest lasts 7.8 h"; got != want {
 		t.Errorf("summary\n got %q\nwant %q", got, want)
 	}
 	if got, want := ann["detail"], "page tier, 1h/5m: burn rate 81x and 95x (threshold 14.4x, firing)"; got != want {

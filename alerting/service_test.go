@@ -165,10 +165,10 @@ func TestProbeAndBurnAlertShareAGroupAndInhibition(t *testing.T) {
 	if page == nil || ticket == nil || page.Silenced || !ticket.Silenced || page.Severity != model.SeverityCritical || ticket.Severity != model.SeverityWarning {
 		t.Fatalf("page %+v ticket %+v: want the ticket tier inhibited by the page tier", page, ticket)
 	}
-	// 99.9% over 30 days: a budget of 0.001 x 720 h = 43.2 min; burn rate
-	// 20 over the last hour spent 20 x 0.001 x 1 h = 72 s of it; half the
-	// budget left lasts 0.5 x 720 h / 20 = 18 h.
-	if got, want := page.Annotations["summary"], "checkout-availability: 1 min of the 43 min 30-day error budget spent in the last hour; at this rate the rest lasts 18 h"; got != want {
+	// Burn rate 20 over the last hour of a fully covered 720 h window
+	// spent 20/720 = 2.8% of the budget; half the budget left lasts
+	// 0.5 x 720 h / 20 = 18 h.
+	if got, want := page.Annotations["summary"], "checkout-availability: 2.8% of the 30-day error budget spent in the last hour; at this rate the rest lasts 18 h"; got != want {
 		t.Errorf("summary\n%q, want\n%q", got, want)
 	}
 	if got, want := page.Annotations["detail"], "page tier, 1h/5m: burn rate 20x and 20x (threshold 14.4x, firing); 6h/30m: burn rate 7x and 7x (threshold 6x, firing)"; got != want {

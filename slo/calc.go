@@ -109,8 +109,10 @@ type Status struct {
 	// TimeToExhaustion projects the remaining budget at the 1h burn rate;
 	// nil when not burning, 0 when spent.
 	TimeToExhaustion *time.Duration
-	Tiers            []model.BurnTier
-	Exhausted        bool
+	// HourConsumed is the share of the window's budget the last hour spent.
+	HourConsumed float64
+	Tiers        []model.BurnTier
+	Exhausted    bool
 }
 
 // BurnRate is the error ratio of c divided by the budget fraction.
@@ -162,6 +164,9 @@ func Evaluate(spec *Spec, src CountSource, now time.Time, excluded ...Interval) 
 		wu := usageOf(spec, src, from, end, now, excluded)
 		st.BurnRates[bw.Name] = burnRate(errorRatio(spec, wu.Counts, wu.Slices), spec.Budget)
 		st.WindowEvents[bw.Name] = wu.Counts.Total
+		if bw.D == time.Hour && b.Allowed > 0 {
+			st.HourConsumed = spent(spec, wu.Counts, wu.Slices) / b.Allowed
+		}
 	}
 	st.BurnRates["window"] = burnRate(b.ErrorRatio, spec.Budget)
 	st.WindowEvents["window"] = u.Counts.Total
@@ -222,12 +227,17 @@ func (s Status) State() model.SLOState {
 	}
 	tiers := make([]model.BurnTier, len(s.Tiers))
 	copy(tiers, s.Tiers)
+	var hour *float64
+	if s.Budget.Allowed > 0 {
+		h := s.HourConsumed
+		hour = &h
+	}
 	return model.SLOState{
 		Name: s.Spec.Name, Service: s.Spec.Service, Labels: s.Spec.Labels.Clone(),
 		Objective: s.Spec.Objective, Window: s.Period, SLI: s.SLI,
 		BudgetRemaining: s.BudgetRemaining, BurnRates: rates, Events: s.Window.Total,
 		Tiers: tiers, Exhausted: s.Exhausted, EvaluatedAt: s.At, TimeToExhaustion: s.TimeToExhaustion,
-		Alerting: s.Spec.Alerting,
+		SpentLastHour: hour, Alerting: s.Spec.Alerting,
 	}
 }
 

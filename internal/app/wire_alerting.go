@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"reflect"
 	"sync/atomic"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -222,24 +221,9 @@ func put[T any](m map[string]any, k string, v T) {
 type sloStates struct{ e *slo.Engine }
 
 // SLOStates returns the engine's latest evaluated states, each with the
-// share of its budget the last hour spent, from the engine's own budget
-// model (burn alerts say it in words).
-func (s sloStates) SLOStates() []model.SLOState {
-	states := s.e.States()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for i := range states {
-		st := &states[i]
-		if st.EvaluatedAt.IsZero() {
-			continue
-		}
-		if c, err := s.e.Consumed(ctx, st.Name, st.EvaluatedAt.Add(-time.Hour), st.EvaluatedAt); err == nil {
-			spent := c.BudgetConsumed
-			st.SpentLastHour = &spent
-		}
-	}
-	return states
-}
+// share of its budget the last hour spent (SpentLastHour), from the
+// engine's own budget model.
+func (s sloStates) SLOStates() []model.SLOState { return s.e.States() }
 
 // logSink logs alert groups and announcements when no incident service is
 // wired (never in a full build; kept so alerting runs on its own).
