@@ -42,7 +42,7 @@ type timeChart struct {
 	YMin, YMax float64
 	Lines      []chartLine
 	Refs       []refLine
-	// Ideal, when set, draws a dashed line from (From, YMax) to (To, YMin):
+	// Ideal, when set, draws a dashed line from (From, YMax) to (To, 0):
 	// a budget spent evenly over the window.
 	Ideal bool
 	// NoData shades spans without data and names them.
@@ -77,7 +77,33 @@ func (c timeChart) render() template.HTML {
 // mini draws the small chart of an overview row: the same axes with only
 // their ends labelled.
 func (c timeChart) mini() template.HTML {
+	lines := make([]chartLine, len(c.Lines))
+	for i, l := range c.Lines {
+		lines[i] = thin(l, miniPoints)
+	}
+	c.Lines = lines
 	return template.HTML(c.draw(miniChart)) //nolint:gosec // numbers and escaped text
+}
+
+// miniPoints is about how many points a mini chart's line keeps: more
+// would not show at its width and would only weigh down the overview.
+const miniPoints = 24
+
+// thin keeps about n points of l, evenly spread, its first and last
+// included (a gap's NaN stays where it falls).
+func thin(l chartLine, n int) chartLine {
+	if len(l.Times) <= n {
+		return l
+	}
+	step := (len(l.Times) + n - 1) / n
+	out := chartLine{Class: l.Class}
+	for i := 0; i < len(l.Times); i++ {
+		if i%step == 0 || i == len(l.Times)-1 {
+			out.Times = append(out.Times, l.Times[i])
+			out.Values = append(out.Values, l.Values[i])
+		}
+	}
+	return out
 }
 
 // textWidth estimates the width of a label in the chart's font.
@@ -182,7 +208,7 @@ func (c timeChart) draw(sz chartSize) string {
 	fmt.Fprintf(&b, `<line class="axis-line" x1="%s" y1="%s" x2="%s" y2="%s"/>`, f1(x0), f1(y1), f1(x1), f1(y1))
 
 	if c.Ideal {
-		fmt.Fprintf(&b, `<line class="ideal" x1="%s" y1="%s" x2="%s" y2="%s"/>`, f1(px(c.From)), f1(py(hi)), f1(px(c.To)), f1(py(lo)))
+		fmt.Fprintf(&b, `<line class="ideal" x1="%s" y1="%s" x2="%s" y2="%s"/>`, f1(px(c.From)), f1(py(hi)), f1(px(c.To)), f1(py(math.Max(lo, 0))))
 	}
 	// Reference lines, labelled at the right inside the plot.
 	for _, r := range c.Refs {
