@@ -20,6 +20,10 @@ const (
 	AlertExhausted = "SLOErrorBudgetExhausted"
 	// EventsMetric is the counter the rules read for SLOs Sentinel counts.
 	EventsMetric = "sentinel_slo_events_total"
+	// SliceErrorRecord is the error of each time slice of a timeslices or
+	// ratio_timeslices SLO: 1 for a bad slice and 0 for a good one, or
+	// the slice's error ratio; windows average it.
+	SliceErrorRecord = "sentinel:slo_slice_error:ratio"
 )
 
 // RuleFile is a Prometheus rule file.
@@ -29,8 +33,11 @@ type RuleFile struct {
 
 // RuleGroup is one group of recording and alerting rules.
 type RuleGroup struct {
-	Name  string `yaml:"name"`
-	Rules []Rule `yaml:"rules"`
+	Name string `yaml:"name"`
+	// Interval is the group's evaluation interval; empty: Prometheus's
+	// global one.
+	Interval string `yaml:"interval,omitempty"`
+	Rules    []Rule `yaml:"rules"`
 }
 
 // Rule is one recording (Record) or alerting (Alert) rule.
@@ -144,9 +151,26 @@ func selector(sp *Spec) string {
 
 func periodName(sp *Spec) string { return promDuration(sp.Window.Nominal()) }
 
+// sliceErrorExpr is the error of one time slice: the error ratio over the
+// slice's length, compared with the slice target for timeslices.
+func sliceErrorExpr(sp *Spec) string {
+	ratio := strings.TrimSpace(errorRatioExpr(sp, promDuration(sp.Slice)))
+	if sp.Budgeting == Timeslices {
+		return fmt.Sprintf("(\n%s\n) > bool %s\n", ratio, fnum(1-sp.SliceTarget))
+	}
+	return ratio + "\n"
+}
+
 func sliGroup(sp *Spec) RuleGroup {
 	g := RuleGroup{Name: "sentinel-slo-sli-recordings-" + SlothID(sp)}
 	base := baseLabels(sp)
+	if sp.Budgeting.Sliced() {
+		// Each evaluation records one slice (the group runs once per
+		// slice); a window's error is the mean over the slices with
+		// data in it, as Sentinel counts them.
+		g.Interval = promDuration(sp.Slice)
+		g.Rules = append(g.Rules, Rule{Record: SliceErrorRecord, Expr: sliceErrorExpr(sp), Labels: base})
+	}
 	windows := make([]string, 0, len(BurnWindows)+1)
 	for _, bw := range BurnWindows {
 		windows = append(windows, promDuration(bw.D))
@@ -155,9 +179,13 @@ func sliGroup(sp *Spec) RuleGroup {
 		windows = append(windows, p)
 	}
 	for _, w := range windows {
+		expr := errorRatioExpr(sp, w)
+		if sp.Budgeting.Sliced() {
+			expr = fmt.Sprintf("avg_over_time(%s%s[%s])\n", SliceErrorRecord, selector(sp), w)
+		}
 		g.Rules = append(g.Rules, Rule{
 			Record: "slo:sli_error:ratio_rate" + w,
-			Expr:   errorRatioExpr(sp, w),
+			Expr:   expr,
 			Labels: withLabels(base, "sloth_window", w),
 		})
 	}

@@ -190,3 +190,83 @@ func TestRulesPromtoolBurn(t *testing.T) {
 		t.Fatalf("promtool output: %s", out)
 	}
 }
+
+// TestRulesPromtoolTimeslices runs the exported rules of timeslices and
+// ratio_timeslices SLOs in promtool: 100 events a minute, 1 bad a minute
+// for an hour (every slice good at a 95% target), then 10 bad a minute
+// (every slice bad). The 30m error is 0 in the first hour and 1 in the
+// second for timeslices, and the slices' mean error ratio, 0.01 then 0.1,
+// for ratio_timeslices.
+func TestRulesPromtoolTimeslices(t *testing.T) {
+	promtool := testutil.RequireTool(t, "prometheus", "promtool")
+	specs, ps := Compile([]config.SLO{
+		{Name: "minutes", Service: "shop", Objective: 99.9, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}},
+			Budgeting: "timeslices", TimesliceTarget: 95},
+		{Name: "ratios", Service: "shop", Objective: 99.9, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}},
+			Budgeting: "ratio_timeslices"},
+	}, nil)
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	rulesYAML, err := RulesYAML(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sample struct {
+		Labels string  `yaml:"labels"`
+		Value  float64 `yaml:"value"`
+	}
+	type exprTest struct {
+		Expr     string   `yaml:"expr"`
+		EvalTime string   `yaml:"eval_time"`
+		Samples  []sample `yaml:"exp_samples"`
+	}
+	type series struct {
+		Series string `yaml:"series"`
+		Values string `yaml:"values"`
+	}
+	var input []series
+	var tests []exprTest
+	for _, sp := range specs {
+		for _, res := range []string{"good", "bad"} {
+			v := "0+99x60 5940+90x60"
+			if res == "bad" {
+				v = "0+1x60 60+10x60"
+			}
+			input = append(input, series{fmt.Sprintf(`%s{slo=%q,result=%q}`, EventsMetric, sp.Name, res), v})
+		}
+		first, second := 0.0, 1.0
+		if sp.Budgeting == RatioTimeslices {
+			first, second = 0.01, 0.1
+		}
+		lbl := fmt.Sprintf(`slo:sli_error:ratio_rate30m{sloth_id=%q, sloth_service="shop", sloth_slo=%q, sloth_window="30m"}`, SlothID(sp), sp.Name)
+		for _, c := range []struct {
+			at string
+			v  float64
+		}{{"50m", first}, {"2h", second}} {
+			tests = append(tests, exprTest{Expr: fmt.Sprintf(`slo:sli_error:ratio_rate30m{sloth_slo=%q}`, sp.Name), EvalTime: c.at,
+				Samples: []sample{{lbl, c.v}}})
+		}
+	}
+	doc := map[string]any{
+		"rule_files":          []string{"rules.yaml"},
+		"evaluation_interval": "1m",
+		"tests":               []map[string]any{{"interval": "1m", "input_series": input, "promql_expr_test": tests}},
+	}
+	testYAML, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rulesYAML, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "test.yaml"), testYAML, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool, "test", "rules", "test.yaml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
+		t.Fatalf("promtool test rules: %v\n%s\ntest file:\n%s", err, out, testYAML)
+	}
+}
