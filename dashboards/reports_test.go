@@ -235,3 +235,21 @@ func TestTicks(t *testing.T) {
 		t.Errorf("ticks = %+v", ticks)
 	}
 }
+
+// FuzzZone: the zone cookie comes from the browser. Any value is either
+// refused or names a zone that loads; none panics.
+func FuzzZone(f *testing.F) {
+	d, err := New(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"Europe/Berlin", "UTC", "../../etc/passwd", "America/Argentina/Buenos_Aires", "Etc/GMT+1", "", "A/B/C/D"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		loc, ok := d.Zone(name)
+		if ok && (loc == nil || strings.Contains(name, "..")) {
+			t.Fatalf("Zone(%q) = %v, %v", name, loc, ok)
+		}
+	})
+}

@@ -98,9 +98,10 @@ func summarise(sp *Spec, src CountSource, from, to, now time.Time, ex []Interval
 	if now.Before(to) {
 		through = now
 	}
-	end := through.Truncate(time.Minute)
-	if end.Before(through) {
-		end = end.Add(time.Minute)
+	end := to
+	if now.Before(to) {
+		// A running month holds the current minute, as a window does.
+		end = now.Truncate(time.Minute).Add(time.Minute)
 	}
 	u := usageOf(sp, src, from, end, through, ex)
 	b := ComputeBudget(sp, to.Sub(from), u)
