@@ -599,15 +599,24 @@ func (im *importer) osloWindow(where, name, dur string, rolling bool, tz, start 
 	return window, zone, true
 }
 
+// decodeSLO decodes an OpenSLO SLO document into v and returns its name
+// (in meta); ok is false, and the reason noted, when it has none.
+func (im *importer) decodeSLO(where string, n *yaml.Node, v any, meta *osloMeta) (name string, ok bool) {
+	if err := n.Decode(v); err != nil {
+		im.fail(where, "", "invalid SLO: %s", cleanErr(err))
+		return "", false
+	}
+	if meta.Name == "" {
+		im.fail(where, "", "metadata.name is missing")
+		return "", false
+	}
+	return meta.Name, true
+}
+
 func (im *importer) openSLO(where string, n *yaml.Node) {
 	var s osloSLO
-	if err := n.Decode(&s); err != nil {
-		im.fail(where, "", "invalid SLO: %s", cleanErr(err))
-		return
-	}
-	name := s.Metadata.Name
-	if name == "" {
-		im.fail(where, "", "metadata.name is missing")
+	name, ok := im.decodeSLO(where, n, &s, &s.Metadata)
+	if !ok {
 		return
 	}
 	budgeting := ""
@@ -913,13 +922,8 @@ var alphaUnits = map[string]string{"Minute": "m", "Hour": "h", "Day": "d", "Week
 
 func (im *importer) openSLOAlpha(where string, n *yaml.Node) {
 	var s osloAlphaSLO
-	if err := n.Decode(&s); err != nil {
-		im.fail(where, "", "invalid SLO: %s", cleanErr(err))
-		return
-	}
-	name := s.Metadata.Name
-	if name == "" {
-		im.fail(where, "", "metadata.name is missing")
+	name, ok := im.decodeSLO(where, n, &s, &s.Metadata)
+	if !ok {
 		return
 	}
 	if m := s.Spec.BudgetingMethod; m != "" && m != "Occurrences" {

@@ -173,6 +173,12 @@ func TestRulesPromtoolBurn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	promtoolTest(t, promtool, rulesYAML, testYAML)
+}
+
+// promtoolTest runs `promtool test rules` on a test file over a rule file.
+func promtoolTest(t *testing.T, promtool string, rulesYAML, testYAML []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rulesYAML, 0o644); err != nil {
 		t.Fatal(err)
@@ -182,12 +188,8 @@ func TestRulesPromtoolBurn(t *testing.T) {
 	}
 	cmd := exec.Command(promtool, "test", "rules", "test.yaml")
 	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
 		t.Fatalf("promtool test rules: %v\n%s\ntest file:\n%s", err, out, testYAML)
-	}
-	if !strings.Contains(string(out), "SUCCESS") {
-		t.Fatalf("promtool output: %s", out)
 	}
 }
 
@@ -257,16 +259,5 @@ func TestRulesPromtoolTimeslices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rulesYAML, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "test.yaml"), testYAML, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(promtool, "test", "rules", "test.yaml")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
-		t.Fatalf("promtool test rules: %v\n%s\ntest file:\n%s", err, out, testYAML)
-	}
+	promtoolTest(t, promtool, rulesYAML, testYAML)
 }

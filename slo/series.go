@@ -393,17 +393,7 @@ func (s *series) Slices(from, to time.Time) Slices {
 	if s.slicing == nil {
 		return Slices{}
 	}
-	a, b := unixMinute(from), unixMinute(to)
-	if a >= b {
-		return Slices{}
-	}
-	ha, hb := floorDiv(a, 60), floorDiv(b-1, 60)
-	if ha == hb {
-		return s.blockSlices(ha, a-ha*60, b-hb*60)
-	}
-	c := s.blockSlices(ha, a-ha*60, 60)
-	c = c.Add(s.rangeSlices(ha+1, hb-1))
-	return c.Add(s.blockSlices(hb, 0, b-hb*60))
+	return splitMinutes(unixMinute(from), unixMinute(to), s.blockSlices, s.rangeSlices)
 }
 
 // rangeSlices sums the slices of the whole hours lo..hi (inclusive).
@@ -466,16 +456,27 @@ func (s *series) blockSum(h int64, i, j int64) Counts {
 
 // sumMinutes sums the minutes [a, b).
 func (s *series) sumMinutes(a, b int64) Counts {
+	return splitMinutes(a, b, s.blockSum, s.rangeHours)
+}
+
+// summable is what splitMinutes adds up: counts or slices.
+type summable[T any] interface{ Add(T) T }
+
+// splitMinutes sums the minutes [a, b) as the part of its first hour, its
+// whole hours (whole) and the part of its last hour (part(h, i, j) covers
+// minutes [i, j) of hour h).
+func splitMinutes[T summable[T]](a, b int64, part func(h, i, j int64) T, whole func(lo, hi int64) T) T {
+	var zero T
 	if a >= b {
-		return Counts{}
+		return zero
 	}
 	ha, hb := floorDiv(a, 60), floorDiv(b-1, 60)
 	if ha == hb {
-		return s.blockSum(ha, a-ha*60, b-hb*60)
+		return part(ha, a-ha*60, b-hb*60)
 	}
-	c := s.blockSum(ha, a-ha*60, 60)
-	c = c.Add(s.rangeHours(ha+1, hb-1))
-	return c.Add(s.blockSum(hb, 0, b-hb*60))
+	c := part(ha, a-ha*60, 60)
+	c = c.Add(whole(ha+1, hb-1))
+	return c.Add(part(hb, 0, b-hb*60))
 }
 
 // rangeHours sums the whole hours lo..hi (inclusive) held in the ring.
