@@ -27,10 +27,14 @@ func SpokenDuration(d time.Duration) string {
 }
 
 // SpokenPercent is a fraction as a percentage with the precision a reader
-// needs: 0.18 is "18%", 0.012 "1.2%", 0.0004 "0.04%", 1 "100%".
+// needs: 0.18 is "18%", 0.012 "1.2%", 0.0004 "0.04%", 1 "100%". A fraction
+// just under 1 keeps a decimal (0.996 is "99.6%", not "100%": a budget
+// with something spent is not whole).
 func SpokenPercent(f float64) string {
 	p := f * 100
 	switch a := math.Abs(p); {
+	case a >= 10 && a < 100 && math.Round(a) == 100:
+		return trimZeros(fmt.Sprintf("%.1f", p)) + "%"
 	case a >= 10 || p == math.Trunc(p):
 		return fmt.Sprintf("%.0f%%", p)
 	case a >= 1:

@@ -88,7 +88,7 @@ alerting:
 	if s.Budget.Unit != "runs" || s.Budget.Expected != 2_592_000 || math.Abs(s.Budget.Allowed-2592) > 1e-6 || math.Abs(s.Remaining-want) > 1e-9 {
 		t.Errorf("budget = %s, want %d of 2,592 runs spent: %.5f left", body, n, want)
 	}
-	if math.Abs(s.Remaining-0.992) > 0.0005 {
+	if math.Abs(s.Remaining-0.992) > 0.001 { // 18 to 23 failed runs
 		t.Errorf("error_budget_remaining = %.5f, want about 0.992", s.Remaining)
 	}
 	// 2,592 runs of 1 s are 43.2 minutes of failing checks.
