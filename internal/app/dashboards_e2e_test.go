@@ -221,7 +221,7 @@ alerting:
 	b.run(chromedp.Click(chromedp.CSS(`a[href="/slos/orders-success"]`)))
 	b.waitText("main h1", "orders-success")
 	slo := b.text("main")
-	for _, want := range []string{"Burn rates", "996 good of 1,000", "Budget history", "Incidents that consumed this budget", "Checkout payments failing"} {
+	for _, want := range []string{"Burn rates", "996 good of 1,000", "The last 7 days", "Incidents that consumed this budget", "Checkout payments failing"} {
 		if !strings.Contains(slo, want) {
 			t.Errorf("SLO page lacks %q", want)
 		}
