@@ -386,3 +386,45 @@ func TestBudgetNoData(t *testing.T) {
 		t.Errorf("budget = %+v", b)
 	}
 }
+
+type fixedExclusions []Interval
+
+func (f fixedExclusions) Excluded(_ *Spec, from, to time.Time) []Interval { return clipIntervals(f, from, to) }
+
+// The engine asks its Exclusions for the time to leave out: the seam
+// maintenance windows plug into. A 1 s probe failing in an excluded
+// window and twice outside it spends 2 runs of a smaller budget.
+func TestEngineExclusions(t *testing.T) {
+	now := refNow
+	specs, ps := Compile([]config.SLO{{Name: "checkout", Objective: 99.9, Window: "30d", SLI: config.SLI{Probe: "checkout"}}},
+		[]ProbeRef{{Name: "checkout", Interval: time.Second}})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	maint := fixedExclusions{{now.Add(-30 * time.Minute), now.Add(30 * time.Minute)}}
+	e, err := New(Options{Specs: specs, Now: func() time.Time { return now }, Exclusions: maint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 60 { // the first 10 minutes of the maintenance: every run fails
+		e.RecordOutcome(ctx, model.Outcome{Source: model.SourceProbe, Name: "checkout", Total: 1, Time: now.Add(-30*time.Minute + time.Duration(i)*10*time.Second)})
+	}
+	for _, d := range []time.Duration{-50 * time.Minute, -40 * time.Minute} { // before it
+		e.RecordOutcome(ctx, model.Outcome{Source: model.SourceProbe, Name: "checkout", Total: 1, Time: now.Add(d)})
+	}
+	st, err := e.Status(ctx, "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Excluded so far: the maintenance up to the window's end, which holds
+	// the current minute: 31 minutes, so 2,592,000 - 1,860 runs expected.
+	checkNear(t, "expected", st.Budget.Expected, 2_592_000-1860)
+	checkNear(t, "spent", st.Budget.Spent, 2)
+	c, err := e.Consumed(ctx, "checkout", now.Add(-time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The span ends at now: the window ending there excludes 30 minutes.
+	checkNear(t, "consumed", c.BudgetConsumed, 2/(0.001*(2_592_000-1800)))
+}
