@@ -389,7 +389,9 @@ func TestBudgetNoData(t *testing.T) {
 
 type fixedExclusions []Interval
 
-func (f fixedExclusions) Excluded(_ *Spec, from, to time.Time) []Interval { return clipIntervals(f, from, to) }
+func (f fixedExclusions) Excluded(_ *Spec, from, to time.Time) []Interval {
+	return clipIntervals(f, from, to)
+}
 
 // The engine asks its Exclusions for the time to leave out: the seam
 // maintenance windows plug into. A 1 s probe failing in an excluded
