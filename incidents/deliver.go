@@ -105,6 +105,15 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
 		log.Warn("claim's lease runs out before the call could end; not sending (whoever reclaims the entry reconciles first)")
 		return
 	}
+	// Where claims die with their claimer, the claim must still be this
+	// process's: once it was found dead another replica may send.
+	if lc, ok := s.store.(LiveClaims); ok {
+		if err := lc.FenceClaim(ctx, e); err != nil {
+			s.metrics.deliveries.WithLabelValues(e.Pager, "claim_lost").Inc()
+			log.Warn("claim lost before the call; not sending (whoever reclaims the entry reconciles first)", "err", err)
+			return
+		}
+	}
 	dctx, cancel := context.WithTimeout(ctx, d.Timeout.Std())
 	err := p.Deliver(dctx, n)
 	cancel()
@@ -221,7 +230,8 @@ func (s *Service) Announce(ctx context.Context, a model.Announcement) error {
 }
 
 // Run fires timers and delivers the outbox until ctx ends. Entries left in
-// flight by a previous process are reclaimed when their lease ends.
+// flight by a previous process are reclaimed when their lease ends, or, on
+// a store whose claims die with their claimer, as soon as it is dead.
 func (s *Service) Run(ctx context.Context) error {
 	s.activePagers()
 	var wg sync.WaitGroup
@@ -287,7 +297,18 @@ func (s *Service) nextTimer(ctx context.Context) (time.Time, bool) {
 	return at, ok && err == nil
 }
 
+// claimPoll is how often the delivery loop claims where claims die with
+// their claimer (LiveClaims): an entry whose claimer died is free again
+// without anything waking this process.
+const claimPoll = time.Second
+
 func (s *Service) nextDelivery(ctx context.Context) (time.Time, bool) {
 	at, ok, err := s.store.NextDue(ctx)
-	return at, ok && err == nil
+	ok = ok && err == nil
+	if _, live := s.store.(LiveClaims); live {
+		if poll := s.now().Add(claimPoll); !ok || poll.Before(at) {
+			at, ok = poll, true
+		}
+	}
+	return at, ok
 }

@@ -134,6 +134,19 @@ type Outbox interface {
 	Prune(ctx context.Context, t time.Time) error
 }
 
+// LiveClaims is implemented by outboxes that several replicas share and
+// whose claims die with the process that made them (store.Incidents on
+// PostgreSQL): an entry in flight under a claimer that died is claimed
+// again as soon as the death is known, not when its lease ends. The
+// delivery loop then claims at least every second (an idle Claim only
+// reads).
+type LiveClaims interface {
+	// FenceClaim returns an error unless e's claim is still this
+	// process's (its claimer alive), so that nobody else can have taken
+	// it over; it is checked right before the pager call.
+	FenceClaim(ctx context.Context, e OutboxEntry) error
+}
+
 // Outbox entry states.
 const (
 	EntryPending  = "pending"
@@ -169,9 +182,12 @@ type OutboxEntry struct {
 	Attempts     int          `json:"attempts"`
 	DueAt        time.Time    `json:"due_at"`
 	LeaseUntil   time.Time    `json:"lease_until,omitzero"`
-	CreatedAt    time.Time    `json:"created_at"`
-	FinishedAt   time.Time    `json:"finished_at,omitzero"`
-	LastError    string       `json:"last_error,omitempty"`
+	// Claimer names the process that claimed the entry last, on stores
+	// whose claims die with their claimer (empty elsewhere).
+	Claimer    string    `json:"claimer,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	LastError  string    `json:"last_error,omitempty"`
 	// Reclaimed is set by Claim when the entry was found in flight after
 	// its lease ended.
 	Reclaimed bool `json:"reclaimed,omitempty"`

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/incidents"
@@ -22,21 +24,42 @@ const (
 	bucketOutbox         = "outbox"
 	bucketOutboxKeys     = "outbox_keys"
 	bucketOutboxDue      = "outbox_due"
+	bucketOutboxInFlight = "outbox_in_flight"
 	incidentVersion      = 1
 	outboxVersion        = 1
 	overrideVersion      = 1
 )
 
 // Incidents implements incidents.Store on an Engine.
-type Incidents struct{ e Engine }
+type Incidents struct {
+	e Engine
+	// live is set when the engine tells live processes from dead ones
+	// (PostgreSQL): claims then name their claimer and die with it.
+	live claimLiveness
+}
 
 var (
 	_ incidents.Store       = (*Incidents)(nil)
 	_ incidents.CycleLocker = (*Incidents)(nil)
+	_ incidents.LiveClaims  = (*Incidents)(nil)
 )
 
+// claimLiveness is what the outbox needs from an engine whose claims die
+// with the process that made them (Postgres).
+type claimLiveness interface {
+	Incarnation() (string, error)
+	CheckAlive(ctx context.Context, id string) error
+	DeadClaimers(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
 // NewIncidents returns the incident store over e.
-func NewIncidents(e Engine) *Incidents { return &Incidents{e: e} }
+func NewIncidents(e Engine) *Incidents {
+	s := &Incidents{e: e}
+	if l, ok := e.(claimLiveness); ok {
+		s.live = l
+	}
+	return s
+}
 
 type incTx struct {
 	tx      Tx
@@ -335,8 +358,8 @@ func (t *incTx) Enqueue(e incidents.OutboxEntry) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	e.ID, e.State = id, incidents.EntryPending
-	if err := t.putEntry(e, time.Time{}); err != nil {
+	e.ID, e.State, e.Claimer = id, incidents.EntryPending, ""
+	if err := t.putEntry(e, nil); err != nil {
 		return false, err
 	}
 	return true, keys.Put(k, Uint64Key(id))
@@ -353,8 +376,12 @@ func dueAt(e incidents.OutboxEntry) time.Time {
 	return time.Time{}
 }
 
-// putEntry writes e and moves its due index from oldDue.
-func (t *incTx) putEntry(e incidents.OutboxEntry, oldDue time.Time) error {
+// inFlightKey indexes an entry in flight under its claimer.
+func inFlightKey(claimer string, id uint64) []byte { return Key{}.String(claimer).Uint64(id) }
+
+// putEntry writes e and moves its due and in-flight index entries from
+// where prev (e as it was, nil for a new entry) had them.
+func (t *incTx) putEntry(e incidents.OutboxEntry, prev *incidents.OutboxEntry) error {
 	out, err := t.b(bucketOutbox)
 	if err != nil {
 		return err
@@ -363,8 +390,24 @@ func (t *incTx) putEntry(e incidents.OutboxEntry, oldDue time.Time) error {
 	if err != nil {
 		return err
 	}
-	if !oldDue.IsZero() {
-		if err := due.Delete(Key{}.Time(oldDue).Uint64(e.ID)); err != nil {
+	flying, err := t.b(bucketOutboxInFlight)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		if old := dueAt(*prev); !old.IsZero() {
+			if err := due.Delete(Key{}.Time(old).Uint64(e.ID)); err != nil {
+				return err
+			}
+		}
+		if prev.State == incidents.EntryInFlight && prev.Claimer != "" {
+			if err := flying.Delete(inFlightKey(prev.Claimer, e.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	if e.State == incidents.EntryInFlight && e.Claimer != "" {
+		if err := flying.Put(inFlightKey(e.Claimer, e.ID), []byte{}); err != nil {
 			return err
 		}
 	}
@@ -399,8 +442,33 @@ func (t *incTx) entry(id uint64) (incidents.OutboxEntry, error) {
 	return e, err
 }
 
-// Claim reserves due entries; see incidents.Outbox.
+// Claim reserves due entries; see incidents.Outbox. On an engine that
+// tells live processes from dead ones, the claim names this process's
+// incarnation, and entries in flight under a claimer found dead are
+// claimed again at once rather than when their lease ends.
 func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]incidents.OutboxEntry, error) {
+	claimer := ""
+	var dead map[string]bool
+	if s.live != nil {
+		var err error
+		if claimer, err = s.live.Incarnation(); err != nil {
+			return nil, err
+		}
+		// Replicas look every second (incidents.LiveClaims): a read first,
+		// so that an idle look writes nothing.
+		due, others, err := s.dueAndClaimers(ctx, now, claimer)
+		if err != nil {
+			return nil, err
+		}
+		if len(others) > 0 {
+			if dead, err = s.live.DeadClaimers(ctx, others); err != nil {
+				return nil, err
+			}
+		}
+		if !due && len(dead) == 0 {
+			return nil, nil
+		}
+	}
 	var claimed []incidents.OutboxEntry
 	err := s.e.Update(ctx, func(tx Tx) error {
 		claimed = nil
@@ -410,30 +478,66 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 			return err
 		}
 		var ids []uint64
-		if err := due.Scan(nil, Key{}.Time(now.Add(time.Nanosecond)), false, func(k, _ []byte) (bool, error) {
-			r := ReadKey(k)
-			_, _ = r.Time()
-			id, err := r.Uint64()
+		seen := map[uint64]bool{}
+		// Entries of dead claimers first: they have waited longest.
+		if len(dead) > 0 {
+			flying, err := t.b(bucketOutboxInFlight)
 			if err != nil {
-				return false, fmt.Errorf("outbox due key: %w", err)
+				return err
 			}
-			ids = append(ids, id)
-			return len(ids) < limit, nil
-		}); err != nil {
-			return err
+			for _, c := range slices.Sorted(maps.Keys(dead)) {
+				prefix := Key{}.String(c)
+				if err := flying.Scan(prefix, PrefixEnd(prefix), false, func(k, _ []byte) (bool, error) {
+					r := ReadKey(k)
+					_, _ = r.String()
+					id, err := r.Uint64()
+					if err != nil {
+						return false, fmt.Errorf("outbox in-flight key: %w", err)
+					}
+					if !seen[id] {
+						seen[id] = true
+						ids = append(ids, id)
+					}
+					return len(ids) < limit, nil
+				}); err != nil {
+					return err
+				}
+				if len(ids) >= limit {
+					break
+				}
+			}
+		}
+		if len(ids) < limit {
+			if err := due.Scan(nil, Key{}.Time(now.Add(time.Nanosecond)), false, func(k, _ []byte) (bool, error) {
+				r := ReadKey(k)
+				_, _ = r.Time()
+				id, err := r.Uint64()
+				if err != nil {
+					return false, fmt.Errorf("outbox due key: %w", err)
+				}
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+				return len(ids) < limit, nil
+			}); err != nil {
+				return err
+			}
 		}
 		for _, id := range ids {
 			e, err := t.entry(id)
 			if err != nil {
 				return err
 			}
-			old := dueAt(e)
+			prev := e
+			at := dueAt(e)
 			reclaimed := e.State == incidents.EntryInFlight
-			if old.IsZero() || old.After(now) {
+			orphaned := reclaimed && e.Claimer != "" && dead[e.Claimer]
+			if at.IsZero() || (at.After(now) && !orphaned) {
 				continue
 			}
-			e.State, e.Attempts, e.LeaseUntil = incidents.EntryInFlight, e.Attempts+1, now.Add(lease)
-			if err := t.putEntry(e, old); err != nil {
+			e.State, e.Attempts, e.LeaseUntil, e.Claimer = incidents.EntryInFlight, e.Attempts+1, now.Add(lease), claimer
+			if err := t.putEntry(e, &prev); err != nil {
 				return err
 			}
 			e.Reclaimed = reclaimed
@@ -442,6 +546,61 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 		return nil
 	})
 	return claimed, err
+}
+
+// dueAndClaimers reads whether an entry is due at now and which claimers
+// other than self have entries in flight.
+func (s *Incidents) dueAndClaimers(ctx context.Context, now time.Time, self string) (due bool, others []string, err error) {
+	err = s.e.View(ctx, func(tx Tx) error {
+		due, others = false, nil
+		db, err := tx.Bucket(bucketOutboxDue)
+		if err != nil {
+			return err
+		}
+		if err := db.Scan(nil, Key{}.Time(now.Add(time.Nanosecond)), false, func(_, _ []byte) (bool, error) {
+			due = true
+			return false, nil
+		}); err != nil {
+			return err
+		}
+		b, err := tx.Bucket(bucketOutboxInFlight)
+		if err != nil {
+			return err
+		}
+		var from []byte
+		for {
+			var next string
+			found := false
+			if err := b.Scan(from, nil, false, func(k, _ []byte) (bool, error) {
+				c, err := ReadKey(k).String()
+				if err != nil {
+					return false, fmt.Errorf("outbox in-flight key: %w", err)
+				}
+				next, found = c, true
+				return false, nil
+			}); err != nil || !found {
+				return err
+			}
+			if next != self {
+				others = append(others, next)
+			}
+			if from = PrefixEnd(Key{}.String(next)); from == nil { // skip to the next claimer
+				return nil
+			}
+		}
+	})
+	return due, others, err
+}
+
+// FenceClaim returns an error unless the process that claimed e is this
+// one and is still alive, so that no other replica can have taken e over;
+// see incidents.LiveClaims. Claims made without a claimer (a store one
+// process owns) always pass: their lease guards them.
+func (s *Incidents) FenceClaim(ctx context.Context, e incidents.OutboxEntry) error {
+	if s.live == nil || e.Claimer == "" {
+		return nil
+	}
+	return s.live.CheckAlive(ctx, e.Claimer)
 }
 
 func (s *Incidents) finish(ctx context.Context, c incidents.ClaimRef, fn func(t *incTx, e *incidents.OutboxEntry) error) error {
@@ -454,11 +613,11 @@ func (s *Incidents) finish(ctx context.Context, c incidents.ClaimRef, fn func(t 
 		if e.State != incidents.EntryInFlight || e.Attempts != c.Attempt {
 			return incidents.ErrStaleClaim // reclaimed or finished by someone else
 		}
-		old := dueAt(e)
+		prev := e
 		if err := fn(t, &e); err != nil {
 			return err
 		}
-		return t.putEntry(e, old)
+		return t.putEntry(e, &prev)
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/incidentstest"
@@ -19,7 +21,8 @@ import (
 // replicas would, on one PostgreSQL database with one shared pager (the
 // stand-in for Slack). Every replica receives every alert group (as from
 // an Alertmanager HA pair) and runs the timer and outbox cycles at the
-// same time; a replica that dies after claiming a delivery is taken over.
+// same time; a replica that dies after claiming a delivery is taken over
+// as soon as its death is known, not when the claim's lease ends.
 // Each incident is opened once and each page is sent once.
 func TestPostgresReplicasPageOnce(t *testing.T) {
 	dsn := pgtest.DSN(t)
@@ -91,17 +94,15 @@ func TestPostgresReplicasPageOnce(t *testing.T) {
 	if err != nil || len(claimed) != groups {
 		t.Fatalf("claimed %d (%v), want %d", len(claimed), err, groups)
 	}
-	_ = engines[0].Close()
-	survivors := svcs[1:]
-	svcs = survivors
-	// Before the lease ends nobody sends; after it, one replica does.
-	parallel(drain)
-	if got := len(pager.Pages()); got != groups {
-		t.Fatalf("pages sent while the dead replica's lease held: %d", got-groups)
+	_ = engines[0].Close() // its liveness session ends, as when the process dies
+	svcs = svcs[1:]
+	// Its claims are taken over once its death is known, well before the
+	// lease (a minute on the test clock, which stands still) ends.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(pager.Pages()) < 2*groups && time.Now().Before(deadline) {
+		parallel(drain)
+		time.Sleep(50 * time.Millisecond)
 	}
-	clock.Advance(2 * time.Minute)
-	parallel(drain)
-	parallel(drain)
 	seen := map[string]int{}
 	for _, n := range pager.Got() {
 		seen[n.Key]++
@@ -122,5 +123,87 @@ func TestPostgresReplicasPageOnce(t *testing.T) {
 	})
 	if err != nil || len(list) != groups {
 		t.Fatalf("%d incidents (%v), want %d", len(list), err, groups)
+	}
+}
+
+// TestPostgresClaimsDieWithClaimer: an outbox entry claimed by a process
+// whose liveness session ends (as when it is killed) is claimed again by
+// another at once, marked reclaimed; the dead claim no longer passes its
+// fence, and its late outcome is refused as stale. While the claimer
+// lives nobody takes its entry, lease or not.
+func TestPostgresClaimsDieWithClaimer(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := openPostgresAt(t, dsn), openPostgresAt(t, dsn)
+	sa, sb := store.NewIncidents(a), store.NewIncidents(b)
+	ctx := t.Context()
+	err := sa.Update(ctx, func(tx incidents.Tx) error {
+		_, err := tx.Enqueue(incidents.OutboxEntry{Key: "page/1", Pager: "p", DueAt: incT0, CreatedAt: incT0})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sa.Claim(ctx, incT0, time.Minute, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim: %d entries, %v", len(got), err)
+	}
+	ida, _ := a.Incarnation()
+	if got[0].Claimer != ida || got[0].Reclaimed {
+		t.Fatalf("claimer %q reclaimed %v, want %q and false", got[0].Claimer, got[0].Reclaimed, ida)
+	}
+	if err := sa.FenceClaim(ctx, got[0]); err != nil {
+		t.Fatalf("fence of a live claim: %v", err)
+	}
+	// Alive past the grace: nothing to take over.
+	time.Sleep(1500 * time.Millisecond) // the grace is wall-clock time by design
+	if again, err := sb.Claim(ctx, incT0, time.Minute, 10); err != nil || len(again) != 0 {
+		t.Fatalf("claimed a live replica's entry: %v, %v", again, err)
+	}
+
+	// The claimer's liveness session ends, as it does when the process dies.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `SELECT pg_terminate_backend($1)`, int64(store.LivenessPID(a)))
+	_ = conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sa.FenceClaim(ctx, got[0]); err == nil {
+		t.Fatal("fence of a claim whose claimer lost its session passed")
+	}
+	var re []incidents.OutboxEntry
+	deadline := time.Now().Add(10 * time.Second)
+	for len(re) == 0 && time.Now().Before(deadline) {
+		if re, err = sb.Claim(ctx, incT0, time.Minute, 10); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	idb, _ := b.Incarnation()
+	if len(re) != 1 || !re[0].Reclaimed || re[0].Claimer != idb || re[0].Attempts != 2 {
+		t.Fatalf("reclaimed %+v, want the entry reclaimed by %q on attempt 2", re, idb)
+	}
+	if err := sa.Complete(ctx, got[0].Claim(), incT0); !errors.Is(err, incidents.ErrStaleClaim) {
+		t.Fatalf("late outcome of the dead claim: %v, want ErrStaleClaim", err)
+	}
+	if err := sb.Complete(ctx, re[0].Claim(), incT0); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := sb.Claim(ctx, incT0, time.Minute, 10); err != nil || len(again) != 0 {
+		t.Fatalf("claimed a delivered entry: %v, %v", again, err)
+	}
+	// The process whose session ended opens a new one, under a new name.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		id, err := a.Incarnation()
+		if err == nil && id != ida {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no new liveness session: %q, %v", id, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

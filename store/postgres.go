@@ -110,6 +110,8 @@ type Postgres struct {
 	holds sync.Map
 	// idleInTx is the sessions' idle_in_transaction_session_timeout.
 	idleInTx time.Duration
+	// live holds this process's liveness lock (liveness.go).
+	live *liveness
 }
 
 var _ interface {
@@ -237,14 +239,20 @@ func OpenPostgres(ctx context.Context, cfg config.Storage, logger *slog.Logger, 
 		return nil, fmt.Errorf("open postgres store %s: %w", describeDSN(pc), err)
 	}
 	p.schema = to
+	if p.live, err = startLiveness(octx, pc.ConnConfig, replica, logger); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres store %s: %w", describeDSN(pc), err)
+	}
 	if o.reg != nil {
 		m, err := newMetrics(o.reg, p.size)
 		if err != nil {
+			p.live.stop()
 			pool.Close()
 			return nil, fmt.Errorf("open postgres store: %w", err)
 		}
 		pm, err := newPGMetrics(o.reg)
 		if err != nil {
+			p.live.stop()
 			pool.Close()
 			return nil, fmt.Errorf("open postgres store: %w", err)
 		}
@@ -660,6 +668,7 @@ func (p *Postgres) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
+	p.live.stop()
 	p.pool.Close()
 	p.logger.Info("closed postgres store")
 	return nil

@@ -37,10 +37,16 @@ const (
 	slackUser      = "U024BE7LH"
 )
 
-// binary is the sentinel executable TestMain builds.
+// binary is the sentinel executable TestMain builds, or the one
+// SENTINEL_E2E_BINARY names (to run the same tests against another build,
+// such as an older release for a baseline).
 var binary string
 
 func TestMain(m *testing.M) {
+	if b := os.Getenv("SENTINEL_E2E_BINARY"); b != "" {
+		binary = b
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "sentinel-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
