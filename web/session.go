@@ -6,25 +6,27 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // Sessions for the web pages. The API stays bearer-only; people's browsers
 // exchange a token once (POST /login) for a session cookie that names a
-// server-side session. The cookie holds only a random ID (256 bits); the
-// server keeps the SHA-256 of it, so a copy of the session table (a heap
-// dump) cannot be replayed as cookies. A session remembers which token
-// signed it in (by the token's hash), and every request looks that token
-// up again: a token removed or re-roled by a config reload ends or changes
-// its sessions at once.
+// session kept in the store, so that every replica sees it and a restart
+// keeps it. The cookie holds only a random ID (256 bits); the store keeps
+// the SHA-256 of it, so a copy of the store cannot be replayed as cookies.
+// A session remembers which token signed it in (by the token's hash), and
+// every request looks that token up again: a token removed or re-roled by
+// a config reload ends or changes its sessions at once.
 
 // SessionCookie is the name of the UI's session cookie.
 const SessionCookie = "sentinel_session"
@@ -32,9 +34,9 @@ const SessionCookie = "sentinel_session"
 // DefaultSessionTTL is how long a session lasts when ui.session_ttl is unset.
 const DefaultSessionTTL = 12 * time.Hour
 
-// defaultMaxSessions bounds the session table; past it, expired sessions
-// are swept and then the oldest is dropped.
-const defaultMaxSessions = 10000
+// DefaultMaxSessionsPerOwner bounds the sessions one owner (a token's
+// name) keeps; past it the owner's oldest session ends.
+const DefaultMaxSessionsPerOwner = 1000
 
 // SessionOptions configure the UI's sessions.
 type SessionOptions struct {
@@ -44,28 +46,41 @@ type SessionOptions struct {
 	// HTTP (TLS ends at a proxy: external_url is https). A TLS server
 	// always sets it.
 	Secure bool
-	// MaxSessions bounds the table; 0 means 10,000.
-	MaxSessions int
+	// MaxPerOwner bounds each owner's sessions; 0 means
+	// DefaultMaxSessionsPerOwner. Signing in again and again ends only
+	// that owner's oldest sessions, never anyone else's.
+	MaxPerOwner int
+	// Store keeps the sessions; nil keeps them in this process
+	// (NewMemorySessions), where a restart ends them.
+	Store SessionStore
 }
 
-// Sessions is the UI's in-memory session store and the middleware that
-// reads it. Sessions do not survive a restart: people sign in again.
-// Safe for concurrent use.
+// SessionStore keeps the UI's sessions (store.Sessions on the configured
+// store; MemorySessions in memory). Implementations are safe for
+// concurrent use.
+type SessionStore interface {
+	// CreateSession stores s and, in the same transaction, ends s.Owner's
+	// expired sessions and then its oldest ones until at most
+	// maxPerOwner remain, s included.
+	CreateSession(ctx context.Context, s model.Session, maxPerOwner int, now time.Time) error
+	// Session returns the session with the given ID (expired or not);
+	// false when there is none.
+	Session(ctx context.Context, id string) (model.Session, bool, error)
+	// DeleteSession ends a session; a missing one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+	// PruneSessions deletes the sessions expired at now and returns how
+	// many it deleted.
+	PruneSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// Sessions is the UI's session middleware over a SessionStore. Safe for
+// concurrent use.
 type Sessions struct {
-	srv *Server
-	max int
-	// opts holds the TTL and Secure flag in force (Configure).
+	srv   *Server
+	store SessionStore
+	// opts holds the TTL, Secure flag and per-owner cap in force
+	// (Configure).
 	opts atomic.Pointer[SessionOptions]
-
-	mu sync.Mutex
-	m  map[[sha256.Size]byte]*session
-}
-
-type session struct {
-	token   [sha256.Size]byte // hash of the token that signed in
-	csrf    string
-	created time.Time
-	expires time.Time
 }
 
 // SessionInfo is the signed-in person on a UI request.
@@ -76,38 +91,51 @@ type SessionInfo struct {
 	CSRF string
 }
 
-type sessionKey struct{}
-
-// Sessions creates the session store for the UI routes.
+// Sessions creates the session middleware for the UI routes.
 func (r *Routes) Sessions(opts SessionOptions) *Sessions {
-	s := &Sessions{srv: r.srv, max: opts.MaxSessions, m: map[[sha256.Size]byte]*session{}}
-	if s.max <= 0 {
-		s.max = defaultMaxSessions
+	s := &Sessions{srv: r.srv, store: opts.Store}
+	if s.store == nil {
+		s.store = NewMemorySessions()
 	}
 	s.Configure(opts)
 	return s
 }
 
-// Configure applies a reloaded ui: section: new sessions last the new
-// TTL; sessions already signed in keep theirs.
+// Configure applies a reloaded ui: section: new sessions last the new TTL
+// and count against the new per-owner cap; sessions already signed in keep
+// theirs. The store stays the one the sessions were made with.
 func (s *Sessions) Configure(opts SessionOptions) {
 	if opts.TTL <= 0 {
 		opts.TTL = DefaultSessionTTL
 	}
+	if opts.MaxPerOwner <= 0 {
+		opts.MaxPerOwner = DefaultMaxSessionsPerOwner
+	}
+	opts.Store = s.store
 	s.opts.Store(&opts)
 }
 
-// ttl and secure are the settings in force; a TLS listener always marks
-// the cookie Secure.
+// ttl, maxPerOwner and secure are the settings in force; a TLS listener
+// always marks the cookie Secure.
 func (s *Sessions) ttl() time.Duration { return s.opts.Load().TTL }
+func (s *Sessions) maxPerOwner() int   { return s.opts.Load().MaxPerOwner }
 func (s *Sessions) secure() bool {
 	return s.opts.Load().Secure || (s.srv != nil && s.srv.TLS())
 }
+
+// Store is where the sessions are kept.
+func (s *Sessions) Store() SessionStore { return s.store }
 
 func randomText() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// sessionID is the stored ID of a cookie value.
+func sessionID(cookie string) string {
+	sum := sha256.Sum256([]byte(cookie))
+	return hex.EncodeToString(sum[:])
 }
 
 func (s *Sessions) now() time.Time {
@@ -141,107 +169,85 @@ func lookupHash(tokens []tokenEntry, h [sha256.Size]byte) (Principal, bool) {
 
 // SignIn checks token and, when it is a person's token (viewer, responder
 // or admin; never ingest), starts a session and sets its cookie. It
-// returns the principal, or false with the reason to show.
-func (s *Sessions) SignIn(c *gin.Context, token string) (Principal, string, bool) {
+// returns the principal, or false with the reason to show; err is set
+// when the session could not be stored.
+func (s *Sessions) SignIn(c *gin.Context, token string) (p Principal, why string, ok bool, err error) {
 	if len(token) == 0 || len(token) > maxAuthorizationLen {
-		return Principal{}, "That token is not valid.", false
+		return Principal{}, "That token is not valid.", false, nil
 	}
-	p, ok := lookup(s.tokens(), token)
+	p, ok = lookup(s.tokens(), token)
 	if !ok {
-		return Principal{}, "That token is not valid.", false
+		return Principal{}, "That token is not valid.", false, nil
 	}
 	if !classViewer.allows(p.Role) {
-		return Principal{}, "This token's role (" + string(p.Role) + ") cannot sign in to the dashboards.", false
+		return Principal{}, "This token's role (" + string(p.Role) + ") cannot sign in to the dashboards.", false, nil
 	}
-	id := randomText()
+	cookie := randomText()
 	now := s.now()
-	se := &session{token: sha256.Sum256([]byte(token)), csrf: randomText(), created: now, expires: now.Add(s.ttl())}
-	s.mu.Lock()
-	if len(s.m) >= s.max {
-		s.sweepLocked(now)
+	tok := sha256.Sum256([]byte(token))
+	se := model.Session{
+		ID: sessionID(cookie), Owner: p.Name, Role: string(p.Role), Credential: hex.EncodeToString(tok[:]),
+		CSRF: randomText(), Created: now, Expires: now.Add(s.ttl()),
 	}
-	s.m[sha256.Sum256([]byte(id))] = se
-	s.mu.Unlock()
+	if err := s.store.CreateSession(c.Request.Context(), se, s.maxPerOwner(), now); err != nil {
+		return Principal{}, "", false, fmt.Errorf("store the session: %w", err)
+	}
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: SessionCookie, Value: id, Path: "/", MaxAge: int(s.ttl() / time.Second),
+		Name: SessionCookie, Value: cookie, Path: "/", MaxAge: int(s.ttl() / time.Second),
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
-	return p, "", true
-}
-
-// sweepLocked drops expired sessions and, if the table is still full, the
-// oldest one.
-func (s *Sessions) sweepLocked(now time.Time) {
-	var oldestKey [sha256.Size]byte
-	var oldest *session
-	for k, se := range s.m {
-		if !now.Before(se.expires) {
-			delete(s.m, k)
-			continue
-		}
-		if oldest == nil || se.created.Before(oldest.created) {
-			oldest, oldestKey = se, k
-		}
-	}
-	if len(s.m) >= s.max && oldest != nil {
-		delete(s.m, oldestKey)
-	}
-}
-
-// Len is the number of sessions held (expired ones included until swept).
-func (s *Sessions) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
+	return p, "", true, nil
 }
 
 // SignOut ends the request's session, if any, and clears the cookie.
-func (s *Sessions) SignOut(c *gin.Context) {
-	if ck, err := c.Request.Cookie(SessionCookie); err == nil {
-		s.mu.Lock()
-		delete(s.m, sha256.Sum256([]byte(ck.Value)))
-		s.mu.Unlock()
+func (s *Sessions) SignOut(c *gin.Context) error {
+	var err error
+	if ck, cerr := c.Request.Cookie(SessionCookie); cerr == nil && validCookie(ck.Value) {
+		err = s.store.DeleteSession(c.Request.Context(), sessionID(ck.Value))
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode})
+	return err
 }
 
+// validCookie bounds what is looked up: IDs are 43 characters.
+func validCookie(v string) bool { return len(v) > 0 && len(v) <= 128 }
+
 // current returns the request's live session and its principal as the
-// token list says now.
-func (s *Sessions) current(r *http.Request) (SessionInfo, bool) {
+// token list says now; err is set when the store could not be read.
+func (s *Sessions) current(r *http.Request) (SessionInfo, bool, error) {
 	ck, err := r.Cookie(SessionCookie)
-	if err != nil || len(ck.Value) == 0 || len(ck.Value) > 128 {
-		return SessionInfo{}, false
+	if err != nil || !validCookie(ck.Value) {
+		return SessionInfo{}, false, nil
 	}
-	key := sha256.Sum256([]byte(ck.Value))
-	now := s.now()
-	s.mu.Lock()
-	se := s.m[key]
-	if se != nil && !now.Before(se.expires) {
-		delete(s.m, key)
-		se = nil
+	se, ok, err := s.store.Session(r.Context(), sessionID(ck.Value))
+	if err != nil || !ok || !se.Live(s.now()) {
+		return SessionInfo{}, false, err
 	}
 	var tok [sha256.Size]byte
-	var csrf string
-	if se != nil {
-		tok, csrf = se.token, se.csrf
+	raw, err := hex.DecodeString(se.Credential)
+	if err != nil || len(raw) != len(tok) {
+		return SessionInfo{}, false, nil
 	}
-	s.mu.Unlock()
-	if se == nil {
-		return SessionInfo{}, false
-	}
+	copy(tok[:], raw)
 	p, ok := lookupHash(s.tokens(), tok)
 	if !ok || !classViewer.allows(p.Role) {
-		return SessionInfo{}, false
+		return SessionInfo{}, false, nil
 	}
-	return SessionInfo{Principal: p, CSRF: csrf}, true
+	return SessionInfo{Principal: p, CSRF: se.CSRF}, true, nil
 }
 
 // Require is the middleware of the UI pages: it loads the session, puts the
 // principal in the request context (so Actor works) and the session on the
-// gin context; without a live session it calls onMissing, which answers.
-func (s *Sessions) Require(onMissing gin.HandlerFunc) gin.HandlerFunc {
+// gin context; without a live session it calls onMissing, which answers,
+// and when the store cannot be read, onError.
+func (s *Sessions) Require(onMissing gin.HandlerFunc, onError func(*gin.Context, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		info, ok := s.current(c.Request)
+		info, ok, err := s.current(c.Request)
+		if err != nil {
+			onError(c, err)
+			c.Abort()
+			return
+		}
 		if !ok {
 			onMissing(c)
 			c.Abort()
@@ -255,7 +261,7 @@ func (s *Sessions) Require(onMissing gin.HandlerFunc) gin.HandlerFunc {
 
 // Peek reports the request's session without requiring one (the sign-in
 // page sends a signed-in person on).
-func (s *Sessions) Peek(c *gin.Context) (SessionInfo, bool) { return s.current(c.Request) }
+func (s *Sessions) Peek(c *gin.Context) (SessionInfo, bool, error) { return s.current(c.Request) }
 
 const ginSessionKey = "sentinel.session"
 

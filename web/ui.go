@@ -95,7 +95,7 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pub.POST("/login", u.uiHeaders, u.login)
 	pub.POST("/logout", u.uiHeaders, u.logout)
 
-	pages := pub.Group("/", u.uiHeaders, u.ses.Require(u.signInFirst), u.viewerZone)
+	pages := pub.Group("/", u.uiHeaders, u.ses.Require(u.signInFirst, u.sessionUnreadable), u.viewerZone)
 	pages.GET("/", u.overview)
 	pages.GET("/slos", u.overview)
 	pages.GET("/slos/:name", u.sloPage)
@@ -190,7 +190,7 @@ func safeNext(next string) string {
 
 func (u *ui) loginPage(c *gin.Context) {
 	next := safeNext(c.Query("next"))
-	if _, ok := u.ses.Peek(c); ok {
+	if _, ok, _ := u.ses.Peek(c); ok { // an unreadable session shows the form
 		c.Redirect(http.StatusSeeOther, next)
 		return
 	}
@@ -208,7 +208,11 @@ func (u *ui) login(c *gin.Context) {
 		return
 	}
 	next := safeNext(c.Request.PostForm.Get("next"))
-	p, why, ok := u.ses.SignIn(c, strings.TrimSpace(c.Request.PostForm.Get("token")))
+	p, why, ok, err := u.ses.SignIn(c, strings.TrimSpace(c.Request.PostForm.Get("token")))
+	if err != nil {
+		u.sessionUnreadable(c, err)
+		return
+	}
 	if !ok {
 		u.write(c, http.StatusUnauthorized, func(w io.Writer) error {
 			return u.d.Login(w, dashboards.LoginForm{Next: next, Error: why})
@@ -220,7 +224,11 @@ func (u *ui) login(c *gin.Context) {
 }
 
 func (u *ui) logout(c *gin.Context) {
-	info, ok := u.ses.Peek(c)
+	info, ok, err := u.ses.Peek(c)
+	if err != nil {
+		u.sessionUnreadable(c, err)
+		return
+	}
 	if ok {
 		// Signing out changes state: the form carries the CSRF token.
 		c.Set(ginSessionKey, info)
@@ -229,8 +237,18 @@ func (u *ui) logout(c *gin.Context) {
 			return
 		}
 	}
-	u.ses.SignOut(c)
+	if err := u.ses.SignOut(c); err != nil {
+		u.sessionUnreadable(c, err)
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// sessionUnreadable answers when the session store failed: 503, so the
+// person tries again, never a sign-in form that would not help.
+func (u *ui) sessionUnreadable(c *gin.Context, err error) {
+	loggerFrom(c).Error("dashboard session store", "err", err)
+	u.errorPage(c, http.StatusServiceUnavailable, "Sessions cannot be read or written right now; try again in a moment.")
 }
 
 // write renders into a buffer and sends it with status, or an error page.

@@ -215,8 +215,8 @@ func TestUIBadSignIns(t *testing.T) {
 			}
 		})
 	}
-	if u.ses.Len() != 0 {
-		t.Errorf("%d sessions after failed sign-ins", u.ses.Len())
+	if n := u.ses.Store().(*MemorySessions).Len(); n != 0 {
+		t.Errorf("%d sessions after failed sign-ins", n)
 	}
 }
 

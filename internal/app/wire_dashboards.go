@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -62,7 +63,15 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	if err != nil {
 		return config.Problems{{Path: "ui", Message: err.Error()}}
 	}
+	// Sessions live in the store: every replica sees them, a restart keeps
+	// them.
+	sessions := store.NewSessions(c.deps.engine)
 	uiOpts := web.UIOptions{Sessions: sessionOptions(cfg)}
+	uiOpts.Sessions.Store = sessions
+	log := c.deps.log.With("component", "dashboards")
+	c.runners = append(c.runners, runner{name: "ui_sessions", run: func(ctx context.Context) error {
+		return pruneSessions(ctx, sessions, c.deps.now, log)
+	}})
 	if c.incidents != nil {
 		uiOpts.Actions = c.incidents
 	}
@@ -75,15 +84,15 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	if c.alerting != nil {
 		uiOpts.Silences = c.alerting
 	}
-	var sessions atomic.Pointer[web.Sessions]
-	c.mounts = append(c.mounts, func(r *web.Routes) { sessions.Store(web.MountUI(r, d, uiOpts)) })
+	var mounted atomic.Pointer[web.Sessions]
+	c.mounts = append(c.mounts, func(r *web.Routes) { mounted.Store(web.MountUI(r, d, uiOpts)) })
 	c.onReload("ui", func(_ context.Context, p *reloadPlan) (func(), error) {
 		if ps := p.next.UI.Validate("ui"); len(ps) > 0 {
 			return nil, ps
 		}
 		opts := sessionOptions(p.next)
 		return func() {
-			if s := sessions.Load(); s != nil {
+			if s := mounted.Load(); s != nil {
 				s.Configure(opts)
 			}
 		}, nil
@@ -95,8 +104,32 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 // external URL marks the cookie Secure.
 func sessionOptions(cfg *config.Config) web.SessionOptions {
 	return web.SessionOptions{
-		TTL:    cfg.UI.SessionTTL.Std(),
-		Secure: cfg.UI.CookieSecure || strings.HasPrefix(cfg.Server.ExternalURL, "https://"),
+		TTL:         cfg.UI.SessionTTL.Std(),
+		Secure:      cfg.UI.CookieSecure || strings.HasPrefix(cfg.Server.ExternalURL, "https://"),
+		MaxPerOwner: cfg.UI.MaxSessionsPerOwner,
+	}
+}
+
+// sessionPruneInterval is how often expired dashboard sessions are
+// deleted from the store (reads ignore them already).
+const sessionPruneInterval = 10 * time.Minute
+
+// pruneSessions deletes expired sessions now and every interval until ctx
+// ends, so that sessions nobody uses again do not pile up.
+func pruneSessions(ctx context.Context, st *store.Sessions, now func() time.Time, log *slog.Logger) error {
+	t := time.NewTicker(sessionPruneInterval)
+	defer t.Stop()
+	for {
+		if n, err := st.PruneSessions(ctx, now()); err != nil && ctx.Err() == nil {
+			log.Warn("prune expired dashboard sessions", "err", err)
+		} else if n > 0 {
+			log.Debug("pruned expired dashboard sessions", "sessions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
 	}
 }
 
