@@ -82,8 +82,6 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 				continue
 			}
 			groupKey = sk
-		} else if _, ok := s.groupMeta[groupKey]; !ok && s.groups[groupKey] == nil {
-			s.groupMeta[groupKey] = GroupState{Key: groupKey, Labels: model.Labels(w.GroupLabels).Clone(), Source: SourceAlertmanager}
 		}
 		key := SourceAlertmanager + "|" + groupKey + "|" + fp
 		rec := s.alerts[key]
@@ -106,6 +104,9 @@ func (s *Service) ingestWebhook(ctx context.Context, w Webhook) (IngestResult, e
 				State: model.AlertFiring, Severity: severityOf(labels), Source: SourceAlertmanager,
 				GroupKey: groupKey, StartsAt: starts, FiredAt: now, GeneratorURL: wa.GeneratorURL,
 			}}
+			if groupKey == w.GroupKey {
+				rec.GroupSource, rec.GroupLabels = SourceAlertmanager, model.Labels(w.GroupLabels).Clone()
+			}
 			if s.runbooks != nil {
 				if rb, ok := s.runbooks.Match(rec.Alert.Name, labels); ok {
 					rec.Alert.Runbook = rb.Name

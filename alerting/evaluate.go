@@ -51,6 +51,13 @@ func (s *Service) evaluateAt(ctx context.Context, now time.Time) error {
 	if s.slos != nil {
 		states = s.slos.SLOStates()
 	}
+	if s.rumStore != nil {
+		// The RUM rules count every replica's beacons; on a failed read
+		// the figures of the last read stand in.
+		if err := s.rumRefresh(ctx, now); err != nil {
+			s.log.Warn("RUM rules evaluated on the last figures read", "err", err)
+		}
+	}
 	start := time.Now()
 	s.mu.Lock()
 	if err := s.loadLocked(ctx); err != nil {

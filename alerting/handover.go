@@ -160,8 +160,10 @@ func (s *Service) metaLocked(key string, recs []*Record) GroupState {
 	if gs := s.groups[key]; gs != nil {
 		return *gs
 	}
-	if m, ok := s.groupMeta[key]; ok {
-		return m
+	for _, r := range s.members[key] {
+		if r.GroupSource != "" { // an Alertmanager group, named as it came
+			return GroupState{Key: key, Labels: r.GroupLabels.Clone(), Source: r.GroupSource}
+		}
 	}
 	m := GroupState{Key: key, Source: GroupSourceSentinel}
 	if len(recs) > 0 {
@@ -181,7 +183,6 @@ func (s *Service) applySentLocked(b batch, now time.Time) {
 		s.dirtyGroups[gs.Key] = true
 	} else {
 		delete(s.groups, gs.Key)
-		delete(s.groupMeta, gs.Key)
 		s.dirtyGroups[gs.Key] = false
 	}
 	for _, k := range b.resolved {

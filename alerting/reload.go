@@ -125,7 +125,7 @@ func (w *rumWindows) reconfigure(rules []*Rule) {
 	for _, r := range w.rules {
 		old[r.Name] = r
 	}
-	series := map[string]map[int64]*rumMinute{}
+	series, dirty := map[string]map[int64]*rumMinute{}, map[string]map[int64]bool{}
 	var kept []*Rule
 	for _, r := range rules {
 		if r.Kind != KindRUM {
@@ -133,11 +133,11 @@ func (w *rumWindows) reconfigure(rules []*Rule) {
 		}
 		kept = append(kept, r)
 		if o := old[r.Name]; o != nil && o.RUMMeasure == r.RUMMeasure && o.Route == r.Route {
-			series[r.Name] = w.series[r.Name]
+			series[r.Name], dirty[r.Name] = w.series[r.Name], w.dirty[r.Name]
 		} else {
-			series[r.Name] = map[int64]*rumMinute{}
+			series[r.Name], dirty[r.Name] = map[int64]*rumMinute{}, map[int64]bool{}
 		}
 	}
-	w.rules, w.series = kept, series
+	w.rules, w.series, w.dirty = kept, series, dirty
 	w.n.Store(int32(len(kept)))
 }

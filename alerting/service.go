@@ -63,11 +63,16 @@ type Options struct {
 	// silences) runs under it on the state read fresh from the store, one
 	// replica evaluates at a time, and probe states are kept in the store
 	// (which must then implement ProbeStateStore).
-	Lock      Locker
-	Sink      GroupSink
-	Announcer Announcer
-	SLOs      SLOSource
-	Runbooks  RunbookMatcher
+	Lock Locker
+	// RUMMinutes, set with Lock, keeps the RUM rules' per-minute figures
+	// of every replica (under Writer, this replica's name), so that the
+	// evaluating replica counts every replica's beacons.
+	RUMMinutes RUMMinuteStore
+	Writer     string
+	Sink       GroupSink
+	Announcer  Announcer
+	SLOs       SLOSource
+	Runbooks   RunbookMatcher
 	// SLONames are the configured SLOs (see Settings.SLONames).
 	SLONames   []string
 	Registerer prometheus.Registerer
@@ -113,9 +118,11 @@ type Service struct {
 	sloNames     map[string]struct{} // configured SLOs
 	// retired are the rules, heartbeats and SLOs a reload removed
 	// ("rule|name", "heartbeat|name", "slo|name"): their alerts resolve.
-	retired map[string]bool
-	rum     *rumWindows
-	started time.Time
+	retired  map[string]bool
+	rum      *rumWindows
+	rumStore RUMMinuteStore
+	writer   string
+	started  time.Time
 	// externalURL is the base of links in annotations.
 	externalURL string
 
@@ -125,7 +132,6 @@ type Service struct {
 	loaded       bool
 	alerts       map[string]*Record
 	groups       map[string]*GroupState
-	groupMeta    map[string]GroupState // labels and source of groups not yet sent
 	silences     map[string]*Silence
 	beats        map[string]time.Time
 	probes       map[string]model.ProbeState
@@ -173,7 +179,7 @@ func New(opts Options) (*Service, error) {
 		lock: opts.Lock, pstates: pstates,
 		sink: opts.Sink, announcer: opts.Announcer, slos: opts.SLOs, runbooks: opts.Runbooks,
 		log: opts.Logger, now: opts.Now, m: m, externalURL: strings.TrimRight(opts.ExternalURL, "/"),
-		alerts: map[string]*Record{}, groups: map[string]*GroupState{}, groupMeta: map[string]GroupState{},
+		alerts: map[string]*Record{}, groups: map[string]*GroupState{},
 		silences: map[string]*Silence{}, beats: map[string]time.Time{}, probes: map[string]model.ProbeState{},
 		dirty: map[string]bool{}, reposted: map[string]bool{}, members: map[string]map[string]*Record{}, touched: map[string]bool{}, dirtyGroups: map[string]bool{}, dirtySilence: map[string]bool{},
 	}
@@ -186,6 +192,12 @@ func New(opts Options) (*Service, error) {
 	s.hbByName, s.watchdogs = heartbeatIndex(s.cfg.Heartbeats)
 	s.sloNames, s.retired = toSet(opts.SLONames), map[string]bool{}
 	s.rum = newRUMWindows(opts.Rules, s.started)
+	if opts.RUMMinutes != nil && opts.Lock != nil { // kept even without RUM rules: a reload may add some
+		if opts.Writer == "" {
+			return nil, errors.New("alerting: shared RUM rule figures need a writer name")
+		}
+		s.rumStore, s.writer, s.rum.shared = opts.RUMMinutes, opts.Writer, true
+	}
 	return s, nil
 }
 
@@ -259,6 +271,11 @@ func (s *Service) exclusive(ctx context.Context, fn func(ctx context.Context) er
 // Run evaluates every evaluation interval until ctx ends; a reload that
 // changes the interval takes effect from the next tick.
 func (s *Service) Run(ctx context.Context) error {
+	if s.rumStore != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); s.rumLoop(ctx) }()
+		defer func() { <-done }()
+	}
 	every := s.evaluationInterval()
 	t := time.NewTicker(every)
 	defer t.Stop()

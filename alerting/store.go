@@ -35,6 +35,11 @@ type Record struct {
 	// posted again; TimedOut is set when it resolved that way.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	TimedOut  bool      `json:"timed_out,omitempty"`
+	// GroupSource and GroupLabels describe the group an alert delivered
+	// by Alertmanager came in (source alertmanager, its groupLabels), so
+	// that whichever replica hands the group over names it the same.
+	GroupSource string       `json:"group_source,omitempty"`
+	GroupLabels model.Labels `json:"group_labels,omitempty"`
 }
 
 // GroupState is what was last handed to incidents for one group key.

@@ -507,32 +507,69 @@ type Status struct {
 }
 
 // List returns every configured probe with its state, sorted by name.
+// With replicas sharing a store, the state and the latest run are read
+// from it, since the runs of a probe take turns among the replicas.
 func (s *Service) List(ctx context.Context) ([]Status, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := make([]Status, 0, len(s.order))
 	for _, name := range s.order {
 		j := s.journeys[name]
 		st := s.state[name]
 		item := Status{
 			Name: j.Name, Kind: j.Kind, Target: j.Target, Location: j.Location, Labels: j.Labels.Clone(),
-			Interval: model.Duration(j.Interval), Failing: st.flap.Failing,
-			Successes: st.flap.Successes, Failures: st.flap.Failures,
+			Interval: model.Duration(j.Interval),
 		}
-		if !st.flap.Since.IsZero() {
-			since := st.flap.Since
-			item.Since = &since
-		}
+		item.setFlap(st.flap)
 		if st.last != nil {
 			last := *st.last
 			item.LastRun = &last
 		}
 		out = append(out, item)
 	}
+	s.mu.Unlock()
+	if s.flaps == nil {
+		return out, nil
+	}
+	for i := range out {
+		if err := s.readShared(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+func (st *Status) setFlap(f flap) {
+	st.Failing, st.Successes, st.Failures, st.Since = f.Failing, f.Successes, f.Failures, nil
+	if !f.Since.IsZero() {
+		since := f.Since
+		st.Since = &since
+	}
+}
+
+// readShared fills a probe's state and latest run from the shared store.
+func (s *Service) readShared(ctx context.Context, st *Status) error {
+	raw, err := s.flaps.Flap(ctx, st.Name)
+	if err != nil {
+		return fmt.Errorf("probe %q state: %w", st.Name, err)
+	}
+	if len(raw) > 0 {
+		var rec flapRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("decode flap state of probe %s: %w", st.Name, err)
+		}
+		st.setFlap(rec.Flap)
+	}
+	runs, err := s.store.Runs(ctx, st.Name, "", 1)
+	if err != nil {
+		return fmt.Errorf("probe %q runs: %w", st.Name, err)
+	}
+	if len(runs) > 0 {
+		st.LastRun = &runs[0]
+	}
+	return nil
 }
 
 // Default and largest page sizes of Results.

@@ -59,6 +59,8 @@ type FlapStore interface {
 	// stores what it returns, in one transaction; fn may run more than
 	// once and must not keep state between runs.
 	UpdateFlap(ctx context.Context, probe string, fn func(old []byte) ([]byte, error)) error
+	// Flap returns the stored state of probe, nil when none.
+	Flap(ctx context.Context, probe string) ([]byte, error)
 }
 
 // MemoryStore is a ResultStore held in memory.

@@ -295,6 +295,27 @@ func (s *ProbeClaims) UpdateFlap(ctx context.Context, probe string, fn func(old 
 	return nil
 }
 
+// Flap returns the stored flap state of probe, nil when none.
+func (s *ProbeClaims) Flap(ctx context.Context, probe string) ([]byte, error) {
+	var body []byte
+	err := s.e.View(ctx, func(tx Tx) error {
+		b, err := tx.Bucket(bucketProbeFlaps)
+		if err != nil {
+			return err
+		}
+		v, err := b.Get(Key{}.String(probe))
+		if err != nil || v == nil {
+			return err
+		}
+		_, body, err = SplitVersion(v, probeFlapVersion)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read flap state of probe %s: %w", probe, err)
+	}
+	return body, nil
+}
+
 // AlertingLock is the alerting.Locker of replicas sharing e (nil on a
 // store one process owns, where alerting keeps its state in memory).
 func AlertingLock(e Engine) alerting.Locker {

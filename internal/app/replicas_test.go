@@ -193,6 +193,19 @@ func TestThreeReplicas(t *testing.T) {
 		return err == nil && len(runs) == 5 && time.Since(runs[0].At) < 3*time.Second
 	})
 
+	// The probes API of every replica shows the same state and latest run,
+	// whichever replica ran it.
+	testutil.Eventually(t, 10*time.Second, "one probe state on every replica", func() bool {
+		var ids []string
+		for _, r := range rs[1:] {
+			list, err := r.app.comps.probes.List(ctx)
+			if err != nil || len(list) != 1 || list[0].LastRun == nil || !list[0].Failing || list[0].Failures < 2 {
+				return false
+			}
+			ids = append(ids, fmt.Sprintf("%s/%d", list[0].LastRun.ID, list[0].Failures))
+		}
+		return ids[0] == ids[1]
+	})
 	for i, r := range rs[1:] {
 		list, err := r.app.comps.incidents.List(ctx, incidents.ListQuery{})
 		if err != nil {

@@ -35,12 +35,15 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 	if len(ps) > 0 {
 		return ps
 	}
+	st := store.NewAlerting(c.deps.engine)
 	opts := alerting.Options{
 		Config:     cfg.Alerting,
 		Rules:      rules,
 		GroupBy:    cfg.Incidents.GroupBy,
-		Store:      store.NewAlerting(c.deps.engine),
+		Store:      st,
 		Lock:       store.AlertingLock(c.deps.engine),
+		RUMMinutes: st,
+		Writer:     store.WriterID(c.deps.engine),
 		Runbooks:   catalogue,
 		SLONames:   sloNames(cfg),
 		Registerer: c.deps.registry,
