@@ -481,6 +481,10 @@ func (e *Engine) refreshOthers(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// Loaded reports whether Load has run: until then Flush writes nothing,
+// so counts recorded are not yet stored.
+func (e *Engine) Loaded() bool { return e.opts.Store == nil || e.loaded.Load() }
+
 // Flush writes the counts changed since the last flush.
 func (e *Engine) Flush(ctx context.Context) error {
 	if e.opts.Store == nil || !e.loaded.Load() {

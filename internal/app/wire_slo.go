@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/slo"
@@ -34,7 +36,7 @@ func (c *components) wireSLO(cfg *config.Config) config.Problems {
 	c.slo = eng
 	c.outcomes.add(eng)
 	c.runners = append(c.runners, runner{name: "slo", run: eng.Run})
-	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountSLOs(r, eng, eng) })
+	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountSLOs(r, eng, durableEvents{eng}) })
 	c.onReload("slos", func(ctx context.Context, p *reloadPlan) (func(), error) {
 		specs, ps := slo.Compile(p.next.SLOs, slo.ProbeRefs(p.next.Probes))
 		if len(ps) > 0 {
@@ -42,5 +44,28 @@ func (c *components) wireSLO(cfg *config.Config) config.Problems {
 		}
 		return eng.Prepare(ctx, specs)
 	})
+	return nil
+}
+
+// durableEvents answers the events API only once the counts are stored:
+// it flushes after counting, so a 202 survives kill -9 of the process.
+// Concurrent requests share a flush (the engine writes everything changed
+// in one transaction, one at a time), so the cost is one commit per
+// burst, not per request.
+type durableEvents struct{ e *slo.Engine }
+
+// RecordEvents counts the events and stores them before returning.
+func (d durableEvents) RecordEvents(ctx context.Context, name string, good, total int64, at time.Time) error {
+	if !d.e.Loaded() {
+		return fmt.Errorf("%w: the stored SLO counts are still loading; send the events again in a moment", web.ErrUnavailable)
+	}
+	if err := d.e.RecordEvents(ctx, name, good, total, at); err != nil {
+		return err
+	}
+	if err := d.e.Flush(ctx); err != nil {
+		// Counted in memory and stored by a later flush; the caller was
+		// not told so and may send them again.
+		return fmt.Errorf("%w: the events are counted but could not be stored yet (%w); a later flush stores them, so sending them again may count them twice", web.ErrUnavailable, err)
+	}
 	return nil
 }

@@ -321,8 +321,8 @@ slos: [{name: orders, service: checkout, objective: 99, window: 30d, sli: {event
 		{"acknowledge", http.MethodPost, "/api/v1/incidents/1/acknowledge", responderToken, nil, []int{503}},
 		{"silence", http.MethodPost, "/api/v1/silences", responderToken, map[string]any{"matchers": []string{"service=x"}, "duration": "1h"}, []int{503}},
 		{"webhook", http.MethodPost, "/api/v1/alertmanager", ingestToken, amPayload("disk", "DiskTest", "firing"), []int{503}},
-		// Counts are buffered in memory and flushed later: accepting them is fine.
-		{"events", http.MethodPost, "/api/v1/slos/orders/events", ingestToken, map[string]any{"good": 1, "total": 1}, []int{202, 503}},
+		// Counts are stored before the answer: refused like any write.
+		{"events", http.MethodPost, "/api/v1/slos/orders/events", ingestToken, map[string]any{"good": 1, "total": 1}, []int{503}},
 	}
 	for _, w := range writes {
 		code, body := mustAPI(t, w.method, base+w.p, w.tok, w.body)
