@@ -62,6 +62,10 @@ func (s *Service) applyStoredLocked(st storedState) {
 	}
 	for k, v := range st.beats {
 		s.beats[k] = v
+		if _, ok := s.hbByName[k]; ok {
+			// The last beat as stored, whichever process received it.
+			s.m.heartbeat.WithLabelValues(k).Set(float64(v.Unix()))
+		}
 	}
 }
 

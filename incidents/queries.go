@@ -181,6 +181,31 @@ func (s *Service) OnCall(ctx context.Context) ([]ScheduleOnCall, error) {
 	return out, nil
 }
 
+// Overrides returns the on-call overrides that end after t: the file's and
+// the stored ones (added through the API), in that order.
+func (s *Service) Overrides(ctx context.Context, t time.Time) ([]oncall.Override, error) {
+	var out []oncall.Override
+	for _, ov := range s.oc.ConfigOverrides() {
+		if ov.End.After(t) {
+			out = append(out, ov)
+		}
+	}
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		stored, err := tx.Overrides(t)
+		out = append(out, stored...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read on-call overrides: %w", err)
+	}
+	return out, nil
+}
+
+// UpcomingOverrides returns the overrides in force now or planned.
+func (s *Service) UpcomingOverrides(ctx context.Context) ([]oncall.Override, error) {
+	return s.Overrides(ctx, s.now())
+}
+
 // AddOverride stores an override after checking its schedule, person and
 // times; one that has already ended is refused.
 func (s *Service) AddOverride(ctx context.Context, o oncall.Override, actor string) (oncall.Override, error) {

@@ -102,6 +102,8 @@ type overrideRequest struct {
 // OnCallDTO is GET /api/v1/oncall.
 type OnCallDTO struct {
 	Schedules []incidents.ScheduleOnCall `json:"schedules"`
+	// Overrides are those in force or planned: the file's and the stored.
+	Overrides []oncall.Override `json:"overrides"`
 }
 
 // MountIncidents adds the incident and on-call endpoints.
@@ -297,7 +299,15 @@ func (h incidentHandlers) oncall(c *gin.Context) {
 		Error(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, OnCallDTO{Schedules: sc})
+	ovs, err := h.svc.UpcomingOverrides(c.Request.Context())
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	if ovs == nil {
+		ovs = []oncall.Override{}
+	}
+	c.JSON(http.StatusOK, OnCallDTO{Schedules: sc, Overrides: ovs})
 }
 
 func (h incidentHandlers) addOverride(c *gin.Context) {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -31,7 +30,7 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	}
 	if c.incidents != nil {
 		opts.Incidents = c.incidents
-		opts.OnCall = onCallSource{svc: c.incidents, st: store.NewIncidents(c.deps.engine)}
+		opts.OnCall = onCallSource{svc: c.incidents}
 	}
 	if c.probes != nil {
 		opts.Probes = c.probes
@@ -136,29 +135,12 @@ func pruneSessions(ctx context.Context, st *store.Sessions, now func() time.Time
 // onCallSource gives the on-call page the compiled schedules and every
 // override in force or planned: those in the file and those stored through
 // the API.
-type onCallSource struct {
-	svc *incidents.Service
-	st  incidents.Store
-}
+type onCallSource struct{ svc *incidents.Service }
 
 // Schedules lists the compiled schedules.
 func (o onCallSource) Schedules() []*oncall.Schedule { return o.svc.OnCallConfig().Schedules() }
 
 // Overrides returns the file's and the stored overrides that end after t.
 func (o onCallSource) Overrides(ctx context.Context, after time.Time) ([]oncall.Override, error) {
-	var out []oncall.Override
-	for _, ov := range o.svc.OnCallConfig().ConfigOverrides() {
-		if ov.End.After(after) {
-			out = append(out, ov)
-		}
-	}
-	err := o.st.View(ctx, func(tx incidents.ReadTx) error {
-		stored, err := tx.Overrides(after)
-		out = append(out, stored...)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read on-call overrides: %w", err)
-	}
-	return out, nil
+	return o.svc.Overrides(ctx, after)
 }
