@@ -188,27 +188,34 @@ func severityOf(l model.Labels) model.Severity {
 }
 
 // Heartbeat records a beat of the named heartbeat (ErrNotFound when it is
-// not configured); a firing HeartbeatMissing alert for it resolves.
-func (s *Service) Heartbeat(ctx context.Context, name string) error {
+// not configured) and returns the time recorded; a firing HeartbeatMissing
+// alert for it resolves.
+func (s *Service) Heartbeat(ctx context.Context, name string) (time.Time, error) {
 	s.mu.Lock()
 	_, ok := s.hbByName[name]
 	s.mu.Unlock()
 	if !ok {
-		return notFoundf("no heartbeat named %q is configured (alerting.heartbeats)", truncate(name, 128))
+		return time.Time{}, notFoundf("no heartbeat named %q is configured (alerting.heartbeats)", truncate(name, 128))
 	}
-	return s.exclusive(ctx, func(ctx context.Context) error { return s.heartbeat(ctx, name) })
+	var at time.Time
+	err := s.exclusive(ctx, func(ctx context.Context) error {
+		var err error
+		at, err = s.heartbeat(ctx, name)
+		return err
+	})
+	return at, err
 }
 
-func (s *Service) heartbeat(ctx context.Context, name string) error {
+func (s *Service) heartbeat(ctx context.Context, name string) (time.Time, error) {
 	now := s.now()
 	s.mu.Lock()
 	if err := s.loadLocked(ctx); err != nil {
 		s.mu.Unlock()
-		return err
+		return time.Time{}, err
 	}
 	if err := s.store.PutHeartbeat(ctx, name, now); err != nil {
 		s.mu.Unlock()
-		return err
+		return time.Time{}, err
 	}
 	s.beats[name] = now
 	s.m.heartbeat.WithLabelValues(name).Set(float64(now.Unix()))
@@ -217,10 +224,10 @@ func (s *Service) heartbeat(ctx context.Context, name string) error {
 	err := s.saveLocked(ctx)
 	s.mu.Unlock()
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	_ = s.flush(ctx, now)
-	return nil
+	return now, nil
 }
 
 // ActiveAlert is a pending or firing alert as the API shows it.

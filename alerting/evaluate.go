@@ -41,9 +41,26 @@ func (s *Service) EvaluateAt(ctx context.Context, now time.Time) error {
 	})
 	if err == nil && !ran {
 		s.m.cycleSkips.Inc()
+		s.refreshBeatGauges(ctx)
 		return ErrCycleSkipped
 	}
 	return err
+}
+
+// refreshBeatGauges sets the heartbeat gauges from the store on a replica
+// that skipped the cycle, so that every replica's /metrics shows the last
+// beat, whichever replica received it. (The alert and silence gauges are
+// the evaluating replica's.)
+func (s *Service) refreshBeatGauges(ctx context.Context) {
+	beats, err := s.store.Heartbeats(ctx)
+	if err != nil {
+		return // the next cycle tries again
+	}
+	for name, at := range beats {
+		if _, ok := s.hbByName[name]; ok {
+			s.m.heartbeat.WithLabelValues(name).Set(float64(at.Unix()))
+		}
+	}
 }
 
 func (s *Service) evaluateAt(ctx context.Context, now time.Time) error {

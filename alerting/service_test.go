@@ -290,7 +290,7 @@ func isNotFound(err error) bool {
 func TestHeartbeatMissedFires(t *testing.T) {
 	f := newFixture(t, config.Alerting{Heartbeats: []config.Heartbeat{{Name: "backup", Timeout: model.Duration(10 * time.Minute), Labels: model.Labels{"service": "backup"}}}})
 	ctx := context.Background()
-	if err := f.svc.Heartbeat(ctx, "backup"); err != nil {
+	if _, err := f.svc.Heartbeat(ctx, "backup"); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(10 * time.Minute)
@@ -304,14 +304,14 @@ func TestHeartbeatMissedFires(t *testing.T) {
 	if len(gs) != 1 || gs[0].Key != "service=backup" || gs[0].Alerts[0].Name != HeartbeatAlert || gs[0].Alerts[0].Severity != model.SeverityCritical {
 		t.Fatalf("groups %+v", gs)
 	}
-	if err := f.svc.Heartbeat(ctx, "backup"); err != nil {
+	if _, err := f.svc.Heartbeat(ctx, "backup"); err != nil {
 		t.Fatal(err)
 	}
 	gs = f.sink.Groups()
 	if len(gs) != 2 || gs[1].Firing {
 		t.Fatalf("a beat did not resolve: %+v", gs)
 	}
-	if err := f.svc.Heartbeat(ctx, "unknown"); !isNotFound(err) {
+	if _, err := f.svc.Heartbeat(ctx, "unknown"); !isNotFound(err) {
 		t.Fatalf("err %v", err)
 	}
 }

@@ -212,9 +212,21 @@ func (m *MemoryStore) Claim(ctx context.Context, now time.Time, lease time.Durat
 	var out []OutboxEntry
 	err := m.Update(ctx, func(tx Tx) error {
 		st := tx.(*memTx).st
+		type subject struct {
+			pager    string
+			incident int64
+		}
+		earlier := map[subject]bool{} // an unfinished entry was seen before
 		for _, e := range sortedEntries(st.outbox) {
 			if len(out) >= limit {
 				break
+			}
+			if id := e.IncidentID(); id != 0 && !e.Finished() {
+				k := subject{e.Pager, id}
+				if earlier[k] {
+					continue
+				}
+				earlier[k] = true
 			}
 			switch {
 			case e.State == EntryPending && !e.DueAt.After(now):

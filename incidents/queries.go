@@ -185,7 +185,7 @@ func (s *Service) OnCall(ctx context.Context) ([]ScheduleOnCall, error) {
 // the stored ones (added through the API), in that order.
 func (s *Service) Overrides(ctx context.Context, t time.Time) ([]oncall.Override, error) {
 	var out []oncall.Override
-	for _, ov := range s.oc.ConfigOverrides() {
+	for _, ov := range s.onCall().ConfigOverrides() {
 		if ov.End.After(t) {
 			out = append(out, ov)
 		}

@@ -111,6 +111,9 @@ type CycleLocker interface {
 type Outbox interface {
 	// Claim reserves up to limit entries due at now (pending ones, and in
 	// flight ones whose lease ended) until now+lease, counting an attempt.
+	// An entry about an incident is not claimed while an earlier entry of
+	// the same incident and pager is unfinished: replicas delivering in
+	// parallel must not let an update overtake the page it edits.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
 	// Complete marks a claimed entry delivered.
 	Complete(ctx context.Context, c ClaimRef, now time.Time) error
@@ -166,6 +169,18 @@ type ClaimRef struct {
 // ErrStaleClaim is returned when a claim is finished after the entry was
 // reclaimed or finished by someone else; the caller drops its outcome.
 var ErrStaleClaim = errors.New("outbox claim is stale: the entry was reclaimed or finished elsewhere")
+
+// IncidentID is the incident the entry is about, 0 for none (an
+// announcement); entries of one incident and pager are delivered in order.
+func (e OutboxEntry) IncidentID() int64 {
+	if e.Notification.Incident == nil {
+		return 0
+	}
+	return e.Notification.Incident.ID
+}
+
+// Finished reports whether the entry was delivered or given up.
+func (e OutboxEntry) Finished() bool { return e.State == EntryDone || e.State == EntryFailed }
 
 // Claim is the reference to this claimed entry.
 func (e OutboxEntry) Claim() ClaimRef { return ClaimRef{ID: e.ID, Attempt: e.Attempts} }

@@ -86,6 +86,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Shared is set when replicas share the store: another replica may
+	// have posted an incident's page, so it is looked up in the channel
+	// even for incidents opened since this process started.
+	Shared bool
 }
 
 // Bot is Sentinel's Slack app: an incidents.Pager and Reconciler, and the
@@ -104,6 +108,7 @@ type Bot struct {
 	log       *slog.Logger
 	now       func() time.Time
 	started   time.Time
+	shared    bool
 	metrics   *metrics
 	apiHost   string
 
@@ -168,7 +173,7 @@ func New(opts Options) (*Bot, error) {
 		seen:    newDedupe(10 * time.Minute),
 		replies: make(chan reply, 256),
 	}
-	b.started = opts.Now()
+	b.started, b.shared = opts.Now(), opts.Shared
 	if isChannelID(cfg.Channel) {
 		b.channelID = cfg.Channel
 	}

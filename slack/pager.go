@@ -317,7 +317,7 @@ func (b *Bot) thread(ctx context.Context, main string, inc *incidents.Incident) 
 	if th, ok := b.cached(inc.ID); ok {
 		return th, true, nil
 	}
-	if inc.CreatedAt.After(b.started) {
+	if inc.CreatedAt.After(b.started) && !b.shared {
 		return thread{}, false, nil // opened since we started: we would know its page
 	}
 	id := strconv.FormatInt(inc.ID, 10)

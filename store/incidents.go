@@ -25,6 +25,7 @@ const (
 	bucketOutboxKeys     = "outbox_keys"
 	bucketOutboxDue      = "outbox_due"
 	bucketOutboxInFlight = "outbox_in_flight"
+	bucketOutboxOpen     = "outbox_unfinished_by_incident"
 	incidentVersion      = 1
 	outboxVersion        = 1
 	overrideVersion      = 1
@@ -64,6 +65,8 @@ func NewIncidents(e Engine) *Incidents {
 type incTx struct {
 	tx      Tx
 	buckets map[string]Bucket
+	// lastScanned is the last key scanIDs read (for the next page).
+	lastScanned []byte
 }
 
 func (t *incTx) b(name string) (Bucket, error) {
@@ -379,6 +382,39 @@ func dueAt(e incidents.OutboxEntry) time.Time {
 // inFlightKey indexes an entry in flight under its claimer.
 func inFlightKey(claimer string, id uint64) []byte { return Key{}.String(claimer).Uint64(id) }
 
+// openPrefix and openKey index the unfinished entries of one incident and
+// pager in order, so Claim can keep them in order.
+func openPrefix(pager string, incident int64) Key { return Key{}.String(pager).Int64(incident) }
+
+func openKey(e incidents.OutboxEntry) []byte { return openPrefix(e.Pager, e.IncidentID()).Uint64(e.ID) }
+
+// firstOpen reports whether e is the earliest unfinished entry of its
+// incident and pager (entries indexed before the index existed count as
+// first).
+func (t *incTx) firstOpen(e incidents.OutboxEntry) (bool, error) {
+	if e.IncidentID() == 0 {
+		return true, nil
+	}
+	open, err := t.b(bucketOutboxOpen)
+	if err != nil {
+		return false, err
+	}
+	prefix := openPrefix(e.Pager, e.IncidentID())
+	first := true
+	err = open.Scan(prefix, PrefixEnd(prefix), false, func(k, _ []byte) (bool, error) {
+		r := ReadKey(k)
+		_, _ = r.String()
+		_, _ = r.Int64()
+		id, err := r.Uint64()
+		if err != nil {
+			return false, fmt.Errorf("outbox order key: %w", err)
+		}
+		first = id >= e.ID
+		return false, nil
+	})
+	return first, err
+}
+
 // putEntry writes e and moves its due and in-flight index entries from
 // where prev (e as it was, nil for a new entry) had them.
 func (t *incTx) putEntry(e incidents.OutboxEntry, prev *incidents.OutboxEntry) error {
@@ -408,6 +444,21 @@ func (t *incTx) putEntry(e incidents.OutboxEntry, prev *incidents.OutboxEntry) e
 	}
 	if e.State == incidents.EntryInFlight && e.Claimer != "" {
 		if err := flying.Put(inFlightKey(e.Claimer, e.ID), []byte{}); err != nil {
+			return err
+		}
+	}
+	if e.IncidentID() != 0 {
+		open, err := t.b(bucketOutboxOpen)
+		if err != nil {
+			return err
+		}
+		switch {
+		case prev == nil && !e.Finished():
+			err = open.Put(openKey(e), []byte{})
+		case prev != nil && !prev.Finished() && e.Finished():
+			err = open.Delete(openKey(e))
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -473,58 +524,14 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 	err := s.e.Update(ctx, func(tx Tx) error {
 		claimed = nil
 		t := &incTx{tx: tx, buckets: map[string]Bucket{}}
-		due, err := t.b(bucketOutboxDue)
-		if err != nil {
-			return err
-		}
-		var ids []uint64
 		seen := map[uint64]bool{}
-		// Entries of dead claimers first: they have waited longest.
-		if len(dead) > 0 {
-			flying, err := t.b(bucketOutboxInFlight)
-			if err != nil {
-				return err
+		// try claims the entry id when it is due (or its claimer dead)
+		// and no earlier entry of its incident is unfinished.
+		try := func(id uint64) error {
+			if seen[id] {
+				return nil
 			}
-			for _, c := range slices.Sorted(maps.Keys(dead)) {
-				prefix := Key{}.String(c)
-				if err := flying.Scan(prefix, PrefixEnd(prefix), false, func(k, _ []byte) (bool, error) {
-					r := ReadKey(k)
-					_, _ = r.String()
-					id, err := r.Uint64()
-					if err != nil {
-						return false, fmt.Errorf("outbox in-flight key: %w", err)
-					}
-					if !seen[id] {
-						seen[id] = true
-						ids = append(ids, id)
-					}
-					return len(ids) < limit, nil
-				}); err != nil {
-					return err
-				}
-				if len(ids) >= limit {
-					break
-				}
-			}
-		}
-		if len(ids) < limit {
-			if err := due.Scan(nil, Key{}.Time(now.Add(time.Nanosecond)), false, func(k, _ []byte) (bool, error) {
-				r := ReadKey(k)
-				_, _ = r.Time()
-				id, err := r.Uint64()
-				if err != nil {
-					return false, fmt.Errorf("outbox due key: %w", err)
-				}
-				if !seen[id] {
-					seen[id] = true
-					ids = append(ids, id)
-				}
-				return len(ids) < limit, nil
-			}); err != nil {
-				return err
-			}
-		}
-		for _, id := range ids {
+			seen[id] = true
 			e, err := t.entry(id)
 			if err != nil {
 				return err
@@ -534,7 +541,10 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 			reclaimed := e.State == incidents.EntryInFlight
 			orphaned := reclaimed && e.Claimer != "" && dead[e.Claimer]
 			if at.IsZero() || (at.After(now) && !orphaned) {
-				continue
+				return nil
+			}
+			if first, err := t.firstOpen(e); err != nil || !first {
+				return err // an earlier entry of its incident goes first
 			}
 			e.State, e.Attempts, e.LeaseUntil, e.Claimer = incidents.EntryInFlight, e.Attempts+1, now.Add(lease), claimer
 			if err := t.putEntry(e, &prev); err != nil {
@@ -542,10 +552,80 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 			}
 			e.Reclaimed = reclaimed
 			claimed = append(claimed, e)
+			return nil
+		}
+		// Entries of dead claimers first: they have waited longest.
+		for _, c := range slices.Sorted(maps.Keys(dead)) {
+			prefix := Key{}.String(c)
+			ids, err := scanIDs(t, bucketOutboxInFlight, prefix, PrefixEnd(prefix), claimScanPage)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if len(claimed) >= limit {
+					return nil
+				}
+				if err := try(id); err != nil {
+					return err
+				}
+			}
+		}
+		// Then what is due, a page of the index at a time: entries waiting
+		// behind an earlier one of their incident are passed over, not
+		// counted against the limit.
+		from, end := []byte(nil), Key{}.Time(now.Add(time.Nanosecond))
+		for len(claimed) < limit {
+			ids, err := scanIDs(t, bucketOutboxDue, from, end, claimScanPage)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if len(claimed) >= limit {
+					return nil
+				}
+				if err := try(id); err != nil {
+					return err
+				}
+			}
+			if len(ids) < claimScanPage {
+				return nil
+			}
+			from = t.lastScanned
 		}
 		return nil
 	})
 	return claimed, err
+}
+
+// claimScanPage is how many index keys Claim reads at a time.
+const claimScanPage = 64
+
+// scanIDs reads up to n keys of bucket in [from, to) (from excluded when
+// it is the key a previous page ended on) and returns the entry IDs their
+// last part names; t.lastScanned is the last key read.
+func scanIDs(t *incTx, bucket string, from, to []byte, n int) ([]uint64, error) {
+	b, err := t.b(bucket)
+	if err != nil {
+		return nil, err
+	}
+	var ids []uint64
+	after := from != nil && t.lastScanned != nil && string(from) == string(t.lastScanned)
+	err = b.Scan(from, to, false, func(k, _ []byte) (bool, error) {
+		if after && string(k) == string(from) {
+			return true, nil
+		}
+		if len(k) < 8 {
+			return false, fmt.Errorf("outbox index key of %d bytes", len(k))
+		}
+		id, err := ParseUint64Key(k[len(k)-8:])
+		if err != nil {
+			return false, fmt.Errorf("outbox index key: %w", err)
+		}
+		ids = append(ids, id)
+		t.lastScanned = clone(k)
+		return len(ids) < n, nil
+	})
+	return ids, err
 }
 
 // dueAndClaimers reads whether an entry is due at now and which claimers

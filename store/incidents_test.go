@@ -313,3 +313,66 @@ func TestRestartMidEscalation(t *testing.T) {
 		t.Errorf("reconciled %d", pager.Reconciled)
 	}
 }
+
+// TestOutboxIncidentOrder: entries of one incident and pager are claimed
+// one after another (an update never overtakes its page, even when
+// another replica claims), while blocked entries neither hold up other
+// incidents nor count against the claim limit.
+func TestOutboxIncidentOrder(t *testing.T) {
+	for name, open := range incidentStores(t) {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			ctx := t.Context()
+			entry := func(key string, incident int64, pager string) incidents.OutboxEntry {
+				return incidents.OutboxEntry{Key: key, Pager: pager, DueAt: incT0, CreatedAt: incT0,
+					Notification: incidents.Notification{Key: key, Incident: &incidents.Incident{ID: incident, Severity: model.SeverityCritical}}}
+			}
+			err := s.Update(ctx, func(tx incidents.Tx) error {
+				for _, e := range []incidents.OutboxEntry{
+					entry("1/page", 1, "slack"), entry("1/page/webhook", 1, "webhook"),
+					entry("1/update/1", 1, "slack"), entry("1/update/2", 1, "slack"), entry("1/update/3", 1, "slack"),
+					entry("2/page", 2, "slack"),
+				} {
+					if _, err := tx.Enqueue(e); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := func(es []incidents.OutboxEntry) []string {
+				var out []string
+				for _, e := range es {
+					out = append(out, e.Key)
+				}
+				return out
+			}
+			got, err := s.Claim(ctx, incT0, time.Minute, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"1/page", "1/page/webhook", "2/page"}; !reflect.DeepEqual(keys(got), want) {
+				t.Fatalf("first claim %v, want %v (the updates wait for their page)", keys(got), want)
+			}
+			if again, _ := s.Claim(ctx, incT0, time.Minute, 10); len(again) != 0 {
+				t.Fatalf("claimed %v while the page of incident 1 is in flight", keys(again))
+			}
+			if err := s.Complete(ctx, got[0].Claim(), incT0); err != nil {
+				t.Fatal(err)
+			}
+			next, _ := s.Claim(ctx, incT0, time.Minute, 10)
+			if want := []string{"1/update/1"}; !reflect.DeepEqual(keys(next), want) {
+				t.Fatalf("after the page: claimed %v, want %v", keys(next), want)
+			}
+			// A retry keeps the order: update 2 waits for update 1 again.
+			if err := s.Retry(ctx, next[0].Claim(), incT0.Add(time.Second), "slack down"); err != nil {
+				t.Fatal(err)
+			}
+			if again, _ := s.Claim(ctx, incT0, time.Minute, 10); len(again) != 0 {
+				t.Fatalf("claimed %v while update 1 waits to be retried", keys(again))
+			}
+		})
+	}
+}

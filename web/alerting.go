@@ -230,9 +230,10 @@ func (h *alertingHandlers) webhook(c *gin.Context) {
 
 func (h *alertingHandlers) heartbeat(c *gin.Context) {
 	name := c.Param("name")
-	if err := h.svc.Heartbeat(c.Request.Context(), name); err != nil {
+	at, err := h.svc.Heartbeat(c.Request.Context(), name)
+	if err != nil {
 		Error(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok", "heartbeat": name, "at": h.svc.Now().UTC()})
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "heartbeat": name, "at": at.UTC()})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
 	"github.com/sentinel-oss/sentinel/slack"
+	"github.com/sentinel-oss/sentinel/store"
 	"github.com/sentinel-oss/sentinel/web"
 )
 
@@ -71,6 +72,7 @@ func (c *components) newSlackBot(sc config.Slack, people *oncall.Directory, exte
 		ExternalURL: externalURL,
 		Logger:      c.deps.log,
 		Now:         c.deps.now,
+		Shared:      store.Shared(c.deps.engine),
 	}
 	if register {
 		opts.Registerer = c.deps.registry

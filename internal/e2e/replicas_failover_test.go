@@ -21,7 +21,7 @@ import (
 // lease, a 10-second call timeout.
 func failoverConfig(addr, dsn, slackAPI string) string {
 	return fmt.Sprintf(`server: {listen: %q, external_url: %q}
-storage: {driver: postgres, dsn: %q}
+storage: {driver: postgres, dsn: %q, open_timeout: 30s}
 %speople: [{name: carol, email: carol@shop.example.com, slack_id: %s}]
 incidents:
   ack_timeout: 0s
