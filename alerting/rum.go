@@ -234,6 +234,22 @@ func (w *rumWindows) takeDirty(writer string) []RUMMinute {
 	return out
 }
 
+// trim forgets saved minutes older than every rule's window: a replica
+// that never evaluates (another holds the lock) never measures, which
+// trims otherwise.
+func (w *rumWindows) trim(now time.Time) {
+	cut := now.Add(-w.longestWindow()-2*time.Minute).Unix() / 60
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for name, s := range w.series {
+		for minute := range s {
+			if minute < cut && !w.dirty[name][minute] {
+				delete(s, minute)
+			}
+		}
+	}
+}
+
 // markDirty marks rows again after a failed save.
 func (w *rumWindows) markDirty(rows []RUMMinute) {
 	w.mu.Lock()
@@ -338,6 +354,7 @@ func (s *Service) rumSave(ctx context.Context) error {
 		s.rum.markDirty(rows)
 		return fmt.Errorf("save RUM rule figures: %w", err)
 	}
+	s.rum.trim(s.now())
 	return nil
 }
 

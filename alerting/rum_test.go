@@ -59,3 +59,30 @@ func TestRUMJSErrorsKnownWhenAlreadyAbove(t *testing.T) {
 		t.Fatalf("alerts %+v, want the rule firing", as)
 	}
 }
+
+// A replica that saves its RUM figures but never evaluates forgets the
+// minutes older than every window once they are saved.
+func TestRUMWindowsTrim(t *testing.T) {
+	above := config.Threshold(10)
+	rules, ps := Compile(config.Alerting{Rules: []config.AlertRule{{Name: "JSErrors",
+		When: config.AlertCondition{RUM: "js_errors_per_minute", Above: &above, Window: model.Duration(time.Minute)}}}}, Refs{})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	w := newRUMWindows(rules, t0)
+	w.shared = true
+	for i := range 10 {
+		w.add(model.Outcome{Source: model.SourceRUM, Name: "js_error", Time: t0.Add(time.Duration(i) * time.Minute), Total: 1})
+	}
+	w.trim(t0.Add(9 * time.Minute))
+	if n := len(w.series["JSErrors"]); n != 10 {
+		t.Fatalf("%d minutes kept before saving, want all 10 (unsaved)", n)
+	}
+	if rows := w.takeDirty("a"); len(rows) != 10 {
+		t.Fatalf("%d rows to save, want 10", len(rows))
+	}
+	w.trim(t0.Add(9 * time.Minute))
+	if n := len(w.series["JSErrors"]); n != 4 {
+		t.Errorf("%d minutes kept after saving, want 4 (the 1-minute window and 2 more, back from minute 9)", n)
+	}
+}
