@@ -323,13 +323,19 @@ func (s *Service) rumLoad(ctx context.Context, now time.Time) error {
 	if loaded {
 		return nil
 	}
-	from := now.Add(-s.rum.longestWindow() - time.Minute).Truncate(time.Minute)
-	rows, err := s.rumStore.RUMMinutes(ctx, from, now.Add(time.Hour), s.writer, false)
+	rows, err := s.rumRows(ctx, now, false)
 	if err != nil {
 		return fmt.Errorf("load RUM rule figures: %w", err)
 	}
 	s.rum.load(rows)
 	return nil
+}
+
+// rumRows reads the stored figures of the longest window ending at now:
+// this writer's, or (others) every other writer's.
+func (s *Service) rumRows(ctx context.Context, now time.Time, others bool) ([]RUMMinute, error) {
+	from := now.Add(-s.rum.longestWindow() - time.Minute).Truncate(time.Minute)
+	return s.rumStore.RUMMinutes(ctx, from, now.Add(time.Hour), s.writer, others)
 }
 
 // SaveRUMFigures saves this replica's RUM rule figures for the others, as
@@ -364,8 +370,7 @@ func (s *Service) rumRefresh(ctx context.Context, now time.Time) error {
 	if s.rum.n.Load() == 0 {
 		return nil
 	}
-	from := now.Add(-s.rum.longestWindow() - time.Minute).Truncate(time.Minute)
-	rows, err := s.rumStore.RUMMinutes(ctx, from, now.Add(time.Hour), s.writer, true)
+	rows, err := s.rumRows(ctx, now, true)
 	if err != nil {
 		return fmt.Errorf("read other replicas' RUM rule figures: %w", err)
 	}

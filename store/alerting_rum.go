@@ -14,9 +14,6 @@ import (
 // one range.
 const bucketAlertingRUM = "alerting_rum_minutes"
 
-// rumRulePruneBatch bounds the rows one prune transaction deletes.
-const rumRulePruneBatch = 5000
-
 var _ alerting.RUMMinuteStore = (*Alerting)(nil)
 
 func alertingRUMKey(minute time.Time, writer, rule string) []byte {
@@ -94,33 +91,8 @@ func (s *Alerting) RUMMinutes(ctx context.Context, from, to time.Time, writer st
 
 // PruneRUMMinutes deletes the rows of minutes before before.
 func (s *Alerting) PruneRUMMinutes(ctx context.Context, before time.Time) error {
-	for {
-		n := 0
-		err := s.e.Update(ctx, func(tx Tx) error {
-			b, err := tx.Bucket(bucketAlertingRUM)
-			if err != nil {
-				return err
-			}
-			var keys [][]byte
-			if err := b.Scan(nil, Key{}.Time(before), false, func(k, _ []byte) (bool, error) {
-				keys = append(keys, clone(k))
-				return len(keys) < rumRulePruneBatch, nil
-			}); err != nil {
-				return err
-			}
-			n = len(keys)
-			for _, k := range keys {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("prune RUM rule figures: %w", err)
-		}
-		if n < rumRulePruneBatch {
-			return nil
-		}
+	if err := deleteBefore(ctx, s.e, bucketAlertingRUM, Key{}.Time(before)); err != nil {
+		return fmt.Errorf("prune RUM rule figures: %w", err)
 	}
+	return nil
 }

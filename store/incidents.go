@@ -554,13 +554,8 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 			claimed = append(claimed, e)
 			return nil
 		}
-		// Entries of dead claimers first: they have waited longest.
-		for _, c := range slices.Sorted(maps.Keys(dead)) {
-			prefix := Key{}.String(c)
-			ids, err := scanIDs(t, bucketOutboxInFlight, prefix, PrefixEnd(prefix), claimScanPage)
-			if err != nil {
-				return err
-			}
+		// tryAll tries ids in order until the limit is reached.
+		tryAll := func(ids []uint64) error {
 			for _, id := range ids {
 				if len(claimed) >= limit {
 					return nil
@@ -568,6 +563,18 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 				if err := try(id); err != nil {
 					return err
 				}
+			}
+			return nil
+		}
+		// Entries of dead claimers first: they have waited longest.
+		for _, c := range slices.Sorted(maps.Keys(dead)) {
+			prefix := Key{}.String(c)
+			ids, err := scanIDs(t, bucketOutboxInFlight, prefix, PrefixEnd(prefix), claimScanPage)
+			if err != nil {
+				return err
+			}
+			if err := tryAll(ids); err != nil {
+				return err
 			}
 		}
 		// Then what is due, a page of the index at a time: entries waiting
@@ -579,13 +586,8 @@ func (s *Incidents) Claim(ctx context.Context, now time.Time, lease time.Duratio
 			if err != nil {
 				return err
 			}
-			for _, id := range ids {
-				if len(claimed) >= limit {
-					return nil
-				}
-				if err := try(id); err != nil {
-					return err
-				}
+			if err := tryAll(ids); err != nil {
+				return err
 			}
 			if len(ids) < claimScanPage {
 				return nil

@@ -233,15 +233,24 @@ func (s *ProbeClaims) ClaimRun(ctx context.Context, probe, location string, slot
 
 // PruneClaims deletes the claims of slots before before.
 func (s *ProbeClaims) PruneClaims(ctx context.Context, before time.Time) error {
+	if err := deleteBefore(ctx, s.e, bucketProbeClaims, Key{}.Time(before)); err != nil {
+		return fmt.Errorf("prune probe claims: %w", err)
+	}
+	return nil
+}
+
+// deleteBefore deletes every key of bucket before end, a chunk per
+// transaction so none grows large after a long pause.
+func deleteBefore(ctx context.Context, e Engine, bucket string, end []byte) error {
 	for {
 		n := 0
-		err := s.e.Update(ctx, func(tx Tx) error {
-			b, err := tx.Bucket(bucketProbeClaims)
+		err := e.Update(ctx, func(tx Tx) error {
+			b, err := tx.Bucket(bucket)
 			if err != nil {
 				return err
 			}
 			var keys [][]byte
-			if err := b.Scan(nil, Key{}.Time(before), false, func(k, _ []byte) (bool, error) {
+			if err := b.Scan(nil, end, false, func(k, _ []byte) (bool, error) {
 				keys = append(keys, clone(k))
 				return len(keys) < rumPruneChunk, nil
 			}); err != nil {
@@ -255,11 +264,8 @@ func (s *ProbeClaims) PruneClaims(ctx context.Context, before time.Time) error {
 			}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("prune probe claims: %w", err)
-		}
-		if n < rumPruneChunk {
-			return nil
+		if err != nil || n < rumPruneChunk {
+			return err
 		}
 	}
 }

@@ -38,8 +38,7 @@ import (
 func replicaCrashConfig(addr, dsn, shop, slackAPI string) string {
 	return fmt.Sprintf(`server: {listen: %q, external_url: %q}
 storage: {driver: postgres, dsn: %q}
-%speople: [{name: carol, email: carol@shop.example.com, slack_id: %s}]
-probes:
+%sprobes:
   - name: checkout
     interval: 1s
     timeout: 800ms
@@ -59,6 +58,13 @@ alerting:
 `+ledgerYAML+`incidents:
   ack_timeout: 0s
   delivery: {timeout: 1s, lease: 4s, backoff: 500ms, max_backoff: 1s}
+`, addr, "http://"+addr, dsn, tokensYAML, shop) + pagingYAML(slackAPI, "  timeout: 1s\n  history_limit: 1000\n")
+}
+
+// pagingYAML pages carol, alone on the primary schedule, through Slack at
+// slackAPI; extra adds to the slack section.
+func pagingYAML(slackAPI, extra string) string {
+	return fmt.Sprintf(`people: [{name: carol, email: carol@shop.example.com, slack_id: %s}]
 oncall:
   schedules:
     - {name: primary, timezone: UTC, rotation: {every: 1w, members: [carol]}}
@@ -70,9 +76,7 @@ slack:
   api_url: %s
   channel: "#incidents"
   pace: 0s
-  timeout: 1s
-  history_limit: 1000
-`, addr, "http://"+addr, dsn, tokensYAML, slackUser, shop, slackSecret, slackAPI)
+`, slackUser, slackSecret, slackAPI) + extra
 }
 
 // postgresCluster starts a throwaway PostgreSQL cluster for one test and

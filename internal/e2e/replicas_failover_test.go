@@ -22,21 +22,9 @@ import (
 func failoverConfig(addr, dsn, slackAPI string) string {
 	return fmt.Sprintf(`server: {listen: %q, external_url: %q}
 storage: {driver: postgres, dsn: %q, open_timeout: 30s}
-%speople: [{name: carol, email: carol@shop.example.com, slack_id: %s}]
-incidents:
+%sincidents:
   ack_timeout: 0s
-oncall:
-  schedules:
-    - {name: primary, timezone: UTC, rotation: {every: 1w, members: [carol]}}
-  escalation_policies:
-    - {name: default, steps: [{notify: "schedule:primary"}]}
-slack:
-  token: xoxb-e2e
-  signing_secret: %s
-  api_url: %s
-  channel: "#incidents"
-  pace: 0s
-`, addr, "http://"+addr, dsn, tokensYAML, slackUser, slackSecret, slackAPI)
+`, addr, "http://"+addr, dsn, tokensYAML) + pagingYAML(slackAPI, "")
 }
 
 // slackTime is when the fake Slack posted m (its ts is its clock's time).
