@@ -338,6 +338,9 @@ func TestReplicaCrash(t *testing.T) {
 		old := victim.p
 		victim.p = nil
 		victim.mu.Unlock()
+		if dir := os.Getenv("SENTINEL_CRASH_LOGS"); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("replica-%d-round-%d.log", victim.i, round+1)), []byte(old.stderr.String()), 0o600)
+		}
 		p := startBinary(t, victim.cfg, old.addr, 30*time.Second)
 		victim.mu.Lock()
 		victim.p = p
