@@ -116,6 +116,8 @@ type incidentData struct {
 	MTTR     string
 	SLOs     []impact
 	Timeline []incidents.TimelineEntry
+	// Changes are the changes to its services before it started.
+	Changes []incidents.RecentChange
 	// Updates are the stakeholder updates, newest first.
 	Updates    []incidents.Update
 	CanAck     bool
@@ -126,6 +128,12 @@ type incidentData struct {
 	PM *pmSummary
 	// Runbook is true when the incident's runbook is in the catalogue.
 	Runbook bool
+}
+
+// recentChanges is implemented by incident sources that know the changes
+// before an incident (the incident service once change markers are wired).
+type recentChanges interface {
+	RecentChanges(ctx context.Context, inc *incidents.Incident) []incidents.RecentChange
 }
 
 // Incident renders one incident: status, facts, the actions a responder
@@ -164,6 +172,9 @@ func (d *Dashboards) Incident(ctx context.Context, w io.Writer, v Viewer, id int
 	// Newest first reads best during an incident.
 	data.Timeline = slices.Clone(inc.Timeline)
 	slices.Reverse(data.Timeline)
+	if rc, ok := d.opts.Incidents.(recentChanges); ok {
+		data.Changes = rc.RecentChanges(ctx, inc)
+	}
 	data.Updates = slices.Clone(inc.Updates)
 	slices.Reverse(data.Updates)
 	data.Open = inc.Status.Open()

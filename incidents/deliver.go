@@ -74,6 +74,9 @@ func (s *Service) deliver(ctx context.Context, e OutboxEntry) {
 		// The budget as it is now, not as it was when the entry was made.
 		n.SLOs = s.SLOImpact(ctx, n.Incident)
 	}
+	if n.Incident != nil && n.Changes == nil {
+		n.Changes = s.RecentChanges(ctx, n.Incident)
+	}
 	if e.Reclaimed {
 		s.metrics.deliveries.WithLabelValues(e.Pager, "reclaimed").Inc()
 	}

@@ -45,6 +45,9 @@ type Notification struct {
 	Events []TimelineEntry `json:"events,omitempty"`
 	// SLOs are the affected SLOs and the budget consumed so far.
 	SLOs []SLOImpact `json:"slos,omitempty"`
+	// Changes are the changes to the incident's services before it
+	// started, newest first.
+	Changes []RecentChange `json:"changes,omitempty"`
 	// Pass and Step of the escalation policy, for pages.
 	Pass int `json:"pass"`
 	Step int `json:"step"`

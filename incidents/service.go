@@ -94,6 +94,7 @@ type Service struct {
 	mu      sync.RWMutex
 	pagers  []Pager
 	budgets BudgetSource
+	changes ChangeSource
 	sealed  bool
 
 	outboxKick chan struct{}

@@ -139,6 +139,9 @@ func pageBlocks(v pageView) []slack.Block {
 	if u := latestUpdate(inc); u != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(u), nil, nil, slack.SectionBlockOptionBlockID("sentinel_update")))
 	}
+	if c := changeLines(v.n.Changes); c != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(c), nil, nil, slack.SectionBlockOptionBlockID("sentinel_changes")))
+	}
 	if a := alertLines(inc); a != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(a), nil, nil, slack.SectionBlockOptionBlockID("sentinel_alerts")))
 	}
@@ -152,6 +155,34 @@ func pageBlocks(v pageView) []slack.Block {
 		blocks = append(blocks, actionBlock(inc))
 	}
 	return blocks
+}
+
+// linkSafe escapes what would end a Slack link early.
+var linkSafe = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20")
+
+// maxChanges bounds the changes a page lists.
+const maxChanges = 5
+
+// changeLines lists the changes to the incident's services before it
+// started, newest first, linked when they carry a URL.
+func changeLines(cs []incidents.RecentChange) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("*Changes before it started*")
+	for i, c := range cs {
+		if i == maxChanges {
+			fmt.Fprintf(&b, "\n… and %d more", len(cs)-maxChanges)
+			break
+		}
+		words := esc(clip(c.Words, 300))
+		if c.URL != "" {
+			words = fmt.Sprintf("<%s|%s>", linkSafe.Replace(c.URL), words)
+		}
+		b.WriteString("\n:arrows_counterclockwise: " + words)
+	}
+	return clip(b.String(), maxSection)
 }
 
 // latestUpdate shows the last stakeholder update: whether the public saw

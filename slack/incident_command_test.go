@@ -70,3 +70,27 @@ func TestPeoplesChangesShowInTheLiveMessage(t *testing.T) {
 	}
 	t.Logf("message: %s", e.pages()[0].BlockText())
 }
+
+type fakeChanges struct{}
+
+func (fakeChanges) ChangesBefore(_ context.Context, services []string, start time.Time) ([]incidents.RecentChange, error) {
+	if len(services) != 1 || services[0] != "checkout" {
+		return nil, nil
+	}
+	return []incidents.RecentChange{{ID: 1, Service: "checkout", Title: "v42", Kind: "deploy", URL: "https://ci.example.com/runs/42|x",
+		At: start.Add(-12 * time.Minute), Words: "deploy checkout: v42, 12 min before"}}, nil
+}
+
+// TestPageListsChangesBeforeTheIncident: the page names the changes to
+// the incident's services before it started, linked.
+func TestPageListsChangesBeforeTheIncident(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.svc.SetChangeSource(fakeChanges{})
+	if err := e.svc.HandleAlertGroup(context.Background(), firing("service=checkout")); err != nil {
+		t.Fatal(err)
+	}
+	b := e.waitPages(t, 1)[0].BlockText()
+	if !strings.Contains(b, "*Changes before it started*\n:arrows_counterclockwise: <https://ci.example.com/runs/42%7Cx|deploy checkout: v42, 12 min before>") {
+		t.Fatalf("page lacks the change:\n%s", b)
+	}
+}

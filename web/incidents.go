@@ -40,6 +40,9 @@ type IncidentDTO struct {
 	Commander *string `json:"commander"`
 	// Updates are the stakeholder updates, oldest first.
 	Updates []incidents.Update `json:"updates"`
+	// Changes are the changes to its services in the two hours before it
+	// started (filled on GET of one incident).
+	Changes []incidents.RecentChange `json:"changes"`
 }
 
 func strOrNil(s string) *string {
@@ -61,6 +64,7 @@ func NewIncidentDTO(inc *incidents.Incident, slos []incidents.SLOImpact) Inciden
 	if d.Updates == nil {
 		d.Updates = []incidents.Update{}
 	}
+	d.Changes = []incidents.RecentChange{}
 	if d.Labels == nil {
 		d.Labels = model.Labels{}
 	}
@@ -181,7 +185,9 @@ func (h incidentHandlers) get(c *gin.Context) {
 		Error(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, NewIncidentDTO(inc, h.svc.SLOImpact(c.Request.Context(), inc)))
+	d := NewIncidentDTO(inc, h.svc.SLOImpact(c.Request.Context(), inc))
+	d.Changes = h.svc.RecentChanges(c.Request.Context(), inc)
+	c.JSON(http.StatusOK, d)
 }
 
 func (h incidentHandlers) declare(c *gin.Context) {

@@ -45,6 +45,8 @@ type Sources struct {
 	Probes ProbeSource
 	RUM    RUMSource
 	Onsets OnsetSource
+	// Changes lists the changes before the incident; nil leaves none.
+	Changes incidents.ChangeSource
 }
 
 // Draft returns a new draft for a resolved incident; derived fields are
@@ -115,6 +117,17 @@ func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src So
 	pm.Timeline = append([]incidents.TimelineEntry{}, inc.Timeline...)
 	pm.Times = ResponseTimes(inc)
 	from, to := Window(inc, now)
+	pm.Changes = []incidents.RecentChange{}
+	if src.Changes != nil {
+		if svcs := incidents.Services(inc); len(svcs) > 0 {
+			cs, err := src.Changes.ChangesBefore(ctx, svcs, incidents.Started(inc))
+			if err != nil {
+				pm.ChangesError = err.Error()
+			} else {
+				pm.Changes = append(pm.Changes, cs...)
+			}
+		}
+	}
 	im := Impact{From: from, To: to, Duration: to.Sub(from).Seconds(), SLOs: []SLOImpact{}, Probes: []ProbeRuns{}, Computed: now}
 	if src.Onsets != nil {
 		o, ok, err := src.Onsets.Onset(ctx, inc)

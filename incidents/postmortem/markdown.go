@@ -60,6 +60,23 @@ func Markdown(pm *Postmortem) []byte {
 	w("- Time to acknowledge: %s\n", optDur(pm.Times.Acknowledge))
 	w("- Time to resolve: %s\n\n", optDur(pm.Times.Resolve))
 
+	w("## Changes before the incident\n\n")
+	switch {
+	case pm.ChangesError != "":
+		w("_Not read: %s_\n\n", inline(pm.ChangesError))
+	case len(pm.Changes) == 0:
+		w("_No change to its services was reported in the two hours before it started._\n\n")
+	default:
+		for _, c := range pm.Changes {
+			w("- %s UTC: %s", ts(c.At), inline(c.Words))
+			if c.URL != "" {
+				w(" ([link](<%s>))", strings.NewReplacer("<", "%3C", ">", "%3E", " ", "%20").Replace(c.URL))
+			}
+			w("\n")
+		}
+		w("\n")
+	}
+
 	w("## Timeline\n\n")
 	if len(pm.Timeline) == 0 {
 		w("_No events._\n\n")

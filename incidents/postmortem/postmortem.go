@@ -66,6 +66,10 @@ type Postmortem struct {
 	Impact   Impact                    `json:"impact"`
 	Timeline []incidents.TimelineEntry `json:"timeline"`
 	Times    Times                     `json:"times"`
+	// Changes are the changes to the incident's services in the two hours
+	// before it started; ChangesError says why they could not be read.
+	Changes      []incidents.RecentChange `json:"changes"`
+	ChangesError string                   `json:"changes_error,omitempty"`
 
 	RootCause           string       `json:"root_cause"`
 	ContributingFactors string       `json:"contributing_factors"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,7 +79,18 @@ func (fakeRUM) Traffic(context.Context, time.Time, time.Time) (postmortem.RUMTra
 	return postmortem.RUMTraffic{PageViews: 12840, JSErrors: 312}, nil
 }
 
-var sources = postmortem.Sources{SLOs: fakeSLOs{}, Probes: fakeProbes{}, RUM: fakeRUM{}, Onsets: fakeOnsets{}}
+type fakeChanges struct{}
+
+// ChangesBefore: checkout was deployed 12 minutes before the trouble began.
+func (fakeChanges) ChangesBefore(_ context.Context, services []string, start time.Time) ([]incidents.RecentChange, error) {
+	if len(services) != 1 || services[0] != "checkout" || !start.Equal(t0.Add(-3*time.Minute)) {
+		return nil, fmt.Errorf("asked for %v before %s", services, start)
+	}
+	return []incidents.RecentChange{{ID: 7, Service: "checkout", Title: "v42", Kind: "deploy", URL: "https://ci.example.com/runs/42",
+		At: start.Add(-12 * time.Minute), Words: "deploy checkout: v42, 12 min before"}}, nil
+}
+
+var sources = postmortem.Sources{SLOs: fakeSLOs{}, Probes: fakeProbes{}, RUM: fakeRUM{}, Onsets: fakeOnsets{}, Changes: fakeChanges{}}
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()

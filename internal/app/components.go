@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/sentinel-oss/sentinel/changes"
 	"log/slog"
 	"sync"
 	"time"
@@ -65,6 +66,8 @@ type components struct {
 	// slackSlot holds the Slack app (pager and handlers) while slack: is
 	// configured; a reload replaces or removes it.
 	slackSlot *slackSlot
+	// changes keeps change markers (wire_changes.go).
+	changes *changes.Service
 	// post holds the runbook catalogue and the postmortem service (wire_postmortems.go).
 	post postmortemParts
 }
@@ -79,6 +82,7 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 	for _, build := range []func(*config.Config) config.Problems{
 		c.wireSLO,
 		c.wireIncidents,
+		c.wireChanges, // after incidents, which list the changes before them
 		c.wireSlack,
 		c.wireAlerting,
 		c.wirePostmortems, // after incidents and alerting (the runbook catalogue)

@@ -52,6 +52,9 @@ func (c *components) wirePostmortems(cfg *config.Config) config.Problems {
 	if c.slo != nil {
 		src.SLOs = sloImpacts{sloBudgets{engine: c.slo}}
 	}
+	if c.changes != nil {
+		src.Changes = changesBefore{c.changes}
+	}
 	svc, err := postmortem.NewService(postmortem.Options{
 		Config:      cfg.Postmortems,
 		Store:       store.NewPostmortems(c.deps.engine),
