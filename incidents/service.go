@@ -95,7 +95,9 @@ type Service struct {
 	pagers  []Pager
 	budgets BudgetSource
 	changes ChangeSource
-	sealed  bool
+	// calendars keeps on-call calendar feeds (SetCalendarStore).
+	calendars CalendarStore
+	sealed    bool
 
 	outboxKick chan struct{}
 	timerKick  chan struct{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -125,6 +126,12 @@ func MountIncidents(r *Routes, svc *incidents.Service) {
 	r.Responder().POST("/api/v1/incidents/:id/updates", h.addUpdate)
 	r.Viewer().GET("/api/v1/oncall", h.oncall)
 	r.Responder().POST("/api/v1/oncall/overrides", h.addOverride)
+	r.Viewer().GET("/api/v1/oncall/calendars", h.calendars)
+	r.Responder().POST("/api/v1/oncall/calendars", h.addCalendar)
+	r.Responder().DELETE("/api/v1/oncall/calendars/:cal", h.revokeCalendar)
+	// The feed's secret address is its only credential: calendar apps
+	// cannot send a token.
+	r.Public().GET("/oncall/calendars/:file", h.calendarFeed)
 }
 
 type incidentHandlers struct{ svc *incidents.Service }
@@ -327,4 +334,64 @@ func (h incidentHandlers) addOverride(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, o)
+}
+
+// calendarRequest is POST /api/v1/oncall/calendars.
+type calendarRequest struct {
+	Schedule string `json:"schedule"`
+	Person   string `json:"person"`
+}
+
+// CalendarCreated is a new feed with its secret address, shown only now.
+type CalendarCreated struct {
+	incidents.CalendarFeed
+	URL string `json:"url"`
+}
+
+func (h incidentHandlers) addCalendar(c *gin.Context) {
+	var req calendarRequest
+	if err := BindJSON(c, &req, incidentBodyLimit); err != nil {
+		return
+	}
+	f, token, err := h.svc.AddCalendar(c.Request.Context(), req.Schedule, req.Person, Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, CalendarCreated{CalendarFeed: f, URL: h.svc.CalendarURL(token)})
+}
+
+func (h incidentHandlers) calendars(c *gin.Context) {
+	list, err := h.svc.Calendars(c.Request.Context())
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"calendars": list})
+}
+
+func (h incidentHandlers) revokeCalendar(c *gin.Context) {
+	if err := h.svc.RevokeCalendar(c.Request.Context(), c.Param("cal"), Actor(c)); err != nil {
+		Error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// calendarFeed serves GET /oncall/calendars/{token}.ics as text/calendar.
+func (h incidentHandlers) calendarFeed(c *gin.Context) {
+	token, ok := strings.CutSuffix(c.Param("file"), ".ics")
+	if !ok || token == "" || len(token) > 100 {
+		Error(c, fmt.Errorf("%w: no such calendar feed", ErrNotFound))
+		return
+	}
+	ics, err := h.svc.CalendarICS(c.Request.Context(), token)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=300")
+	c.Header("Content-Disposition", `inline; filename="oncall.ics"`)
+	c.Data(http.StatusOK, "text/calendar; charset=utf-8", ics)
 }

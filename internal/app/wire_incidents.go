@@ -46,6 +46,7 @@ func (c *components) wireIncidents(cfg *config.Config) config.Problems {
 		return config.Problems{{Path: "incidents", Message: err.Error()}}
 	}
 	c.incidents = svc
+	svc.SetCalendarStore(store.NewCalendars(c.deps.engine))
 	if c.slo != nil {
 		svc.SetBudgetSource(sloBudgets{engine: c.slo})
 	}

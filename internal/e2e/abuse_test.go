@@ -107,7 +107,7 @@ func snapshot(t *testing.T, base string) string {
 
 // param values: valid ones (existing objects) and malformed ones.
 var (
-	validParam = map[string]string{"id": "1", "name": "orders", "run": "01J00000000000000000000000", "filepath": "x"}
+	validParam = map[string]string{"id": "1", "name": "orders", "run": "01J00000000000000000000000", "filepath": "x", "cal": "0123456789abcdef", "file": "x.ics"}
 	badParams  = []string{"0", "-1", "abc", "99999999999999999999999", "%00", "..%2F..%2Fetc%2Fpasswd", strings.Repeat("a", 5000), "%F0%28%8C%BC"}
 )
 
@@ -266,7 +266,7 @@ func TestAbuseEveryRoute(t *testing.T) {
 		}
 		// Wrong roles: ingest may only feed data in; viewers may not write.
 		if protected {
-			ingest := ingestRoute.MatchString(rt.Path) || (rt.Path == "/api/v2/alerts" && rt.Method == http.MethodPost)
+			ingest := ingestRoute.MatchString(rt.Path) || (rt.Path == "/api/v2/alerts" || rt.Path == "/api/v1/changes") && rt.Method == http.MethodPost
 			if !ingest {
 				if code := send(t, res, rt.Method, valid, bearer(ingestToken), nil); code != http.StatusForbidden {
 					t.Errorf("%s %s with the ingest token: %d, want 403", rt.Method, rt.Path, code)
