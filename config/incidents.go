@@ -22,6 +22,11 @@ type Person struct {
 	Email string `yaml:"email"`
 	// SlackID is the Slack member ID (U024BE7LH); optional.
 	SlackID string `yaml:"slack_id"`
+	// Role is what the person may do when acting through Slack or a
+	// dashboard sign-in: viewer, responder or admin. Empty means responder
+	// for people on a schedule or an escalation policy, else viewer
+	// (PersonRoles).
+	Role Role `yaml:"role"`
 }
 
 // Incidents is the incidents: section: how alerts become incidents and how
@@ -340,6 +345,9 @@ func ValidatePeople(people []Person, path string) Problems {
 			if _, err := mail.ParseAddress(p.Email); err != nil {
 				ps.Add(JoinPath(pp, "email"), "not an email address: %q", p.Email)
 			}
+		}
+		if p.Role != "" && !p.Role.Person() {
+			ps.Add(JoinPath(pp, "role"), "unknown role %q for a person (want viewer, responder or admin)", p.Role)
 		}
 	}
 	return ps

@@ -81,6 +81,12 @@ func (r Role) Valid() bool {
 	return false
 }
 
+// Person reports whether r is a role a person can hold (ingest is for
+// machines feeding data in).
+func (r Role) Person() bool {
+	return r == RoleViewer || r == RoleResponder || r == RoleAdmin
+}
+
 // Auth lists the API tokens.
 type Auth struct {
 	Tokens []Token `yaml:"tokens"`

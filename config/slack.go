@@ -39,16 +39,28 @@ type Slack struct {
 	HistoryLimit int `yaml:"history_limit"`
 	// Timeout bounds one Web API call.
 	Timeout model.Duration `yaml:"timeout"`
+	// UnlinkedUsers is what Slack users who map to no person may do:
+	// "none" (the default: every command and button answers how to get
+	// linked, and changes nothing) or "viewer" (the read-only commands
+	// status, oncall, help and postmortem answer them).
+	UnlinkedUsers string `yaml:"unlinked_users"`
 }
+
+// Values of slack.unlinked_users.
+const (
+	UnlinkedNone   = "none"
+	UnlinkedViewer = "viewer"
+)
 
 // DefaultSlack is the slack: section with its defaults (and no token, so off).
 func DefaultSlack() Slack {
 	return Slack{
-		APIURL:       "https://slack.com/api/",
-		Command:      "/sentinel",
-		Pace:         model.Duration(time.Second),
-		HistoryLimit: 200,
-		Timeout:      model.Duration(5 * time.Second),
+		APIURL:        "https://slack.com/api/",
+		Command:       "/sentinel",
+		Pace:          model.Duration(time.Second),
+		HistoryLimit:  200,
+		Timeout:       model.Duration(5 * time.Second),
+		UnlinkedUsers: UnlinkedNone,
 	}
 }
 
@@ -101,6 +113,9 @@ func (s Slack) Validate(path string) Problems {
 	}
 	if s.Timeout <= 0 {
 		ps.Add(JoinPath(path, "timeout"), "must be greater than 0")
+	}
+	if s.UnlinkedUsers != UnlinkedNone && s.UnlinkedUsers != UnlinkedViewer {
+		ps.Add(JoinPath(path, "unlinked_users"), "unknown value %q (want none or viewer)", s.UnlinkedUsers)
 	}
 	return ps
 }

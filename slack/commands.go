@@ -14,6 +14,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // commandAnswer is the JSON body Slack shows for a slash command:
@@ -41,27 +42,69 @@ func (b *Bot) command(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	var ans commandAnswer
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
 	cmd, err := ParseCommand(sc.Text)
-	if err != nil {
+	switch {
+	case !b.seen.first(commandKey(r), b.now()):
+		// The same signed request again (a replay inside the signature's
+		// five minutes): it acted the first time.
+		b.metrics.request("commands", "duplicate")
+		ans = ephemeral("This command was already received; it ran once.")
+	case err != nil:
+		if why, ok := b.allowed(b.caller(ctx, sc.UserID), needViewer, "use "+b.cfg.Command); !ok {
+			b.metrics.request("commands", "refused")
+			ans = ephemeral("%s", why)
+			break
+		}
 		b.metrics.request("commands", "usage")
 		ans = ephemeral("%s\nUsage: %s %s", esc(err.Error()), esc(b.cfg.Command), usage)
-	} else {
-		ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
-		ans = b.run(ctx, sc, cmd)
-		cancel()
+	default:
+		who := b.caller(ctx, sc.UserID)
+		if why, ok := b.allowed(who, commandNeeds(cmd.Verb), commandWhat(b.cfg.Command, cmd.Verb)); !ok {
+			b.metrics.request("commands", "refused")
+			ans = ephemeral("%s", why)
+			break
+		}
+		ans = b.run(model.ContextWithActor(ctx, who.Actor()), sc, cmd, who.Person.Name)
 		b.metrics.request("commands", cmd.Verb)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(ans)
 }
 
-// run carries out a parsed command for the Slack user who sent it.
-func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command) commandAnswer {
+// commandKey identifies one signed request: Slack signs the timestamp and
+// the body (which holds the command's trigger_id), so the signature
+// differs for every command Slack sends and repeats only in a replay.
+func commandKey(r *http.Request) string {
+	return "command|" + r.Header.Get("X-Slack-Request-Timestamp") + "|" + r.Header.Get("X-Slack-Signature")
+}
+
+// readOnlyVerbs are the commands that change nothing.
+var readOnlyVerbs = map[string]bool{"help": true, "status": true, "oncall": true, "postmortem": true}
+
+// commandNeeds is what a verb asks of its caller: every verb not known to
+// be read-only counts as a change.
+func commandNeeds(verb string) need {
+	if readOnlyVerbs[verb] {
+		return needViewer
+	}
+	return needResponder
+}
+
+// commandWhat names a command for a refusal.
+func commandWhat(command, verb string) string {
+	return "run " + command + " " + verb
+}
+
+// run carries out a parsed command for the Slack user who sent it; actor
+// is the linked person's name (allowed has checked the caller).
+func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command, actor string) commandAnswer {
 	if cmd.Verb == "help" {
 		return ephemeral("*%s* manages incidents from Slack:\n%s\nIDs are optional in an incident's own channel, or when only one incident is open.", esc(b.cfg.Command), usage)
 	}
 	if cmd.Verb == "silence" {
-		return b.silence(ctx, sc, cmd)
+		return b.silence(ctx, sc, cmd, actor)
 	}
 	if cmd.Verb == "postmortem" {
 		return b.postmortem(ctx, sc, cmd)
@@ -76,7 +119,7 @@ func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command) comma
 	case "oncall":
 		return b.oncall(ctx)
 	case "declare":
-		inc, err := b.incidents.Declare(ctx, incidents.DeclareRequest{Title: cmd.Title, Severity: cmd.Severity}, b.actor(ctx, sc.UserID, sc.UserName))
+		inc, err := b.incidents.Declare(ctx, incidents.DeclareRequest{Title: cmd.Title, Severity: cmd.Severity}, actor)
 		if err != nil {
 			return b.failed("declare the incident", err)
 		}
@@ -86,7 +129,6 @@ func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command) comma
 		if !ok {
 			return ans
 		}
-		actor := b.actor(ctx, sc.UserID, sc.UserName)
 		var inc *incidents.Incident
 		var err error
 		verb := "acknowledged"
@@ -193,11 +235,10 @@ func (b *Bot) mention(ctx context.Context, name string) string {
 	return esc(p.Name)
 }
 
-func (b *Bot) silence(ctx context.Context, sc slack.SlashCommand, cmd Command) commandAnswer {
+func (b *Bot) silence(ctx context.Context, sc slack.SlashCommand, cmd Command, actor string) commandAnswer {
 	if b.silences == nil {
 		return ephemeral("Silences are not available in this Sentinel.")
 	}
-	actor := b.actor(ctx, sc.UserID, sc.UserName)
 	sl, err := b.silences.CreateSilence(ctx, alerting.NewSilence{
 		Matchers: alerting.TextInputs(cmd.Matchers...), Duration: cmd.Duration, Author: actor,
 		Comment: "from Slack " + b.cfg.Command + " by " + actor,

@@ -15,6 +15,8 @@ import (
 	"unicode"
 
 	"github.com/slack-go/slack"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // maxRequestBytes caps a request from Slack; block_actions payloads carry
@@ -114,7 +116,13 @@ func (b *Bot) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
 			b.metrics.request("interactions", "duplicate")
 			continue
 		}
-		text, outcome := b.act(ctx, a)
+		who := b.caller(ctx, a.UserID)
+		text, outcome := "", ""
+		if why, ok := b.allowed(who, needResponder, fmt.Sprintf("%s #%d", a.Kind, a.IncidentID)); !ok {
+			text, outcome = why, "refused"
+		} else {
+			text, outcome = b.act(model.ContextWithActor(ctx, who.Actor()), a, who.Person.Name)
+		}
 		b.metrics.request("interactions", outcome)
 		if text != "" && a.ResponseURL != "" {
 			b.queueReply(reply{url: a.ResponseURL, text: text})
@@ -127,11 +135,10 @@ func (b *Bot) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // act applies one button click; it returns a note for the clicker (empty
 // when the updated message says it all) and the metric outcome.
-func (b *Bot) act(ctx context.Context, a Action) (string, string) {
+func (b *Bot) act(ctx context.Context, a Action, actor string) (string, string) {
 	if b.incidents == nil {
 		return "Sentinel cannot change incidents right now.", "unavailable"
 	}
-	actor := b.actor(ctx, a.UserID, a.UserName)
 	var err error
 	switch a.Kind {
 	case KindAcknowledge:
@@ -178,21 +185,6 @@ func isInvalid(err error) bool {
 func isNotFound(err error) bool {
 	var c interface{ NotFound() bool }
 	return errors.As(err, &c) && c.NotFound()
-}
-
-// actor names a Slack user for the timeline: the person's name when the
-// Slack user maps to one, else who they were in Slack.
-func (b *Bot) actor(ctx context.Context, userID, userName string) string {
-	lctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if p, ok := b.dir.person(lctx, userID); ok {
-		return p.Name
-	}
-	name := cleanName(userName)
-	if name == "" {
-		name = "someone"
-	}
-	return fmt.Sprintf("@%s (Slack user %s)", name, cleanName(userID))
 }
 
 // cleanName keeps a short, printable form of an outside name.

@@ -29,7 +29,7 @@ const secret = "8f742231b10e8888abcd99yyyzzz85a5"
 var people = []config.Person{
 	{Name: "alice", Email: "alice@shop.example.com"},
 	{Name: "bob", Email: "bob@shop.example.com"},
-	{Name: "carol", Email: "carol@shop.example.com", SlackID: "U024BE7LH"},
+	{Name: "carol", Email: "carol@shop.example.com", SlackID: "U024BE7LH", Role: config.RoleResponder},
 }
 
 // env is Sentinel's incident service and Slack app against a fake Slack,

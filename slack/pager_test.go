@@ -65,16 +65,33 @@ func TestAlertPagesAndButtonsAcknowledgeAndResolve(t *testing.T) {
 		t.Fatalf("redelivery changed the timeline: %d -> %d entries", before, got)
 	}
 
-	// A stranger resolves: allowed, and the timeline says who they were.
+	// A stranger (linked to no person) clicks Resolve: nothing changes, and
+	// the answer, seen only by them, says how to get linked.
 	if r := e.click(t, slack.ActionResolve, 1, "U0DAVE", "dave", page.TS, "1.2"); r.Status != http.StatusOK {
+		t.Fatalf("stranger's resolve click: %d", r.Status)
+	}
+	if inc = e.incident(t, 1); inc.Status != incidents.StatusAcknowledged {
+		t.Fatalf("status %s after a stranger's resolve, want acknowledged", inc.Status)
+	}
+	testutil.Eventually(t, 5*time.Second, "answer to the stranger", func() bool {
+		for _, r := range e.fake.Responses() {
+			if txt, _ := r.JSON["text"].(string); strings.Contains(txt, "not linked") && strings.Contains(txt, "U0DAVE") && r.JSON["response_type"] == "ephemeral" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// carol resolves.
+	if r := e.click(t, slack.ActionResolve, 1, "U024BE7LH", "carol", page.TS, "1.2b"); r.Status != http.StatusOK {
 		t.Fatalf("resolve click: %d", r.Status)
 	}
 	inc = e.incident(t, 1)
 	if inc.Status != incidents.StatusResolved {
 		t.Fatalf("status %s after resolve", inc.Status)
 	}
-	if last := inc.Timeline[len(inc.Timeline)-1]; !strings.Contains(last.Actor, "dave") || !strings.Contains(last.Actor, "U0DAVE") {
-		t.Fatalf("resolve actor %q does not say who it was", last.Actor)
+	if last := inc.Timeline[len(inc.Timeline)-1]; last.Actor != "carol" {
+		t.Fatalf("resolve actor %q, want carol", last.Actor)
 	}
 	testutil.Eventually(t, 5*time.Second, "chat.update after resolve", func() bool {
 		m := e.pages()[0]

@@ -14,11 +14,13 @@ import (
 	"github.com/sentinel-oss/sentinel/config"
 )
 
-// Person is someone who can be paged.
+// Person is someone who can be paged, and who acts through Slack or a
+// dashboard sign-in with Role.
 type Person struct {
-	Name    string `json:"name"`
-	Email   string `json:"email,omitempty"`
-	SlackID string `json:"slack_id,omitempty"`
+	Name    string      `json:"name"`
+	Email   string      `json:"email,omitempty"`
+	SlackID string      `json:"slack_id,omitempty"`
+	Role    config.Role `json:"role,omitempty"`
 }
 
 // Directory resolves the names used in schedules, policies and overrides to
@@ -37,7 +39,11 @@ func NewDirectory(people []config.Person) *Directory {
 		if _, dup := d.byName[p.Name]; dup || p.Name == "" {
 			continue
 		}
-		person := Person{Name: p.Name, Email: p.Email, SlackID: p.SlackID}
+		role := p.Role
+		if role == "" {
+			role = config.RoleViewer
+		}
+		person := Person{Name: p.Name, Email: p.Email, SlackID: p.SlackID, Role: role}
 		d.byName[p.Name] = person
 		d.order = append(d.order, p.Name)
 		if p.Email != "" {
@@ -48,6 +54,33 @@ func NewDirectory(people []config.Person) *Directory {
 		}
 	}
 	return d
+}
+
+// withDefaultRoles returns a copy of d in which the people named in
+// onDuty, and given no role of their own, are responders: a person on a
+// schedule or an escalation policy answers pages.
+func (d *Directory) withDefaultRoles(people []config.Person, onDuty map[string]bool) *Directory {
+	explicit := map[string]bool{}
+	for _, p := range people {
+		if p.Role != "" {
+			explicit[p.Name] = true
+		}
+	}
+	out := &Directory{byName: map[string]Person{}, byEmail: map[string]Person{}, bySlack: map[string]Person{}, order: d.order}
+	for _, n := range d.order {
+		p := d.byName[n]
+		if !explicit[n] && onDuty[n] {
+			p.Role = config.RoleResponder
+		}
+		out.byName[n] = p
+		if p.Email != "" {
+			out.byEmail[strings.ToLower(p.Email)] = p
+		}
+		if p.SlackID != "" {
+			out.bySlack[p.SlackID] = p
+		}
+	}
+	return out
 }
 
 // Resolve returns the person a reference names: a person's name, or an

@@ -147,6 +147,7 @@ func Compile(people []config.Person, oc config.Oncall) (*Config, config.Problems
 		c.overrides = append(c.overrides, norm)
 	}
 	sortOverrides(c.overrides)
+	c.People = c.People.withDefaultRoles(people, c.onDuty(oc))
 	if len(c.policies) == 0 {
 		c.policies["default"] = c.builtinPolicy()
 		c.polOrder = append(c.polOrder, "default")
@@ -205,6 +206,43 @@ func (c *Config) compilePolicy(pc config.EscalationPolicy, path string, ps *conf
 		p.Steps = append(p.Steps, step)
 	}
 	return p
+}
+
+// onDuty names the people on a schedule (as members or by an override in
+// the file) or named by an escalation policy: responders unless their
+// people: entry says otherwise.
+func (c *Config) onDuty(oc config.Oncall) map[string]bool {
+	out := map[string]bool{}
+	mark := func(ref string) {
+		if p, ok := c.People.Resolve(ref); ok {
+			out[p.Name] = true
+		}
+	}
+	for _, s := range oc.Schedules {
+		if s.Rotation != nil {
+			for _, m := range s.Rotation.Members {
+				mark(m)
+			}
+		}
+		for _, l := range s.Layers {
+			for _, m := range l.Rotation.Members {
+				mark(m)
+			}
+		}
+	}
+	for _, o := range oc.Overrides {
+		mark(o.User)
+	}
+	for _, p := range oc.EscalationPolicies {
+		for _, st := range p.Steps {
+			for _, t := range st.Notify {
+				if kind, name, ok := strings.Cut(strings.TrimSpace(t), ":"); ok && kind == string(TargetUser) {
+					mark(name)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // ParseTarget reads kind:name and checks that the name resolves.

@@ -23,7 +23,7 @@ func TestSlackEndToEnd(t *testing.T) {
 	fake := slacktest.New()
 	t.Cleanup(fake.Close)
 	const secret = "0123456789abcdef0123456789abcdef"
-	cfg := testConfig(t, `people: [{name: carol, email: carol@shop.example.com, slack_id: U024BE7LH}]
+	cfg := testConfig(t, `people: [{name: carol, email: carol@shop.example.com, slack_id: U024BE7LH, role: responder}]
 slack:
   token: xoxb-test
   signing_secret: `+secret+`

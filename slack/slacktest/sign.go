@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -140,10 +141,16 @@ type Command struct {
 	TeamID, TriggerID string
 }
 
-// Form is the form body Slack posts for a slash command.
+// Form is the form body Slack posts for a slash command. Like Slack, it
+// gives every invocation a trigger_id of its own unless one is set.
 func (cmd Command) Form() url.Values {
 	if cmd.Command == "" {
 		cmd.Command = "/sentinel"
+	}
+	if cmd.TriggerID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		cmd.TriggerID = "13345224609." + hex.EncodeToString(b[:])
 	}
 	if cmd.TeamID == "" {
 		cmd.TeamID = "T0TEST"
