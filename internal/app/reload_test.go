@@ -2,14 +2,20 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/web"
 )
 
 // postReload calls POST /-/reload as admin and returns the status and body.
@@ -117,4 +123,104 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestSessionsSurviveReload signs two people in, reloads with a new
+// session TTL and without one of their tokens: the kept token's session
+// still reads pages and its form's CSRF token still acknowledges; the
+// session of the removed token ends with the reload.
+func TestSessionsSurviveReload(t *testing.T) {
+	const keep, drop = "reload-keep-responder-0123456789", "reload-drop-responder-0123456789"
+	cfg := testConfig(t, "")
+	withTokens := func(c *config.Config, tokens ...string) *config.Config {
+		for i, tok := range tokens {
+			c.Auth.Tokens = append(c.Auth.Tokens, config.Token{Name: "person" + strconv.Itoa(i), Token: config.NewSecret(tok), Role: config.RoleResponder})
+		}
+		return c
+	}
+	withTokens(cfg, keep, drop)
+	next := cfg
+	a, err := New(context.Background(), Options{Config: cfg, Stderr: io.Discard,
+		LoadConfig: func() (*config.Config, error) { return next, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer started(t, a)()
+
+	code, body := do(t, http.MethodPost, a.URL()+"/api/v1/incidents", adminToken, map[string]any{"title": "reload", "severity": "warning"})
+	if code != http.StatusCreated {
+		t.Fatalf("declare: %d %s", code, body)
+	}
+	var inc struct{ ID int64 }
+	if err := json.Unmarshal([]byte(body), &inc); err != nil {
+		t.Fatal(err)
+	}
+	page := fmt.Sprintf("%s/incidents/%d", a.URL(), inc.ID)
+	kept, dropped := signInCookie(t, a.URL(), keep), signInCookie(t, a.URL(), drop)
+	code, html := cookieDo(t, http.MethodGet, page, kept, nil)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(html)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("the incident page before the reload: %d\n%.500s", code, html)
+	}
+
+	next = withTokens(nextConfig(t, cfg, "ui: {session_ttl: 2h}\n"), keep)
+	if code, body := postReload(t, a, adminToken); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	if code, _ := cookieDo(t, http.MethodGet, page, kept, nil); code != http.StatusOK {
+		t.Errorf("the kept token's session after the reload: %d, want 200", code)
+	}
+	if code, _ := cookieDo(t, http.MethodPost, page+"/acknowledge", kept, url.Values{"csrf": {m[1]}}); code != http.StatusSeeOther {
+		t.Errorf("the form loaded before the reload: %d, want 303", code)
+	}
+	if code, body := do(t, http.MethodGet, fmt.Sprintf("%s/api/v1/incidents/%d", a.URL(), inc.ID), adminToken, nil); code != 200 || !strings.Contains(body, `"status":"acknowledged"`) {
+		t.Errorf("incident after the form: %d %.300s", code, body)
+	}
+	if code, _ := cookieDo(t, http.MethodGet, page, dropped, nil); code != http.StatusSeeOther {
+		t.Errorf("the session of a token the reload removed: %d, want 303 to /login", code)
+	}
+}
+
+// signInCookie signs in at base with token and returns the session cookie.
+func signInCookie(t *testing.T, base, token string) *http.Cookie {
+	t.Helper()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(base+"/login", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == web.SessionCookie && c.Value != "" {
+			return c
+		}
+	}
+	t.Fatalf("sign-in: %d without a session cookie", resp.StatusCode)
+	return nil
+}
+
+// cookieDo sends a request (a form when form is set) with the session
+// cookie, without following redirects.
+func cookieDo(t *testing.T, method, target string, ck *http.Cookie, form url.Values) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if form != nil {
+		rd = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.AddCookie(ck)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
