@@ -158,18 +158,26 @@ func (s *Server) requireClass(k class) gin.HandlerFunc {
 			abortJSON(c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer TOKEN")
 			return
 		}
+		source := c.ClientIP()
+		if d := s.throttle.wait(throttleBearer, source); d > 0 {
+			tooManyAttempts(c, d)
+			return
+		}
 		tok, ok := parseBearer(raw)
 		if !ok {
+			s.bearerFailed(c, source, "malformed")
 			c.Header("WWW-Authenticate", `Bearer realm="sentinel", error="invalid_request"`)
 			abortJSON(c, http.StatusUnauthorized, "malformed Authorization header: want Bearer TOKEN")
 			return
 		}
 		p, ok := lookup(*s.tokens.Load(), tok)
 		if !ok {
+			s.bearerFailed(c, source, "unknown token")
 			c.Header("WWW-Authenticate", `Bearer realm="sentinel", error="invalid_token"`)
 			abortJSON(c, http.StatusUnauthorized, "unknown token")
 			return
 		}
+		s.throttle.succeed(throttleBearer, source)
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), principalKey{}, p))
 		// Authenticated answers hold private data: keep them out of caches.
 		c.Header("Cache-Control", "no-store")
@@ -179,4 +187,11 @@ func (s *Server) requireClass(k class) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// bearerFailed counts a wrong bearer token against its source and logs it
+// (never the token).
+func (s *Server) bearerFailed(c *gin.Context, source, reason string) {
+	n, wait := s.throttle.fail(throttleBearer, source)
+	loggerFrom(c).Warn("bearer token refused", "reason", reason, "client_ip", source, "failures", n, "wait", wait.String())
 }

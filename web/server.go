@@ -96,6 +96,8 @@ type Server struct {
 	// metricCache holds a routeMetric per routeMetricKey.
 	metricCache sync.Map
 	ids         *requestIDs
+	// throttle slows sources that get tokens wrong (throttle.go).
+	throttle *throttle
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -188,6 +190,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	commit()
+	s.throttle = newThrottle(func() time.Time { return s.now() })
 	if err := s.initMetrics(opts.Registerer); err != nil {
 		return nil, err
 	}
@@ -244,7 +247,7 @@ func (s *Server) initMetrics(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{s.requests, s.duration, s.panics} {
+	for _, c := range []prometheus.Collector{s.requests, s.duration, s.panics, s.throttle.failures, s.throttle.throttled} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register web metrics: %w", err)
 		}

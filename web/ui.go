@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/postmortem"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // UIIncidentActions are the incident changes the pages' buttons make.
@@ -208,17 +210,28 @@ func (u *ui) login(c *gin.Context) {
 		return
 	}
 	next := safeNext(c.Request.PostForm.Get("next"))
+	th, source := u.ses.srv.throttle, c.ClientIP()
+	if d := th.wait(throttleLogin, source); d > 0 {
+		retryAfter(c, d)
+		u.write(c, http.StatusTooManyRequests, func(w io.Writer) error {
+			return u.d.Login(w, dashboards.LoginForm{Next: next, Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again in %s.", model.SpokenDuration(d.Round(time.Second)))})
+		})
+		return
+	}
 	p, why, ok, err := u.ses.SignIn(c, strings.TrimSpace(c.Request.PostForm.Get("token")))
 	if err != nil {
 		u.sessionUnreadable(c, err)
 		return
 	}
 	if !ok {
+		n, wait := th.fail(throttleLogin, source)
+		loggerFrom(c).Warn("sign-in to the dashboards refused", "reason", why, "client_ip", source, "failures", n, "wait", wait.String())
 		u.write(c, http.StatusUnauthorized, func(w io.Writer) error {
 			return u.d.Login(w, dashboards.LoginForm{Next: next, Error: why})
 		})
 		return
 	}
+	th.succeed(throttleLogin, source)
 	loggerFrom(c).Info("signed in to the dashboards", "token_name", p.Name, "role", string(p.Role))
 	c.Redirect(http.StatusSeeOther, next)
 }
