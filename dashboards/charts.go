@@ -228,13 +228,15 @@ func (c timeChart) draw(sz chartSize) string {
 	// The lines, broken at gaps.
 	for _, l := range c.Lines {
 		var seg []string
+		var segX0, segX1, segY1 float64
 		flush := func() {
-			switch {
-			case len(seg) > 1:
+			if len(seg) > 1 {
 				fmt.Fprintf(&b, `<polyline class="%s" fill="none" points="%s"/>`, l.Class, strings.Join(seg, " "))
-			case len(seg) == 1:
-				xy := strings.Split(seg[0], ",")
-				fmt.Fprintf(&b, `<circle class="%s dot" cx="%s" cy="%s" r="2"/>`, l.Class, xy[0], xy[1])
+			}
+			// A run narrower than a few pixels (minutes of data in a
+			// 30-day chart) would be invisible as a line: mark its end.
+			if len(seg) > 0 && segX1-segX0 < 3 {
+				fmt.Fprintf(&b, `<circle class="%s dot" cx="%s" cy="%s" r="2"/>`, l.Class, f1(segX1), f1(segY1))
 			}
 			seg = seg[:0]
 		}
@@ -244,7 +246,12 @@ func (c timeChart) draw(sz chartSize) string {
 				flush()
 				continue
 			}
-			seg = append(seg, f1(px(t))+","+f1(py(v)))
+			x, y := px(t), py(v)
+			if len(seg) == 0 {
+				segX0 = x
+			}
+			segX1, segY1 = x, y
+			seg = append(seg, f1(x)+","+f1(y))
 		}
 		flush()
 	}

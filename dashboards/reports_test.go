@@ -191,6 +191,30 @@ func TestTimeChart(t *testing.T) {
 	}
 }
 
+// Four minutes of data at the end of a 30-day burn-down are narrower than a
+// pixel: the line ends in a dot so the reader sees where the budget is now.
+func TestTimeChartMarksAShortRun(t *testing.T) {
+	to := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	from := to.Add(-30 * 24 * time.Hour)
+	var times []time.Time
+	var vals []float64
+	for m := 4; m >= 0; m-- {
+		times = append(times, to.Add(-time.Duration(m)*time.Minute))
+		vals = append(vals, 0.986)
+	}
+	c := timeChart{Label: "Budget", Title: "Budget left", From: from, To: to, Now: to, YMin: 0, YMax: 1, Loc: time.UTC,
+		Lines: []chartLine{{Times: times, Values: vals, Class: "line-critical"}}}
+	svg := c.draw(wideChart)
+	if !strings.Contains(svg, `<circle class="line-critical dot"`) {
+		t.Errorf("a 4-minute run in a 30-day chart has no dot:\n%s", svg)
+	}
+	// A run wide enough to see stays a plain line.
+	c.From = to.Add(-10 * time.Minute)
+	if svg := c.draw(wideChart); strings.Contains(svg, "dot") {
+		t.Errorf("a run across half the chart got a dot:\n%s", svg)
+	}
+}
+
 // labelXs returns the x of the axis labels with the given anchor, in order.
 func labelXs(svg, anchor string) []float64 {
 	var out []float64
