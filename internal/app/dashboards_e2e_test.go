@@ -482,7 +482,10 @@ func (b *browser) text(sel string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	// Read through the page's own DOM: a node ID chromedp tracked can go
+	// stale when a click's navigation lands between query and read.
+	b.run(waitJS(fmt.Sprintf(`!!document.querySelector(%q)`, sel)))
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText`, sel)))
 	if err != nil {
 		b.t.Fatalf("read %s: %v (page: %s)", sel, err, b.pageText())
 	}
