@@ -49,6 +49,9 @@ type IncidentService interface {
 	Declare(ctx context.Context, r incidents.DeclareRequest, actor string) (*incidents.Incident, error)
 	List(ctx context.Context, q incidents.ListQuery) ([]*incidents.Incident, error)
 	OnCall(ctx context.Context) ([]incidents.ScheduleOnCall, error)
+	EditIncident(ctx context.Context, id int64, e incidents.Edit, actor string) (*incidents.Incident, error)
+	AddPersonNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error)
+	AddUpdate(ctx context.Context, id int64, u incidents.NewUpdate, actor string) (*incidents.Incident, incidents.Update, error)
 }
 
 // Silencer creates silences for /sentinel silence; alerting's *Service

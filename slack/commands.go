@@ -69,6 +69,10 @@ func (b *Bot) command(w http.ResponseWriter, r *http.Request, body []byte) {
 		ans = b.run(model.ContextWithActor(ctx, who.Actor()), sc, cmd, who.Person.Name)
 		b.metrics.request("commands", cmd.Verb)
 	}
+	if ans == (commandAnswer{}) {
+		w.WriteHeader(http.StatusOK) // a modal opened: Slack wants an empty answer
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(ans)
 }
@@ -119,6 +123,9 @@ func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command, actor
 	case "oncall":
 		return b.oncall(ctx)
 	case "declare":
+		if cmd.Modal {
+			return b.openDeclare(ctx, sc)
+		}
 		inc, err := b.incidents.Declare(ctx, incidents.DeclareRequest{Title: cmd.Title, Severity: cmd.Severity}, actor)
 		if err != nil {
 			return b.failed("declare the incident", err)
@@ -142,8 +149,52 @@ func (b *Bot) run(ctx context.Context, sc slack.SlashCommand, cmd Command, actor
 			return b.failed(cmd.Verb+" #"+strconv.FormatInt(id, 10), err)
 		}
 		return inChannel("%s %s #%d *%s*.", who, verb, inc.ID, esc(inc.Title))
+	case "note", "update", "severity", "lead":
+		return b.runIncident(ctx, sc, cmd, who, actor)
 	}
 	return ephemeral("Usage: %s %s", esc(b.cfg.Command), usage)
+}
+
+// runIncident carries out what people do to run an incident: a note, a
+// stakeholder update, a severity, taking the lead. Notes and updates are
+// told in the incident's thread by the pager, so the answer is private.
+// actor is the caller's person (allowed has checked the role), who leads
+// when they take the lead.
+func (b *Bot) runIncident(ctx context.Context, sc slack.SlashCommand, cmd Command, who, actor string) commandAnswer {
+	id, ans, ok := b.pick(ctx, sc, cmd)
+	if !ok {
+		return ans
+	}
+	ref := "#" + strconv.FormatInt(id, 10)
+	switch cmd.Verb {
+	case "note":
+		if _, err := b.incidents.AddPersonNote(ctx, id, cmd.Text, actor); err != nil {
+			return b.failed("add the note to "+ref, err)
+		}
+		return ephemeral("Noted on %s; it is in the timeline and the incident's thread.", ref)
+	case "update":
+		if _, _, err := b.incidents.AddUpdate(ctx, id, incidents.NewUpdate{Text: cmd.Text, Public: cmd.Public}, actor); err != nil {
+			return b.failed("post the update on "+ref, err)
+		}
+		if cmd.Public {
+			return ephemeral("Posted a public update on %s (shown on the status page).", ref)
+		}
+		return ephemeral("Posted an internal update on %s.", ref)
+	case "severity":
+		sev := cmd.Severity
+		inc, err := b.incidents.EditIncident(ctx, id, incidents.Edit{Severity: &sev}, actor)
+		if err != nil {
+			return b.failed("change the severity of "+ref, err)
+		}
+		return inChannel("%s set the severity of #%d *%s* to %s %s.", who, inc.ID, esc(inc.Title), severityIcon(sev), sev)
+	}
+	// lead: the caller, a linked person, becomes commander.
+	name := actor
+	inc, err := b.incidents.EditIncident(ctx, id, incidents.Edit{Commander: &name}, actor)
+	if err != nil {
+		return b.failed("name you commander of "+ref, err)
+	}
+	return inChannel("%s leads #%d *%s*.", who, inc.ID, esc(inc.Title))
 }
 
 // failed explains an error to the caller: domain errors in their own

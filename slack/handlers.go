@@ -98,6 +98,11 @@ func (b *Bot) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, http.StatusBadRequest, "form field payload is missing")
 		return
 	}
+	var head slack.InteractionCallback
+	if json.Unmarshal([]byte(payload), &head) == nil && head.Type == slack.InteractionTypeViewSubmission {
+		b.viewSubmission(w, r, head)
+		return
+	}
 	actions, err := ParseInteraction([]byte(payload))
 	if err != nil {
 		b.metrics.request("interactions", "bad_request")

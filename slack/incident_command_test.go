@@ -2,6 +2,8 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,8 @@ import (
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/internal/testutil"
 	"github.com/sentinel-oss/sentinel/model"
+	"github.com/sentinel-oss/sentinel/slack"
+	"github.com/sentinel-oss/sentinel/slack/slacktest"
 )
 
 // TestPeoplesChangesShowInTheLiveMessage: a new title, severity and
@@ -93,4 +97,124 @@ func TestPageListsChangesBeforeTheIncident(t *testing.T) {
 	if !strings.Contains(b, "*Changes before it started*\n:arrows_counterclockwise: <https://ci.example.com/runs/42%7Cx|deploy checkout: v42, 12 min before>") {
 		t.Fatalf("page lacks the change:\n%s", b)
 	}
+}
+
+// TestDeclareModalAndIncidentCommands: /sentinel declare alone opens the
+// declare modal through views.open; the signed view_submission declares
+// the incident once (a redelivery declares nothing more) and bad input is
+// shown in the modal; note, update, severity and lead run the incident,
+// and only a person of people: may lead.
+func TestDeclareModalAndIncidentCommands(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	send := func(text, user string) map[string]string {
+		t.Helper()
+		resp, err := e.client.SlashCommand(ctx, e.srv.URL+"/slack/commands", slacktest.Command{
+			Text: text, UserID: user, UserName: "carol", ChannelID: "C0INCIDENTS", ChannelName: "incidents",
+			ResponseURL: e.fake.ResponseURL("cmd"), TriggerID: e.fake.NewTrigger(),
+		})
+		if err != nil || resp.Status != http.StatusOK {
+			t.Fatalf("%q: %d %v", text, resp.Status, err)
+		}
+		var body map[string]string
+		_ = json.Unmarshal([]byte(resp.Body), &body)
+		return body
+	}
+	if body := send("declare", "U024BE7LH"); len(body) != 0 {
+		t.Fatalf("declare without text answered %v, want an empty body (a modal opens)", body)
+	}
+	views := e.fake.Views()
+	if len(views) != 1 || views[0].JSON["callback_id"] != slack.DeclareCallback {
+		t.Fatalf("views opened: %+v", views)
+	}
+	opened, _ := json.Marshal(views[0].JSON)
+	t.Logf("views.open: %s", opened)
+	submit := func(values, selects map[string]string) slacktest.Response {
+		t.Helper()
+		resp, err := e.client.Interaction(ctx, e.srv.URL+"/slack/interactions", slacktest.ViewSubmission(slacktest.Submission{
+			View: views[0], UserID: "U024BE7LH", UserName: "carol", Values: values, Selects: selects}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	bad := submit(map[string]string{"title": "Checkout fails", "service": "checkout"}, map[string]string{"severity": "urgent"})
+	if bad.Status != 200 || !strings.Contains(bad.Body, `"response_action":"errors"`) || !strings.Contains(bad.Body, `"severity":`) {
+		t.Fatalf("an unknown severity = %d %s, want errors on severity", bad.Status, bad.Body)
+	}
+	good := map[string]string{"title": "Card payments fail", "service": "checkout", "summary": "EU cards declined since 10:40"}
+	for range 2 { // the second is a redelivery
+		if resp := submit(good, map[string]string{"severity": "critical"}); resp.Status != 200 || resp.Body != "" {
+			t.Fatalf("submission = %d %q", resp.Status, resp.Body)
+		}
+	}
+	page := e.waitPages(t, 1)[0]
+	inc := e.incident(t, 1)
+	if inc.Title != "Card payments fail" || inc.Severity != model.SeverityCritical || inc.Labels["service"] != "checkout" ||
+		inc.Summary != "EU cards declined since 10:40" || inc.Timeline[0].Actor != "carol" {
+		t.Fatalf("declared %+v", inc)
+	}
+	if _, err := e.svc.Get(ctx, 2); !incidents.IsNotFound(err) {
+		t.Fatalf("a redelivered submission declared a second incident")
+	}
+
+	if body := send("note #1 rolled back v42", "U024BE7LH"); !strings.Contains(body["text"], "Noted on #1") || body["response_type"] != "ephemeral" {
+		t.Errorf("note: %v", body)
+	}
+	if body := send("update public A fix is rolling out.", "U024BE7LH"); !strings.Contains(body["text"], "public update on #1") {
+		t.Errorf("update: %v", body)
+	}
+	if body := send("severity warning", "U024BE7LH"); body["response_type"] != "in_channel" || !strings.Contains(body["text"], "to :large_orange_circle: warning.") {
+		t.Errorf("severity: %v", body)
+	}
+	if body := send("lead", "U0DAVE"); !strings.Contains(body["text"], "not linked to a person") {
+		t.Errorf("lead by a stranger: %v", body)
+	}
+	if body := send("lead", "U024BE7LH"); body["response_type"] != "in_channel" || !strings.Contains(body["text"], "leads #1") {
+		t.Errorf("lead: %v", body)
+	}
+	if body := send("severity #9 info", "U024BE7LH"); !strings.Contains(body["text"], "Cannot change the severity of #9") {
+		t.Errorf("severity of a missing incident: %v", body)
+	}
+	inc = e.incident(t, 1)
+	if inc.Commander != "carol" || inc.Severity != model.SeverityWarning || len(inc.Updates) != 1 || !inc.Updates[0].Public {
+		t.Fatalf("after the commands: commander %q, severity %s, updates %+v", inc.Commander, inc.Severity, inc.Updates)
+	}
+	testutil.Eventually(t, 5*time.Second, "the thread told of note, update, severity and lead", func() bool {
+		var thread strings.Builder
+		for _, m := range e.fake.Posted("C0INCIDENTS") {
+			if m.ThreadTS == page.TS {
+				thread.WriteString(m.Text + "\n")
+			}
+		}
+		s := thread.String()
+		return strings.Contains(s, "*carol*: rolled back v42") && strings.Contains(s, "public update by carol: A fix is rolling out.") &&
+			strings.Contains(s, "severity changed from critical to warning by carol") && strings.Contains(s, "carol leads the incident")
+	})
+	// A trigger is good once.
+	if _, err := e.client.SlashCommand(ctx, e.srv.URL+"/slack/commands", slacktest.Command{Text: "declare", UserID: "U024BE7LH", ChannelID: "C0INCIDENTS", TriggerID: views[0].TriggerID}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.fake.Views()); n != 1 {
+		t.Errorf("a used trigger opened a modal (%d views)", n)
+	}
+}
+
+// FuzzViewSubmission: whatever a signed view_submission holds, the
+// handler answers without a server error.
+func FuzzViewSubmission(f *testing.F) {
+	e := newEnv(f, envOptions{})
+	view := slacktest.View{ID: "V1", JSON: map[string]any{"type": "modal", "callback_id": slack.DeclareCallback}}
+	f.Add(slacktest.ViewSubmission(slacktest.Submission{View: view, UserID: "U024BE7LH", Values: map[string]string{"title": "x"}, Selects: map[string]string{"severity": "info"}}))
+	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V2","callback_id":"sentinel_declare","state":{"values":{"title":{"title":{"value":""}}}}}}`))
+	f.Add([]byte(`{"type":"view_submission","view":null}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		resp, err := e.client.Interaction(context.Background(), e.srv.URL+"/slack/interactions", payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Status >= 500 {
+			t.Fatalf("%q = %d %s", payload, resp.Status, resp.Body)
+		}
+	})
 }

@@ -107,13 +107,18 @@ type Command struct {
 	// ID of the incident to acknowledge or resolve; 0 means "the one meant
 	// by the channel, or the only open one".
 	ID int64
+	// Text of a note or a stakeholder update; Public for a public update.
+	Text   string
+	Public bool
+	// Modal asks for the declare modal (declare without arguments).
+	Modal bool
 	// Matchers and Duration of a silence.
 	Matchers []string
 	Duration time.Duration
 }
 
 // usage is the help text's list of subcommands.
-const usage = "`declare <critical|warning|info> <title>` · `ack [id]` · `resolve [id]` · `status` · `oncall` · `silence <matchers> <duration>` · `postmortem [id]` · `help`"
+const usage = "`declare <critical|warning|info> <title>` (or `declare` alone for a form) · `ack [id]` · `resolve [id]` · `note [#id] <text>` · `update [#id] [public] <text>` · `severity [#id] <level>` · `lead [id]` · `status` · `oncall` · `silence <matchers> <duration>` · `postmortem [id]` · `help`"
 
 // maxCommandText caps the text Sentinel reads from a command.
 const maxCommandText = 4000
@@ -147,7 +152,40 @@ func ParseCommand(text string) (Command, error) {
 			return Command{}, fmt.Errorf("%s: %q is not an incident ID (use %s 42)", c.Verb, clip(rest, 40), c.Verb)
 		}
 		c.ID = id
+	case "note", "update":
+		id, text := leadingID(rest)
+		c.ID = id
+		if c.Verb == "update" {
+			if first, after, _ := strings.Cut(text, " "); strings.EqualFold(first, "public") {
+				c.Public, text = true, strings.TrimSpace(after)
+			}
+		}
+		if text == "" {
+			return Command{}, fmt.Errorf("%s: write the text, as in: %s rolled back v42 at 10:42", c.Verb, c.Verb)
+		}
+		c.Text = text
+	case "severity", "sev":
+		c.Verb = "severity"
+		id, level := leadingID(rest)
+		s, err := model.ParseSeverity(strings.ToLower(level))
+		if err != nil || level == "" {
+			return Command{}, fmt.Errorf("severity: give critical, warning or info, as in: severity critical (or severity #42 critical)")
+		}
+		c.ID, c.Severity = id, s
+	case "lead":
+		if rest == "" {
+			return c, nil
+		}
+		id, err := strconv.ParseInt(strings.TrimPrefix(rest, "#"), 10, 64)
+		if err != nil || id <= 0 {
+			return Command{}, fmt.Errorf("lead: %q is not an incident ID (use lead or lead 42)", clip(rest, 40))
+		}
+		c.ID = id
 	case "declare":
+		if rest == "" {
+			c.Modal = true
+			return c, nil
+		}
 		sev, title, _ := strings.Cut(rest, " ")
 		s, err := model.ParseSeverity(strings.ToLower(sev))
 		if err != nil || sev == "" {
@@ -181,6 +219,17 @@ func ParseCommand(text string) (Command, error) {
 		return Command{}, fmt.Errorf("unknown subcommand %q; try %s", clip(verb, 40), usage)
 	}
 	return c, nil
+}
+
+// leadingID takes an optional "#42" off the front of rest.
+func leadingID(rest string) (int64, string) {
+	first, after, _ := strings.Cut(rest, " ")
+	if n, ok := strings.CutPrefix(first, "#"); ok {
+		if id, err := strconv.ParseInt(n, 10, 64); err == nil && id > 0 {
+			return id, strings.TrimSpace(after)
+		}
+	}
+	return 0, rest
 }
 
 // splitMatchers splits a,b into matchers at commas outside quotes, and

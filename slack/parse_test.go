@@ -26,7 +26,19 @@ func TestParseCommand(t *testing.T) {
 		{"ack -3", Command{}, "not an incident ID"},
 		{"declare critical Checkout &amp; payments down", Command{Verb: "declare", Severity: model.SeverityCritical, Title: "Checkout & payments down"}, ""},
 		{"declare WARNING  spaced   title ", Command{Verb: "declare", Severity: model.SeverityWarning, Title: "spaced   title"}, ""},
-		{"declare", Command{}, "severity"},
+		{"declare", Command{Verb: "declare", Modal: true}, ""},
+		{"note #42 rolled back v42 at 10:42", Command{Verb: "note", ID: 42, Text: "rolled back v42 at 10:42"}, ""},
+		{"note 42 is the answer", Command{Verb: "note", Text: "42 is the answer"}, ""},
+		{"note", Command{}, "write the text"},
+		{"update public A fix is rolling out.", Command{Verb: "update", Public: true, Text: "A fix is rolling out."}, ""},
+		{"update #3 waiting on the provider", Command{Verb: "update", ID: 3, Text: "waiting on the provider"}, ""},
+		{"update public", Command{}, "write the text"},
+		{"severity critical", Command{Verb: "severity", Severity: model.SeverityCritical}, ""},
+		{"sev #9 info", Command{Verb: "severity", ID: 9, Severity: model.SeverityInfo}, ""},
+		{"severity sev1", Command{}, "critical, warning or info"},
+		{"lead", Command{Verb: "lead"}, ""},
+		{"lead #5", Command{Verb: "lead", ID: 5}, ""},
+		{"lead me", Command{}, "not an incident ID"},
 		{"declare critical", Command{}, "title is required"},
 		{"declare urgent x", Command{}, "severity"},
 		{"silence service=checkout 2h", Command{Verb: "silence", Matchers: []string{"service=checkout"}, Duration: 2 * time.Hour}, ""},
@@ -50,7 +62,7 @@ func TestParseCommand(t *testing.T) {
 			continue
 		}
 		if got.Verb != tc.want.Verb || got.ID != tc.want.ID || got.Severity != tc.want.Severity || got.Title != tc.want.Title ||
-			got.Duration != tc.want.Duration || strings.Join(got.Matchers, "|") != strings.Join(tc.want.Matchers, "|") {
+			got.Duration != tc.want.Duration || got.Text != tc.want.Text || got.Public != tc.want.Public || got.Modal != tc.want.Modal || strings.Join(got.Matchers, "|") != strings.Join(tc.want.Matchers, "|") {
 			t.Errorf("%q: got %+v, want %+v", tc.in, got, tc.want)
 		}
 	}
@@ -88,7 +100,7 @@ func FuzzParseInteraction(f *testing.F) {
 }
 
 func FuzzParseCommand(f *testing.F) {
-	for _, s := range []string{"", "help", "declare critical x", "ack #3", "silence a=b,c=~\"d,e\" 2h", "resolve 99999999999999999999", "silence {a=\"\\\"\"} 1w"} {
+	for _, s := range []string{"", "help", "declare critical x", "declare", "note #1 x", "update public y", "sev #2 info", "lead 3", "ack #3", "silence a=b,c=~\"d,e\" 2h", "resolve 99999999999999999999", "silence {a=\"\\\"\"} 1w"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
@@ -97,9 +109,17 @@ func FuzzParseCommand(f *testing.F) {
 			return
 		}
 		switch c.Verb {
-		case "help", "status", "oncall", "ack", "resolve":
+		case "help", "status", "oncall", "ack", "resolve", "postmortem", "lead":
+		case "note", "update":
+			if strings.TrimSpace(c.Text) == "" {
+				t.Fatalf("%s without text: %+v", c.Verb, c)
+			}
+		case "severity":
+			if c.Severity.Rank() == 0 {
+				t.Fatalf("severity without a level: %+v", c)
+			}
 		case "declare":
-			if c.Title == "" || c.Severity.Rank() == 0 {
+			if !c.Modal && (c.Title == "" || c.Severity.Rank() == 0) {
 				t.Fatalf("declare without title or severity: %+v", c)
 			}
 		case "silence":

@@ -87,6 +87,8 @@ type Server struct {
 	ephemeral []Call
 	responses []Call
 	watchers  map[string][]chan Call
+	triggers  map[string]*trigger
+	views     []View
 }
 
 // New starts a fake Slack on 127.0.0.1 with the channel #incidents
@@ -249,6 +251,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 	var out map[string]any
 	switch method {
+	case "views.open":
+		out = s.viewsOpen(r)
 	case "auth.test":
 		out = map[string]any{"ok": true, "user_id": "UBOT", "team_id": "T0TEST", "bot_id": "B0BOT"}
 	case "chat.postMessage":
