@@ -162,9 +162,11 @@ func wasWere(n int) string {
 // alert's description. The first alert is the one that opened the
 // incident: what broke; alerts joining later (burn rates) do not take the
 // title over, and its figures stay as they were when it cleared.
-// Declared incidents and titles a person chose are left alone.
+// Declared incidents and titles a person chose are left alone, and so is
+// a resolved incident: alerts still firing after a person resolved it must
+// not rewrite what it said then (a burn alert's live figures in its title).
 func retitle(inc *Incident) {
-	if inc.Source == SourceDeclared || inc.TitleEdited || len(inc.Alerts) == 0 {
+	if inc.Source == SourceDeclared || inc.TitleEdited || len(inc.Alerts) == 0 || inc.Status == StatusResolved {
 		return
 	}
 	lead := &inc.Alerts[0]

@@ -367,6 +367,7 @@ func (s *Service) reopen(inc *Incident, g model.AlertGroup, fresh []model.Alert,
 	}
 	inc.Timeline = kept
 	inc.Status, inc.ResolvedAt = StatusTriggered, nil
+	retitle(inc) // open again: the title follows the alerts again
 	var what []string
 	for _, a := range fresh {
 		w := alertRef(a.Name, a.Labels)

@@ -265,6 +265,41 @@ func TestResolveWhileAlertsFireNeverRepages(t *testing.T) {
 	}
 }
 
+// A burn alert's summary carries live figures. Once a person resolved the
+// incident, the alert still firing must not rewrite its title or summary;
+// when the alert fires anew and reopens it, the title follows again.
+func TestResolvedIncidentKeepsItsTitle(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	burn := func(spent string, state model.AlertState, firedAt time.Time) model.AlertGroup {
+		return model.AlertGroup{Key: "service=checkout", Labels: model.Labels{"service": "checkout"}, Source: "sentinel", Firing: state == model.AlertFiring,
+			Alerts: []model.Alert{{Name: "SLOErrorBudgetBurn", Fingerprint: "fp-burn", State: state, Severity: model.SeverityCritical,
+				Labels: model.Labels{"service": "checkout", "slo": "checkout-availability"}, FiredAt: firedAt,
+				Annotations: model.Labels{"summary": spent + " of the budget spent in the last hour", "description": spent + " spent"}}}}
+	}
+	fired := f.clock.Now()
+	f.fire(t, burn("1%", model.AlertFiring, fired))
+	f.step(t, 5*time.Minute)
+	if _, err := f.svc.Resolve(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, time.Minute)
+	f.fire(t, burn("2%", model.AlertFiring, fired)) // still firing, figures moved on
+	inc, _ := f.svc.Get(t.Context(), 1)
+	if inc.Title != "1% of the budget spent in the last hour" || inc.Summary != "1% spent" {
+		t.Errorf("resolved incident rewritten: title %q, summary %q", inc.Title, inc.Summary)
+	}
+	f.fire(t, burn("2%", model.AlertResolved, fired))
+	f.step(t, time.Minute)
+	f.fire(t, burn("5%", model.AlertFiring, f.clock.Now())) // fires anew within the reopen window
+	inc, _ = f.svc.Get(t.Context(), 1)
+	if inc.Status != incidents.StatusTriggered {
+		t.Fatalf("status %s, want triggered (reopened)", inc.Status)
+	}
+	if inc.Title != "5% of the budget spent in the last hour" || inc.Summary != "5% spent" {
+		t.Errorf("reopened incident: title %q, summary %q", inc.Title, inc.Summary)
+	}
+}
+
 // TestAlertJoiningAnOpenIncidentIsAnnounced: a second alert joining, an
 // acknowledgement and a summary that changes each reach the pagers.
 func TestAlertJoiningAnOpenIncidentIsAnnounced(t *testing.T) {
