@@ -89,6 +89,8 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Audit records every change made from Slack; nil records nothing.
+	Audit Recorder
 	// Shared is set when replicas share the store: another replica may
 	// have posted an incident's page, so it is looked up in the channel
 	// even for incidents opened since this process started.
@@ -122,6 +124,7 @@ type Bot struct {
 
 	seen    *dedupe
 	replies chan reply
+	audit   Recorder
 }
 
 // thread is where an incident's page lives.
@@ -174,6 +177,7 @@ func New(opts Options) (*Bot, error) {
 		pace:    newPacer(cfg.Pace.Std(), opts.Now),
 		threads: map[int64]thread{}, progress: map[string]bool{},
 		seen:    newDedupe(10 * time.Minute),
+		audit:   opts.Audit,
 		replies: make(chan reply, 256),
 	}
 	b.started, b.shared = opts.Now(), opts.Shared

@@ -64,9 +64,20 @@ func (b *Bot) command(w http.ResponseWriter, r *http.Request, body []byte) {
 		if why, ok := b.allowed(who, commandNeeds(cmd.Verb), commandWhat(b.cfg.Command, cmd.Verb)); !ok {
 			b.metrics.request("commands", "refused")
 			ans = ephemeral("%s", why)
+			if commandNeeds(cmd.Verb) != needViewer {
+				b.record(ctx, who, "command "+cmd.Verb, clip(sc.Text, 200), "refused")
+			}
 			break
 		}
 		ans = b.run(model.ContextWithActor(ctx, who.Actor()), sc, cmd, who.Person.Name)
+		if commandNeeds(cmd.Verb) != needViewer {
+			// The answer says what happened: in the channel when it acted.
+			outcome := "ok"
+			if ans.ResponseType == "ephemeral" {
+				outcome = "not done: " + clip(ans.Text, 200)
+			}
+			b.record(ctx, who, "command "+cmd.Verb, clip(sc.Text, 200), outcome)
+		}
 		b.metrics.request("commands", cmd.Verb)
 	}
 	if ans == (commandAnswer{}) {

@@ -128,6 +128,7 @@ func (b *Bot) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
 		} else {
 			text, outcome = b.act(model.ContextWithActor(ctx, who.Actor()), a, who.Person.Name)
 		}
+		b.record(ctx, who, string(a.Kind), fmt.Sprintf("#%d", a.IncidentID), outcome)
 		b.metrics.request("interactions", outcome)
 		if text != "" && a.ResponseURL != "" {
 			b.queueReply(reply{url: a.ResponseURL, text: text})

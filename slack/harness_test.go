@@ -42,6 +42,7 @@ type env struct {
 	client slacktest.Client
 	sil    *fakeSilencer
 	store  incidents.Store
+	audit  *fakeRecorder
 }
 
 type envOptions struct {
@@ -98,7 +99,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 		t.Fatal(err)
 	}
 	sil := &fakeSilencer{}
+	rec := &fakeRecorder{}
 	bot, err := slack.New(slack.Options{
+		Audit:  rec,
 		Config: scfg, People: svc.People(), Incidents: svc, Silences: sil, Postmortems: fakePostmortems{},
 		ExternalURL: "https://sentinel.example.com", Now: o.now, Registerer: o.registerer,
 	})
@@ -124,7 +127,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if !o.noRun {
 		wg.Go(func() { _ = svc.Run(ctx) })
 	}
-	return &env{fake: fake, svc: svc, bot: bot, srv: srv, client: slacktest.Client{Secret: secret}, sil: sil, store: o.store}
+	return &env{fake: fake, svc: svc, bot: bot, srv: srv, client: slacktest.Client{Secret: secret}, sil: sil, store: o.store, audit: rec}
 }
 
 // firing is an alert group with one firing probe alert.
@@ -233,4 +236,23 @@ func (fakePostmortems) Link(_ context.Context, id int64) (postmortem.Link, error
 	}
 	return postmortem.Link{IncidentID: id, Title: "Checkout is down", Status: "draft",
 		URL: "https://sentinel.example.com/incidents/1/postmortem", MarkdownURL: "https://sentinel.example.com/api/v1/incidents/1/postmortem.md", OpenActionItems: 2}, nil
+}
+
+// fakeRecorder keeps audit entries as "actor|role|channel|action|target|outcome".
+type fakeRecorder struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (f *fakeRecorder) Record(_ context.Context, a model.Actor, action, target, outcome, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, strings.Join([]string{a.Name, a.Role, a.Channel, action, target, outcome}, "|"))
+	return nil
+}
+
+func (f *fakeRecorder) entries() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.got...)
 }

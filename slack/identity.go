@@ -82,3 +82,24 @@ func (b *Bot) allowed(c caller, n need, what string) (string, bool) {
 	return fmt.Sprintf("%s, your role is %s, which cannot %s. Ask an admin for the responder role (people[].role).",
 		esc(c.Person.Name), c.Role(), what), false
 }
+
+// Recorder records a change in the audit log; *audit.Log implements it.
+type Recorder interface {
+	Record(ctx context.Context, a model.Actor, action, target, outcome, sourceIP string) error
+}
+
+// record notes what a Slack user did, or tried to do, in the audit log.
+// A user linked to nobody is named by their Slack ID.
+func (b *Bot) record(ctx context.Context, c caller, action, target, outcome string) {
+	if b.audit == nil {
+		return
+	}
+	a := c.Actor()
+	if !c.Linked {
+		a.Name = "Slack user " + cleanName(c.UserID)
+	}
+	// The change is done; its record must not depend on Slack waiting.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = b.audit.Record(rctx, a, "slack "+action, target, outcome, "")
+}

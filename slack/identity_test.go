@@ -87,6 +87,14 @@ func TestSlackActsWithThePersonsRole(t *testing.T) {
 		t.Fatalf("a viewer's click made the incident %s", got)
 	}
 	waitResponse(t, e, "your role is viewer")
+	want := []string{
+		"alice|viewer|slack|slack command declare|declare critical Checkout is down|refused",
+		"carol|responder|slack|slack command declare|declare critical Checkout is down|ok",
+		"alice|viewer|slack|slack acknowledge|#1|refused",
+	}
+	if got := e.audit.entries(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 func TestOnCallPeopleAreResponders(t *testing.T) {

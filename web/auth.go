@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // Principal is who made an authenticated request: the name of the token
@@ -179,6 +180,10 @@ func (s *Server) requireClass(k class) gin.HandlerFunc {
 		}
 		s.throttle.succeed(throttleBearer, source)
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), principalKey{}, p))
+		setActor(c, model.Actor{Name: p.Name, Role: string(p.Role), Channel: model.ChannelAPI})
+		if k == classIngest {
+			c.Set(ginIngestKey, true)
+		}
 		// Authenticated answers hold private data: keep them out of caches.
 		c.Header("Cache-Control", "no-store")
 		if !k.allows(p.Role) {

@@ -98,6 +98,8 @@ type Server struct {
 	ids         *requestIDs
 	// throttle slows sources that get tokens wrong (throttle.go).
 	throttle *throttle
+	// audit records changes (audit.go); empty until SetAudit.
+	audit atomic.Pointer[auditSlot]
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -210,7 +212,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("configure gin: %w", err)
 	}
 	e.TrustedPlatform = clientIPHeader
-	e.Use(s.requestID, securityHeaders, s.clientIPMiddleware, s.accessLog, s.recovery, s.bodyLimit)
+	e.Use(s.requestID, securityHeaders, s.clientIPMiddleware, s.accessLog, s.recovery, s.bodyLimit, s.auditMiddleware)
 	e.NoRoute(noRoute)
 	e.NoMethod(noMethod)
 	s.engine = e

@@ -254,6 +254,7 @@ func (s *Sessions) Require(onMissing gin.HandlerFunc, onError func(*gin.Context,
 			return
 		}
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), principalKey{}, info.Principal))
+		setActor(c, model.Actor{Name: info.Principal.Name, Role: string(info.Principal.Role), Channel: model.ChannelUI})
 		c.Set(ginSessionKey, info)
 		c.Next()
 	}

@@ -224,6 +224,7 @@ func (u *ui) login(c *gin.Context) {
 		return
 	}
 	if !ok {
+		setActor(c, model.Actor{Name: "unknown token", Channel: model.ChannelUI})
 		n, wait := th.fail(throttleLogin, source)
 		loggerFrom(c).Warn("sign-in to the dashboards refused", "reason", why, "client_ip", source, "failures", n, "wait", wait.String())
 		u.write(c, http.StatusUnauthorized, func(w io.Writer) error {
@@ -232,6 +233,7 @@ func (u *ui) login(c *gin.Context) {
 		return
 	}
 	th.succeed(throttleLogin, source)
+	setActor(c, model.Actor{Name: p.Name, Role: string(p.Role), Channel: model.ChannelUI})
 	loggerFrom(c).Info("signed in to the dashboards", "token_name", p.Name, "role", string(p.Role))
 	c.Redirect(http.StatusSeeOther, next)
 }
@@ -245,6 +247,7 @@ func (u *ui) logout(c *gin.Context) {
 	if ok {
 		// Signing out changes state: the form carries the CSRF token.
 		c.Set(ginSessionKey, info)
+		setActor(c, model.Actor{Name: info.Principal.Name, Role: string(info.Principal.Role), Channel: model.ChannelUI})
 		if !CheckCSRF(c) {
 			u.errorPage(c, http.StatusForbidden, "The sign-out form was not sent from this session's page.")
 			return

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/sentinel-oss/sentinel/audit"
 	"github.com/sentinel-oss/sentinel/changes"
 	"log/slog"
 	"sync"
@@ -68,6 +69,8 @@ type components struct {
 	slackSlot *slackSlot
 	// changes keeps change markers (wire_changes.go).
 	changes *changes.Service
+	// audit records who changed what (wire_audit.go).
+	audit *audit.Log
 	// post holds the runbook catalogue and the postmortem service (wire_postmortems.go).
 	post postmortemParts
 }
@@ -80,6 +83,7 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 	c := &components{deps: deps, outcomes: &outcomeFanout{}, states: &stateFanout{}, vitalsScript: rum.VitalsScript()}
 	var ps config.Problems
 	for _, build := range []func(*config.Config) config.Problems{
+		c.wireAudit, // first: Slack and the web server record into it
 		c.wireSLO,
 		c.wireIncidents,
 		c.wireChanges, // after incidents, which list the changes before them

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/web"
 )
 
@@ -82,6 +83,20 @@ var ErrRestartRequired = fmt.Errorf("%w: restart required", web.ErrConflict)
 // web.ErrInvalid (unreadable or invalid file: 400) or ErrRestartRequired
 // (409), so the HTTP answer is never a 5xx for an operator's mistake.
 func (a *App) Reload(ctx context.Context) error {
+	err := a.reload(ctx)
+	// A reload asked for over HTTP is audited with its token's name by the
+	// web server; one from a signal (SIGHUP) is audited here.
+	if _, fromRequest := model.ActorFrom(ctx); !fromRequest && a.comps != nil && a.comps.audit != nil {
+		outcome := "ok"
+		if err != nil {
+			outcome = "failed: " + err.Error()
+		}
+		_ = a.comps.audit.Record(context.WithoutCancel(ctx), model.Actor{Name: "SIGHUP", Channel: model.ChannelConfig}, "reload", "config file", outcome, "")
+	}
+	return err
+}
+
+func (a *App) reload(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.opts.LoadConfig == nil {

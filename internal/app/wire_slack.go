@@ -73,6 +73,7 @@ func (c *components) newSlackBot(sc config.Slack, people *oncall.Directory, exte
 		Logger:      c.deps.log,
 		Now:         c.deps.now,
 		Shared:      store.Shared(c.deps.engine),
+		Audit:       c.audit,
 	}
 	if register {
 		opts.Registerer = c.deps.registry

@@ -1,0 +1,166 @@
+// Package audit is the audit log: who changed what, when, through which
+// channel and from where. Adapters record an Entry for every change they
+// carry out (web for API and dashboard requests, slack for buttons and
+// commands, the app for reloads); the log keeps entries in its Store,
+// lists them newest first with filters, and forgets them after the
+// retention.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// Retention is how long entries are kept.
+const Retention = 400 * 24 * time.Hour
+
+// MaxLimit bounds one page of List.
+const MaxLimit = 1000
+
+// Entry is one change.
+type Entry struct {
+	// ID orders entries: later entries have larger IDs.
+	ID int64     `json:"id"`
+	At time.Time `json:"at"`
+	// Actor is the person's or token's name; Role the role it acted
+	// with; Channel api, ui, slack or config.
+	Actor   string `json:"actor"`
+	Role    string `json:"role,omitempty"`
+	Channel string `json:"channel"`
+	// Action says what was done: an HTTP method and route template
+	// ("POST /api/v1/incidents/:id/acknowledge"), or a Slack action
+	// ("slack acknowledge").
+	Action string `json:"action"`
+	// Target is what was changed: the route's parameters
+	// ("id=42"), or an incident ("#42").
+	Target string `json:"target,omitempty"`
+	// Outcome is the HTTP status of the answer (for API and dashboard
+	// requests) or "ok".
+	Outcome string `json:"outcome"`
+	// SourceIP is the client's address, when known.
+	SourceIP string `json:"source_ip,omitempty"`
+}
+
+// Query filters List; zero fields filter nothing.
+type Query struct {
+	Actor, Channel string
+	// Action keeps entries whose action contains it.
+	Action string
+	From   time.Time
+	To     time.Time
+	// Before keeps entries with smaller IDs (paging: pass the last ID of
+	// the previous page).
+	Before int64
+	Limit  int
+}
+
+// Store keeps entries; store.Audit implements it on every engine.
+type Store interface {
+	// Append stores e with the next ID and returns it.
+	Append(ctx context.Context, e Entry) (Entry, error)
+	// List returns entries with ID < before (0: any), newest first,
+	// for which keep is true, up to limit.
+	List(ctx context.Context, before int64, limit int, keep func(Entry) bool) ([]Entry, error)
+	// Prune deletes entries older than cut and returns how many.
+	Prune(ctx context.Context, cut time.Time) (int, error)
+}
+
+// Log records and lists entries. Safe for concurrent use.
+type Log struct {
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns the log over st.
+func New(st Store, log *slog.Logger, now func() time.Time) *Log {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Log{store: st, log: log.With("component", "audit"), now: now}
+}
+
+// maxField bounds each recorded text.
+const maxField = 512
+
+func clip(s string) string {
+	if len(s) <= maxField {
+		return s
+	}
+	s = s[:maxField]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// Record stores what actor did. Failing to store is logged and returned:
+// the change itself has already happened.
+func (l *Log) Record(ctx context.Context, a model.Actor, action, target, outcome, sourceIP string) error {
+	name := a.Name
+	if name == "" {
+		name = "anonymous"
+	}
+	e := Entry{At: l.now().UTC(), Actor: clip(name), Role: a.Role, Channel: a.Channel, Action: clip(action),
+		Target: clip(target), Outcome: clip(outcome), SourceIP: sourceIP}
+	if _, err := l.store.Append(ctx, e); err != nil {
+		l.log.Error("audit entry not stored", "actor", e.Actor, "action", e.Action, "err", err)
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// invalidQuery is a query the caller must change.
+type invalidQuery string
+
+func (e invalidQuery) Error() string { return "invalid audit query: " + string(e) }
+
+// Invalid marks the error as the caller's to fix (HTTP 400).
+func (invalidQuery) Invalid() bool { return true }
+
+// List returns the entries q selects, newest first.
+func (l *Log) List(ctx context.Context, q Query) ([]Entry, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	if q.Limit > MaxLimit {
+		return nil, invalidQuery(fmt.Sprintf("limit must be at most %d", MaxLimit))
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return nil, invalidQuery("from must be before to")
+	}
+	return l.store.List(ctx, q.Before, q.Limit, func(e Entry) bool {
+		return (q.Actor == "" || strings.EqualFold(e.Actor, q.Actor)) &&
+			(q.Channel == "" || e.Channel == q.Channel) &&
+			(q.Action == "" || strings.Contains(e.Action, q.Action)) &&
+			(q.From.IsZero() || !e.At.Before(q.From)) &&
+			(q.To.IsZero() || e.At.Before(q.To))
+	})
+}
+
+// Run prunes entries past the retention hourly until ctx ends.
+func (l *Log) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := l.store.Prune(ctx, l.now().Add(-Retention)); err != nil && ctx.Err() == nil {
+			l.log.Warn("audit pruning failed", "err", err)
+		} else if n > 0 {
+			l.log.Info("audit entries past the retention deleted", "entries", n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sentinel-oss/sentinel/audit"
+	"github.com/sentinel-oss/sentinel/model"
+)
+
+// AuditRecorder records one change; *audit.Log implements it.
+type AuditRecorder interface {
+	Record(ctx context.Context, a model.Actor, action, target, outcome, sourceIP string) error
+}
+
+// auditSlot holds the recorder (nil: nothing is recorded).
+type auditSlot struct{ r AuditRecorder }
+
+// SetAudit makes every change made through the API or the dashboards
+// recorded in r: each request other than GET, HEAD and OPTIONS that
+// carries a person's or token's identity, except machine input on the
+// ingest routes (events, webhooks, heartbeats, change markers), and every
+// sign-in attempt on the dashboards' form.
+func (s *Server) SetAudit(r AuditRecorder) { s.audit.Store(&auditSlot{r: r}) }
+
+const (
+	ginIngestKey = "sentinel.ingest"
+	ginAuditKey  = "sentinel.audit.actor"
+)
+
+// auditMiddleware records the request after it is answered.
+func (s *Server) auditMiddleware(c *gin.Context) {
+	c.Next()
+	slot := s.audit.Load()
+	if slot == nil || slot.r == nil {
+		return
+	}
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return
+	}
+	if c.GetBool(ginIngestKey) {
+		return
+	}
+	a, ok := c.Get(ginAuditKey)
+	if !ok {
+		return
+	}
+	actor, _ := a.(model.Actor)
+	route := c.FullPath()
+	if route == "" {
+		return
+	}
+	var target []string
+	for _, p := range c.Params {
+		target = append(target, p.Key+"="+p.Value)
+	}
+	// The change has been answered; its record gets its own deadline so
+	// a client that hung up does not cancel it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
+	defer cancel()
+	_ = slot.r.Record(ctx, actor, c.Request.Method+" "+route, strings.Join(target, " "), strconv.Itoa(c.Writer.Status()), c.ClientIP())
+}
+
+// setActor puts the request's actor on its context (model.ActorFrom) and
+// marks it for the audit log.
+func setActor(c *gin.Context, a model.Actor) {
+	c.Request = c.Request.WithContext(model.ContextWithActor(c.Request.Context(), a))
+	c.Set(ginAuditKey, a)
+}
+
+// auditHandlers serve GET /api/v1/audit.
+type auditHandlers struct{ log *audit.Log }
+
+// MountAudit serves the audit log to admins.
+func MountAudit(r *Routes, l *audit.Log) {
+	h := auditHandlers{log: l}
+	r.Admin().GET("/api/v1/audit", h.list)
+	r.srv.SetAudit(l)
+}
+
+func (h auditHandlers) list(c *gin.Context) {
+	q := audit.Query{Actor: c.Query("actor"), Channel: c.Query("channel"), Action: c.Query("action")}
+	var err error
+	if v := c.Query("limit"); v != "" {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 {
+			abortJSON(c, http.StatusBadRequest, "limit: want a whole number from 1 to "+strconv.Itoa(audit.MaxLimit))
+			return
+		}
+	}
+	if v := c.Query("before"); v != "" {
+		if q.Before, err = strconv.ParseInt(v, 10, 64); err != nil || q.Before < 1 {
+			abortJSON(c, http.StatusBadRequest, "before: want an entry ID (a positive whole number)")
+			return
+		}
+	}
+	for _, f := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &q.From}, {"to", &q.To}} {
+		if v := c.Query(f.name); v != "" {
+			if *f.to, err = time.Parse(time.RFC3339, v); err != nil {
+				abortJSON(c, http.StatusBadRequest, f.name+": want an RFC 3339 time such as 2026-03-01T12:00:00Z")
+				return
+			}
+		}
+	}
+	switch q.Channel {
+	case "", model.ChannelAPI, model.ChannelUI, model.ChannelSlack, model.ChannelConfig:
+	default:
+		abortJSON(c, http.StatusBadRequest, "channel: want api, ui, slack or config")
+		return
+	}
+	entries, err := h.log.List(c.Request.Context(), q)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	if entries == nil {
+		entries = []audit.Entry{}
+	}
+	body := gin.H{"entries": entries}
+	if len(entries) == q.Limit || (q.Limit == 0 && len(entries) == 100) {
+		body["next_before"] = entries[len(entries)-1].ID
+	}
+	c.JSON(http.StatusOK, body)
+}
