@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,7 +100,7 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 			k, v := n.Content[i], n.Content[i+1]
 			f, ok := fields[k.Value]
 			if !ok {
-				c.add(k, JoinPath(path, k.Value), "unknown key %q%s", k.Value, suggest(k.Value, fields))
+				c.add(k, JoinPath(path, k.Value), "unknown key %q%s", k.Value, DidYouMean(k.Value, slices.Collect(maps.Keys(fields))))
 				continue
 			}
 			if seen[k.Value] {
@@ -257,38 +259,4 @@ func cleanYAMLError(err error) string {
 		}
 	}
 	return s
-}
-
-// suggest offers the closest known key for a misspelt one.
-func suggest(key string, fields map[string]reflect.Type) string {
-	best, bestDist := "", 3
-	for name := range fields {
-		if d := editDistance(key, name); d < bestDist || (d == bestDist && best != "" && name < best) {
-			best, bestDist = name, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -47,9 +47,13 @@ func TestSlashCommands(t *testing.T) {
 		{"postmortem 99", "U0ALICE", "incidents", "ephemeral", []string{"Cannot find the postmortem of #99"}},
 		{"postmortem x", "U0ALICE", "incidents", "ephemeral", []string{"not an incident ID"}},
 		{"frobnicate", "U0ALICE", "incidents", "ephemeral", []string{"unknown subcommand"}},
+		{"oncal", "U0ALICE", "incidents", "ephemeral", []string{`unknown subcommand "oncal" (did you mean "oncall"?)` + "\nUsage: /sentinel `declare"}},
 	}
 	for _, s := range steps {
 		status, body := e.command(t, s.text, s.user, s.channel)
+		if n := strings.Count(body["text"], "`ack [id]`"); n > 1 {
+			t.Errorf("%q: the usage appears %d times: %q", s.text, n, body["text"])
+		}
 		if status != http.StatusOK {
 			t.Fatalf("%q: status %d", s.text, status)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -117,6 +118,9 @@ type Command struct {
 	Duration time.Duration
 }
 
+// subcommands are the verbs ParseCommand knows, for "did you mean".
+var subcommands = []string{"help", "status", "oncall", "ack", "acknowledge", "resolve", "postmortem", "note", "update", "severity", "lead", "declare", "silence"}
+
 // usage is the help text's list of subcommands.
 const usage = "`declare <critical|warning|info> <title>` (or `declare` alone for a form) · `ack [id]` · `resolve [id]` · `note [#id] <text>` · `update [#id] [public] <text>` · `severity [#id] <level>` · `lead [id]` · `status` · `oncall` · `silence <matchers> <duration>` · `postmortem [id]` · `help`"
 
@@ -216,7 +220,8 @@ func ParseCommand(text string) (Command, error) {
 			return Command{}, fmt.Errorf("silence: at least one matcher is required, such as service=checkout")
 		}
 	default:
-		return Command{}, fmt.Errorf("unknown subcommand %q; try %s", clip(verb, 40), usage)
+		// The caller shows the usage after the error; it is not repeated here.
+		return Command{}, fmt.Errorf("unknown subcommand %q%s", clip(verb, 40), config.DidYouMean(verb, subcommands))
 	}
 	return c, nil
 }

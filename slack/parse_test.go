@@ -46,7 +46,8 @@ func TestParseCommand(t *testing.T) {
 		{"silence 2h", Command{}, "matchers and a duration"},
 		{"silence service=x soon", Command{}, "not a duration"},
 		{"silence , 2h", Command{}, "at least one matcher"},
-		{"page everyone", Command{}, "unknown subcommand"},
+		{"page everyone", Command{}, `unknown subcommand "page"`},
+		{"stauts", Command{}, `unknown subcommand "stauts" (did you mean "status"?)`},
 		{strings.Repeat("a", 5000), Command{}, "longer than"},
 	}
 	for _, tc := range cases {

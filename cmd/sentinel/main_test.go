@@ -84,6 +84,12 @@ func TestVersionAndUsage(t *testing.T) {
 			t.Errorf("%v: want exit 2 with a message, got %+v", args, r)
 		}
 	}
+	if r := sentinel(t, nil, "serv"); r.code != 2 || !strings.Contains(r.stderr, `unknown command "serv" (did you mean "serve"?)`) {
+		t.Errorf("mistyped command: %+v", r)
+	}
+	if r := sentinel(t, nil, "frobnicate"); strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("a word far from every command got a guess: %+v", r)
+	}
 }
 
 func TestCheckConfig(t *testing.T) {
@@ -283,7 +289,10 @@ func TestProbeRun(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "503") {
 		t.Fatalf("failing probe: %+v", r)
 	}
-	if r := sentinel(t, nil, "probe", "run", "nope", "-c", cfgPath); r.code != 2 {
-		t.Fatalf("unknown probe: %+v", r)
+	if r := sentinel(t, nil, "probe", "run", "nope", "-c", cfgPath); r.code != 2 || strings.Contains(r.stderr, "did you mean") {
+		t.Fatalf("unknown probe far from any name: %+v", r)
+	}
+	if r := sentinel(t, nil, "probe", "run", "hone", "-c", cfgPath); r.code != 2 || !strings.Contains(r.stderr, `no probe named "hone" in the config (did you mean "home"?)`) {
+		t.Fatalf("mistyped probe: %+v", r)
 	}
 }

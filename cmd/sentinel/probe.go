@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/internal/app"
 )
 
@@ -29,7 +30,11 @@ func cmdProbe(ctx context.Context, args []string, s streams) error {
 	}
 	res, err := app.RunProbe(ctx, cfg, pos[1])
 	if errors.Is(err, app.ErrProbeNotFound) {
-		return usagef("no probe named %q in the config", pos[1])
+		names := make([]string, len(cfg.Probes))
+		for i, p := range cfg.Probes {
+			names[i] = p.Name
+		}
+		return usagef("no probe named %q in the config%s", pos[1], config.DidYouMean(pos[1], names))
 	}
 	if err != nil {
 		return err

@@ -28,6 +28,9 @@ type streams struct {
 	env            func(string) (string, bool)
 }
 
+// commands are the subcommands run knows, for "did you mean".
+var commands = []string{"serve", "demo", "check", "backup", "store", "slo", "probe", "dashboards", "version", "help"}
+
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, s streams) int {
 	if len(args) == 0 {
@@ -58,7 +61,7 @@ func run(ctx context.Context, args []string, s streams) int {
 		fmt.Fprint(s.stdout, usageHeader)
 		return exitOK
 	default:
-		err = usagef("unknown command %q; run 'sentinel help' for the list", args[0])
+		err = usagef("unknown command %q%s; run 'sentinel help' for the list", args[0], config.DidYouMean(args[0], commands))
 	}
 	return report(err, s.stderr)
 }
@@ -97,14 +100,26 @@ func report(err error, stderr io.Writer) int {
 }
 
 func buildInfo() app.BuildInfo {
+	info, _ := debug.ReadBuildInfo()
+	return buildInfoFrom(version, commit, info)
+}
+
+// buildInfoFrom prefers link-time values and fills the rest from what the
+// Go toolchain stamped into the binary.
+func buildInfoFrom(version, commit string, info *debug.BuildInfo) app.BuildInfo {
 	b := app.BuildInfo{Version: version, Commit: commit, GoVersion: runtime.Version()}
-	if info, ok := debug.ReadBuildInfo(); ok {
+	if info != nil {
 		if b.Version == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 			b.Version = info.Main.Version
 		}
 		for _, kv := range info.Settings {
-			if kv.Key == "vcs.revision" && b.Commit == "" {
+			switch {
+			case kv.Key == "vcs.revision" && b.Commit == "":
 				b.Commit = kv.Value
+			case kv.Key == "vcs.time":
+				b.BuildTime = kv.Value
+			case kv.Key == "vcs.modified":
+				b.Modified = kv.Value == "true"
 			}
 		}
 	}
@@ -116,7 +131,14 @@ func buildInfo() app.BuildInfo {
 
 func cmdVersion(s streams) error {
 	b := buildInfo()
-	fmt.Fprintf(s.stdout, "sentinel %s (commit %s, %s %s/%s)\n", b.Version, b.Commit, b.GoVersion, runtime.GOOS, runtime.GOARCH)
+	commit := "commit " + b.Commit
+	if b.BuildTime != "" {
+		commit += " of " + b.BuildTime
+	}
+	if b.Modified {
+		commit += ", with uncommitted changes"
+	}
+	fmt.Fprintf(s.stdout, "sentinel %s (%s, %s %s/%s)\n", b.Version, commit, b.GoVersion, runtime.GOOS, runtime.GOARCH)
 	return nil
 }
 

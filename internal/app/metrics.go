@@ -10,6 +10,10 @@ type BuildInfo struct {
 	Version   string
 	Commit    string
 	GoVersion string
+	// BuildTime is the commit's time (vcs.time), when the build knows it.
+	BuildTime string
+	// Modified says the build had uncommitted changes (vcs.modified).
+	Modified bool
 }
 
 // appMetrics are the process-level series the app owns.

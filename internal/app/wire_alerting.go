@@ -73,7 +73,7 @@ func (c *components) wireAlerting(cfg *config.Config) config.Problems {
 	var summary atomic.Pointer[string] // follows reloads
 	first := alertmanagerConfigSummary(cfg)
 	summary.Store(&first)
-	info := web.AlertmanagerAPIInfo{Version: c.deps.build.Version, Revision: c.deps.build.Commit, GoVersion: c.deps.build.GoVersion,
+	info := web.AlertmanagerAPIInfo{Version: c.deps.build.Version, Revision: c.deps.build.Commit, BuildDate: c.deps.build.BuildTime, GoVersion: c.deps.build.GoVersion,
 		Started: c.deps.started, ConfigFunc: func() string { return *summary.Load() }}
 	c.mounts = append(c.mounts, func(r *web.Routes) {
 		web.MountAlerting(r, svc, lim)
