@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/sentinel-oss/sentinel/model"
@@ -78,18 +77,8 @@ func invalid(format string, args ...any) error {
 
 // plainText names what is wrong with a one-line field.
 func plainText(field, s string, max int) error {
-	switch {
-	case strings.TrimSpace(s) == "":
-		return invalid("%s is required", field)
-	case !utf8.ValidString(s):
-		return invalid("%s is not valid UTF-8", field)
-	case utf8.RuneCountInString(s) > max:
-		return invalid("%s is longer than %d characters", field, max)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return invalid("%s holds the control character %U", field, r)
-		}
+	if p := model.TextProblem(field, s, max, false); p != "" {
+		return invalid("%s", p)
 	}
 	return nil
 }

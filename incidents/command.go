@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sentinel-oss/sentinel/model"
 )
@@ -29,23 +27,10 @@ const (
 	MaxNotes = 500
 )
 
-// checkText names what is wrong with a person's text for field: empty,
-// not UTF-8, longer than max characters, or holding control characters
-// (line breaks and tabs only where lines is set).
+// checkText is model.TextProblem as an ErrInvalid.
 func checkText(field, text string, max int, lines bool) error {
-	text = strings.TrimSpace(text)
-	switch {
-	case text == "":
-		return errorf(ErrInvalid, "%s is required", field)
-	case !utf8.ValidString(text):
-		return errorf(ErrInvalid, "%s is not valid UTF-8", field)
-	case utf8.RuneCountInString(text) > max:
-		return errorf(ErrInvalid, "%s is longer than %d characters", field, max)
-	}
-	for _, r := range text {
-		if unicode.IsControl(r) && !(lines && (r == '\n' || r == '\t' || r == '\r')) {
-			return errorf(ErrInvalid, "%s holds the control character %U", field, r)
-		}
+	if p := model.TextProblem(field, text, max, lines); p != "" {
+		return errorf(ErrInvalid, "%s", p)
 	}
 	return nil
 }
