@@ -29,7 +29,7 @@ func BenchmarkPages(b *testing.B) {
 		{"probes", func(w io.Writer) error { return f.d.Probes(ctx, w, responderV) }},
 		{"probe", func(w io.Writer) error { return f.d.Probe(ctx, w, responderV, "journey-03") }},
 		{"rum", func(w io.Writer) error { return f.d.RUM(ctx, w, responderV, "24h") }},
-		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, responderV) }},
+		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, responderV, "") }},
 		// a resolved incident: its page also reads the postmortem's state
 		{"incident_resolved", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, f.lastInc-5, "") }},
 		{"postmortem", func(w io.Writer) error { return f.d.Postmortem(ctx, w, responderV, f.lastInc-5, PostmortemState{}) }},

@@ -42,16 +42,25 @@ type scheduleView struct {
 }
 
 type oncallData struct {
-	Configured bool
-	Schedules  []scheduleView
-	Overrides  []oncall.Override
-	Horizon    string
+	// CanOverride shows the override form (responders); Zone names the
+	// viewer's zone its times are read in; People are the names it offers.
+	CanOverride bool
+	Zone        string
+	People      []string
+	Configured  bool
+	Schedules   []scheduleView
+	Overrides   []oncall.Override
+	Horizon     string
 }
 
 // OnCall renders who is on call now and next for every schedule, the
 // rotation over the coming weeks, and the overrides in force or planned.
-func (d *Dashboards) OnCall(ctx context.Context, w io.Writer, v Viewer) error {
-	data := oncallData{Horizon: human(RotationHorizon)}
+// flash is a message about the override just added ("" for none).
+func (d *Dashboards) OnCall(ctx context.Context, w io.Writer, v Viewer, flash string) error {
+	data := oncallData{Horizon: human(RotationHorizon), CanOverride: v.CanRespond(), Zone: "UTC"}
+	if z := d.zoneOf(v); z != nil {
+		data.Zone = z.String()
+	}
 	if d.opts.OnCall != nil {
 		data.Configured = true
 		now := d.now()
@@ -66,9 +75,15 @@ func (d *Dashboards) OnCall(ctx context.Context, w io.Writer, v Viewer) error {
 			sv := scheduleOf(sc, now, ovs)
 			sv.OwnZone = !sameZone(sc.Location, vz, now)
 			data.Schedules = append(data.Schedules, sv)
+			for _, m := range sv.Members {
+				if !slices.Contains(data.People, m) {
+					data.People = append(data.People, m)
+				}
+			}
 		}
+		data.CanOverride = data.CanOverride && len(data.Schedules) > 0
 	}
-	return d.render(w, "oncall", page{Title: "On call", Nav: "oncall", Viewer: v, Data: data})
+	return d.render(w, "oncall", page{Title: "On call", Nav: "oncall", Viewer: v, Flash: flash, Data: data})
 }
 
 // sameZone reports whether two zones name the same place, or at least

@@ -17,6 +17,7 @@ import (
 	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
 	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 	"github.com/sentinel-oss/sentinel/model"
 )
@@ -28,6 +29,7 @@ type UIIncidentActions interface {
 	Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
 	AddPersonNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error)
 	AddUpdate(ctx context.Context, id int64, u incidents.NewUpdate, actor string) (*incidents.Incident, incidents.Update, error)
+	AddOverride(ctx context.Context, o oncall.Override, actor string) (oncall.Override, error)
 }
 
 // UIScreenshots serves browser probe screenshots to signed-in people.
@@ -115,6 +117,7 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pages.GET("/probes/:name/runs/:run/screenshot", u.screenshot)
 	pages.GET("/rum", u.rumPage)
 	pages.GET("/oncall", u.oncallPage)
+	pages.POST("/oncall/overrides", BodyLimit(maxOverrideForm), u.addOverride)
 	pages.GET("/runbooks", u.runbooksPage)
 	pages.GET("/runbooks/:name", u.runbookPage)
 	u.mountReports(pages)
@@ -462,7 +465,61 @@ func (u *ui) rumPage(c *gin.Context) {
 }
 
 func (u *ui) oncallPage(c *gin.Context) {
-	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.OnCall(c.Request.Context(), w, viewer(c)) })
+	flash := ""
+	if c.Query("done") == "override" {
+		flash = "Override added."
+	}
+	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.OnCall(c.Request.Context(), w, viewer(c), flash) })
+}
+
+// maxOverrideForm bounds the override form.
+const maxOverrideForm = 8 << 10
+
+// overrideTime reads a datetime-local field in the viewer's zone.
+func overrideTime(field, v string, loc *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation("2006-01-02T15:04", v, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s must be a date and time such as 2026-03-25T09:00, got %.40q", ErrInvalid, field, v)
+	}
+	return t, nil
+}
+
+// addOverride is the on-call page's override form: a responder puts
+// someone on call for a span given in the viewer's time zone.
+func (u *ui) addOverride(c *gin.Context) {
+	if !CheckCSRF(c) {
+		u.errorPage(c, http.StatusForbidden, "This form was not sent from this session's page (missing or wrong CSRF token); reload the on-call page and try again.")
+		return
+	}
+	info, _ := SessionFrom(c)
+	if !RoleAllowsResponding(info.Principal.Role) {
+		u.errorPage(c, http.StatusForbidden, fmt.Sprintf("Your role %s cannot add overrides; that needs a responder.", info.Principal.Role))
+		return
+	}
+	if u.opts.Actions == nil {
+		u.errorPage(c, http.StatusServiceUnavailable, "On-call overrides are not available.")
+		return
+	}
+	loc := time.UTC
+	if v := viewer(c); v.Zone != nil {
+		loc = v.Zone
+	}
+	start, err := overrideTime("start", c.PostForm("start"), loc)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	end, err := overrideTime("end", c.PostForm("end"), loc)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	o := oncall.Override{Schedule: c.PostForm("schedule"), User: strings.TrimSpace(c.PostForm("user")), Start: start.UTC(), End: end.UTC()}
+	if _, err := u.opts.Actions.AddOverride(c.Request.Context(), o, Actor(c)); err != nil {
+		u.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/oncall?done=override")
 }
 
 func (u *ui) runbooksPage(c *gin.Context) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -77,6 +78,16 @@ func (f *fakeIncidents) AddPersonNote(ctx context.Context, id int64, text, actor
 func (f *fakeIncidents) AddUpdate(ctx context.Context, id int64, u incidents.NewUpdate, actor string) (*incidents.Incident, incidents.Update, error) {
 	inc, err := f.act(fmt.Sprintf("update public=%v %s", u.Public, u.Text), f.inc.Status)(ctx, id, actor)
 	return inc, incidents.Update{Text: u.Text, Public: u.Public, Author: actor}, err
+}
+
+func (f *fakeIncidents) AddOverride(_ context.Context, o oncall.Override, actor string) (oncall.Override, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if o.Schedule != "primary" {
+		return o, fmt.Errorf("%w: no schedule named %q", incidents.ErrInvalid, o.Schedule)
+	}
+	f.actions = append(f.actions, fmt.Sprintf("override %s %s %s-%s by %s", o.Schedule, o.User, o.Start.UTC().Format(time.RFC3339), o.End.UTC().Format(time.RFC3339), actor))
+	return o, nil
 }
 
 func (f *fakeIncidents) Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
@@ -393,5 +404,44 @@ func TestUISecureCookieOverTLSProxy(t *testing.T) {
 	rec := f.do(t, http.MethodPost, "/login", "", strings.NewReader(url.Values{"token": {tokViewer}}.Encode()), "Content-Type", "application/x-www-form-urlencoded")
 	if set := rec.Header().Get("Set-Cookie"); !strings.Contains(set, "Secure") {
 		t.Errorf("Set-Cookie %q is not Secure", set)
+	}
+}
+
+// TestUIOverrideForm: the on-call page's override form needs a responder
+// and the session's CSRF token; its times are read in the viewer's zone
+// (UTC here) and bad ones are named.
+func TestUIOverrideForm(t *testing.T) {
+	u := newUIFixture(t)
+	vcookie := u.signIn(t, tokViewer)
+	vcsrf := csrfOf(t, u.get(t, "/oncall", vcookie).Body.String())
+	form := url.Values{"schedule": {"primary"}, "user": {"carol"}, "start": {"2026-03-25T09:00"}, "end": {"2026-03-25T17:30"}}
+	with := func(csrf string) url.Values {
+		v := url.Values{"csrf": {csrf}}
+		for k, x := range form {
+			v[k] = x
+		}
+		return v
+	}
+	if rec := u.form(t, "/oncall/overrides", vcookie, with(vcsrf)); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer's override = %d", rec.Code)
+	}
+	cookie := u.signIn(t, tokResponder)
+	csrf := csrfOf(t, u.get(t, "/oncall", cookie).Body.String())
+	if rec := u.form(t, "/oncall/overrides", cookie, form); rec.Code != http.StatusForbidden {
+		t.Errorf("override without the CSRF token = %d", rec.Code)
+	}
+	bad := with(csrf)
+	bad.Set("end", "tomorrow")
+	if rec := u.form(t, "/oncall/overrides", cookie, bad); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "end must be a date and time") {
+		t.Errorf("bad end = %d %s", rec.Code, rec.Body)
+	}
+	if rec := u.form(t, "/oncall/overrides", cookie, with(csrf)); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/oncall?done=override" {
+		t.Fatalf("override = %d %q %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	if got := u.inc.actions; len(got) != 1 || got[0] != "override primary carol 2026-03-25T09:00:00Z-2026-03-25T17:30:00Z by r" {
+		t.Errorf("actions = %q", got)
+	}
+	if body := u.get(t, "/oncall?done=override", cookie).Body.String(); !strings.Contains(body, "Override added.") {
+		t.Error("no flash after the override")
 	}
 }
