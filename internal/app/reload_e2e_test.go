@@ -274,6 +274,11 @@ dashboards: {grafana_url: "https://grafana.shop.example"}
 	if code, body := do(t, "POST", base+"/-/reload", adminToken, nil); code != 200 {
 		t.Fatalf("reload: %d %s", code, body)
 	}
+	// The reload changed connection settings, so the server retired its
+	// idle keep-alive connections (as http.Server.Shutdown does). Go's
+	// client retries only idempotent requests on a connection closed under
+	// it, and the checks below POST, so they start on fresh connections.
+	http.DefaultClient.CloseIdleConnections()
 
 	// auth: only the rotated token.
 	if code, _ := do(t, "GET", base+"/api/v1/incidents", adminToken, nil); code != 401 {
