@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/audit"
@@ -27,22 +26,9 @@ func NewAudit(e Engine) *Audit { return &Audit{e: e} }
 
 // Append implements audit.Store.
 func (s *Audit) Append(ctx context.Context, e audit.Entry) (audit.Entry, error) {
-	err := s.e.Update(ctx, func(tx Tx) error {
-		b, err := tx.Bucket(bucketAudit)
-		if err != nil {
-			return err
-		}
-		id, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		e.ID = int64(id)
-		v, err := EncodeJSON(auditVersion, e)
-		if err != nil {
-			return err
-		}
-		return b.Put(Key{}.Uint64(id), v)
-	})
+	err := putSequenced(ctx, s.e, bucketAudit, auditVersion, &e,
+		func(e *audit.Entry, id uint64) { e.ID = int64(id) },
+		func(e *audit.Entry) []byte { return Key{}.Uint64(uint64(e.ID)) })
 	return e, err
 }
 
@@ -76,35 +62,13 @@ func (s *Audit) List(ctx context.Context, before int64, limit int, keep func(aud
 // Prune implements audit.Store: entries recorded before cut go. IDs grow
 // with time, so the scan stops at the first entry to keep.
 func (s *Audit) Prune(ctx context.Context, cut time.Time) (int, error) {
-	n := 0
-	err := s.e.Update(ctx, func(tx Tx) error {
-		n = 0
-		b, err := tx.Bucket(bucketAudit)
-		if err != nil {
-			return err
+	// At most 10,000 a transaction; the next prune takes the rest.
+	return deleteMatching(ctx, s.e, bucketAudit, 10000, func(_, v []byte) (bool, bool, error) {
+		var e audit.Entry
+		if _, err := DecodeJSON(v, auditVersion, &e); err != nil {
+			return false, false, fmt.Errorf("decode audit entry: %w", err)
 		}
-		var old [][]byte
-		err = b.Scan(nil, nil, false, func(k, v []byte) (bool, error) {
-			var e audit.Entry
-			if _, err := DecodeJSON(v, auditVersion, &e); err != nil {
-				return false, fmt.Errorf("decode audit entry: %w", err)
-			}
-			if !e.At.Before(cut) || len(old) >= 10000 {
-				return false, nil
-			}
-			old = append(old, slices.Clone(k))
-			return true, nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(old)
-		return nil
+		old := e.At.Before(cut)
+		return old, old, nil
 	})
-	return n, err
 }

@@ -31,22 +31,9 @@ func changeKey(c changes.Change) []byte {
 
 // Add implements changes.Store.
 func (s *Changes) Add(ctx context.Context, c changes.Change) (changes.Change, error) {
-	err := s.e.Update(ctx, func(tx Tx) error {
-		b, err := tx.Bucket(bucketChanges)
-		if err != nil {
-			return err
-		}
-		id, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		c.ID = int64(id)
-		v, err := EncodeJSON(changeVersion, c)
-		if err != nil {
-			return err
-		}
-		return b.Put(changeKey(c), v)
-	})
+	err := putSequenced(ctx, s.e, bucketChanges, changeVersion, &c,
+		func(c *changes.Change, id uint64) { c.ID = int64(id) },
+		func(c *changes.Change) []byte { return changeKey(*c) })
 	return c, err
 }
 
@@ -103,38 +90,15 @@ func (s *Changes) List(ctx context.Context, services []string, from, to time.Tim
 // Prune implements changes.Store: every change that happened before cut
 // goes, in one transaction.
 func (s *Changes) Prune(ctx context.Context, cut time.Time) (int, error) {
-	n := 0
-	err := s.e.Update(ctx, func(tx Tx) error {
-		n = 0
-		b, err := tx.Bucket(bucketChanges)
+	return deleteMatching(ctx, s.e, bucketChanges, 0, func(k, _ []byte) (bool, bool, error) {
+		r := ReadKey(k)
+		if _, err := r.String(); err != nil {
+			return false, false, err
+		}
+		at, err := r.Time()
 		if err != nil {
-			return err
+			return false, false, err
 		}
-		var old [][]byte
-		err = b.Scan(nil, nil, false, func(k, v []byte) (bool, error) {
-			r := ReadKey(k)
-			if _, err := r.String(); err != nil {
-				return false, err
-			}
-			at, err := r.Time()
-			if err != nil {
-				return false, err
-			}
-			if at.Before(cut) {
-				old = append(old, slices.Clone(k))
-			}
-			return true, nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(old)
-		return nil
+		return at.Before(cut), true, nil
 	})
-	return n, err
 }
