@@ -27,18 +27,7 @@ func (s *Service) EvaluateAt(ctx context.Context, now time.Time) error {
 	if s.lock == nil {
 		return s.evaluateAt(ctx, now)
 	}
-	ran, err := s.lock.HoldLock(ctx, false, func(ctx context.Context, fence func() error) error {
-		s.mu.Lock()
-		s.loaded = false
-		s.fence = fence
-		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			s.fence = nil
-			s.mu.Unlock()
-		}()
-		return s.evaluateAt(ctx, now)
-	})
+	ran, err := s.underLock(ctx, false, func(ctx context.Context) error { return s.evaluateAt(ctx, now) })
 	if err == nil && !ran {
 		s.m.cycleSkips.Inc()
 		s.refreshBeatGauges(ctx)

@@ -253,7 +253,15 @@ func (s *Service) exclusive(ctx context.Context, fn func(ctx context.Context) er
 	if s.lock == nil {
 		return fn(ctx)
 	}
-	_, err := s.lock.HoldLock(ctx, true, func(ctx context.Context, fence func() error) error {
+	_, err := s.underLock(ctx, true, fn)
+	return err
+}
+
+// underLock runs fn holding the shared store's lock (waiting for it, or
+// giving up at once when wait is false: ran is then false), with the
+// state marked for a fresh read and the lock's fence in force.
+func (s *Service) underLock(ctx context.Context, wait bool, fn func(ctx context.Context) error) (ran bool, err error) {
+	return s.lock.HoldLock(ctx, wait, func(ctx context.Context, fence func() error) error {
 		s.mu.Lock()
 		s.loaded = false
 		s.fence = fence
@@ -265,7 +273,6 @@ func (s *Service) exclusive(ctx context.Context, fn func(ctx context.Context) er
 		}()
 		return fn(ctx)
 	})
-	return err
 }
 
 // Run evaluates every evaluation interval until ctx ends; a reload that
