@@ -12,7 +12,7 @@ import (
 const module = "github.com/sentinel-oss/sentinel"
 
 // domain packages hold the product's logic and stay free of adapters.
-var domain = []string{"probes", "rum", "slo", "alerting", "incidents", "runbooks", "changes", "audit"}
+var domain = []string{"probes", "rum", "slo", "alerting", "incidents", "runbooks", "changes", "audit", "statuspage"}
 
 // allowed lists, per room (top-level package), the rooms it may import
 // inside the module; docs/architecture.md shows the same table.
@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"runbooks":          {"model", "config"},
 	"changes":           {"model"},
 	"audit":             {"model"},
+	"statuspage":        {"model", "config"},
 	"dashboards":        append([]string{"config", "model"}, domain...),
 	"store":             append([]string{"config", "model"}, domain...),
 	"slack":             {"incidents", "alerting", "runbooks", "model", "config"},

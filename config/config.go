@@ -35,6 +35,7 @@ type Config struct {
 	Postmortems   Postmortems   `yaml:"postmortems"`
 	UI            UI            `yaml:"ui"`
 	Dashboards    Dashboards    `yaml:"dashboards"`
+	StatusPage    StatusPage    `yaml:"status_page"`
 
 	source *sourceInfo
 }

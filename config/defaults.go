@@ -51,6 +51,7 @@ func Default() *Config {
 
 		Postmortems: DefaultPostmortems(),
 		UI:          DefaultUI(),
+		StatusPage:  DefaultStatusPage(),
 	}
 }
 

@@ -19,6 +19,7 @@ func (c *Config) validate() Problems {
 	c.Auth.validate(&ps, "auth")
 	c.Logging.validate(&ps, "logging")
 	ps = append(ps, c.RUM.Validate("rum")...)
+	ps = append(ps, c.StatusPage.Validate("status_page")...)
 	return ps
 }
 
