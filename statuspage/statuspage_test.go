@@ -177,13 +177,13 @@ func TestStatusRules(t *testing.T) {
 		firing bool
 		want   statuspage.Status
 	}{
-		{burn5m: 3, firing: false, want: statuspage.Operational},              // slow burn only
-		{burn5m: 20, firing: true, want: statuspage.DegradedPerformance},      // 20% of events failed
-		{burn5m: 49.9, firing: true, want: statuspage.DegradedPerformance},    // 49.9%
-		{burn5m: 50, firing: true, want: statuspage.PartialOutage},            // 50%
-		{burn5m: 89, firing: true, want: statuspage.PartialOutage},            // 89%
-		{burn5m: 90.0000001, firing: true, want: statuspage.MajorOutage},      // 90%
-		{burn5m: 100, firing: true, want: statuspage.MajorOutage},             // everything failed
+		{burn5m: 3, firing: false, want: statuspage.Operational},           // slow burn only
+		{burn5m: 20, firing: true, want: statuspage.DegradedPerformance},   // 20% of events failed
+		{burn5m: 49.9, firing: true, want: statuspage.DegradedPerformance}, // 49.9%
+		{burn5m: 50, firing: true, want: statuspage.PartialOutage},         // 50%
+		{burn5m: 89, firing: true, want: statuspage.PartialOutage},         // 89%
+		{burn5m: 90.0000001, firing: true, want: statuspage.MajorOutage},   // 90%
+		{burn5m: 100, firing: true, want: statuspage.MajorOutage},          // everything failed
 	} {
 		*f.slos = sloStates{{Name: "orders", Objective: 99, Events: 5000, BurnRates: map[string]float64{"5m": tc.burn5m}, Tiers: page(tc.firing)}}
 		if c := f.statuses(t)["orders-api"]; c.Status != tc.want || !c.Known {
