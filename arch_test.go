@@ -17,30 +17,31 @@ var domain = []string{"probes", "rum", "slo", "alerting", "incidents", "runbooks
 // allowed lists, per room (top-level package), the rooms it may import
 // inside the module; docs/architecture.md shows the same table.
 var allowed = map[string][]string{
-	"cmd/sentinel":      {"internal/app", "config", "model"},
-	"internal/app":      {"*"},
-	"config":            {"model"},
-	"model":             {},
-	"probes":            {"model", "config"},
-	"rum":               {"model", "config"},
-	"slo":               {"model", "config"},
-	"alerting":          {"model", "config", "slo", "runbooks"},
-	"incidents":         {"model", "config", "alerting", "runbooks"},
-	"runbooks":          {"model", "config"},
-	"changes":           {"model"},
-	"audit":             {"model"},
-	"statuspage":        {"model", "config"},
-	"dashboards":        append([]string{"config", "model"}, domain...),
-	"store":             append([]string{"config", "model"}, domain...),
-	"slack":             {"incidents", "alerting", "runbooks", "model", "config"},
-	"prom":              {"alerting", "slo", "model", "config"},
-	"web":               append([]string{"dashboards", "config", "model"}, domain...),
-	"logship":           {"model", "config"},
-	"demo":              {},
-	"internal/testutil": {},
-	"internal/e2e":      {},    // tests only: no non-test code
-	"scripts":           {},    // measuring tools run by hand, not part of the binary
-	"":                  {"*"}, // this file's own package
+	"cmd/sentinel":       {"internal/app", "config", "model"},
+	"internal/app":       {"*"},
+	"config":             {"model"},
+	"model":              {},
+	"probes":             {"model", "config"},
+	"rum":                {"model", "config", "internal/ratelimit"},
+	"slo":                {"model", "config"},
+	"alerting":           {"model", "config", "slo", "runbooks"},
+	"incidents":          {"model", "config", "alerting", "runbooks"},
+	"runbooks":           {"model", "config"},
+	"changes":            {"model"},
+	"audit":              {"model"},
+	"statuspage":         {"model", "config"},
+	"dashboards":         append([]string{"config", "model"}, domain...),
+	"store":              append([]string{"config", "model"}, domain...),
+	"slack":              {"incidents", "alerting", "runbooks", "model", "config"},
+	"prom":               {"alerting", "slo", "model", "config"},
+	"web":                append([]string{"dashboards", "config", "model", "internal/ratelimit"}, domain...),
+	"logship":            {"model", "config"},
+	"demo":               {},
+	"internal/testutil":  {},
+	"internal/ratelimit": {},
+	"scripts":            {},    // measuring tools run by hand, not part of the binary
+	"internal/e2e":       {},    // tests only: no non-test code
+	"":                   {"*"}, // this file's own package
 }
 
 // exclusive external libraries: only the named room may import them, so

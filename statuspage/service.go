@@ -303,10 +303,10 @@ func (s *Service) History(ctx context.Context, id string, days int) ([]Day, erro
 }
 
 // RecordNow writes the current minute of every component whose status is
-// known; it returns the snapshot it recorded.
+// known, while the page is enabled; it returns the snapshot it recorded.
 func (s *Service) RecordNow(ctx context.Context) (Snapshot, error) {
 	snap, err := s.Current(ctx)
-	if err != nil {
+	if err != nil || !snap.Page.Enabled {
 		return snap, err
 	}
 	codes := map[string]byte{}

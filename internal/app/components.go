@@ -92,6 +92,7 @@ func buildComponents(cfg *config.Config, deps componentDeps) (*components, confi
 		c.wirePostmortems, // after incidents and alerting (the runbook catalogue)
 		c.wireProbes,
 		c.wireRUM,
+		c.wireStatusPage, // after probes, SLOs and incidents, which it reads
 		c.wireDashboards, // last: it reads every component built above
 	} {
 		ps = append(ps, build(cfg)...)
