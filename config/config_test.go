@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/sentinel-oss/sentinel/model"
 )
@@ -242,6 +243,25 @@ func FuzzParse(f *testing.F) {
 		var ps Problems
 		if err != nil && !errors.As(err, &ps) {
 			t.Fatalf("content error that is not Problems: %v", err)
+		}
+	})
+}
+
+// FuzzStatusComponentID derives IDs from any name: only lower-case
+// letters, digits and single inner hyphens come out.
+func FuzzStatusComponentID(f *testing.F) {
+	for _, s := range []string{"Checkout & Payments", "  API  ", "Ünïcödé Straße", "--", "a--b", "\xff\xfe", "日本語 API"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		id := StatusComponent{Name: name}.ID()
+		if strings.HasPrefix(id, "-") || strings.HasSuffix(id, "-") || strings.Contains(id, "--") {
+			t.Fatalf("ID(%q) = %q", name, id)
+		}
+		for _, r := range id {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) || unicode.IsUpper(r) {
+				t.Fatalf("ID(%q) = %q holds %q", name, id, r)
+			}
 		}
 	})
 }

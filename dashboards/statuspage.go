@@ -301,8 +301,8 @@ func (p *StatusPage) component(cs statuspage.ComponentState, days []statuspage.D
 		c.Description = &d
 	}
 	for _, d := range days {
-		if d.HasData() {
-			c.CreatedAt = d.Date
+		if first, ok := d.FirstRecorded(); ok {
+			c.CreatedAt = first
 			start := d.Date.Format(time.DateOnly)
 			c.StartDate = &start
 			break
@@ -408,12 +408,14 @@ func (p *StatusPage) incident(inc *incidents.Incident, m *statusModel, pid strin
 	updated := inc.CreatedAt
 	var ups []spIncidentUpdate
 	lastPublic := time.Time{}
-	for i, u := range inc.Updates {
+	for _, u := range inc.Updates {
 		if !u.Public {
 			continue
 		}
 		at := msTime(u.At)
-		ups = append(ups, spIncidentUpdate{ID: id + "-" + strconv.Itoa(i+1), Status: incidentStatusAt(inc, monitoring, u.At), Body: u.Text,
+		// Numbered among the public ones only: a gap would tell that
+		// private updates exist.
+		ups = append(ups, spIncidentUpdate{ID: id + "-" + strconv.Itoa(len(ups)+1), Status: incidentStatusAt(inc, monitoring, u.At), Body: u.Text,
 			IncidentID: id, CreatedAt: at, UpdatedAt: at, DisplayAt: at})
 		updated, lastPublic = latest(updated, u.At), u.At
 	}
@@ -628,7 +630,7 @@ func (p *StatusPage) write(pub *StatusPublic, m *statusModel) error {
 	put("page", "text/html; charset=utf-8", bytes.Clone(buf.Bytes()))
 	for _, in := range append(append([]statusIncidentView{}, view.Active...), view.Past...) {
 		buf.Reset()
-		if err := p.page.ExecuteTemplate(&buf, "incident", statusIncidentPage{statusPageView: view, Incident: in}); err != nil {
+		if err := p.page.ExecuteTemplate(&buf, "incident", statusIncidentPage{Page: view, Incident: in}); err != nil {
 			return fmt.Errorf("render status incident %s: %w", in.ID, err)
 		}
 		put("incident/"+in.ID, "text/html; charset=utf-8", bytes.Clone(buf.Bytes()))

@@ -54,7 +54,7 @@ type statusMaintView struct {
 
 // statusIncidentPage is one incident's own page.
 type statusIncidentPage struct {
-	statusPageView
+	Page     statusPageView
 	Incident statusIncidentView
 }
 

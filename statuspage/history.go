@@ -73,6 +73,16 @@ func Uptime(days []Day) (float64, bool) {
 	return (n - down) / n, true
 }
 
+// FirstRecorded is the first recorded minute of the day; false when none.
+func (d Day) FirstRecorded() (time.Time, bool) {
+	for m, b := range d.raw {
+		if _, ok := statusOfCode(b); ok {
+			return d.Date.Add(time.Duration(m) * time.Minute), true
+		}
+	}
+	return time.Time{}, false
+}
+
 // Since finds when the run of minutes in status st that ends at the last
 // recorded minute began, looking back over days (oldest first); false when
 // the last recorded minute is not st. Unrecorded minutes inside the run

@@ -17,6 +17,7 @@ import (
 	"github.com/sentinel-oss/sentinel/probes"
 	"github.com/sentinel-oss/sentinel/rum"
 	"github.com/sentinel-oss/sentinel/slo"
+	"github.com/sentinel-oss/sentinel/statuspage"
 	"github.com/sentinel-oss/sentinel/store"
 	"github.com/sentinel-oss/sentinel/web"
 )
@@ -73,6 +74,9 @@ type components struct {
 	audit *audit.Log
 	// post holds the runbook catalogue and the postmortem service (wire_postmortems.go).
 	post postmortemParts
+	// statusPage decides the public status page's component statuses and
+	// records their history (wire_statuspage.go).
+	statusPage *statuspage.Service
 }
 
 // buildComponents constructs every component from cfg, collecting every

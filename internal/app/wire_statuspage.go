@@ -48,6 +48,7 @@ func (c *components) wireStatusPage(cfg *config.Config) config.Problems {
 	if err != nil {
 		return config.Problems{{Path: "status_page", Message: err.Error()}}
 	}
+	c.statusPage = svc
 	c.runners = append(c.runners, runner{name: "statuspage", run: svc.Run})
 	var routes atomic.Pointer[web.StatusPageRoutes]
 	c.mounts = append(c.mounts, func(r *web.Routes) { routes.Store(web.MountStatusPage(r, view, svc, page.RateLimit)) })
