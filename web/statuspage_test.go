@@ -116,7 +116,9 @@ func TestStatusPageServing(t *testing.T) {
 }
 
 func TestStatusPageRateLimitAndDisabled(t *testing.T) {
-	f := newStatusFixture(t, func(sp *config.StatusPage) { sp.RateLimit = config.StatusRateLimit{PerIP: 0.001, PerIPBurst: 3, TrackedIPs: 10} })
+	f := newStatusFixture(t, func(sp *config.StatusPage) {
+		sp.RateLimit = config.StatusRateLimit{PerIP: 0.001, PerIPBurst: 3, TrackedIPs: 10}
+	})
 	for i := range 3 {
 		if r := f.do(t, http.MethodGet, "/status/api/v2/status.json", "", nil); r.Code != http.StatusOK {
 			t.Fatalf("request %d = %d", i+1, r.Code)
