@@ -122,21 +122,8 @@ func (r RUM) Validate(path string) Problems {
 		ps.Add(JoinPath(path, "max_body_bytes"), "must be between 1024 and 1048576, got %d", r.MaxBodyBytes)
 	}
 	rl, rp := r.RateLimit, JoinPath(path, "rate_limit")
-	if !(rl.PerIP > 0) {
-		ps.Add(JoinPath(rp, "per_ip"), "must be greater than 0")
-	}
-	if rl.PerIPBurst < 1 {
-		ps.Add(JoinPath(rp, "per_ip_burst"), "must be at least 1")
-	}
-	if !(rl.PerSite > 0) {
-		ps.Add(JoinPath(rp, "per_site"), "must be greater than 0")
-	}
-	if rl.PerSiteBurst < 1 {
-		ps.Add(JoinPath(rp, "per_site_burst"), "must be at least 1")
-	}
-	if rl.TrackedIPs < 1 {
-		ps.Add(JoinPath(rp, "tracked_ips"), "must be at least 1")
-	}
+	checkBucket(&ps, rp, "per_ip", rl.PerIP, rl.PerIPBurst, rl.TrackedIPs)
+	checkBucket(&ps, rp, "per_site", rl.PerSite, rl.PerSiteBurst, 1)
 	return ps
 }
 
@@ -201,4 +188,19 @@ func checkRoute(rt string) string {
 		}
 	}
 	return ""
+}
+
+// checkBucket reports a token bucket whose rate (path.key) is not above 0,
+// whose burst (path.key_burst) is under 1, or, for per-IP buckets, whose
+// tracked_ips is under 1.
+func checkBucket(ps *Problems, path, key string, rate float64, burst, tracked int) {
+	if !(rate > 0) {
+		ps.Add(JoinPath(path, key), "must be greater than 0")
+	}
+	if burst < 1 {
+		ps.Add(JoinPath(path, key+"_burst"), "must be at least 1")
+	}
+	if tracked < 1 {
+		ps.Add(JoinPath(path, "tracked_ips"), "must be at least 1")
+	}
 }

@@ -165,16 +165,8 @@ func (s StatusPage) Validate(path string) Problems {
 			ps.Add(p, "set exactly one of probe, slo and service (got %d)", set)
 		}
 	}
-	rl, rp := s.RateLimit, JoinPath(path, "rate_limit")
-	if !(rl.PerIP > 0) {
-		ps.Add(JoinPath(rp, "per_ip"), "must be greater than 0")
-	}
-	if rl.PerIPBurst < 1 {
-		ps.Add(JoinPath(rp, "per_ip_burst"), "must be at least 1")
-	}
-	if rl.TrackedIPs < 1 {
-		ps.Add(JoinPath(rp, "tracked_ips"), "must be at least 1")
-	}
+	rl := s.RateLimit
+	checkBucket(&ps, JoinPath(path, "rate_limit"), "per_ip", rl.PerIP, rl.PerIPBurst, rl.TrackedIPs)
 	return ps
 }
 

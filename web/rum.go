@@ -72,14 +72,9 @@ func MountRUM(r *Routes, h RUMHandlers, svc RUMService) {
 		if !ok {
 			return
 		}
-		limit := 0
-		if raw := c.Query("limit"); raw != "" {
-			n, err := strconv.Atoi(raw)
-			if err != nil || n < 1 || n > 1000 {
-				abortJSON(c, http.StatusBadRequest, "limit: must be a whole number from 1 to 1000")
-				return
-			}
-			limit = n
+		limit, ok := limitParam(c, 0, 1000)
+		if !ok {
+			return
 		}
 		rep, err := svc.Errors(c.Request.Context(), since, limit)
 		if err != nil {
@@ -88,6 +83,21 @@ func MountRUM(r *Routes, h RUMHandlers, svc RUMService) {
 		}
 		c.JSON(http.StatusOK, rep)
 	})
+}
+
+// limitParam reads the optional ?limit= (def when absent); on a value
+// outside 1..max it answers 400 and returns false.
+func limitParam(c *gin.Context, def, max int) (int, bool) {
+	raw := c.Query("limit")
+	if raw == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > max {
+		abortJSON(c, http.StatusBadRequest, fmt.Sprintf("limit: must be a whole number from 1 to %d", max))
+		return 0, false
+	}
+	return n, true
 }
 
 // timeParam reads an optional RFC 3339 query parameter; on a bad value it

@@ -201,17 +201,7 @@ func acceptsGzip(header string) bool {
 
 func (s *StatusPageRoutes) stylesheet(c *gin.Context) {
 	css, hash := s.pages.Stylesheet()
-	if c.Param("file") != "style."+hash+".css" {
-		abortJSON(c, http.StatusNotFound, "no such stylesheet")
-		return
-	}
-	c.Header("Cache-Control", "public, max-age=31536000, immutable")
-	c.Header("ETag", `"`+hash+`"`)
-	if c.GetHeader("If-None-Match") == `"`+hash+`"` {
-		c.Status(http.StatusNotModified)
-		return
-	}
-	c.Data(http.StatusOK, "text/css; charset=utf-8", css)
+	serveStylesheet(c, css, hash)
 }
 
 // StatusComponentDTO is one component on GET /api/v1/status-page/components:
@@ -246,14 +236,9 @@ func (s *StatusPageRoutes) listComponents(c *gin.Context) {
 }
 
 func (s *StatusPageRoutes) overrideLog(c *gin.Context) {
-	limit := 100
-	if raw := c.Query("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > 1000 {
-			abortJSON(c, http.StatusBadRequest, "limit: must be a whole number from 1 to 1000")
-			return
-		}
-		limit = n
+	limit, ok := limitParam(c, 100, 1000)
+	if !ok {
+		return
 	}
 	log, err := s.comps.OverrideLog(c.Request.Context(), limit)
 	if err != nil {

@@ -144,6 +144,12 @@ func (u *ui) stylesheet(c *gin.Context) {
 		return
 	}
 	css, hash := u.d.Stylesheet()
+	serveStylesheet(c, css, hash)
+}
+
+// serveStylesheet answers GET …/style.HASH.css: the CSS, cached for good
+// (its hash is in its name), or 404 for any other name.
+func serveStylesheet(c *gin.Context, css []byte, hash string) {
 	if c.Param("file") != "style."+hash+".css" {
 		c.Status(http.StatusNotFound)
 		return

@@ -160,30 +160,7 @@ alerting:
 		return strings.Contains(body, "/product/:id")
 	})
 
-	shots := os.Getenv("SENTINEL_SCREENSHOTS")
-	if shots != "" {
-		if err := os.MkdirAll(shots, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	profile := filepath.Join(t.TempDir(), "chromium-profile")
-	t.Cleanup(func() { noProcessesUsing(t, profile) })
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
-	// Start the browser and its tab on bctx itself: a browser first
-	// started under a shorter-lived child context would close with it.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b := &browser{t: t, ctx: bctx, base: base, shots: shots}
+	b := openBrowser(t, ctx, chromium, base, 1280, 900)
 	// Not signed in: every page sends the person to the sign-in page.
 	b.open("/incidents")
 	b.waitPath("/login")
@@ -424,6 +401,36 @@ func apiPost(t *testing.T, url, token, body string, want int) {
 	if resp.StatusCode != want {
 		t.Fatalf("POST %s = %d %s", url, resp.StatusCode, b)
 	}
+}
+
+// openBrowser starts a headless Chromium (closed when the test ends) with
+// its first tab open, for pages on base; its screenshots go to
+// SENTINEL_SCREENSHOTS when that names a folder.
+func openBrowser(t *testing.T, ctx context.Context, chromium, base string, width, height int) *browser {
+	t.Helper()
+	shots := os.Getenv("SENTINEL_SCREENSHOTS")
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := filepath.Join(t.TempDir(), "chromium-profile")
+	t.Cleanup(func() { noProcessesUsing(t, profile) })
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(width, height))
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	// Start the browser and its tab on bctx itself: a browser first
+	// started under a shorter-lived child context would close with it.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{t: t, ctx: bctx, base: base, shots: shots}
 }
 
 // browser wraps the chromedp calls a page check needs, failing the test

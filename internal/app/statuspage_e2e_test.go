@@ -101,9 +101,8 @@ status_page:
 // updates, a responder's override and internal names everywhere (alert,
 // runbook, labels, probe URL and error, token and people names, notes);
 // it reads every public answer over HTTP and finds none of those names,
-// parses the feeds with a feed parser, decodes the JSON strictly in
-// Statuspage's shape, and reloads the config: a new title, then the page
-// switched off.
+// parses the feeds with a feed parser, and reloads the config: a new
+// title, then the page switched off.
 func TestStatusPageEndToEnd(t *testing.T) {
 	ctx := t.Context()
 	shop := statusShop(t)
@@ -179,16 +178,19 @@ func TestStatusPageEndToEnd(t *testing.T) {
 		t.Fatalf("override = %s", resp.Status)
 	}
 
-	var sum statuspageSummary
+	// (dashboards' TestStatuspageShape checks every field of this JSON.)
+	var sum struct {
+		Status     struct{ Indicator string }
+		Components []struct{ ID, Status string }
+		Incidents  []json.RawMessage
+	}
 	testutil.Eventually(t, 20*time.Second, "checkout to show a major outage", func() bool {
 		code, body := get(t, base+"/status/api/v2/summary.json", "")
 		if code != http.StatusOK {
 			return false
 		}
-		dec := json.NewDecoder(strings.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&sum); err != nil {
-			t.Fatalf("summary.json is not in Statuspage's shape: %v\n%s", err, body)
+		if err := json.Unmarshal([]byte(body), &sum); err != nil {
+			t.Fatalf("summary.json: %v\n%s", err, body)
 		}
 		return len(sum.Components) == 3 && sum.Components[1].Status == "major_outage" && len(sum.Incidents) == 2
 	})
@@ -266,71 +268,6 @@ func TestStatusPageEndToEnd(t *testing.T) {
 	}
 }
 
-// statuspageSummary is summary.json as Statuspage documents it; decoding
-// with DisallowUnknownFields refuses any field it does not name.
-type statuspageSummary struct {
-	Page struct {
-		ID        string    `json:"id"`
-		Name      string    `json:"name"`
-		URL       string    `json:"url"`
-		TimeZone  string    `json:"time_zone"`
-		UpdatedAt time.Time `json:"updated_at"`
-	} `json:"page"`
-	Status struct {
-		Indicator   string `json:"indicator"`
-		Description string `json:"description"`
-	} `json:"status"`
-	Components            []statuspageComponent `json:"components"`
-	Incidents             []statuspageIncident  `json:"incidents"`
-	ScheduledMaintenances []statuspageIncident  `json:"scheduled_maintenances"`
-}
-
-type statuspageComponent struct {
-	ID                 string    `json:"id"`
-	Name               string    `json:"name"`
-	Status             string    `json:"status"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
-	Position           int       `json:"position"`
-	Description        *string   `json:"description"`
-	Showcase           bool      `json:"showcase"`
-	StartDate          *string   `json:"start_date"`
-	GroupID            *string   `json:"group_id"`
-	PageID             string    `json:"page_id"`
-	Group              bool      `json:"group"`
-	OnlyShowIfDegraded bool      `json:"only_show_if_degraded"`
-}
-
-type statuspageIncident struct {
-	ID              string     `json:"id"`
-	Name            string     `json:"name"`
-	Status          string     `json:"status"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	MonitoringAt    *time.Time `json:"monitoring_at"`
-	ResolvedAt      *time.Time `json:"resolved_at"`
-	Impact          string     `json:"impact"`
-	Shortlink       string     `json:"shortlink"`
-	StartedAt       time.Time  `json:"started_at"`
-	PageID          string     `json:"page_id"`
-	IncidentUpdates []struct {
-		ID                   string            `json:"id"`
-		Status               string            `json:"status"`
-		Body                 string            `json:"body"`
-		IncidentID           string            `json:"incident_id"`
-		CreatedAt            time.Time         `json:"created_at"`
-		UpdatedAt            time.Time         `json:"updated_at"`
-		DisplayAt            time.Time         `json:"display_at"`
-		AffectedComponents   []json.RawMessage `json:"affected_components"`
-		DeliverNotifications bool              `json:"deliver_notifications"`
-		CustomTweet          *string           `json:"custom_tweet"`
-		TweetID              *string           `json:"tweet_id"`
-	} `json:"incident_updates"`
-	Components     []statuspageComponent `json:"components"`
-	ScheduledFor   *time.Time            `json:"scheduled_for"`
-	ScheduledUntil *time.Time            `json:"scheduled_until"`
-}
-
 // TestStatusPageChromium opens the status page in a real Chromium at
 // 1400 px and at a 390 px phone width, with 40 days of history behind it
 // and an open incident: the page needs no script, fits the phone without
@@ -375,22 +312,7 @@ func TestStatusPageChromium(t *testing.T) {
 		return strings.Contains(body, "We found the cause")
 	})
 
-	shots := os.Getenv("SENTINEL_SCREENSHOTS")
-	profile := filepath.Join(t.TempDir(), "chromium-profile")
-	t.Cleanup(func() { noProcessesUsing(t, profile) })
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1400, 900))
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b := &browser{t: t, ctx: bctx, base: base, shots: shots}
+	b := openBrowser(t, ctx, chromium, base, 1400, 900)
 	for _, vp := range []struct {
 		name          string
 		width, height int64
