@@ -501,14 +501,14 @@ func (p *StatusPage) maintenance(w statuspage.PlannedWindow, m *statusModel, pid
 	}
 	status := "scheduled"
 	body := fmt.Sprintf("%s will be under planned maintenance from %s to %s.", andList(names),
-		w.Start.UTC().Format("Jan 2 15:04"), w.End.UTC().Format("Jan 2 15:04 UTC"))
+		w.Start.UTC().Format("Jan 2, 15:04"), w.End.UTC().Format("Jan 2, 15:04 UTC"))
 	if w.InProgress {
 		verb := "are"
 		if len(names) == 1 {
 			verb = "is"
 		}
 		status = "in_progress"
-		body = fmt.Sprintf("%s %s under planned maintenance until %s.", andList(names), verb, w.End.UTC().Format("Jan 2 15:04 UTC"))
+		body = fmt.Sprintf("%s %s under planned maintenance until %s.", andList(names), verb, w.End.UTC().Format("Jan 2, 15:04 UTC"))
 	}
 	start, end := msTime(w.Start), msTime(w.End)
 	up := spIncidentUpdate{ID: id + "-1", Status: status, Body: body, IncidentID: id, CreatedAt: start, UpdatedAt: start, DisplayAt: start}

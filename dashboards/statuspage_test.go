@@ -189,8 +189,8 @@ func TestStatusPageIncidentsAndMaintenance(t *testing.T) {
 	m0, m1 := sum.ScheduledMaintenances[0], sum.ScheduledMaintenances[1]
 	if m0.Status != "in_progress" || m0.Name != "Planned maintenance of Search" || m0.Impact != "maintenance" ||
 		!m0.ScheduledFor.Equal(st0.Add(-30*time.Minute)) || !m0.ScheduledUntil.Equal(st0.Add(30*time.Minute)) ||
-		m0.IncidentUpdates[0].Body != "Search is under planned maintenance until Mar 25 10:30 UTC." ||
-		m1.Status != "scheduled" || m1.IncidentUpdates[0].Body != "Storefront will be under planned maintenance from Mar 26 10:00 to Mar 26 12:00 UTC." {
+		m0.IncidentUpdates[0].Body != "Search is under planned maintenance until Mar 25, 10:30 UTC." ||
+		m1.Status != "scheduled" || m1.IncidentUpdates[0].Body != "Storefront will be under planned maintenance from Mar 26, 10:00 to Mar 26, 12:00 UTC." {
 		t.Errorf("maintenances = %+v / %+v", m0, m1)
 	}
 

@@ -83,6 +83,10 @@ slos:
   - {name: orders, service: orders, objective: 99, window: 30d, sli: {events: {}}}
 alerting:
   evaluation_interval: 1s
+  time_intervals:
+    - {name: weekly-7731, time_intervals: [{weekdays: [sunday], times: [{start_time: "03:00", end_time: "04:00"}]}]}
+  maintenance:
+    - {name: search-reindex-7731, time_intervals: [weekly-7731], matchers: ["service=storefront"], comment: "reindex internal-7731"}
   rules:
     - {name: CheckoutProbeFailing7731, when: {probe: checkout}, for: 0s, severity: critical, runbook: checkout-down-7731,
        annotations: {summary: "pay-gw-7731 is failing", description: "see runbook checkout-down-7731"}}
@@ -164,6 +168,8 @@ func TestStatusPageEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Planned work on the orders service, now.
+	apiPost(t, base+"/api/v1/maintenance", spResponderToken, `{"matchers": ["service=orders"], "duration": "30m", "comment": "pg-7731 vacuum"}`, http.StatusCreated)
 	// A responder sets the storefront's status by hand, with a reason.
 	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/status-page/components/storefront/override",
 		strings.NewReader(`{"status": "degraded_performance", "reason": "CDN vendor ticket 7731-CDN"}`))
@@ -183,6 +189,8 @@ func TestStatusPageEndToEnd(t *testing.T) {
 		Status     struct{ Indicator string }
 		Components []struct{ ID, Status string }
 		Incidents  []json.RawMessage
+		// scheduled_maintenances
+		ScheduledMaintenances []struct{ Name, Status string } `json:"scheduled_maintenances"`
 	}
 	testutil.Eventually(t, 20*time.Second, "checkout to show a major outage", func() bool {
 		code, body := get(t, base+"/status/api/v2/summary.json", "")
@@ -194,8 +202,16 @@ func TestStatusPageEndToEnd(t *testing.T) {
 		}
 		return len(sum.Components) == 3 && sum.Components[1].Status == "major_outage" && len(sum.Incidents) == 2
 	})
-	if sum.Components[0].Status != "degraded_performance" || sum.Components[2].Status != "operational" || sum.Status.Indicator != "critical" {
+	if sum.Components[0].Status != "degraded_performance" || sum.Components[2].Status != "under_maintenance" || sum.Status.Indicator != "critical" {
 		t.Errorf("summary = %+v", sum)
+	}
+	// The one-off window in progress and the recurring one's next Sunday.
+	var ms []string
+	for _, m := range sum.ScheduledMaintenances {
+		ms = append(ms, m.Name+" "+m.Status)
+	}
+	if strings.Join(ms, "; ") != "Planned maintenance of Orders API in_progress; Planned maintenance of Storefront scheduled" {
+		t.Errorf("scheduled maintenances = %q", ms)
 	}
 	if _, err := a.comps.statusPage.RecordNow(ctx); err != nil {
 		t.Fatal(err)
@@ -209,7 +225,7 @@ func TestStatusPageEndToEnd(t *testing.T) {
 		paths = append(paths, "/status/api/v2/"+k)
 	}
 	secrets := []string{"7731", "CheckoutProbeFailing", "internal-pay-gw", "crashlooping", "4242", "payments-7731", "checkout-down", "runbook", "replica lag",
-		"failover", "alice", "deploy-bot", "cluster", "CDN vendor", "Bad Gateway", "timed out", shop.URL, "127.0.0.1:" + strings.Split(shop.URL, ":")[2]}
+		"failover", "alice", "deploy-bot", "cluster", "CDN vendor", "Bad Gateway", "timed out", "reindex", "vacuum", "weekly", shop.URL, "127.0.0.1:" + strings.Split(shop.URL, ":")[2]}
 	for _, p := range paths {
 		code, body := get(t, base+p, "")
 		if code != http.StatusOK {
@@ -235,7 +251,8 @@ func TestStatusPageEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		if feed.Title != "Example Shop status - incident history" || len(feed.Items) != 2 {
+		// Two public incidents and two maintenance windows.
+		if feed.Title != "Example Shop status - incident history" || len(feed.Items) != 4 {
 			t.Fatalf("%s: %q with %d items", p, feed.Title, len(feed.Items))
 		}
 		var texts []string
@@ -244,7 +261,8 @@ func TestStatusPageEndToEnd(t *testing.T) {
 		}
 		all := strings.Join(texts, "\n")
 		if !strings.Contains(all, "Major outage of Checkout: ") || !strings.Contains(all, "Card payments are failing for some shoppers.") ||
-			!strings.Contains(all, "Order history may be a few minutes behind.") {
+			!strings.Contains(all, "Order history may be a few minutes behind.") || !strings.Contains(all, "Orders API is under planned maintenance until") ||
+			!strings.Contains(all, "Storefront will be under planned maintenance from") {
 			t.Errorf("%s items:\n%s", p, all)
 		}
 	}
@@ -307,6 +325,7 @@ func TestStatusPageChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	apiPost(t, base+"/api/v1/maintenance", spResponderToken, `{"matchers": ["service=orders"], "duration": "2h", "comment": "pg-7731 vacuum"}`, http.StatusCreated)
 	testutil.Eventually(t, 20*time.Second, "the incident on the page", func() bool {
 		_, body := get(t, base+"/status", "")
 		return strings.Contains(body, "We found the cause")

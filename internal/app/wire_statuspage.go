@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
+	"github.com/sentinel-oss/sentinel/alerting"
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/model"
@@ -14,15 +16,11 @@ import (
 )
 
 // wireStatusPage builds the public status page: the statuspage service
-// over the probes, the SLO engine and the store (its runner records every
-// component's status once a minute), the renderer over it and the
-// incident service, and the routes under /status (always mounted; they
-// answer 404 while status_page.enabled is false). A reload compiles the
-// new section in prepare and swaps it in at commit.
-//
-// Maintenance windows are not wired yet: until alerting lists them, no
-// component shows under_maintenance by itself (a responder's override
-// still can).
+// over the probes, the SLO engine, alerting's maintenance windows and the
+// store (its runner records every component's status once a minute), the
+// renderer over it and the incident service, and the routes under /status
+// (always mounted; they answer 404 while status_page.enabled is false). A
+// reload compiles the new section in prepare and swaps it in at commit.
 func (c *components) wireStatusPage(cfg *config.Config) config.Problems {
 	page, ps := statuspage.Compile(cfg.StatusPage, cfg.Probes, cfg.SLOs)
 	if len(ps) > 0 {
@@ -35,6 +33,9 @@ func (c *components) wireStatusPage(cfg *config.Config) config.Problems {
 	}
 	if c.slo != nil {
 		opts.SLOs = c.slo
+	}
+	if c.alerting != nil {
+		opts.Maintenance = maintenanceWindows{c.alerting}
 	}
 	svc, err := statuspage.New(opts)
 	if err != nil {
@@ -89,6 +90,39 @@ func (p probeStates) ProbeStates(ctx context.Context) ([]model.ProbeState, error
 			st.LastRun = s.LastRun.At
 		}
 		out = append(out, st)
+	}
+	return out, nil
+}
+
+// maintenanceWindows gives the status page alerting's maintenance windows:
+// the one-off ones and the recorded occurrences of recurring ones (which
+// alerting records as they begin), and each recurring window's next
+// occurrence from its schedule.
+type maintenanceWindows struct{ svc *alerting.Service }
+
+// MaintenanceWindows lists the windows overlapping [from, to).
+func (m maintenanceWindows) MaintenanceWindows(ctx context.Context, from, to time.Time) ([]statuspage.Window, error) {
+	kept, err := m.svc.MaintenanceWindows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []statuspage.Window
+	recorded := map[string]bool{}
+	for _, w := range kept {
+		if w.Recurring != "" {
+			recorded[w.Recurring+"@"+w.StartsAt.UTC().Format(time.RFC3339)] = true
+		}
+		if !w.EndsAt.After(from) || !w.StartsAt.Before(to) {
+			continue
+		}
+		out = append(out, statuspage.Window{ID: w.ID, Start: w.StartsAt, End: w.EndsAt, Matches: w.Matchers.Matches})
+	}
+	for _, r := range m.svc.RecurringMaintenanceAt(from, to.Sub(from)) {
+		key := r.Name + "@" + r.NextStart.UTC().Format(time.RFC3339)
+		if r.NextStart.IsZero() || recorded[key] {
+			continue
+		}
+		out = append(out, statuspage.Window{ID: key, Start: r.NextStart, End: r.NextEnd, Matches: r.Matchers.Matches})
 	}
 	return out, nil
 }
