@@ -209,9 +209,9 @@ var badgeColours = map[statuspage.Status]string{
 	statuspage.MajorOutage:         "#b42318",
 }
 
-// textWidth estimates the width of s at 11px Verdana-like type, the
+// badgeTextWidth estimates the width of s at 11px Verdana-like type, the
 // badge's font, from a few character classes.
-func textWidth(s string) float64 {
+func badgeTextWidth(s string) float64 {
 	w := 0.0
 	for _, r := range s {
 		switch {
@@ -235,7 +235,7 @@ func textWidth(s string) float64 {
 // script, so it embeds anywhere.
 func badge(name string, st statuspage.Status) []byte {
 	left, right := name, strings.ToLower(st.Label())
-	lw, rw := math.Ceil(textWidth(left))+12, math.Ceil(textWidth(right))+12
+	lw, rw := math.Ceil(badgeTextWidth(left))+12, math.Ceil(badgeTextWidth(right))+12
 	total := lw + rw
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="20" role="img" aria-label="%s: %s">`, f1(total), svgEscape(left), svgEscape(right))

@@ -216,6 +216,11 @@ runbooks: {dir: ` + filepath.Join(dir, "runbooks-b") + `}
 postmortems: {required_for: [critical, warning]}
 ui: {session_ttl: 2h}
 dashboards: {grafana_url: "https://grafana.shop.example"}
+status_page:
+  enabled: true
+  title: "Shop status after reload"
+  components:
+    - {name: Payments, probe: payments}
 `
 	f := &reloadFixture{path: filepath.Join(dir, "sentinel.yaml"), logs: &lockedBuffer{}}
 	f.write(t, before)
@@ -256,6 +261,9 @@ dashboards: {grafana_url: "https://grafana.shop.example"}
 	}
 	if r, err := slackNew.SlashCommand(ctx, base+"/slack/commands", status); err != nil || r.Status != 401 {
 		t.Fatalf("new secret before the reload: %v %+v", err, r)
+	}
+	if code, _ := do(t, "GET", base+"/status", "", nil); code != 404 {
+		t.Fatalf("/status before the status page is enabled: %d", code)
 	}
 	big := map[string]any{"title": "x", "severity": "warning", "summary": strings.Repeat("s", 3000)}
 	code, body := do(t, "POST", base+"/api/v1/incidents", adminToken, big)
@@ -356,6 +364,11 @@ dashboards: {grafana_url: "https://grafana.shop.example"}
 		if c.Token != "xoxb-new-token" && strings.Contains(strings.ToLower(c.Form.Get("text")), "payments") {
 			t.Errorf("a page after the reload went out with the old token")
 		}
+	}
+	// status_page: on, with the new title and the new probe's component.
+	code, body = do(t, "GET", base+"/status", "", nil)
+	if code != 200 || !strings.Contains(body, "Shop status after reload") || !strings.Contains(body, "Payments") {
+		t.Errorf("/status after the reload: %d %.300s", code, body)
 	}
 	// ui: the new session TTL in the cookie.
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
