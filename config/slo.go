@@ -50,6 +50,9 @@ type SLO struct {
 	// Alerting customises the SLO's burn-rate alerts: their name, labels
 	// and annotations, and turning a tier off.
 	Alerting *SLOAlerting `yaml:"alerting,omitempty"`
+	// ExcludeMaintenance leaves the maintenance windows whose matchers
+	// select the SLO's labels (slo, service and its own) out of its budget.
+	ExcludeMaintenance bool `yaml:"exclude_maintenance,omitempty"`
 }
 
 // Budgeting methods of slos[].budgeting.

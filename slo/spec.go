@@ -72,6 +72,9 @@ type Spec struct {
 	SliceTarget float64
 	// Alerting customises the burn alerts (slos[].alerting).
 	Alerting model.SLOAlerting
+	// ExcludeMaintenance leaves matching maintenance windows out of the
+	// budget (through Options.Exclusions).
+	ExcludeMaintenance bool
 }
 
 // ProbeRef is what an SLO needs to know of a probe: its name and how often
@@ -90,6 +93,20 @@ func ProbeRefs(ps []config.Probe) []ProbeRef {
 		out = append(out, ProbeRef{Name: p.Name, Interval: p.Interval.Std(), Locations: 1})
 	}
 	return out
+}
+
+// MatchLabels are the labels maintenance windows and silences select an SLO
+// by: its own, with slo and service.
+func (s *Spec) MatchLabels() model.Labels {
+	l := s.Labels.Clone()
+	if l == nil {
+		l = model.Labels{}
+	}
+	l["slo"] = s.Name
+	if s.Service != "" {
+		l["service"] = s.Service
+	}
+	return l
 }
 
 // Counted reports whether Sentinel counts this SLO's events itself (every
@@ -168,7 +185,7 @@ func compileOne(c config.SLO, path string, probes map[string]ProbeRef, ps *confi
 	n := len(*ps)
 	s := &Spec{
 		Name: c.Name, Description: c.Description, Service: c.Service, Labels: c.Labels.Clone(),
-		Objective: c.Objective, MinEvents: c.MinEvents,
+		Objective: c.Objective, MinEvents: c.MinEvents, ExcludeMaintenance: c.ExcludeMaintenance,
 	}
 	if !nameRE.MatchString(c.Name) {
 		if c.Name == "" {

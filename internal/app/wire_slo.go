@@ -29,6 +29,7 @@ func (c *components) wireSLO(cfg *config.Config) config.Problems {
 		Registerer: c.deps.registry,
 		Logger:     c.deps.log,
 		Now:        c.deps.now,
+		Exclusions: maintenanceExclusions{c},
 	})
 	if err != nil {
 		return config.Problems{{Path: "slos", Message: err.Error()}}
@@ -68,4 +69,22 @@ func (d durableEvents) RecordEvents(ctx context.Context, name string, good, tota
 		return fmt.Errorf("%w: the events are counted but could not be stored yet (%w); a later flush stores them, so sending them again may count them twice", web.ErrUnavailable, err)
 	}
 	return nil
+}
+
+// maintenanceExclusions leaves alerting's maintenance windows out of the
+// budgets of SLOs with exclude_maintenance. It asks alerting on each call
+// (windows held in memory), so windows added, ended or reloaded count at
+// the next evaluation.
+type maintenanceExclusions struct{ c *components }
+
+func (m maintenanceExclusions) Excluded(sp *slo.Spec, from, to time.Time) []slo.Interval {
+	if !sp.ExcludeMaintenance || m.c.alerting == nil {
+		return nil
+	}
+	spans := m.c.alerting.MaintenanceSpans(sp.MatchLabels(), from, to)
+	out := make([]slo.Interval, len(spans))
+	for i, w := range spans {
+		out[i] = slo.Interval{From: w.From, To: w.To}
+	}
+	return out
 }
