@@ -255,6 +255,9 @@ func (p *StatusPage) build(ctx context.Context, now time.Time) (*StatusPublic, e
 		if err != nil {
 			return nil, err
 		}
+		if cs.Known && len(days) > 0 {
+			days[len(days)-1] = days[len(days)-1].WithCurrent(cs.Status)
+		}
 		m.days = append(m.days, days)
 		m.components = append(m.components, p.component(cs, days, pid, now))
 		updated = latest(updated, m.components[len(m.components)-1].UpdatedAt)

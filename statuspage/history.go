@@ -1,6 +1,9 @@
 package statuspage
 
-import "time"
+import (
+	"maps"
+	"time"
+)
 
 // partialWeight is how much a minute of partial outage counts as downtime,
 // as Statuspage's uptime showcase weighs it (a major outage counts whole,
@@ -23,6 +26,23 @@ func (d Day) Observed() int {
 		n += m
 	}
 	return n
+}
+
+// WithCurrent is the day with the status that holds now counted as one
+// more minute when none of the day's recorded minutes has it yet: today's
+// bar then shows an outage that began after the last recorded minute (at
+// most a minute ago, or since a start) instead of no data.
+func (d Day) WithCurrent(st Status) Day {
+	if d.Minutes[st] > 0 {
+		return d
+	}
+	m := maps.Clone(d.Minutes)
+	if m == nil {
+		m = map[Status]int{}
+	}
+	m[st]++
+	d.Minutes = m
+	return d
 }
 
 // HasData reports whether anything was recorded that day.

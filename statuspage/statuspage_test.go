@@ -358,3 +358,21 @@ func TestHistoryAndUptime(t *testing.T) {
 		t.Errorf("a component without data recorded %d minutes", od[0].Observed())
 	}
 }
+
+// Today's bar shows what holds now even before its minute is recorded: a
+// day with no data, or none in the current status, gains one minute of it;
+// a day that already has it is left as recorded.
+func TestDayWithCurrent(t *testing.T) {
+	empty := statuspage.Day{Date: time.Date(2026, 3, 25, 0, 0, 0, 0, time.UTC)}
+	if d := empty.WithCurrent(statuspage.MajorOutage); d.Worst() != statuspage.MajorOutage || d.Observed() != 1 {
+		t.Errorf("empty day with a major outage now: worst %s, %d minutes", d.Worst(), d.Observed())
+	}
+	up := statuspage.Day{Minutes: map[statuspage.Status]int{statuspage.Operational: 600}}
+	d := up.WithCurrent(statuspage.MajorOutage)
+	if d.Worst() != statuspage.MajorOutage || d.Minutes[statuspage.MajorOutage] != 1 || up.Minutes[statuspage.MajorOutage] != 0 {
+		t.Errorf("600 up minutes and an outage now: %+v (recorded day changed: %+v)", d.Minutes, up.Minutes)
+	}
+	if d := up.WithCurrent(statuspage.Operational); d.Observed() != 600 {
+		t.Errorf("a status already recorded was counted again: %d minutes", d.Observed())
+	}
+}
