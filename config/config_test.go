@@ -265,3 +265,42 @@ func FuzzStatusComponentID(f *testing.F) {
 		}
 	})
 }
+
+func TestOIDCValidation(t *testing.T) {
+	_, err := Parse("o.yaml", []byte(`auth:
+  oidc:
+    issuer: "ftp://idp"
+    person_claim: name
+    scopes: ["email profile"]
+`), env(nil))
+	if err == nil {
+		t.Fatal("bad auth.oidc accepted")
+	}
+	for _, w := range []string{
+		"auth.oidc.issuer: unsupported scheme \"ftp\"",
+		"auth.oidc.client_id: missing client_id",
+		"auth.oidc.client_secret: missing client secret",
+		"auth.oidc.person_claim: unknown person_claim \"name\" (want email or subject)",
+		"auth.oidc.scopes[0]: a scope is one word",
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%s", w, err)
+		}
+	}
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("o.yaml", []byte(`auth:
+  oidc: {issuer: "https://idp.example.com", client_id: sentinel, client_secret_file: `+secret+`}
+people:
+  - {name: ana, oidc_subject: "00u1"}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Auth.OIDC
+	if o.ClientSecret.Reveal() != "from-a-file" || o.PersonClaim != OIDCClaimEmail || strings.Join(o.Scopes, " ") != "email profile" || cfg.People[0].OIDCSubject != "00u1" {
+		t.Fatalf("auth.oidc = %+v, people[0] = %+v", o, cfg.People[0])
+	}
+}

@@ -13,6 +13,7 @@ import (
 // when no file is given.
 func Default() *Config {
 	return &Config{
+		Auth: Auth{OIDC: OIDC{Scopes: []string{"email", "profile"}, PersonClaim: OIDCClaimEmail}},
 		Server: Server{
 			Listen:            "127.0.0.1:8080",
 			ExternalURL:       "",

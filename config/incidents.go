@@ -22,6 +22,9 @@ type Person struct {
 	Email string `yaml:"email"`
 	// SlackID is the Slack member ID (U024BE7LH); optional.
 	SlackID string `yaml:"slack_id"`
+	// OIDCSubject is the person's subject (sub claim) at the single
+	// sign-on provider, for auth.oidc.person_claim: subject.
+	OIDCSubject string `yaml:"oidc_subject"`
 	// Role is what the person may do when acting through Slack or a
 	// dashboard sign-in: viewer, responder or admin. Empty means responder
 	// for people on a schedule or an escalation policy, else viewer

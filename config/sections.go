@@ -87,10 +87,42 @@ func (r Role) Person() bool {
 	return r == RoleViewer || r == RoleResponder || r == RoleAdmin
 }
 
-// Auth lists the API tokens.
+// Auth lists the API tokens and the dashboards' single sign-on.
 type Auth struct {
 	Tokens []Token `yaml:"tokens"`
+	// OIDC turns on "Sign in with SSO" on the dashboards when Issuer is set.
+	OIDC OIDC `yaml:"oidc"`
 }
+
+// OIDC is an OpenID Connect provider the dashboards sign people in with
+// (authorization code flow with PKCE). The redirect URL registered at the
+// provider is server.external_url + OIDCCallbackPath.
+type OIDC struct {
+	// Issuer is the provider's issuer URL; its discovery document is at
+	// Issuer + /.well-known/openid-configuration.
+	Issuer           string `yaml:"issuer"`
+	ClientID         string `yaml:"client_id"`
+	ClientSecret     Secret `yaml:"client_secret"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// Scopes asked for besides openid; default email and profile.
+	Scopes []string `yaml:"scopes"`
+	// PersonClaim names the person: "email" (the ID token's email claim,
+	// matched to people[].email; the provider must mark it verified) or
+	// "subject" (the sub claim, matched to people[].oidc_subject).
+	PersonClaim string `yaml:"person_claim"`
+}
+
+// OIDCCallbackPath is where the provider sends the browser back.
+const OIDCCallbackPath = "/login/oidc/callback"
+
+// The values of auth.oidc.person_claim.
+const (
+	OIDCClaimEmail   = "email"
+	OIDCClaimSubject = "subject"
+)
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
 // Token is one bearer token and the role it grants.
 type Token struct {

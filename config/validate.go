@@ -161,6 +161,33 @@ func (a Auth) validate(ps *Problems, path string) {
 			ps.Add(JoinPath(p, "role"), "unknown role %q (want viewer, responder, admin or ingest)", t.Role)
 		}
 	}
+	a.OIDC.validate(ps, JoinPath(path, "oidc"))
+}
+
+func (o OIDC) validate(ps *Problems, path string) {
+	if !o.Enabled() {
+		if o.ClientID != "" || o.ClientSecret.IsSet() {
+			ps.Add(JoinPath(path, "issuer"), "missing issuer (client_id is set): set issuer or remove the oidc section")
+		}
+		return
+	}
+	CheckURL(ps, JoinPath(path, "issuer"), o.Issuer, "http", "https")
+	if o.ClientID == "" {
+		ps.Add(JoinPath(path, "client_id"), "missing client_id")
+	}
+	if !o.ClientSecret.IsSet() {
+		ps.Add(JoinPath(path, "client_secret"), "missing client secret (set client_secret or client_secret_file)")
+	}
+	switch o.PersonClaim {
+	case OIDCClaimEmail, OIDCClaimSubject:
+	default:
+		ps.Add(JoinPath(path, "person_claim"), "unknown person_claim %q (want email or subject)", o.PersonClaim)
+	}
+	for i, s := range o.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\r\n") {
+			ps.Add(fmt.Sprintf("%s.scopes[%d]", path, i), "a scope is one word: %q", s)
+		}
+	}
 }
 
 func (l Logging) validate(ps *Problems, path string) {

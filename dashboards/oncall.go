@@ -184,6 +184,8 @@ func (d *Dashboards) Runbooks(_ context.Context, w io.Writer, v Viewer) error {
 type LoginForm struct {
 	Next  string
 	Error string
+	// SSO offers "Sign in with SSO" (auth.oidc is configured).
+	SSO bool
 }
 
 // Login renders the sign-in page.

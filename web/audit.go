@@ -25,7 +25,7 @@ type auditSlot struct{ r AuditRecorder }
 // recorded in r: each request other than GET, HEAD and OPTIONS that
 // carries a person's or token's identity, except machine input on the
 // ingest routes (events, webhooks, heartbeats, change markers), and every
-// sign-in attempt on the dashboards' form.
+// sign-in attempt on the dashboards' form or by single sign-on.
 func (s *Server) SetAudit(r AuditRecorder) { s.audit.Store(&auditSlot{r: r}) }
 
 const (
@@ -42,7 +42,10 @@ func (s *Server) auditMiddleware(c *gin.Context) {
 	}
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return
+		// The single sign-on callback is a GET that signs a person in.
+		if c.FullPath() != ssoCallbackPath {
+			return
+		}
 	}
 	if c.GetBool(ginIngestKey) {
 		return

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -81,6 +82,10 @@ type Sessions struct {
 	// opts holds the TTL, Secure flag and per-owner cap in force
 	// (Configure).
 	opts atomic.Pointer[SessionOptions]
+	// sso is single sign-on, off until ConfigureSSO turns it on; peopleFn
+	// lists who may sign in with it.
+	sso      sso
+	peopleFn atomic.Pointer[func() []Person]
 }
 
 // SessionInfo is the signed-in person on a UI request.
@@ -89,6 +94,9 @@ type SessionInfo struct {
 	// CSRF is the session's anti-forgery token; every form carries it in a
 	// hidden field named csrf.
 	CSRF string
+	// Person is true when single sign-on started the session: Principal
+	// names a person of people:, not a token.
+	Person bool
 }
 
 // Sessions creates the session middleware for the UI routes.
@@ -223,6 +231,13 @@ func (s *Sessions) current(r *http.Request) (SessionInfo, bool, error) {
 	if err != nil || !ok || !se.Live(s.now()) {
 		return SessionInfo{}, false, err
 	}
+	if name, ok := strings.CutPrefix(se.Credential, personCredential); ok {
+		p, ok := s.personPrincipal(name)
+		if !ok || !classViewer.allows(p.Role) {
+			return SessionInfo{}, false, nil
+		}
+		return SessionInfo{Principal: p, CSRF: se.CSRF, Person: true}, true, nil
+	}
 	var tok [sha256.Size]byte
 	raw, err := hex.DecodeString(se.Credential)
 	if err != nil || len(raw) != len(tok) {
@@ -254,7 +269,7 @@ func (s *Sessions) Require(onMissing gin.HandlerFunc, onError func(*gin.Context,
 			return
 		}
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), principalKey{}, info.Principal))
-		setActor(c, model.Actor{Name: info.Principal.Name, Role: string(info.Principal.Role), Channel: model.ChannelUI})
+		setActor(c, model.Actor{Name: info.Principal.Name, Role: string(info.Principal.Role), Channel: model.ChannelUI, Person: info.Person})
 		c.Set(ginSessionKey, info)
 		c.Next()
 	}

@@ -60,6 +60,10 @@ type UIOptions struct {
 	Postmortems UIPostmortems
 	// Silences backs the alerts page's silence forms; nil answers 503.
 	Silences UISilences
+	// OIDC turns on single sign-on (zero: off); People lists who may sign
+	// in with it.
+	OIDC   OIDCOptions
+	People func() []Person
 }
 
 // uiCSP is the Content-Security-Policy of every page: no inline script
@@ -93,11 +97,14 @@ type ui struct {
 // session store (for tests and metrics).
 func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	u := &ui{d: d, ses: r.Sessions(opts.Sessions), opts: opts}
+	u.ses.ConfigureSSO(opts.OIDC, opts.People)
 	pub := r.Public()
 	pub.GET("/ui/:file", u.stylesheet)
 	pub.GET("/login", u.uiHeaders, u.loginPage)
 	pub.POST("/login", u.uiHeaders, u.login)
 	pub.POST("/logout", u.uiHeaders, u.logout)
+	pub.GET("/login/oidc", u.uiHeaders, u.ssoStart)
+	pub.GET(ssoCallbackPath, u.uiHeaders, u.ssoCallback)
 
 	pages := pub.Group("/", u.uiHeaders, u.ses.Require(u.signInFirst, u.sessionUnreadable), u.viewerZone)
 	pages.GET("/", u.overview)
@@ -205,7 +212,9 @@ func (u *ui) loginPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, next)
 		return
 	}
-	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.Login(w, dashboards.LoginForm{Next: next}) })
+	u.write(c, http.StatusOK, func(w io.Writer) error {
+		return u.d.Login(w, dashboards.LoginForm{Next: next, SSO: u.ses.sso.enabled()})
+	})
 }
 
 func (u *ui) login(c *gin.Context) {
@@ -223,7 +232,7 @@ func (u *ui) login(c *gin.Context) {
 	if d := th.wait(throttleLogin, source); d > 0 {
 		retryAfter(c, d)
 		u.write(c, http.StatusTooManyRequests, func(w io.Writer) error {
-			return u.d.Login(w, dashboards.LoginForm{Next: next, Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again in %s.", model.SpokenDuration(d.Round(time.Second)))})
+			return u.d.Login(w, dashboards.LoginForm{Next: next, SSO: u.ses.sso.enabled(), Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again in %s.", model.SpokenDuration(d.Round(time.Second)))})
 		})
 		return
 	}
@@ -237,7 +246,7 @@ func (u *ui) login(c *gin.Context) {
 		n, wait := th.fail(throttleLogin, source)
 		loggerFrom(c).Warn("sign-in to the dashboards refused", "reason", why, "client_ip", source, "failures", n, "wait", wait.String())
 		u.write(c, http.StatusUnauthorized, func(w io.Writer) error {
-			return u.d.Login(w, dashboards.LoginForm{Next: next, Error: why})
+			return u.d.Login(w, dashboards.LoginForm{Next: next, SSO: u.ses.sso.enabled(), Error: why})
 		})
 		return
 	}

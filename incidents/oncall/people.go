@@ -17,10 +17,12 @@ import (
 // Person is someone who can be paged, and who acts through Slack or a
 // dashboard sign-in with Role.
 type Person struct {
-	Name    string      `json:"name"`
-	Email   string      `json:"email,omitempty"`
-	SlackID string      `json:"slack_id,omitempty"`
-	Role    config.Role `json:"role,omitempty"`
+	Name    string `json:"name"`
+	Email   string `json:"email,omitempty"`
+	SlackID string `json:"slack_id,omitempty"`
+	// OIDCSubject is the person's subject at the sign-on provider.
+	OIDCSubject string      `json:"-"`
+	Role        config.Role `json:"role,omitempty"`
 }
 
 // Directory resolves the names used in schedules, policies and overrides to
@@ -43,7 +45,7 @@ func NewDirectory(people []config.Person) *Directory {
 		if role == "" {
 			role = config.RoleViewer
 		}
-		person := Person{Name: p.Name, Email: p.Email, SlackID: p.SlackID, Role: role}
+		person := Person{Name: p.Name, Email: p.Email, SlackID: p.SlackID, OIDCSubject: p.OIDCSubject, Role: role}
 		d.byName[p.Name] = person
 		d.order = append(d.order, p.Name)
 		if p.Email != "" {

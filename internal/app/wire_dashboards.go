@@ -71,8 +71,10 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 	c.runners = append(c.runners, runner{name: "ui_sessions", run: func(ctx context.Context) error {
 		return pruneSessions(ctx, sessions, c.deps.now, log)
 	}})
+	uiOpts.OIDC = oidcOptions(cfg)
 	if c.incidents != nil {
 		uiOpts.Actions = c.incidents
+		uiOpts.People = ssoPeople(c.incidents)
 	}
 	if c.probes != nil {
 		uiOpts.Screenshots = c.probes
@@ -89,10 +91,11 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 		if ps := p.next.UI.Validate("ui"); len(ps) > 0 {
 			return nil, ps
 		}
-		opts := sessionOptions(p.next)
+		opts, sso := sessionOptions(p.next), oidcOptions(p.next)
 		return func() {
 			if s := mounted.Load(); s != nil {
 				s.Configure(opts)
+				s.ConfigureSSO(sso, nil)
 			}
 		}, nil
 	})
@@ -106,6 +109,32 @@ func sessionOptions(cfg *config.Config) web.SessionOptions {
 		TTL:         cfg.UI.SessionTTL.Std(),
 		Secure:      cfg.UI.CookieSecure || strings.HasPrefix(cfg.Server.ExternalURL, "https://"),
 		MaxPerOwner: cfg.UI.MaxSessionsPerOwner,
+	}
+}
+
+// oidcOptions is the auth.oidc section with its redirect URL, on
+// server.external_url.
+func oidcOptions(cfg *config.Config) web.OIDCOptions {
+	return web.OIDCOptions{
+		Config:      cfg.Auth.OIDC,
+		RedirectURL: strings.TrimSuffix(cfg.Server.ExternalURL, "/") + config.OIDCCallbackPath,
+	}
+}
+
+// ssoPeople lists the people single sign-on may sign in, with the roles
+// the incidents service gives them now (it follows reloads).
+func ssoPeople(svc *incidents.Service) func() []web.Person {
+	return func() []web.Person {
+		dir := svc.People()
+		if dir == nil {
+			return nil
+		}
+		ps := dir.People()
+		out := make([]web.Person, len(ps))
+		for i, p := range ps {
+			out[i] = web.Person{Name: p.Name, Email: p.Email, OIDCSubject: p.OIDCSubject, Role: p.Role}
+		}
+		return out
 	}
 }
 

@@ -1,0 +1,291 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/dashboards"
+)
+
+// testOP is a small OpenID provider on 127.0.0.1: discovery, a JWKS with
+// one RSA key, an authorize endpoint that redirects straight back with a
+// code, and a token endpoint that checks the client secret and the PKCE
+// verifier and returns an ID token signed with the key.
+type testOP struct {
+	srv    *httptest.Server
+	key    *rsa.PrivateKey
+	now    func() time.Time
+	mu     sync.Mutex
+	codes  map[string]opGrant
+	email  string
+	nonce  string // when set, sent instead of the one asked for
+	expiry time.Duration
+	issuer string // when set, the iss claim instead of the real one
+}
+
+type opGrant struct{ nonce, challenge string }
+
+func newTestOP(t *testing.T, now func() time.Time) *testOP {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &testOP{key: key, now: now, codes: map[string]opGrant{}, email: "ana@example.com", expiry: time.Hour}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		u := op.srv.URL
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"issuer": u, "authorization_endpoint": u + "/authorize", "token_endpoint": u + "/token",
+			"jwks_uri": u + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
+			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
+		})
+	})
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	})
+	mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("response_type") != "code" || q.Get("client_id") != "sentinel" || q.Get("code_challenge_method") != "S256" || !strings.Contains(q.Get("scope"), "openid") {
+			http.Error(w, "bad authorize request: "+r.URL.RawQuery, http.StatusBadRequest)
+			return
+		}
+		code := randomText()
+		op.mu.Lock()
+		op.codes[code] = opGrant{nonce: q.Get("nonce"), challenge: q.Get("code_challenge")}
+		op.mu.Unlock()
+		back, _ := url.Parse(q.Get("redirect_uri"))
+		back.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+		http.Redirect(w, r, back.String(), http.StatusFound)
+	})
+	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
+		id, secret, _ := r.BasicAuth()
+		if id != "sentinel" || secret != "op-client-secret" {
+			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+			return
+		}
+		_ = r.ParseForm()
+		op.mu.Lock()
+		g, ok := op.codes[r.PostForm.Get("code")]
+		delete(op.codes, r.PostForm.Get("code"))
+		op.mu.Unlock()
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if !ok || base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		nonce, iss := g.nonce, op.srv.URL
+		if op.nonce != "" {
+			nonce = op.nonce
+		}
+		if op.issuer != "" {
+			iss = op.issuer
+		}
+		sig, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: op.key, KeyID: "k1"}}, nil)
+		now := op.now()
+		raw, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: iss, Subject: "sub-ana", Audience: jwt.Audience{"sentinel"},
+			IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(op.expiry))}).
+			Claims(map[string]any{"nonce": nonce, "email": op.email, "email_verified": true}).Serialize()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": raw})
+	})
+	op.srv = httptest.NewServer(mux)
+	t.Cleanup(op.srv.Close)
+	return op
+}
+
+type ssoFixture struct {
+	*uiFixture
+	op *testOP
+}
+
+func newSSOFixture(t *testing.T, issuer string) *ssoFixture {
+	t.Helper()
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	f := newFixture(t, func(o *Options) { o.Now = now; o.Server.MaxBodyBytes = 64 << 10 })
+	op := newTestOP(t, now)
+	if issuer == "" {
+		issuer = op.srv.URL
+	}
+	d, err := dashboards.New(dashboards.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	people := func() []Person {
+		return []Person{{Name: "ana", Email: "Ana@Example.com", OIDCSubject: "sub-ana", Role: config.RoleAdmin}, {Name: "bo", Email: "bo@example.com", Role: config.RoleViewer}}
+	}
+	ses := MountUI(f.srv.Routes(), d, UIOptions{Sessions: SessionOptions{TTL: time.Hour, MaxPerOwner: 2}, People: people,
+		OIDC: OIDCOptions{RedirectURL: "http://sentinel.test" + config.OIDCCallbackPath, Config: config.OIDC{
+			Issuer: issuer, ClientID: "sentinel", ClientSecret: config.NewSecret("op-client-secret"), Scopes: []string{"email"}, PersonClaim: config.OIDCClaimEmail}}})
+	return &ssoFixture{uiFixture: &uiFixture{fixture: f, ses: ses, clock: &clock, mu: &mu}, op: op}
+}
+
+// run walks the flow as a browser would: /login/oidc, the provider's
+// authorize redirect, then the callback with the flow cookie (edit may
+// change the callback URL). It returns the callback's answer.
+func (s *ssoFixture) run(t *testing.T, edit func(*url.URL)) *httptest.ResponseRecorder {
+	t.Helper()
+	start := s.get(t, "/login/oidc?next=/incidents", "")
+	if start.Code != http.StatusFound {
+		t.Fatalf("GET /login/oidc = %d: %s", start.Code, start.Body)
+	}
+	var flowCookie *http.Cookie
+	for _, c := range start.Result().Cookies() {
+		if c.Name == oidcFlowCookie {
+			flowCookie = c
+		}
+	}
+	if flowCookie == nil || !flowCookie.HttpOnly || flowCookie.Path != "/login/oidc" {
+		t.Fatalf("flow cookie = %+v", flowCookie)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(start.Header().Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil || back.Host != "sentinel.test" || back.Path != config.OIDCCallbackPath {
+		t.Fatalf("authorize = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if edit != nil {
+		edit(back)
+	}
+	return s.do(t, http.MethodGet, back.RequestURI(), "", nil, "Cookie", oidcFlowCookie+"="+flowCookie.Value)
+}
+
+func TestSSOSignsInThePerson(t *testing.T) {
+	s := newSSOFixture(t, "")
+	audited := &memRecorder{}
+	s.srv.SetAudit(audited)
+	login := s.get(t, "/login", "")
+	if !strings.Contains(login.Body.String(), `href="/login/oidc?next=%2f"`) || !strings.Contains(login.Body.String(), "Sign in with SSO") {
+		t.Fatalf("login page offers no SSO:\n%s", login.Body)
+	}
+	rec := s.run(t, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents" {
+		t.Fatalf("callback = %d to %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	var cookie string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == SessionCookie {
+			cookie = c.Value
+		}
+	}
+	page := s.get(t, "/incidents", cookie)
+	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "ana") {
+		t.Fatalf("signed-in page = %d:\n%s", page.Code, page.Body)
+	}
+	se, ok, err := s.ses.Store().Session(t.Context(), sessionID(cookie))
+	if err != nil || !ok || se.Owner != "ana" || se.Role != "admin" {
+		t.Fatalf("session = %+v %v %v, want owned by ana as admin", se, ok, err)
+	}
+	if got := strings.Join(audited.got, "\n"); got != "ana|admin|ui|GET /login/oidc/callback||303|192.0.2.1" {
+		t.Fatalf("audit entries:\n%s", got)
+	}
+	if strings.Contains(s.logs.String(), "op-client-secret") {
+		t.Fatal("the client secret reached the log")
+	}
+	// The per-owner cap counts the person: a third sign-in ends the first.
+	for range 2 {
+		s.mu.Lock()
+		*s.clock = s.clock.Add(time.Second)
+		s.mu.Unlock()
+		s.run(t, nil)
+	}
+	if _, ok, _ := s.ses.Store().Session(t.Context(), sessionID(cookie)); ok {
+		t.Fatal("ana's oldest session outlived the per-person cap of 2")
+	}
+}
+
+func TestSSORefuses(t *testing.T) {
+	cases := []struct {
+		name   string
+		setup  func(*testOP)
+		edit   func(*url.URL)
+		status int
+		want   string
+	}{
+		{"wrong state", nil, func(u *url.URL) { q := u.Query(); q.Set("state", "forged"); u.RawQuery = q.Encode() }, http.StatusBadRequest, "state does not match"},
+		{"wrong nonce", func(op *testOP) { op.nonce = "replayed" }, nil, http.StatusUnauthorized, "nonce does not match"},
+		{"expired token", func(op *testOP) { op.expiry = -time.Minute }, nil, http.StatusUnauthorized, "could not be verified"},
+		{"wrong issuer", func(op *testOP) { op.issuer = "https://evil.example" }, nil, http.StatusUnauthorized, "could not be verified"},
+		{"unknown email", func(op *testOP) { op.email = "mallory@example.com" }, nil, http.StatusForbidden, "no one in Sentinel&#39;s people list has that address"},
+		{"provider error", nil, func(u *url.URL) { q := u.Query(); q.Del("code"); q.Set("error", "access_denied"); u.RawQuery = q.Encode() }, http.StatusUnauthorized, "refused the sign-in (access_denied)"},
+		{"wrong code", nil, func(u *url.URL) { q := u.Query(); q.Set("code", "nope"); u.RawQuery = q.Encode() }, http.StatusUnauthorized, "did not accept this sign-in"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSSOFixture(t, "")
+			audited := &memRecorder{}
+			s.srv.SetAudit(audited)
+			if tc.setup != nil {
+				tc.setup(s.op)
+			}
+			rec := s.run(t, tc.edit)
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Fatalf("callback = %d, want %d with %q:\n%s", rec.Code, tc.status, tc.want, rec.Body)
+			}
+			for _, c := range rec.Result().Cookies() {
+				if c.Name == SessionCookie && c.Value != "" {
+					t.Fatal("a refused sign-in set a session cookie")
+				}
+			}
+			if len(audited.got) != 1 || !strings.HasPrefix(audited.got[0], "single sign-on||ui|GET /login/oidc/callback||") {
+				t.Fatalf("audit entries: %q", audited.got)
+			}
+		})
+	}
+}
+
+func TestSSOProviderDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + l.Addr().String()
+	l.Close()
+	s := newSSOFixture(t, down)
+	rec := s.get(t, "/login/oidc", "")
+	if rec.Code != http.StatusBadGateway || !strings.Contains(rec.Body.String(), "cannot be reached right now") {
+		t.Fatalf("GET /login/oidc with the provider down = %d:\n%s", rec.Code, rec.Body)
+	}
+	// A callback without the flow's cookie is refused plainly.
+	rec = s.get(t, "/login/oidc/callback?code=x&state=y", "")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "has expired") {
+		t.Fatalf("callback without a flow = %d:\n%s", rec.Code, rec.Body)
+	}
+}
+
+func FuzzDecodeFlow(f *testing.F) {
+	f.Add(flow{state: "s", nonce: "n", verifier: "v", next: "/x"}.encode())
+	f.Add("%%%")
+	f.Fuzz(func(t *testing.T, s string) {
+		if fl, ok := decodeFlow(s); ok && (fl.state == "" || !strings.HasPrefix(fl.next, "/")) {
+			t.Fatalf("decodeFlow(%q) = %+v", s, fl)
+		}
+	})
+}
