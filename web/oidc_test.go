@@ -234,7 +234,12 @@ func TestSSORefuses(t *testing.T) {
 		{"expired token", func(op *testOP) { op.expiry = -time.Minute }, nil, http.StatusUnauthorized, "could not be verified"},
 		{"wrong issuer", func(op *testOP) { op.issuer = "https://evil.example" }, nil, http.StatusUnauthorized, "could not be verified"},
 		{"unknown email", func(op *testOP) { op.email = "mallory@example.com" }, nil, http.StatusForbidden, "no one in Sentinel&#39;s people list has that address"},
-		{"provider error", nil, func(u *url.URL) { q := u.Query(); q.Del("code"); q.Set("error", "access_denied"); u.RawQuery = q.Encode() }, http.StatusUnauthorized, "refused the sign-in (access_denied)"},
+		{"provider error", nil, func(u *url.URL) {
+			q := u.Query()
+			q.Del("code")
+			q.Set("error", "access_denied")
+			u.RawQuery = q.Encode()
+		}, http.StatusUnauthorized, "refused the sign-in (access_denied)"},
 		{"wrong code", nil, func(u *url.URL) { q := u.Query(); q.Set("code", "nope"); u.RawQuery = q.Encode() }, http.StatusUnauthorized, "did not accept this sign-in"},
 	}
 	for _, tc := range cases {
