@@ -312,20 +312,7 @@ func (u *ui) matchPerson(claim, subject, email string, verified *bool) (Person, 
 // signInPerson starts a session for a person of people:, owned by their
 // name (so the per-owner cap and the audit log name them).
 func (s *Sessions) signInPerson(c *gin.Context, p Person) error {
-	cookie := randomText()
-	now := s.now()
-	se := model.Session{
-		ID: sessionID(cookie), Owner: p.Name, Role: string(p.Role), Credential: personCredential + p.Name,
-		CSRF: randomText(), Created: now, Expires: now.Add(s.ttl()),
-	}
-	if err := s.store.CreateSession(c.Request.Context(), se, s.maxPerOwner(), now); err != nil {
-		return fmt.Errorf("store the session: %w", err)
-	}
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: SessionCookie, Value: cookie, Path: "/", MaxAge: int(s.ttl() / time.Second),
-		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
-	})
-	return nil
+	return s.start(c, Principal{Name: p.Name, Role: p.Role}, personCredential+p.Name)
 }
 
 // people lists who may sign in with single sign-on now.

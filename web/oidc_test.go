@@ -294,3 +294,46 @@ func FuzzDecodeFlow(f *testing.F) {
 		}
 	})
 }
+
+// TestSSOSessionFollowsPeople: person_claim subject matches oidc_subject,
+// and the session follows people[]: a new role applies at once, a person
+// removed is signed out.
+func TestSSOSessionFollowsPeople(t *testing.T) {
+	s := newSSOFixture(t, "")
+	var mu sync.Mutex
+	people := []Person{{Name: "ana", OIDCSubject: "sub-ana", Role: config.RoleViewer}}
+	s.ses.ConfigureSSO(OIDCOptions{RedirectURL: "http://sentinel.test" + config.OIDCCallbackPath, Config: config.OIDC{
+		Issuer: s.op.srv.URL, ClientID: "sentinel", ClientSecret: config.NewSecret("op-client-secret"), PersonClaim: config.OIDCClaimSubject}},
+		func() []Person { mu.Lock(); defer mu.Unlock(); return append([]Person(nil), people...) })
+	s.op.email = "" // the subject alone names the person
+	rec := s.run(t, nil)
+	var cookie string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == SessionCookie {
+			cookie = c.Value
+		}
+	}
+	if rec.Code != http.StatusSeeOther || cookie == "" {
+		t.Fatalf("callback = %d: %s", rec.Code, rec.Body)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: cookie})
+	if info, ok, _ := s.ses.current(req); !ok || info.Principal != (Principal{Name: "ana", Role: config.RoleViewer}) || !info.Person {
+		t.Fatalf("session = %+v %v", info, ok)
+	}
+	mu.Lock()
+	people[0].Role = config.RoleResponder
+	mu.Unlock()
+	if info, ok, _ := s.ses.current(req); !ok || info.Principal.Role != config.RoleResponder {
+		t.Fatalf("after a new role, session = %+v %v", info, ok)
+	}
+	mu.Lock()
+	people = nil
+	mu.Unlock()
+	if _, ok, _ := s.ses.current(req); ok {
+		t.Fatal("a person removed from people[] is still signed in")
+	}
+	if page := s.get(t, "/", cookie); page.Code != http.StatusSeeOther {
+		t.Fatalf("page after removal = %d, want a redirect to sign in", page.Code)
+	}
+}

@@ -190,21 +190,30 @@ func (s *Sessions) SignIn(c *gin.Context, token string) (p Principal, why string
 	if !classViewer.allows(p.Role) {
 		return Principal{}, "This token's role (" + string(p.Role) + ") cannot sign in to the dashboards.", false, nil
 	}
+	tok := sha256.Sum256([]byte(token))
+	if err := s.start(c, p, hex.EncodeToString(tok[:])); err != nil {
+		return Principal{}, "", false, err
+	}
+	return p, "", true, nil
+}
+
+// start stores a new session for p, signed in by credential (a token's
+// hash, or personCredential and a person's name), and sets its cookie.
+func (s *Sessions) start(c *gin.Context, p Principal, credential string) error {
 	cookie := randomText()
 	now := s.now()
-	tok := sha256.Sum256([]byte(token))
 	se := model.Session{
-		ID: sessionID(cookie), Owner: p.Name, Role: string(p.Role), Credential: hex.EncodeToString(tok[:]),
+		ID: sessionID(cookie), Owner: p.Name, Role: string(p.Role), Credential: credential,
 		CSRF: randomText(), Created: now, Expires: now.Add(s.ttl()),
 	}
 	if err := s.store.CreateSession(c.Request.Context(), se, s.maxPerOwner(), now); err != nil {
-		return Principal{}, "", false, fmt.Errorf("store the session: %w", err)
+		return fmt.Errorf("store the session: %w", err)
 	}
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: SessionCookie, Value: cookie, Path: "/", MaxAge: int(s.ttl() / time.Second),
 		HttpOnly: true, Secure: s.secure(), SameSite: http.SameSiteLaxMode,
 	})
-	return p, "", true, nil
+	return nil
 }
 
 // SignOut ends the request's session, if any, and clears the cookie.
