@@ -174,7 +174,7 @@ type Dashboards struct {
 // pageNames are the templates under templates/, one per page, each
 // defining "content" for the shared layout.
 var pageNames = []string{"slos", "slo", "incidents", "incident", "postmortem", "alerts", "probes", "probe", "rum", "oncall", "runbooks", "runbook", "login", "error",
-	"report_slos", "report_incidents", "settings"}
+	"report_slos", "report_incidents", "settings", "audit"}
 
 // New parses the embedded templates.
 func New(opts Options) (*Dashboards, error) {

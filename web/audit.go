@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-oss/sentinel/audit"
+	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -77,6 +80,40 @@ func setActor(c *gin.Context, a model.Actor) {
 	c.Set(ginAuditKey, a)
 }
 
+// auditQuery reads the audit log's filters (actor, channel, action, from,
+// to, before, limit) from the query string, for the API and the page; a
+// filter that cannot be read is named in problem.
+func auditQuery(c *gin.Context) (q audit.Query, problem string) {
+	q = audit.Query{Actor: c.Query("actor"), Channel: c.Query("channel"), Action: c.Query("action")}
+	var err error
+	if v := c.Query("limit"); v != "" {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 {
+			return q, "limit: want a whole number from 1 to " + strconv.Itoa(audit.MaxLimit)
+		}
+	}
+	if v := c.Query("before"); v != "" {
+		if q.Before, err = strconv.ParseInt(v, 10, 64); err != nil || q.Before < 1 {
+			return q, "before: want an entry ID (a positive whole number)"
+		}
+	}
+	for _, f := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &q.From}, {"to", &q.To}} {
+		if v := c.Query(f.name); v != "" {
+			if *f.to, err = time.Parse(time.RFC3339, v); err != nil {
+				return q, f.name + ": want an RFC 3339 time such as 2026-03-01T12:00:00Z"
+			}
+		}
+	}
+	switch q.Channel {
+	case "", model.ChannelAPI, model.ChannelUI, model.ChannelSlack, model.ChannelConfig:
+	default:
+		return q, "channel: want api, ui, slack or config"
+	}
+	return q, ""
+}
+
 // auditHandlers serve GET /api/v1/audit.
 type auditHandlers struct{ log *audit.Log }
 
@@ -88,35 +125,9 @@ func MountAudit(r *Routes, l *audit.Log) {
 }
 
 func (h auditHandlers) list(c *gin.Context) {
-	q := audit.Query{Actor: c.Query("actor"), Channel: c.Query("channel"), Action: c.Query("action")}
-	var err error
-	if v := c.Query("limit"); v != "" {
-		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 {
-			abortJSON(c, http.StatusBadRequest, "limit: want a whole number from 1 to "+strconv.Itoa(audit.MaxLimit))
-			return
-		}
-	}
-	if v := c.Query("before"); v != "" {
-		if q.Before, err = strconv.ParseInt(v, 10, 64); err != nil || q.Before < 1 {
-			abortJSON(c, http.StatusBadRequest, "before: want an entry ID (a positive whole number)")
-			return
-		}
-	}
-	for _, f := range []struct {
-		name string
-		to   *time.Time
-	}{{"from", &q.From}, {"to", &q.To}} {
-		if v := c.Query(f.name); v != "" {
-			if *f.to, err = time.Parse(time.RFC3339, v); err != nil {
-				abortJSON(c, http.StatusBadRequest, f.name+": want an RFC 3339 time such as 2026-03-01T12:00:00Z")
-				return
-			}
-		}
-	}
-	switch q.Channel {
-	case "", model.ChannelAPI, model.ChannelUI, model.ChannelSlack, model.ChannelConfig:
-	default:
-		abortJSON(c, http.StatusBadRequest, "channel: want api, ui, slack or config")
+	q, problem := auditQuery(c)
+	if problem != "" {
+		abortJSON(c, http.StatusBadRequest, problem)
 		return
 	}
 	entries, err := h.log.List(c.Request.Context(), q)
@@ -132,4 +143,38 @@ func (h auditHandlers) list(c *gin.Context) {
 		body["next_before"] = entries[len(entries)-1].ID
 	}
 	c.JSON(http.StatusOK, body)
+}
+
+// auditPage is GET /audit: the audit log for admins, with the API's
+// filters and paging.
+func (u *ui) auditPage(c *gin.Context) {
+	v := viewer(c)
+	if v.Role != config.RoleAdmin {
+		u.errorPage(c, http.StatusForbidden, "Only admins may read the audit log.")
+		return
+	}
+	if u.opts.Audit == nil {
+		u.errorPage(c, http.StatusServiceUnavailable, "The audit log is not available.")
+		return
+	}
+	q, problem := auditQuery(c)
+	view := dashboards.AuditView{Actor: q.Actor, Channel: q.Channel, Action: q.Action, From: c.Query("from"), To: c.Query("to"), Problem: problem}
+	status := http.StatusOK
+	if problem != "" {
+		status = http.StatusBadRequest
+	} else {
+		if q.Limit == 0 {
+			q.Limit = 100
+		}
+		entries, err := u.opts.Audit.List(c.Request.Context(), q)
+		if err != nil {
+			u.fail(c, err)
+			return
+		}
+		view.Entries = entries
+		if len(entries) == q.Limit {
+			view.Next = entries[len(entries)-1].ID
+		}
+	}
+	u.write(c, status, func(w io.Writer) error { return u.d.Audit(w, v, view) })
 }

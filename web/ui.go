@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-oss/sentinel/alerting"
+	"github.com/sentinel-oss/sentinel/audit"
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
@@ -64,6 +65,8 @@ type UIOptions struct {
 	// in with it.
 	OIDC   OIDCOptions
 	People func() []Person
+	// Audit backs the admins' audit page; nil answers 503.
+	Audit *audit.Log
 }
 
 // uiCSP is the Content-Security-Policy of every page: no inline script
@@ -127,6 +130,7 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pages.POST("/oncall/overrides", BodyLimit(maxOverrideForm), u.addOverride)
 	pages.GET("/runbooks", u.runbooksPage)
 	pages.GET("/runbooks/:name", u.runbookPage)
+	pages.GET("/audit", u.auditPage)
 	u.mountReports(pages)
 	return u.ses
 }

@@ -72,6 +72,7 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 		return pruneSessions(ctx, sessions, c.deps.now, log)
 	}})
 	uiOpts.OIDC = oidcOptions(cfg)
+	uiOpts.Audit = c.audit
 	if c.incidents != nil {
 		uiOpts.Actions = c.incidents
 		uiOpts.People = ssoPeople(c.incidents)
