@@ -1,18 +1,26 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // DidYouMean offers the known name closest to a mistyped one, as
 // ` (did you mean "serve"?)`, or "" when none is close: one edit for words
 // of up to five letters, two for longer ones (a swap of neighbours is one
-// edit), so a word that is merely unknown is not answered with a guess.
+// edit; a word that begins a name, "val" for "value", is close), so a word
+// that is merely unknown is not answered with a guess.
 func DidYouMean(word string, known []string) string {
 	best, bestDist := "", 2
 	if len(word) > 5 {
 		bestDist = 3
 	}
 	for _, name := range known {
-		if d := editDistance(word, name); d < bestDist || (d == bestDist && best != "" && name < best) {
+		d := editDistance(word, name)
+		if len(word) >= 3 && strings.HasPrefix(name, word) {
+			d = min(d, 1) // a shortened name ("val" for "value")
+		}
+		if d < bestDist || (d == bestDist && best != "" && name < best) {
 			best, bestDist = name, d
 		}
 	}

@@ -10,6 +10,7 @@ func TestDidYouMean(t *testing.T) {
 		"sol":        ` (did you mean "slo"?)`,
 		"stroe":      ` (did you mean "store"?)`,
 		"nope":       "",
+		"stor":       ` (did you mean "store"?)`,
 		"frobnicate": "",
 		"":           "",
 	} {
