@@ -293,7 +293,7 @@ func TestStatusPageEndToEnd(t *testing.T) {
 // With SENTINEL_SCREENSHOTS=DIR it saves both PNGs there.
 func TestStatusPageChromium(t *testing.T) {
 	chromium := testutil.RequireTool(t, "chromium", "chromium", "chromium-browser")
-	if testing.Short() {
+	if testing.Short() && os.Getenv("CI") != "true" { // CI never skips it
 		t.Skip("drives a real browser; skipped with -short")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
