@@ -19,6 +19,12 @@ const (
 	ActionAcknowledge = "sentinel_ack"
 	ActionResolve     = "sentinel_resolve"
 	ActionEscalate    = "sentinel_escalate"
+	// ActionLead makes the clicker the incident's commander; the other
+	// three open a modal (views.open) answered by a view_submission.
+	ActionLead     = "sentinel_lead"
+	ActionSeverity = "sentinel_severity"
+	ActionNote     = "sentinel_note"
+	ActionUpdate   = "sentinel_update"
 )
 
 // Block Kit limits Slack enforces (text lengths in characters).
@@ -233,7 +239,11 @@ func actionBlock(inc *incidents.Incident) *slack.ActionBlock {
 	escalate := slack.NewButtonBlockElement(ActionEscalate, id, plain("Escalate")).WithStyle(slack.StyleDanger)
 	escalate.Confirm = slack.NewConfirmationBlockObject(plain("Escalate?"),
 		mrkdwn(fmt.Sprintf("Page the next step of the escalation policy for #%d now?", inc.ID)), plain("Escalate"), plain("Cancel"))
-	els = append(els, escalate)
+	els = append(els, escalate,
+		slack.NewButtonBlockElement(ActionLead, id, plain("I'll lead")),
+		slack.NewButtonBlockElement(ActionSeverity, id, plain("Severity")),
+		slack.NewButtonBlockElement(ActionNote, id, plain("Add note")),
+		slack.NewButtonBlockElement(ActionUpdate, id, plain("Post update")))
 	return slack.NewActionBlock("sentinel_actions", els...)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -153,6 +154,12 @@ func (b *Bot) act(ctx context.Context, a Action, actor string) (string, string) 
 		_, err = b.incidents.Resolve(ctx, a.IncidentID, actor)
 	case KindEscalate:
 		_, err = b.incidents.Escalate(ctx, a.IncidentID, actor)
+	case KindLead:
+		// The clicker, a linked person, becomes commander.
+		name := actor
+		_, err = b.incidents.EditIncident(ctx, a.IncidentID, incidents.Edit{Commander: &name}, actor)
+	case KindSeverity, KindNote, KindUpdate:
+		return b.openIncidentModal(ctx, a)
 	}
 	switch {
 	case err == nil:
@@ -272,4 +279,11 @@ func (d *dedupe) first(key string, now time.Time) bool {
 	}
 	d.seen[key] = now
 	return true
+}
+
+// forget drops key, so the next delivery of it counts again.
+func (d *dedupe) forget(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, key)
 }

@@ -218,3 +218,100 @@ func FuzzViewSubmission(f *testing.F) {
 		}
 	})
 }
+
+// TestPageButtonsRunTheIncident: "I'll lead" names the clicker commander;
+// Severity, Add note and Post update open their forms through views.open,
+// and the signed view_submissions change the incident once (a redelivery
+// changes nothing more), tell the thread and redraw the page. A user
+// linked to nobody is refused in the form.
+func TestPageButtonsRunTheIncident(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	if err := e.svc.HandleAlertGroup(ctx, firing("service=checkout")); err != nil {
+		t.Fatal(err)
+	}
+	page := e.waitPages(t, 1)[0]
+	for _, want := range []string{"I'll lead", "Severity", "Add note", "Post update"} {
+		if !strings.Contains(string(page.Blocks), `"text":"`+want+`"`) {
+			t.Fatalf("page lacks the %q button: %s", want, page.Blocks)
+		}
+	}
+	if resp := e.click(t, slack.ActionLead, 1, "U024BE7LH", "carol", page.TS, "1.1"); resp.Status != 200 {
+		t.Fatalf("lead click = %d", resp.Status)
+	}
+	open := func(action string) slacktest.View {
+		t.Helper()
+		n := len(e.fake.Views())
+		resp, err := e.client.Interaction(ctx, e.srv.URL+"/slack/interactions", slacktest.BlockActions(slacktest.Click{
+			ActionID: action, Value: "1", UserID: "U024BE7LH", UserName: "carol", ChannelID: "C0INCIDENTS",
+			MessageTS: page.TS, ResponseURL: e.fake.ResponseURL("r"), TriggerID: e.fake.NewTrigger()}))
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("%s click: %v %v", action, resp, err)
+		}
+		views := e.fake.Views()
+		if len(views) != n+1 {
+			t.Fatalf("%s opened %d views", action, len(views)-n)
+		}
+		js, _ := json.Marshal(views[n].JSON)
+		t.Logf("views.open: %s", js)
+		return views[n]
+	}
+	submit := func(v slacktest.View, user string, values, selects map[string]string) slacktest.Response {
+		t.Helper()
+		resp, err := e.client.Interaction(ctx, e.srv.URL+"/slack/interactions", slacktest.ViewSubmission(slacktest.Submission{
+			View: v, UserID: user, UserName: "carol", Values: values, Selects: selects}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	note := open(slack.ActionNote)
+	if note.JSON["callback_id"] != slack.NoteCallback || note.JSON["private_metadata"] != "1" {
+		t.Fatalf("note form: %v", note.JSON)
+	}
+	if r := submit(note, "U0DAVE", map[string]string{"text": "x"}, nil); !strings.Contains(r.Body, "not linked to a person") {
+		t.Fatalf("a stranger's note = %d %s", r.Status, r.Body)
+	}
+	if r := submit(note, "U024BE7LH", map[string]string{"text": " "}, nil); !strings.Contains(r.Body, `"response_action":"errors"`) {
+		t.Fatalf("an empty note = %d %s", r.Status, r.Body)
+	}
+	for range 2 { // the second is a redelivery
+		if r := submit(note, "U024BE7LH", map[string]string{"text": "rolled back v42 at 10:42"}, nil); r.Status != 200 || r.Body != "" {
+			t.Fatalf("note = %d %q", r.Status, r.Body)
+		}
+	}
+	if r := submit(open(slack.ActionSeverity), "U024BE7LH", nil, map[string]string{"severity": "warning"}); r.Status != 200 || r.Body != "" {
+		t.Fatalf("severity = %d %q", r.Status, r.Body)
+	}
+	if r := submit(open(slack.ActionUpdate), "U024BE7LH", map[string]string{"text": "A fix is rolling out."}, map[string]string{"audience": "public"}); r.Status != 200 || r.Body != "" {
+		t.Fatalf("update = %d %q", r.Status, r.Body)
+	}
+	inc := e.incident(t, 1)
+	notes := 0
+	for _, en := range inc.Timeline {
+		if strings.Contains(en.Text, "rolled back v42") {
+			notes++
+		}
+	}
+	if inc.Commander != "carol" || inc.Severity != model.SeverityWarning || notes != 1 || len(inc.Updates) != 1 || !inc.Updates[0].Public {
+		t.Fatalf("commander %q, severity %s, %d notes, updates %+v", inc.Commander, inc.Severity, notes, inc.Updates)
+	}
+	testutil.Eventually(t, 5*time.Second, "thread replies and the page redrawn", func() bool {
+		var thread strings.Builder
+		for _, m := range e.fake.Posted("C0INCIDENTS") {
+			if m.ThreadTS == page.TS {
+				thread.WriteString(m.Text + "\n")
+			}
+		}
+		s, b := thread.String(), e.pages()[0].BlockText()
+		return strings.Contains(s, "carol leads the incident") && strings.Contains(s, ":memo: *carol*: rolled back v42 at 10:42") &&
+			strings.Contains(s, "severity changed from critical to warning by carol") && strings.Contains(s, "public update by carol: A fix is rolling out.") &&
+			strings.Contains(b, "*Commander*\n<@U024BE7LH>") && strings.Contains(b, "*Severity*\n:large_orange_circle: warning") && strings.Contains(b, "A fix is rolling out.")
+	})
+	for _, m := range e.fake.Posted("C0INCIDENTS") {
+		if m.ThreadTS == page.TS {
+			t.Logf("thread: %s", m.Text)
+		}
+	}
+	t.Logf("message: %s", e.pages()[0].BlockText())
+}

@@ -17,12 +17,38 @@ import (
 // ActionKind is what a button asks for.
 type ActionKind string
 
-// The three buttons of a page.
+// The buttons of a page.
 const (
 	KindAcknowledge ActionKind = "acknowledge"
 	KindResolve     ActionKind = "resolve"
 	KindEscalate    ActionKind = "escalate"
+	KindLead        ActionKind = "lead"
+	KindSeverity    ActionKind = "severity"
+	KindNote        ActionKind = "note"
+	KindUpdate      ActionKind = "update"
 )
+
+// actionKind is what the button with actionID asks for; false for
+// buttons that are not Sentinel's.
+func actionKind(actionID string) (ActionKind, bool) {
+	switch actionID {
+	case ActionAcknowledge:
+		return KindAcknowledge, true
+	case ActionResolve:
+		return KindResolve, true
+	case ActionEscalate:
+		return KindEscalate, true
+	case ActionLead:
+		return KindLead, true
+	case ActionSeverity:
+		return KindSeverity, true
+	case ActionNote:
+		return KindNote, true
+	case ActionUpdate:
+		return KindUpdate, true
+	}
+	return "", false
+}
 
 // Action is one click on a Sentinel button, read from a block_actions
 // payload.
@@ -36,6 +62,8 @@ type Action struct {
 	MessageTS   string
 	ResponseURL string
 	ActionTS    string
+	// TriggerID lets the click open a modal (for a few seconds, once).
+	TriggerID string
 }
 
 // dedupeKey identifies a click across Slack's redeliveries.
@@ -62,15 +90,8 @@ func ParseInteraction(payload []byte) ([]Action, error) {
 		if ba == nil {
 			continue
 		}
-		var kind ActionKind
-		switch ba.ActionID {
-		case ActionAcknowledge:
-			kind = KindAcknowledge
-		case ActionResolve:
-			kind = KindResolve
-		case ActionEscalate:
-			kind = KindEscalate
-		default:
+		kind, ok := actionKind(ba.ActionID)
+		if !ok {
 			continue
 		}
 		id, err := strconv.ParseInt(ba.Value, 10, 64)
@@ -93,6 +114,7 @@ func ParseInteraction(payload []byte) ([]Action, error) {
 		out = append(out, Action{
 			Kind: kind, IncidentID: id, UserID: cb.User.ID, UserName: name, TeamID: team,
 			ChannelID: channel, MessageTS: msgTS, ResponseURL: cb.ResponseURL, ActionTS: ba.ActionTs,
+			TriggerID: cb.TriggerID,
 		})
 	}
 	return out, nil
