@@ -34,12 +34,8 @@ func declareModal(channel string) slack.ModalViewRequest {
 	}
 	title := slack.NewPlainTextInputBlockElement(plain("Checkout fails for card payments"), blockTitle)
 	title.MaxLength = 200
-	var opts []*slack.OptionBlockObject
-	for _, s := range []model.Severity{model.SeverityCritical, model.SeverityWarning, model.SeverityInfo} {
-		opts = append(opts, slack.NewOptionBlockObject(string(s), plain(severityIcon(s)+" "+string(s)), nil))
-	}
-	sev := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity"), blockSeverity, opts...)
-	sev.InitialOption = opts[1]
+	sev := severitySelect()
+	sev.InitialOption = sev.Options[1]
 	service := slack.NewPlainTextInputBlockElement(plain("checkout"), blockService)
 	service.MaxLength = 100
 	summary := slack.NewPlainTextInputBlockElement(plain("What is broken, for whom, since when"), blockSummary)
@@ -54,6 +50,15 @@ func declareModal(channel string) slack.ModalViewRequest {
 			input(blockSummary, "Summary", summary, true),
 		}},
 	}
+}
+
+// severitySelect is a form's severity menu: critical, warning, info.
+func severitySelect() *slack.SelectBlockElement {
+	var opts []*slack.OptionBlockObject
+	for _, s := range []model.Severity{model.SeverityCritical, model.SeverityWarning, model.SeverityInfo} {
+		opts = append(opts, slack.NewOptionBlockObject(string(s), plain(severityIcon(s)+" "+string(s)), nil))
+	}
+	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity"), blockSeverity, opts...)
 }
 
 // openDeclare opens the declare modal for the trigger of a slash command.
@@ -161,11 +166,7 @@ func incidentModal(kind ActionKind, id int64) slack.ModalViewRequest {
 	v := slack.ModalViewRequest{Type: slack.VTModal, PrivateMetadata: strconv.FormatInt(id, 10), Close: plain("Cancel")}
 	switch kind {
 	case KindSeverity:
-		var opts []*slack.OptionBlockObject
-		for _, s := range []model.Severity{model.SeverityCritical, model.SeverityWarning, model.SeverityInfo} {
-			opts = append(opts, slack.NewOptionBlockObject(string(s), plain(severityIcon(s)+" "+string(s)), nil))
-		}
-		sev := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity"), blockSeverity, opts...)
+		sev := severitySelect()
 		v.CallbackID, v.Title, v.Submit = SeverityCallback, plain("Severity of "+ref), plain("Set")
 		v.Blocks.BlockSet = []slack.Block{input(blockSeverity, plain("Severity"), nil, sev)}
 	case KindNote:
