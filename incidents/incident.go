@@ -228,6 +228,17 @@ func (inc *Incident) note(at time.Time, kind, actor, format string, args ...any)
 	inc.Timeline = append(inc.Timeline, TimelineEntry{At: at, Kind: kind, Actor: actor, Text: fmt.Sprintf(format, args...)})
 }
 
+// severitySetBy is the person who last set the severity by hand (PATCH,
+// Slack), or "" when only alerts have set it.
+func (inc *Incident) severitySetBy() string {
+	for i := len(inc.Timeline) - 1; i >= 0; i-- {
+		if e := inc.Timeline[i]; e.Kind == KindSeverity && e.Actor != ActorSentinel {
+			return e.Actor
+		}
+	}
+	return ""
+}
+
 // Clone returns a deep enough copy for a store to hand out.
 func (inc *Incident) Clone() *Incident {
 	c := *inc

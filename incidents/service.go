@@ -547,8 +547,13 @@ func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) 
 			}
 			changed = true
 			if a.Severity.Rank() > inc.Severity.Rank() && inc.Status.Open() {
-				inc.note(now, KindSeverity, ActorSentinel, "severity raised from %s to %s by alert %s", inc.Severity, a.Severity, alertRef(a.Name, a.Labels))
-				inc.Severity = a.Severity
+				if who := inc.severitySetBy(); who != "" {
+					// A person's choice outranks the alerts': say so, change nothing.
+					inc.note(now, KindSeverity, ActorSentinel, "alert %s is %s; severity stays %s as set by %s", alertRef(a.Name, a.Labels), a.Severity, inc.Severity, who)
+				} else {
+					inc.note(now, KindSeverity, ActorSentinel, "severity raised from %s to %s by alert %s", inc.Severity, a.Severity, alertRef(a.Name, a.Labels))
+					inc.Severity = a.Severity
+				}
 			}
 			continue
 		}

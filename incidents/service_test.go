@@ -681,3 +681,30 @@ func TestNotificationsCarryLinksAndTheBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestPersonsSeverityOutranksAlerts: once a person set the severity, an
+// alert joining with a higher one leaves it alone and the timeline says
+// why; without such a choice the alert raises it.
+func TestPersonsSeverityOutranksAlerts(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	g := incidentstest.Group("checkout", model.SeverityCritical, true)
+	f.fire(t, g)
+	sev := model.SeverityWarning
+	if _, err := f.svc.EditIncident(t.Context(), 1, incidents.Edit{Severity: &sev}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	g.Alerts = append(g.Alerts, model.Alert{Name: "SLOErrorBudgetBurn", Fingerprint: "fp-burn", State: model.AlertFiring, Severity: model.SeverityCritical,
+		Labels: model.Labels{"slo": "checkout-availability", "tier": "page"}})
+	f.fire(t, g)
+	inc, err := f.svc.Get(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Severity != model.SeverityWarning {
+		t.Errorf("severity = %s, want warning as alice set it", inc.Severity)
+	}
+	last := inc.Timeline[len(inc.Timeline)-1]
+	if want := "alert SLOErrorBudgetBurn (slo=checkout-availability, tier=page) is critical; severity stays warning as set by alice"; last.Text != want {
+		t.Errorf("last entry %q, want %q", last.Text, want)
+	}
+}
