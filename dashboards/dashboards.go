@@ -61,10 +61,14 @@ type IncidentSource interface {
 	SLOImpact(ctx context.Context, inc *incidents.Incident) []incidents.SLOImpact
 }
 
-// OnCallSource answers the on-call page: the compiled schedules and the
-// overrides (from the file and stored) that end after a time.
+// OnCallSource answers the on-call page: the compiled schedules, the
+// escalation policies and their routes, and the overrides (from the file
+// and stored) that end after a time.
 type OnCallSource interface {
 	Schedules() []*oncall.Schedule
+	// Policies and Routes show which escalation policy pages whom.
+	Policies() []*oncall.Policy
+	Routes() []oncall.Route
 	Overrides(ctx context.Context, after time.Time) ([]oncall.Override, error)
 }
 

@@ -46,6 +46,14 @@ oncall:
     - {name: primary, timezone: Europe/Berlin, rotation: {every: 1w, handoff: "Mon 09:00", members: [alice, bob]}}
   escalation_policies:
     - {name: default, steps: [{notify: "schedule:primary"}]}
+    - name: payments
+      repeat: 1
+      repeat_after: 20m
+      steps:
+        - {notify: "schedule:primary"}
+        - {after: 10m, notify: ["user:bob", "channel:#payments"]}
+  routes:
+    - {match: {service: payments}, policy: payments}
 `
 
 // newFixture builds nSLO events SLOs with 30 days of counts (the first one
@@ -242,6 +250,8 @@ type fakeOnCall struct {
 }
 
 func (f *fakeOnCall) Schedules() []*oncall.Schedule { return f.oc.Schedules() }
+func (f *fakeOnCall) Policies() []*oncall.Policy    { return f.oc.Policies() }
+func (f *fakeOnCall) Routes() []oncall.Route        { return f.oc.Routes() }
 func (f *fakeOnCall) Overrides(context.Context, time.Time) ([]oncall.Override, error) {
 	return f.ovs, nil
 }

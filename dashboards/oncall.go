@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
@@ -41,6 +43,21 @@ type scheduleView struct {
 	NoOneNow bool
 }
 
+// policyView is an escalation policy as the on-call page states it.
+type policyView struct {
+	Name string
+	// UsedFor says which incidents it pages for ("service=payments",
+	// "every other incident").
+	UsedFor []string
+	Steps   []policyStep
+	Repeat  string
+}
+
+type policyStep struct {
+	When    string
+	Targets []string
+}
+
 type oncallData struct {
 	// CanOverride shows the override form (responders); Zone names the
 	// viewer's zone its times are read in; People are the names it offers.
@@ -50,6 +67,7 @@ type oncallData struct {
 	Configured  bool
 	Schedules   []scheduleView
 	Overrides   []oncall.Override
+	Policies    []policyView
 	Horizon     string
 }
 
@@ -81,6 +99,7 @@ func (d *Dashboards) OnCall(ctx context.Context, w io.Writer, v Viewer, flash st
 				}
 			}
 		}
+		data.Policies = policiesOf(d.opts.OnCall.Policies(), d.opts.OnCall.Routes(), data.Schedules)
 		data.CanOverride = data.CanOverride && len(data.Schedules) > 0
 	}
 	return d.render(w, "oncall", page{Title: "On call", Nav: "oncall", Viewer: v, Flash: flash, Data: data})
@@ -152,6 +171,96 @@ func scheduleOf(sc *oncall.Schedule, now time.Time, ovs []oncall.Override) sched
 		t = nt
 	}
 	return sv
+}
+
+// policiesOf states each policy: the incidents routed to it, its steps
+// with who a schedule reaches now, and how it repeats.
+func policiesOf(pols []*oncall.Policy, routes []oncall.Route, schedules []scheduleView) []policyView {
+	fallback := ""
+	if len(pols) > 0 {
+		fallback = pols[0].Name
+		for _, p := range pols {
+			if p.Name == "default" {
+				fallback = p.Name
+			}
+		}
+	}
+	onCallNow := map[string]string{}
+	for _, sv := range schedules {
+		if sv.Now != nil {
+			onCallNow[sv.Name] = sv.Now.User
+		}
+	}
+	var out []policyView
+	for _, p := range pols {
+		pv := policyView{Name: p.Name}
+		for _, r := range routes {
+			if r.Policy == p.Name {
+				pv.UsedFor = append(pv.UsedFor, labelsText(r.Match))
+			}
+		}
+		if p.Name == fallback {
+			if len(routes) > 0 {
+				pv.UsedFor = append(pv.UsedFor, "every other incident")
+			} else {
+				pv.UsedFor = append(pv.UsedFor, "every incident")
+			}
+		}
+		for i, st := range p.Steps {
+			ps := policyStep{When: "at once"}
+			if i > 0 || st.After > 0 {
+				ps.When = human(st.After) + " later"
+				if i == 0 {
+					ps.When = human(st.After) + " after the incident opens"
+				}
+			}
+			for _, t := range st.Targets {
+				ps.Targets = append(ps.Targets, targetText(t, onCallNow))
+			}
+			pv.Steps = append(pv.Steps, ps)
+		}
+		switch {
+		case p.Repeat == 1:
+			pv.Repeat = fmt.Sprintf("then starts over once, %s after the last step", human(p.Delay(1, 0)))
+		case p.Repeat > 1:
+			pv.Repeat = fmt.Sprintf("then starts over %d times, %s after the last step", p.Repeat, human(p.Delay(1, 0)))
+		default:
+			pv.Repeat = "runs once"
+		}
+		out = append(out, pv)
+	}
+	return out
+}
+
+// labelsText writes a route's match as label=value pairs in key order.
+func labelsText(m map[string]string) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// targetText names a step's target as people read it.
+func targetText(t oncall.Target, onCallNow map[string]string) string {
+	switch t.Kind {
+	case oncall.TargetSchedule:
+		if who := onCallNow[t.Name]; who != "" {
+			return fmt.Sprintf("whoever is on call for %s (now %s)", t.Name, who)
+		}
+		return fmt.Sprintf("whoever is on call for %s (nobody now)", t.Name)
+	case oncall.TargetUser:
+		return t.Name
+	case oncall.TargetUserGroup:
+		return "Slack user group " + t.Name
+	case oncall.TargetChannel:
+		if t.Name == "" {
+			return "the pagers' default channel"
+		}
+		return "channel " + t.Name
+	}
+	return t.String()
 }
 
 func isOverride(ovs []oncall.Override, schedule string, s oncall.Shift) bool {

@@ -314,6 +314,19 @@ func (c *Config) Policy(name string) (*Policy, bool) {
 	return p, ok
 }
 
+// Policies lists the escalation policies in config order (the built-in
+// "default" when none is configured).
+func (c *Config) Policies() []*Policy {
+	out := make([]*Policy, 0, len(c.polOrder))
+	for _, n := range c.polOrder {
+		out = append(out, c.policies[n])
+	}
+	return out
+}
+
+// Routes lists the routes in the order they are tried.
+func (c *Config) Routes() []Route { return append([]Route(nil), c.routes...) }
+
 // PolicyFor picks the policy for an incident's labels: the first matching
 // route, else the policy named default, else the first policy.
 func (c *Config) PolicyFor(labels model.Labels) *Policy {

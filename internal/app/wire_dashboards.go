@@ -170,6 +170,12 @@ type onCallSource struct{ svc *incidents.Service }
 // Schedules lists the compiled schedules.
 func (o onCallSource) Schedules() []*oncall.Schedule { return o.svc.OnCallConfig().Schedules() }
 
+// Policies lists the escalation policies.
+func (o onCallSource) Policies() []*oncall.Policy { return o.svc.OnCallConfig().Policies() }
+
+// Routes lists the routes to the policies.
+func (o onCallSource) Routes() []oncall.Route { return o.svc.OnCallConfig().Routes() }
+
 // Overrides returns the file's and the stored overrides that end after t.
 func (o onCallSource) Overrides(ctx context.Context, after time.Time) ([]oncall.Override, error) {
 	return o.svc.Overrides(ctx, after)
