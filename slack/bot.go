@@ -48,6 +48,7 @@ type IncidentService interface {
 	Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error)
 	Declare(ctx context.Context, r incidents.DeclareRequest, actor string) (*incidents.Incident, error)
 	List(ctx context.Context, q incidents.ListQuery) ([]*incidents.Incident, error)
+	Get(ctx context.Context, id int64) (*incidents.Incident, error)
 	OnCall(ctx context.Context) ([]incidents.ScheduleOnCall, error)
 	EditIncident(ctx context.Context, id int64, e incidents.Edit, actor string) (*incidents.Incident, error)
 	AddPersonNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error)

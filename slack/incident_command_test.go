@@ -280,8 +280,37 @@ func TestPageButtonsRunTheIncident(t *testing.T) {
 			t.Fatalf("note = %d %q", r.Status, r.Body)
 		}
 	}
-	if r := submit(open(slack.ActionSeverity), "U024BE7LH", nil, map[string]string{"severity": "warning"}); r.Status != 200 || r.Body != "" {
+	// initialSeverity is the option the Severity form starts at.
+	initialSeverity := func(v slacktest.View) string {
+		t.Helper()
+		var form struct {
+			Blocks []struct {
+				BlockID string `json:"block_id"`
+				Element struct {
+					InitialOption *struct {
+						Value string `json:"value"`
+					} `json:"initial_option"`
+				} `json:"element"`
+			} `json:"blocks"`
+		}
+		js, _ := json.Marshal(v.JSON)
+		if err := json.Unmarshal(js, &form); err != nil || len(form.Blocks) != 1 || form.Blocks[0].BlockID != "severity" {
+			t.Fatalf("severity form: %v %s", err, js)
+		}
+		if o := form.Blocks[0].Element.InitialOption; o != nil {
+			return o.Value
+		}
+		return ""
+	}
+	sevForm := open(slack.ActionSeverity)
+	if got := initialSeverity(sevForm); got != "critical" {
+		t.Fatalf("the severity form of a critical incident starts at %q", got)
+	}
+	if r := submit(sevForm, "U024BE7LH", nil, map[string]string{"severity": "warning"}); r.Status != 200 || r.Body != "" {
 		t.Fatalf("severity = %d %q", r.Status, r.Body)
+	}
+	if got := initialSeverity(open(slack.ActionSeverity)); got != "warning" {
+		t.Fatalf("the severity form after setting warning starts at %q", got)
 	}
 	if r := submit(open(slack.ActionUpdate), "U024BE7LH", map[string]string{"text": "A fix is rolling out."}, map[string]string{"audience": "public"}); r.Status != 200 || r.Body != "" {
 		t.Fatalf("update = %d %q", r.Status, r.Body)

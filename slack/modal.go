@@ -159,14 +159,21 @@ const (
 	maxInputText = 3000
 )
 
-// incidentModal is the form a page button opens for incident id.
-func incidentModal(kind ActionKind, id int64) slack.ModalViewRequest {
+// incidentModal is the form a page button opens for incident id; the
+// Severity form starts at current, the incident's severity (none when
+// it is unknown).
+func incidentModal(kind ActionKind, id int64, current model.Severity) slack.ModalViewRequest {
 	ref := "#" + strconv.FormatInt(id, 10)
 	input := slack.NewInputBlock
 	v := slack.ModalViewRequest{Type: slack.VTModal, PrivateMetadata: strconv.FormatInt(id, 10), Close: plain("Cancel")}
 	switch kind {
 	case KindSeverity:
 		sev := severitySelect()
+		for _, o := range sev.Options {
+			if o.Value == string(current) {
+				sev.InitialOption = o
+			}
+		}
 		v.CallbackID, v.Title, v.Submit = SeverityCallback, plain("Severity of "+ref), plain("Set")
 		v.Blocks.BlockSet = []slack.Block{input(blockSeverity, plain("Severity"), nil, sev)}
 	case KindNote:
@@ -193,7 +200,17 @@ func (b *Bot) openIncidentModal(ctx context.Context, a Action) (string, string) 
 	if a.TriggerID == "" {
 		return fmt.Sprintf("Slack sent no trigger for a form; use `%s %s #%d …`.", esc(b.cfg.Command), a.Kind, a.IncidentID), "no_trigger"
 	}
-	_, err := b.api.OpenViewContext(ctx, a.TriggerID, incidentModal(a.Kind, a.IncidentID))
+	var current model.Severity
+	if a.Kind == KindSeverity {
+		// Slack's trigger lasts 3 s: a slow or failed read opens the form
+		// without a preselected severity rather than not at all.
+		if inc, err := b.incidents.Get(ctx, a.IncidentID); err == nil {
+			current = inc.Severity
+		} else {
+			b.log.Warn("reading the incident for its severity form failed", "incident", a.IncidentID, "err", err)
+		}
+	}
+	_, err := b.api.OpenViewContext(ctx, a.TriggerID, incidentModal(a.Kind, a.IncidentID, current))
 	b.metrics.call("views.open", err)
 	if err != nil {
 		b.log.Warn("views.open failed", "err", err)
