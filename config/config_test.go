@@ -272,6 +272,8 @@ func TestOIDCValidation(t *testing.T) {
     issuer: "ftp://idp"
     person_claim: name
     scopes: ["email profile"]
+    role_claim: groups
+    roles: {sre-admins: root, ops: responder, "": viewer, bots: ingest}
 `), env(nil))
 	if err == nil {
 		t.Fatal("bad auth.oidc accepted")
@@ -282,6 +284,9 @@ func TestOIDCValidation(t *testing.T) {
 		"auth.oidc.client_secret: missing client secret",
 		"auth.oidc.person_claim: unknown person_claim \"name\" (want email or subject)",
 		"auth.oidc.scopes[0]: a scope is one word",
+		`auth.oidc.roles["sre-admins"]: unknown role "root" for claim value "sre-admins" (want viewer, responder or admin)`,
+		`auth.oidc.roles["bots"]: unknown role "ingest"`,
+		`auth.oidc.roles[""]: an empty claim value cannot map to a role`,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("missing %q in:\n%s", w, err)
@@ -302,5 +307,32 @@ people:
 	o := cfg.Auth.OIDC
 	if o.ClientSecret.Reveal() != "from-a-file" || o.PersonClaim != OIDCClaimEmail || strings.Join(o.Scopes, " ") != "email profile" || cfg.People[0].OIDCSubject != "00u1" {
 		t.Fatalf("auth.oidc = %+v, people[0] = %+v", o, cfg.People[0])
+	}
+	for body, want := range map[string]string{
+		"issuer: https://idp.example.com\n    client_id: s\n    client_secret: x\n    role_claim: groups":  "auth.oidc.roles: role_claim \"groups\" is set but roles maps no value",
+		"issuer: https://idp.example.com\n    client_id: s\n    client_secret: x\n    roles: {ops: admin}": "auth.oidc.role_claim: roles is set but role_claim is not",
+		"roles: {ops: admin}": "auth.oidc.issuer: missing issuer (other auth.oidc keys are set)",
+	} {
+		if _, err := Parse("o.yaml", []byte("auth:\n  oidc:\n    "+body+"\n"), env(nil)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", body, err, want)
+		}
+	}
+}
+
+func TestOIDCMappedRole(t *testing.T) {
+	o := OIDC{RoleClaim: "groups", Roles: map[string]Role{"eng": RoleViewer, "oncall": RoleResponder, "sre-admins": RoleAdmin}}
+	for _, tc := range []struct {
+		values []string
+		want   Role
+		ok     bool
+	}{
+		{[]string{"eng", "sre-admins", "oncall"}, RoleAdmin, true},
+		{[]string{"eng", "oncall"}, RoleResponder, true},
+		{[]string{"marketing"}, "", false},
+		{nil, "", false},
+	} {
+		if got, ok := o.MappedRole(tc.values); got != tc.want || ok != tc.ok {
+			t.Errorf("MappedRole(%q) = %q %v, want %q %v", tc.values, got, ok, tc.want, tc.ok)
+		}
 	}
 }

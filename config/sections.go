@@ -87,6 +87,20 @@ func (r Role) Person() bool {
 	return r == RoleViewer || r == RoleResponder || r == RoleAdmin
 }
 
+// Rank orders the roles a person can hold: viewer < responder < admin;
+// any other role is 0.
+func (r Role) Rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleResponder:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
 // Auth lists the API tokens and the dashboards' single sign-on.
 type Auth struct {
 	Tokens []Token `yaml:"tokens"`
@@ -110,6 +124,29 @@ type OIDC struct {
 	// matched to people[].email; the provider must mark it verified) or
 	// "subject" (the sub claim, matched to people[].oidc_subject).
 	PersonClaim string `yaml:"person_claim"`
+	// RoleClaim names an ID token claim (a string or a list of strings,
+	// such as groups) whose values Roles maps to a role, for someone who
+	// is not in people:. Empty: only people: may sign in.
+	RoleClaim string `yaml:"role_claim"`
+	// Roles maps a value of RoleClaim to viewer, responder or admin; of
+	// several values that map, the highest role wins.
+	Roles map[string]Role `yaml:"roles"`
+}
+
+// MappedRole is the highest role Roles gives the claim values; false
+// when none maps (or no role_claim is set).
+func (o OIDC) MappedRole(values []string) (Role, bool) {
+	best, ok := Role(""), false
+	for _, v := range values {
+		r, found := o.Roles[v]
+		if !found || !r.Person() {
+			continue
+		}
+		if !ok || r.Rank() > best.Rank() {
+			best, ok = r, true
+		}
+	}
+	return best, ok && o.RoleClaim != ""
 }
 
 // OIDCCallbackPath is where the provider sends the browser back.

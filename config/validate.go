@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/sentinel-oss/sentinel/model"
@@ -166,8 +167,8 @@ func (a Auth) validate(ps *Problems, path string) {
 
 func (o OIDC) validate(ps *Problems, path string) {
 	if !o.Enabled() {
-		if o.ClientID != "" || o.ClientSecret.IsSet() {
-			ps.Add(JoinPath(path, "issuer"), "missing issuer (client_id is set): set issuer or remove the oidc section")
+		if o.ClientID != "" || o.ClientSecret.IsSet() || o.RoleClaim != "" || len(o.Roles) > 0 {
+			ps.Add(JoinPath(path, "issuer"), "missing issuer (other auth.oidc keys are set): set issuer or remove the oidc section")
 		}
 		return
 	}
@@ -186,6 +187,35 @@ func (o OIDC) validate(ps *Problems, path string) {
 	for i, s := range o.Scopes {
 		if s == "" || strings.ContainsAny(s, " \t\r\n") {
 			ps.Add(fmt.Sprintf("%s.scopes[%d]", path, i), "a scope is one word: %q", s)
+		}
+	}
+	o.validateRoles(ps, path)
+}
+
+// validateRoles checks role_claim and roles: both or neither, and every
+// mapped role one a person can hold.
+func (o OIDC) validateRoles(ps *Problems, path string) {
+	switch {
+	case o.RoleClaim != "" && len(o.Roles) == 0:
+		ps.Add(JoinPath(path, "roles"), "role_claim %q is set but roles maps no value to a role: add roles (claim value: viewer, responder or admin) or remove role_claim", o.RoleClaim)
+	case o.RoleClaim == "" && len(o.Roles) > 0:
+		ps.Add(JoinPath(path, "role_claim"), "roles is set but role_claim is not: name the ID token claim whose values roles maps (e.g. groups)")
+	}
+	if o.RoleClaim != "" && (len(o.RoleClaim) > 128 || strings.ContainsAny(o.RoleClaim, " \t\r\n")) {
+		ps.Add(JoinPath(path, "role_claim"), "a claim name is one word: %q", o.RoleClaim)
+	}
+	keys := make([]string, 0, len(o.Roles))
+	for k := range o.Roles {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := fmt.Sprintf("%s.roles[%q]", path, k)
+		switch r := o.Roles[k]; {
+		case k == "":
+			ps.Add(p, "an empty claim value cannot map to a role")
+		case !r.Person():
+			ps.Add(p, "unknown role %q for claim value %q (want viewer, responder or admin)", r, k)
 		}
 	}
 }

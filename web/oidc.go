@@ -2,12 +2,15 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,28 +129,69 @@ func (p *ssoProvider) oauth(prov *oidc.Provider) *oauth2.Config {
 	}
 }
 
-// flow is what the flow cookie holds.
-type flow struct{ state, nonce, verifier, next string }
-
-func (f flow) encode() string {
-	v := url.Values{"s": {f.state}, "n": {f.nonce}, "v": {f.verifier}, "next": {f.next}}
-	return base64.RawURLEncoding.EncodeToString([]byte(v.Encode()))
+// flow is what the flow cookie holds: one sign-in's secrets, where to go
+// afterwards, and when it lapses.
+type flow struct {
+	state, nonce, verifier, next string
+	expires                      time.Time
 }
 
-func decodeFlow(s string) (flow, bool) {
+// flowKey is the key the flow cookie is signed with: derived from the
+// client secret, so every replica shares it and nobody without the
+// secret can make or alter a cookie.
+func (p *ssoProvider) flowKey() []byte {
+	m := hmac.New(sha256.New, []byte(p.opts.Config.ClientSecret.Reveal()))
+	m.Write([]byte("sentinel oidc flow cookie v1"))
+	return m.Sum(nil)
+}
+
+// encode signs f with key: base64(fields) "." base64(HMAC-SHA256).
+func (f flow) encode(key []byte) string {
+	v := url.Values{"s": {f.state}, "n": {f.nonce}, "v": {f.verifier}, "next": {f.next}, "e": {strconv.FormatInt(f.expires.Unix(), 10)}}
+	body := base64.RawURLEncoding.EncodeToString([]byte(v.Encode()))
+	return body + "." + base64.RawURLEncoding.EncodeToString(flowMAC(key, body))
+}
+
+func flowMAC(key []byte, body string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(body))
+	return m.Sum(nil)
+}
+
+// Why a flow cookie is refused.
+var (
+	errFlowForged  = errors.New("the sign-in cookie was altered or was not made by this Sentinel")
+	errFlowExpired = errors.New("the sign-in took too long")
+)
+
+// decodeFlow checks the cookie's signature before reading anything in
+// it, then its expiry.
+func decodeFlow(key []byte, s string, now time.Time) (flow, error) {
 	if len(s) > 4096 {
-		return flow{}, false
+		return flow{}, errFlowForged
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	body, sig, ok := strings.Cut(s, ".")
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if !ok || err != nil || !hmac.Equal(mac, flowMAC(key, body)) {
+		return flow{}, errFlowForged
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(body)
 	if err != nil {
-		return flow{}, false
+		return flow{}, errFlowForged
 	}
 	v, err := url.ParseQuery(string(raw))
 	if err != nil {
-		return flow{}, false
+		return flow{}, errFlowForged
 	}
-	f := flow{state: v.Get("s"), nonce: v.Get("n"), verifier: v.Get("v"), next: safeNext(v.Get("next"))}
-	return f, f.state != "" && f.nonce != "" && f.verifier != ""
+	exp, err := strconv.ParseInt(v.Get("e"), 10, 64)
+	f := flow{state: v.Get("s"), nonce: v.Get("n"), verifier: v.Get("v"), next: safeNext(v.Get("next")), expires: time.Unix(exp, 0)}
+	if err != nil || f.state == "" || f.nonce == "" || f.verifier == "" {
+		return flow{}, errFlowForged
+	}
+	if !now.Before(f.expires) {
+		return flow{}, errFlowExpired
+	}
+	return f, nil
 }
 
 func (u *ui) setFlowCookie(c *gin.Context, value string, maxAge int) {
@@ -183,8 +227,8 @@ func (u *ui) ssoStart(c *gin.Context) {
 		u.ssoFailed(c, http.StatusBadGateway, "The sign-on provider cannot be reached right now; try again in a moment, or sign in with a token.", err)
 		return
 	}
-	f := flow{state: randomText(), nonce: randomText(), verifier: oauth2.GenerateVerifier(), next: safeNext(c.Query("next"))}
-	u.setFlowCookie(c, f.encode(), int(oidcFlowTTL/time.Second))
+	f := flow{state: randomText(), nonce: randomText(), verifier: oauth2.GenerateVerifier(), next: safeNext(c.Query("next")), expires: u.ses.now().Add(oidcFlowTTL)}
+	u.setFlowCookie(c, f.encode(p.flowKey()), int(oidcFlowTTL/time.Second))
 	c.Redirect(http.StatusFound, p.oauth(prov).AuthCodeURL(f.state, oidc.Nonce(f.nonce), oauth2.S256ChallengeOption(f.verifier)))
 }
 
@@ -212,9 +256,17 @@ func (u *ui) ssoCallback(c *gin.Context) {
 		fail(http.StatusBadRequest, "This sign-in has expired or was started in another browser; sign in again.", nil)
 		return
 	}
-	f, ok := decodeFlow(ck.Value)
+	f, err := decodeFlow(p.flowKey(), ck.Value, u.ses.now())
+	switch {
+	case errors.Is(err, errFlowExpired):
+		fail(http.StatusBadRequest, "This sign-in has expired; sign in again.", nil)
+		return
+	case err != nil:
+		fail(http.StatusBadRequest, "This sign-in's cookie was altered or was not made by this Sentinel; sign in again.", err)
+		return
+	}
 	q := c.Request.URL.Query()
-	if !ok || len(q.Get("state")) != len(f.state) || q.Get("state") != f.state {
+	if len(q.Get("state")) != len(f.state) || q.Get("state") != f.state {
 		fail(http.StatusBadRequest, "This sign-in's state does not match the one Sentinel started; sign in again.", nil)
 		return
 	}

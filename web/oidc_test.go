@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -118,6 +119,9 @@ func newTestOP(t *testing.T, now func() time.Time) *testOP {
 type ssoFixture struct {
 	*uiFixture
 	op *testOP
+	// beforeCallback, when set, runs between the provider's redirect and
+	// the callback and may change the flow cookie's value.
+	beforeCallback func(cookie string) string
 }
 
 func newSSOFixture(t *testing.T, issuer string) *ssoFixture {
@@ -174,7 +178,11 @@ func (s *ssoFixture) run(t *testing.T, edit func(*url.URL)) *httptest.ResponseRe
 	if edit != nil {
 		edit(back)
 	}
-	return s.do(t, http.MethodGet, back.RequestURI(), "", nil, "Cookie", oidcFlowCookie+"="+flowCookie.Value)
+	value := flowCookie.Value
+	if s.beforeCallback != nil {
+		value = s.beforeCallback(value)
+	}
+	return s.do(t, http.MethodGet, back.RequestURI(), "", nil, "Cookie", oidcFlowCookie+"="+value)
 }
 
 func TestSSOSignsInThePerson(t *testing.T) {
@@ -286,13 +294,80 @@ func TestSSOProviderDown(t *testing.T) {
 }
 
 func FuzzDecodeFlow(f *testing.F) {
-	f.Add(flow{state: "s", nonce: "n", verifier: "v", next: "/x"}.encode())
+	key := []byte("k")
+	now := time.Unix(1_700_000_000, 0)
+	f.Add(flow{state: "s", nonce: "n", verifier: "v", next: "/x", expires: now.Add(time.Minute)}.encode(key))
 	f.Add("%%%")
+	f.Add("a.b")
 	f.Fuzz(func(t *testing.T, s string) {
-		if fl, ok := decodeFlow(s); ok && (fl.state == "" || !strings.HasPrefix(fl.next, "/")) {
+		if fl, err := decodeFlow(key, s, now); err == nil && (fl.state == "" || !strings.HasPrefix(fl.next, "/") || !now.Before(fl.expires)) {
 			t.Fatalf("decodeFlow(%q) = %+v", s, fl)
 		}
 	})
+}
+
+// TestFlowCookieSigned: the flow cookie is read only when its HMAC checks
+// out with the key it was made with and it has not lapsed.
+func TestFlowCookieSigned(t *testing.T) {
+	key, now := []byte("key-1"), time.Unix(1_700_000_000, 0)
+	good := flow{state: "s1", nonce: "n1", verifier: "v1", next: "/incidents", expires: now.Add(10 * time.Minute)}
+	enc := good.encode(key)
+	if f, err := decodeFlow(key, enc, now); err != nil || f.state != "s1" || f.nonce != "n1" || f.verifier != "v1" || f.next != "/incidents" || !f.expires.Equal(good.expires) {
+		t.Fatalf("round trip = %+v, %v", f, err)
+	}
+	body, sig, _ := strings.Cut(enc, ".")
+	forgedBody := flow{state: "s1", nonce: "n1", verifier: "v1", next: "/incidents", expires: now.Add(10 * time.Hour)}.encode([]byte("other"))
+	fb, _, _ := strings.Cut(forgedBody, ".")
+	for name, s := range map[string]string{
+		"other key":       good.encode([]byte("key-2")),
+		"body swapped":    fb + "." + sig,
+		"no signature":    body,
+		"signature bytes": body + "." + sig[:len(sig)-2] + "AA",
+		"old unsigned":    body + ".",
+	} {
+		if _, err := decodeFlow(key, s, now); !errors.Is(err, errFlowForged) {
+			t.Errorf("%s: err = %v, want errFlowForged", name, err)
+		}
+	}
+	if _, err := decodeFlow(key, enc, good.expires); !errors.Is(err, errFlowExpired) {
+		t.Errorf("at expiry: err = %v, want errFlowExpired", err)
+	}
+}
+
+// TestSSORefusesBadFlowCookie: an altered or lapsed flow cookie gets the
+// login page with a plain reason, never a session.
+func TestSSORefusesBadFlowCookie(t *testing.T) {
+	for name, tc := range map[string]struct {
+		edit func(s *ssoFixture, cookie string) string
+		want string
+	}{
+		"tampered": {func(_ *ssoFixture, c string) string {
+			body, sig, _ := strings.Cut(c, ".")
+			raw, _ := base64.RawURLEncoding.DecodeString(body)
+			raw = []byte(strings.Replace(string(raw), "next=%2Fincidents", "next=%2Fsettings", 1))
+			return base64.RawURLEncoding.EncodeToString(raw) + "." + sig
+		}, "cookie was altered or was not made by this Sentinel"},
+		"expired": {func(s *ssoFixture, c string) string {
+			s.mu.Lock()
+			*s.clock = s.clock.Add(oidcFlowTTL + time.Second)
+			s.mu.Unlock()
+			return c
+		}, "This sign-in has expired; sign in again."},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newSSOFixture(t, "")
+			s.beforeCallback = func(c string) string { return tc.edit(s, c) }
+			rec := s.run(t, nil)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) || !strings.Contains(rec.Body.String(), "Sign in with SSO") {
+				t.Fatalf("callback = %d, want 400 login page with %q:\n%s", rec.Code, tc.want, rec.Body)
+			}
+			for _, c := range rec.Result().Cookies() {
+				if c.Name == SessionCookie && c.Value != "" {
+					t.Fatal("a refused sign-in set a session cookie")
+				}
+			}
+		})
+	}
 }
 
 // TestSSOSessionFollowsPeople: person_claim subject matches oidc_subject,
