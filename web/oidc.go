@@ -5,11 +5,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +62,12 @@ const oidcTimeout = 10 * time.Second
 // personCredential marks a session signed in by single sign-on: it names
 // the person, looked up again on every request like a token is.
 const personCredential = "person:"
+
+// roleCredential marks a session single sign-on started for someone not
+// in people: under a role auth.oidc.roles maps; it holds the claim values
+// that mapped, mapped again on every request so a changed mapping applies
+// at once.
+const roleCredential = "oidc-role:"
 
 // OIDCOptions configure single sign-on; the zero value turns it off.
 type OIDCOptions struct {
@@ -314,23 +322,105 @@ func (u *ui) ssoCallback(c *gin.Context) {
 		Email         string `json:"email"`
 		EmailVerified *bool  `json:"email_verified"`
 	}
-	if err := idt.Claims(&claims); err != nil {
+	var all map[string]json.RawMessage
+	if err := idt.Claims(&claims); err != nil || idt.Claims(&all) != nil {
 		fail(http.StatusUnauthorized, "The ID token's claims could not be read.", err)
 		return
 	}
-	person, who, ok := u.matchPerson(p.opts.Config.PersonClaim, idt.Subject, claims.Email, claims.EmailVerified)
-	if !ok {
-		fail(http.StatusForbidden, who, nil)
+	cfg := p.opts.Config
+	person, who, ok := u.matchPerson(cfg.PersonClaim, idt.Subject, claims.Email, claims.EmailVerified)
+	if ok {
+		if err := u.ses.signInPerson(c, person); err != nil {
+			u.sessionUnreadable(c, err)
+			return
+		}
+		th.succeed(throttleLogin, source)
+		setActor(c, model.Actor{Name: person.Name, Role: string(person.Role), Channel: model.ChannelUI, Person: true})
+		loggerFrom(c).Info("signed in to the dashboards with single sign-on", "person", person.Name, "role", string(person.Role))
+		c.Redirect(http.StatusSeeOther, f.next)
 		return
 	}
-	if err := u.ses.signInPerson(c, person); err != nil {
+	if cfg.RoleClaim == "" {
+		fail(http.StatusForbidden, "Sign-in refused: no person matches and no role maps. "+who, nil)
+		return
+	}
+	values := mappedValues(cfg, claimStrings(all[cfg.RoleClaim]))
+	role, mapped := cfg.MappedRole(values)
+	if !mapped {
+		fail(http.StatusForbidden, "Sign-in refused: no person matches and no role maps. "+who+
+			" None of your "+truncate(cfg.RoleClaim, 64)+" values is mapped to a role in auth.oidc.roles.", nil)
+		return
+	}
+	name := identityName(cfg.PersonClaim, idt.Subject, claims.Email, claims.EmailVerified)
+	if err := u.ses.start(c, Principal{Name: name, Role: role}, roleCredential+url.Values{"v": values}.Encode()); err != nil {
 		u.sessionUnreadable(c, err)
 		return
 	}
 	th.succeed(throttleLogin, source)
-	setActor(c, model.Actor{Name: person.Name, Role: string(person.Role), Channel: model.ChannelUI, Person: true})
-	loggerFrom(c).Info("signed in to the dashboards with single sign-on", "person", person.Name, "role", string(person.Role))
+	setActor(c, model.Actor{Name: name, Role: string(role), Channel: model.ChannelUI})
+	loggerFrom(c).Info("signed in to the dashboards with single sign-on under a mapped role", "identity", name, "role", string(role), "claim", cfg.RoleClaim)
 	c.Redirect(http.StatusSeeOther, f.next)
+}
+
+// identityName is who a session under a mapped role acts as: the address
+// when person_claim is email and the provider did not call it unverified,
+// else the subject.
+func identityName(claim, subject, email string, verified *bool) string {
+	if claim != config.OIDCClaimSubject && email != "" && (verified == nil || *verified) {
+		return truncate(email, 128)
+	}
+	return truncate(subject, 128)
+}
+
+// Bounds on the role claim read from an ID token.
+const (
+	maxClaimValues   = 256
+	maxClaimValueLen = 256
+)
+
+// claimStrings reads a claim that is a string or a list of strings (such
+// as groups); anything else gives no values.
+func claimStrings(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []any
+	if json.Unmarshal(raw, &many) != nil {
+		return nil
+	}
+	out := make([]string, 0, min(len(many), maxClaimValues))
+	for _, v := range many {
+		if s, ok := v.(string); ok && len(s) <= maxClaimValueLen && len(out) < maxClaimValues {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// mappedValues keeps the claim values auth.oidc.roles names, so what the
+// session stores is bounded by the configuration.
+func mappedValues(cfg config.OIDC, values []string) []string {
+	var out []string
+	for _, v := range values {
+		if _, ok := cfg.Roles[v]; ok && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// rolePrincipal is the principal of a session started under a mapped
+// role: its claim values mapped by auth.oidc as configured now (no
+// mapping left means signed out).
+func (s *Sessions) rolePrincipal(owner, encoded string) (Principal, bool) {
+	p := s.sso.cur.Load()
+	v, err := url.ParseQuery(encoded)
+	if p == nil || err != nil {
+		return Principal{}, false
+	}
+	role, ok := p.opts.Config.MappedRole(v["v"])
+	return Principal{Name: owner, Role: role}, ok
 }
 
 // matchPerson finds the person of people: the ID token names; otherwise

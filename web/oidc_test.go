@@ -36,7 +36,8 @@ type testOP struct {
 	email  string
 	nonce  string // when set, sent instead of the one asked for
 	expiry time.Duration
-	issuer string // when set, the iss claim instead of the real one
+	issuer string         // when set, the iss claim instead of the real one
+	extra  map[string]any // more claims in the ID token (such as groups)
 }
 
 type opGrant struct{ nonce, challenge string }
@@ -103,7 +104,7 @@ func newTestOP(t *testing.T, now func() time.Time) *testOP {
 		now := op.now()
 		raw, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: iss, Subject: "sub-ana", Audience: jwt.Audience{"sentinel"},
 			IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(op.expiry))}).
-			Claims(map[string]any{"nonce": nonce, "email": op.email, "email_verified": true}).Serialize()
+			Claims(map[string]any{"nonce": nonce, "email": op.email, "email_verified": true}).Claims(op.extra).Serialize()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -126,6 +127,12 @@ type ssoFixture struct {
 
 func newSSOFixture(t *testing.T, issuer string) *ssoFixture {
 	t.Helper()
+	return newSSOFixtureWith(t, issuer, nil)
+}
+
+// newSSOFixtureWith lets edit change the auth.oidc section first.
+func newSSOFixtureWith(t *testing.T, issuer string, edit func(*config.OIDC)) *ssoFixture {
+	t.Helper()
 	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
@@ -141,9 +148,12 @@ func newSSOFixture(t *testing.T, issuer string) *ssoFixture {
 	people := func() []Person {
 		return []Person{{Name: "ana", Email: "Ana@Example.com", OIDCSubject: "sub-ana", Role: config.RoleAdmin}, {Name: "bo", Email: "bo@example.com", Role: config.RoleViewer}}
 	}
+	oc := config.OIDC{Issuer: issuer, ClientID: "sentinel", ClientSecret: config.NewSecret("op-client-secret"), Scopes: []string{"email"}, PersonClaim: config.OIDCClaimEmail}
+	if edit != nil {
+		edit(&oc)
+	}
 	ses := MountUI(f.srv.Routes(), d, UIOptions{Sessions: SessionOptions{TTL: time.Hour, MaxPerOwner: 2}, People: people,
-		OIDC: OIDCOptions{RedirectURL: "http://sentinel.test" + config.OIDCCallbackPath, Config: config.OIDC{
-			Issuer: issuer, ClientID: "sentinel", ClientSecret: config.NewSecret("op-client-secret"), Scopes: []string{"email"}, PersonClaim: config.OIDCClaimEmail}}})
+		OIDC: OIDCOptions{RedirectURL: "http://sentinel.test" + config.OIDCCallbackPath, Config: oc}})
 	return &ssoFixture{uiFixture: &uiFixture{fixture: f, ses: ses, clock: &clock, mu: &mu}, op: op}
 }
 
@@ -410,5 +420,104 @@ func TestSSOSessionFollowsPeople(t *testing.T) {
 	}
 	if page := s.get(t, "/", cookie); page.Code != http.StatusSeeOther {
 		t.Fatalf("page after removal = %d, want a redirect to sign in", page.Code)
+	}
+}
+
+// TestSSOMapsRoles: someone not in people: signs in under the highest
+// role their groups claim maps to, acting as their address; a change of
+// the mapping applies to the session at once; unmapped groups are refused.
+func TestSSOMapsRoles(t *testing.T) {
+	roles := func(o *config.OIDC) {
+		o.RoleClaim = "groups"
+		o.Roles = map[string]config.Role{"eng": config.RoleViewer, "sre-admins": config.RoleAdmin, "oncall": config.RoleResponder}
+	}
+	s := newSSOFixtureWith(t, "", roles)
+	audited := &memRecorder{}
+	s.srv.SetAudit(audited)
+	s.op.email = "cy@example.com"
+	s.op.extra = map[string]any{"groups": []any{"eng", "sre-admins", 7, "oncall"}}
+	rec := s.run(t, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents" {
+		t.Fatalf("callback = %d to %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	var cookie string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == SessionCookie {
+			cookie = c.Value
+		}
+	}
+	se, ok, err := s.ses.Store().Session(t.Context(), sessionID(cookie))
+	if err != nil || !ok || se.Owner != "cy@example.com" || se.Role != "admin" {
+		t.Fatalf("session = %+v %v %v, want cy@example.com as admin", se, ok, err)
+	}
+	if got := strings.Join(audited.got, "\n"); got != "cy@example.com|admin|ui|GET /login/oidc/callback||303|192.0.2.1" {
+		t.Fatalf("audit entries:\n%s", got)
+	}
+	if page := s.get(t, "/incidents", cookie); page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "cy@example.com") {
+		t.Fatalf("signed-in page = %d:\n%s", page.Code, page.Body)
+	}
+	// sre-admins no longer maps: the session drops to responder at once;
+	// no mapping left signs it out.
+	o := s.ses.sso.cur.Load().opts
+	o.Config.Roles = map[string]config.Role{"eng": config.RoleViewer, "oncall": config.RoleResponder}
+	s.ses.ConfigureSSO(o, nil)
+	if info, ok, err := s.ses.current(sessionRequest(cookie)); err != nil || !ok || info.Principal.Role != config.RoleResponder || info.Person {
+		t.Fatalf("after the mapping changed: %+v %v %v, want responder", info, ok, err)
+	}
+	o.Config.Roles = map[string]config.Role{"other": config.RoleAdmin}
+	s.ses.ConfigureSSO(o, nil)
+	if _, ok, _ := s.ses.current(sessionRequest(cookie)); ok {
+		t.Fatal("a session whose groups no longer map is still signed in")
+	}
+
+	// A single string claim maps too; a person of people: still wins.
+	s = newSSOFixtureWith(t, "", roles)
+	s.op.extra = map[string]any{"groups": "eng"}
+	s.op.email = "dee@example.com"
+	if rec := s.run(t, nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("string claim: callback = %d: %s", rec.Code, rec.Body)
+	}
+	s.op.email = "ana@example.com"
+	rec = s.run(t, nil)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == SessionCookie {
+			if se, _, _ := s.ses.Store().Session(t.Context(), sessionID(c.Value)); se.Owner != "ana" || se.Role != "admin" {
+				t.Fatalf("person session = %+v, want ana as admin", se)
+			}
+		}
+	}
+
+	// Unmapped groups, or no groups: refused on the login page.
+	for name, extra := range map[string]map[string]any{"unmapped": {"groups": []any{"marketing"}}, "no claim": nil, "not strings": {"groups": map[string]any{"eng": true}}} {
+		s := newSSOFixtureWith(t, "", roles)
+		audited := &memRecorder{}
+		s.srv.SetAudit(audited)
+		s.op.email, s.op.extra = "eve@example.com", extra
+		rec := s.run(t, nil)
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "no person matches and no role maps") || !strings.Contains(rec.Body.String(), "Sign in with SSO") {
+			t.Fatalf("%s: callback = %d:\n%s", name, rec.Code, rec.Body)
+		}
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == SessionCookie && c.Value != "" {
+				t.Fatalf("%s: a refused sign-in set a session cookie", name)
+			}
+		}
+		if len(audited.got) != 1 || !strings.HasPrefix(audited.got[0], "single sign-on||ui|GET /login/oidc/callback||403") {
+			t.Fatalf("%s: audit entries: %q", name, audited.got)
+		}
+	}
+}
+
+func sessionRequest(cookie string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/incidents", nil)
+	r.AddCookie(&http.Cookie{Name: SessionCookie, Value: cookie})
+	return r
+}
+
+func TestClaimStrings(t *testing.T) {
+	for raw, want := range map[string]string{`"a"`: "a", `["a","b",1,null]`: "a,b", `{"a":1}`: "", `7`: "", ``: "", `[` + strings.Repeat(`"x",`, 300) + `"y"]`: strings.TrimSuffix(strings.Repeat("x,", 256), ",")} {
+		if got := strings.Join(claimStrings(json.RawMessage(raw)), ","); got != want {
+			t.Errorf("claimStrings(%.40s) = %.40q, want %.40q", raw, got, want)
+		}
 	}
 }

@@ -247,6 +247,13 @@ func (s *Sessions) current(r *http.Request) (SessionInfo, bool, error) {
 		}
 		return SessionInfo{Principal: p, CSRF: se.CSRF, Person: true}, true, nil
 	}
+	if values, ok := strings.CutPrefix(se.Credential, roleCredential); ok {
+		p, ok := s.rolePrincipal(se.Owner, values)
+		if !ok || !classViewer.allows(p.Role) {
+			return SessionInfo{}, false, nil
+		}
+		return SessionInfo{Principal: p, CSRF: se.CSRF}, true, nil
+	}
 	var tok [sha256.Size]byte
 	raw, err := hex.DecodeString(se.Credential)
 	if err != nil || len(raw) != len(tok) {
