@@ -260,3 +260,35 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	return m, nil
 }
+
+// HandOff is a schedule's latest shift change: Shift.User took over from
+// From (empty when nobody was on call before) at Shift.Since.
+type HandOff struct {
+	Schedule string
+	Location *time.Location
+	From     string
+	Shift    oncall.Shift
+}
+
+// HandOffs returns, for every schedule with someone on call now, the shift
+// in force and who held the one before it.
+func (s *Service) HandOffs(ctx context.Context) ([]HandOff, error) {
+	now := s.now()
+	var ovs []oncall.Override
+	if err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		ovs, err = s.overrides(tx, now.Add(-time.Hour))
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("on-call overrides: %w", err)
+	}
+	var out []HandOff
+	for _, sc := range s.onCall().Schedules() {
+		cur, _ := sc.Current(now, ovs)
+		if cur.User == "" || cur.Since.IsZero() {
+			continue
+		}
+		out = append(out, HandOff{Schedule: sc.Name, Location: sc.Location, Shift: cur, From: sc.Who(cur.Since.Add(-time.Nanosecond), ovs)})
+	}
+	return out, nil
+}

@@ -96,6 +96,10 @@ type Options struct {
 	// have posted an incident's page, so it is looked up in the channel
 	// even for incidents opened since this process started.
 	Shared bool
+	// HandOffs and HandOffClaims announce shift changes (see
+	// AnnounceHandOffs); either nil announces none.
+	HandOffs      HandOffSource
+	HandOffClaims HandOffClaimer
 }
 
 // Bot is Sentinel's Slack app: an incidents.Pager and Reconciler, and the
@@ -108,15 +112,18 @@ type Bot struct {
 	dir       *directory
 	pace      *pacer
 	incidents IncidentService
-	silences  Silencer
-	pms       Postmortems
-	baseURL   string
-	log       *slog.Logger
-	now       func() time.Time
-	started   time.Time
-	shared    bool
-	metrics   *metrics
-	apiHost   string
+	// handOffs and handOffClaims find and claim shift changes to announce.
+	handOffs      HandOffSource
+	handOffClaims HandOffClaimer
+	silences      Silencer
+	pms           Postmortems
+	baseURL       string
+	log           *slog.Logger
+	now           func() time.Time
+	started       time.Time
+	shared        bool
+	metrics       *metrics
+	apiHost       string
 
 	mu        sync.Mutex
 	channelID string
@@ -177,9 +184,10 @@ func New(opts Options) (*Bot, error) {
 		dir:     newDirectory(opts.People, api, opts.Now),
 		pace:    newPacer(cfg.Pace.Std(), opts.Now),
 		threads: map[int64]thread{}, progress: map[string]bool{},
-		seen:    newDedupe(10 * time.Minute),
-		audit:   opts.Audit,
-		replies: make(chan reply, 256),
+		seen:     newDedupe(10 * time.Minute),
+		audit:    opts.Audit,
+		replies:  make(chan reply, 256),
+		handOffs: opts.HandOffs, handOffClaims: opts.HandOffClaims,
 	}
 	b.started, b.shared = opts.Now(), opts.Shared
 	if isChannelID(cfg.Channel) {
@@ -191,12 +199,19 @@ func New(opts Options) (*Bot, error) {
 // Name implements incidents.Pager.
 func (b *Bot) Name() string { return PagerName }
 
-// Run sends the answers queued for response_url until ctx ends.
+// Run sends the answers queued for response_url, and announces on-call
+// hand-offs, until ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
+	tick := time.NewTicker(handOffEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-tick.C:
+			if err := b.AnnounceHandOffs(ctx); err != nil && ctx.Err() == nil {
+				b.log.Warn("announcing hand-offs failed", "err", err)
+			}
 		case r := <-b.replies:
 			rctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout.Std())
 			if err := b.postResponse(rctx, r); err != nil && ctx.Err() == nil {

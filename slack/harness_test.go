@@ -3,6 +3,7 @@ package slack_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,6 +56,9 @@ type envOptions struct {
 	noRun      bool
 	wrap       func(*slack.Bot) incidents.Pager
 	registerer prometheus.Registerer
+	// handOffClaims turns hand-off announcements on.
+	handOffClaims slack.HandOffClaimer
+	logger        *slog.Logger
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -100,8 +104,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	sil := &fakeSilencer{}
 	rec := &fakeRecorder{}
+	var handOffs slack.HandOffSource
+	if o.handOffClaims != nil {
+		handOffs = svc
+	}
 	bot, err := slack.New(slack.Options{
-		Audit:  rec,
+		Audit: rec, HandOffs: handOffs, HandOffClaims: o.handOffClaims, Logger: o.logger,
 		Config: scfg, People: svc.People(), Incidents: svc, Silences: sil, Postmortems: fakePostmortems{},
 		ExternalURL: "https://sentinel.example.com", Now: o.now, Registerer: o.registerer,
 	})

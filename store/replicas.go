@@ -395,3 +395,18 @@ func (s *Alerting) ProbeStates(ctx context.Context) ([]model.ProbeState, error) 
 	}
 	return out, nil
 }
+
+// HandOffClaims implements slack.HandOffClaimer on the probe claims'
+// bucket (one claim per schedule and shift start, pruned with them), so
+// replicas sharing the store announce a hand-off once.
+type HandOffClaims struct{ runs *ProbeClaims }
+
+// NewHandOffClaims returns the hand-off claims of e.
+func NewHandOffClaims(e Engine) *HandOffClaims { return &HandOffClaims{runs: NewProbeClaims(e)} }
+
+// ClaimHandOff reports whether this call claimed schedule's hand-off at
+// start first. Its key is "hand-off " and the schedule with no location,
+// apart from the probes' runs.
+func (s *HandOffClaims) ClaimHandOff(ctx context.Context, schedule string, start time.Time) (bool, error) {
+	return s.runs.ClaimRun(ctx, "hand-off "+schedule, "", start)
+}

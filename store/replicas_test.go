@@ -75,6 +75,13 @@ func TestHoldModuleLock(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d claims of one slot won, want 1", n)
 	}
+	// Hand-off claims: of two replicas, one announces a shift start.
+	if ok, err := store.NewHandOffClaims(a).ClaimHandOff(ctx, "checkout", slot); err != nil || !ok {
+		t.Fatalf("first hand-off claim = %v, %v", ok, err)
+	}
+	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", slot); err != nil || ok {
+		t.Fatalf("second hand-off claim = %v, %v", ok, err)
+	}
 	if err := store.NewProbeClaims(a).PruneClaims(ctx, slot.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}

@@ -64,16 +64,18 @@ func (c *components) wireSlack(cfg *config.Config) config.Problems {
 // over a running one's metrics.
 func (c *components) newSlackBot(sc config.Slack, people *oncall.Directory, externalURL string, register bool) (*slack.Bot, error) {
 	opts := slack.Options{
-		Config:      sc,
-		People:      people,
-		Incidents:   c.incidents,
-		Silences:    lateSilencer{c},
-		Postmortems: latePostmortems{c},
-		ExternalURL: externalURL,
-		Logger:      c.deps.log,
-		Now:         c.deps.now,
-		Shared:      store.Shared(c.deps.engine),
-		Audit:       c.audit,
+		Config:        sc,
+		People:        people,
+		Incidents:     c.incidents,
+		Silences:      lateSilencer{c},
+		Postmortems:   latePostmortems{c},
+		ExternalURL:   externalURL,
+		Logger:        c.deps.log,
+		Now:           c.deps.now,
+		Shared:        store.Shared(c.deps.engine),
+		Audit:         c.audit,
+		HandOffs:      c.incidents,
+		HandOffClaims: store.NewHandOffClaims(c.deps.engine),
 	}
 	if register {
 		opts.Registerer = c.deps.registry
