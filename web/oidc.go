@@ -328,6 +328,19 @@ func (u *ui) ssoCallback(c *gin.Context) {
 		return
 	}
 	cfg := p.opts.Config
+	// From here the provider has vouched for an account: failures count
+	// against it as well as the address.
+	account := "oidc:" + truncate(idt.Subject, 256)
+	if d := th.wait(throttleAccount, account); d > 0 {
+		retryAfter(c, d)
+		u.ssoFailed(c, http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins for this account. Try again in %s.", model.SpokenDuration(d.Round(time.Second))), nil)
+		return
+	}
+	fail = func(status int, why string, err error) {
+		th.fail(throttleLogin, source)
+		th.fail(throttleAccount, account)
+		u.ssoFailed(c, status, why, err)
+	}
 	person, who, ok := u.matchPerson(cfg.PersonClaim, idt.Subject, claims.Email, claims.EmailVerified)
 	if ok {
 		if err := u.ses.signInPerson(c, person); err != nil {
@@ -335,6 +348,7 @@ func (u *ui) ssoCallback(c *gin.Context) {
 			return
 		}
 		th.succeed(throttleLogin, source)
+		th.succeed(throttleAccount, account)
 		setActor(c, model.Actor{Name: person.Name, Role: string(person.Role), Channel: model.ChannelUI, Person: true})
 		loggerFrom(c).Info("signed in to the dashboards with single sign-on", "person", person.Name, "role", string(person.Role))
 		c.Redirect(http.StatusSeeOther, f.next)
@@ -357,6 +371,7 @@ func (u *ui) ssoCallback(c *gin.Context) {
 		return
 	}
 	th.succeed(throttleLogin, source)
+	th.succeed(throttleAccount, account)
 	setActor(c, model.Actor{Name: name, Role: string(role), Channel: model.ChannelUI})
 	loggerFrom(c).Info("signed in to the dashboards with single sign-on under a mapped role", "identity", name, "role", string(role), "claim", cfg.RoleClaim)
 	c.Redirect(http.StatusSeeOther, f.next)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/dashboards"
@@ -38,6 +39,7 @@ type testOP struct {
 	expiry time.Duration
 	issuer string         // when set, the iss claim instead of the real one
 	extra  map[string]any // more claims in the ID token (such as groups)
+	sub    string         // the sub claim
 }
 
 type opGrant struct{ nonce, challenge string }
@@ -48,7 +50,7 @@ func newTestOP(t *testing.T, now func() time.Time) *testOP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := &testOP{key: key, now: now, codes: map[string]opGrant{}, email: "ana@example.com", expiry: time.Hour}
+	op := &testOP{key: key, now: now, codes: map[string]opGrant{}, email: "ana@example.com", sub: "sub-ana", expiry: time.Hour}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		u := op.srv.URL
@@ -102,7 +104,7 @@ func newTestOP(t *testing.T, now func() time.Time) *testOP {
 		}
 		sig, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: op.key, KeyID: "k1"}}, nil)
 		now := op.now()
-		raw, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: iss, Subject: "sub-ana", Audience: jwt.Audience{"sentinel"},
+		raw, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: iss, Subject: op.sub, Audience: jwt.Audience{"sentinel"},
 			IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(op.expiry))}).
 			Claims(map[string]any{"nonce": nonce, "email": op.email, "email_verified": true}).Claims(op.extra).Serialize()
 		if err != nil {
@@ -519,5 +521,57 @@ func TestClaimStrings(t *testing.T) {
 		if got := strings.Join(claimStrings(json.RawMessage(raw)), ","); got != want {
 			t.Errorf("claimStrings(%.40s) = %.40q, want %.40q", raw, got, want)
 		}
+	}
+}
+
+// TestSSOThrottlesTheAccount: an identity the provider vouches for but
+// Sentinel refuses is slowed per account even when every attempt comes
+// from a new address (the address count is cleared between attempts, as
+// if each came from elsewhere); a different account is not held up.
+func TestSSOThrottlesTheAccount(t *testing.T) {
+	s := newSSOFixture(t, "")
+	th := s.srv.throttle
+	s.op.email, s.op.sub = "mallory@example.com", "sub-mallory"
+	for i := range throttleFree {
+		if rec := s.run(t, nil); rec.Code != http.StatusForbidden {
+			t.Fatalf("attempt %d = %d, want 403", i+1, rec.Code)
+		}
+		th.succeed(throttleLogin, "192.0.2.1")
+	}
+	rec := s.run(t, nil)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), "Too many failed sign-ins for this account") {
+		t.Fatalf("11th attempt = %d Retry-After %q:\n%s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if got := testutil.ToFloat64(th.throttled.WithLabelValues(throttleAccount)); got != 1 {
+		t.Fatalf("throttled{kind=account} = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(th.failures.WithLabelValues(throttleAccount)); got != throttleFree {
+		t.Fatalf("failures{kind=account} = %v, want %d", got, throttleFree)
+	}
+	// The wait passes on the fake clock: the next attempt is looked at,
+	// fails again, and the wait doubles.
+	s.mu.Lock()
+	*s.clock = s.clock.Add(time.Second)
+	s.mu.Unlock()
+	th.succeed(throttleLogin, "192.0.2.1")
+	if rec := s.run(t, nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("after the wait = %d, want 403", rec.Code)
+	}
+	th.succeed(throttleLogin, "192.0.2.1")
+	if rec := s.run(t, nil); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "2" {
+		t.Fatalf("after the 11th failure = %d Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	// Someone else signs in meanwhile; the account is forgotten 15 minutes
+	// after its last failure.
+	s.op.email, s.op.sub = "ana@example.com", "sub-ana"
+	if rec := s.run(t, nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("another account = %d, want 303", rec.Code)
+	}
+	s.mu.Lock()
+	*s.clock = s.clock.Add(throttleForget)
+	s.mu.Unlock()
+	s.op.email, s.op.sub = "mallory@example.com", "sub-mallory"
+	if rec := s.run(t, nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("after 15 minutes = %d, want 403", rec.Code)
 	}
 }

@@ -33,10 +33,15 @@ const (
 	throttleKeys = 50000
 )
 
-// Kinds of sign-in the throttle counts.
+// Kinds of sign-in the throttle counts. throttleAccount keys on the
+// account a failed sign-in named (the identity a single sign-on provider
+// vouched for but Sentinel refused, or a token's name whose role may not
+// sign in), beside its address: many addresses failing for one account
+// are slowed too.
 const (
-	throttleLogin  = "login"
-	throttleBearer = "bearer"
+	throttleLogin   = "login"
+	throttleBearer  = "bearer"
+	throttleAccount = "account"
 )
 
 type strikes struct {
@@ -58,11 +63,11 @@ func newThrottle(now func() time.Time) *throttle {
 	return &throttle{now: now, m: map[string]*strikes{},
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sentinel_auth_failures_total",
-			Help: "Sign-in attempts with a wrong token, by kind (login: the dashboards' form; bearer: the API).",
+			Help: "Failed sign-in attempts, by kind (login: the dashboards' form and single sign-on, per address; bearer: the API; account: per account named).",
 		}, []string{"kind"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sentinel_auth_throttled_total",
-			Help: "Sign-in attempts refused with 429 because their source failed too often, by kind.",
+			Help: "Sign-in attempts refused with 429 because their address or account failed too often, by kind.",
 		}, []string{"kind"}),
 	}
 }
