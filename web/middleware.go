@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -50,6 +52,9 @@ func requestInfoFrom(ctx context.Context) *requestInfo {
 type requestContext struct {
 	context.Context
 	info requestInfo
+	// idHeader backs the X-Request-Id answer header, so the context and
+	// the header's value slice are one allocation per request.
+	idHeader [1]string
 }
 
 func (c *requestContext) Value(key any) any {
@@ -132,8 +137,10 @@ func (s *Server) requestID(c *gin.Context) {
 	if !validRequestID(id) {
 		id = s.ids.next()
 	}
-	c.Request = c.Request.WithContext(&requestContext{Context: c.Request.Context(), info: requestInfo{id: id, log: s.log}})
-	c.Writer.Header()[requestIDHeader] = []string{id}
+	rc := &requestContext{Context: c.Request.Context(), info: requestInfo{id: id, log: s.log}}
+	rc.idHeader[0] = id
+	c.Request = c.Request.WithContext(rc)
+	c.Writer.Header()[requestIDHeader] = rc.idHeader[:]
 	c.Next()
 }
 
@@ -162,11 +169,22 @@ func (s *Server) clientIPMiddleware(c *gin.Context) {
 	r := c.Request
 	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-Ip"), s.set.Load().trusted)
 	if ip.IsValid() {
-		r.Header.Set(clientIPHeader, ip.String())
+		r.Header[clientIPHeader] = []string{peerString(r.RemoteAddr, ip)}
 	} else {
-		r.Header.Del(clientIPHeader)
+		delete(r.Header, clientIPHeader)
 	}
 	c.Next()
+}
+
+// peerString is ip as text, reusing the peer's own host text when ip is
+// the peer (the usual case), which spares formatting it on every request.
+func peerString(remote string, ip netip.Addr) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		if a, err := netip.ParseAddr(host); err == nil && a == ip && a.Zone() == "" {
+			return host
+		}
+	}
+	return ip.String()
 }
 
 // ClientIP returns the client's address as Sentinel trusts it: the peer,
@@ -332,17 +350,39 @@ func readDeadline(c *gin.Context, d time.Duration) {
 	if d <= 0 || body == nil || body == http.NoBody {
 		return
 	}
-	rc := http.NewResponseController(c.Writer)
-	if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+	conn := readDeadliner(c.Writer)
+	if conn == nil || conn.SetReadDeadline(time.Now().Add(d)) != nil {
 		return // not a real connection (httptest recorder)
 	}
-	c.Request.Body = &deadlineBody{ReadCloser: body, rc: rc}
+	c.Request.Body = &deadlineBody{ReadCloser: body, rc: conn}
+}
+
+// deadliner is what net/http's response writer offers for the connection's
+// read deadline (what http.ResponseController calls).
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
+// readDeadliner finds the deadline setter under the writer's wrappers the
+// way http.ResponseController does, without allocating a controller per
+// request (the beacon path counts every allocation).
+func readDeadliner(w http.ResponseWriter) deadliner {
+	for {
+		if d, ok := w.(deadliner); ok {
+			return d
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
 
 // deadlineBody lifts the read deadline when the body is read to its end.
 type deadlineBody struct {
 	io.ReadCloser
-	rc   *http.ResponseController
+	rc   deadliner
 	done bool
 }
 
