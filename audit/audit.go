@@ -45,7 +45,15 @@ type Entry struct {
 	Outcome string `json:"outcome"`
 	// SourceIP is the client's address, when known.
 	SourceIP string `json:"source_ip,omitempty"`
+	// Before and After are the changed fields' values before and after
+	// the change ("severity=warning commander=ana"), when the adapter
+	// knows them; each at most MaxChange bytes.
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
 }
+
+// MaxChange bounds Entry.Before and Entry.After.
+const MaxChange = 256
 
 // Query filters List; zero fields filter nothing.
 type Query struct {
@@ -92,11 +100,13 @@ func New(st Store, log *slog.Logger, now func() time.Time) *Log {
 // maxField bounds each recorded text.
 const maxField = 512
 
-func clip(s string) string {
-	if len(s) <= maxField {
+func clip(s string) string { return clipTo(s, maxField) }
+
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	s = s[:maxField]
+	s = s[:n]
 	for !utf8.ValidString(s) {
 		s = s[:len(s)-1]
 	}
@@ -106,12 +116,18 @@ func clip(s string) string {
 // Record stores what actor did. Failing to store is logged and returned:
 // the change itself has already happened.
 func (l *Log) Record(ctx context.Context, a model.Actor, action, target, outcome, sourceIP string) error {
+	return l.RecordChange(ctx, a, action, target, outcome, sourceIP, "", "")
+}
+
+// RecordChange is Record with what the changed fields held before and
+// after (cut to MaxChange bytes).
+func (l *Log) RecordChange(ctx context.Context, a model.Actor, action, target, outcome, sourceIP, before, after string) error {
 	name := a.Name
 	if name == "" {
 		name = "anonymous"
 	}
 	e := Entry{At: l.now().UTC(), Actor: clip(name), Role: a.Role, Channel: a.Channel, Action: clip(action),
-		Target: clip(target), Outcome: clip(outcome), SourceIP: sourceIP}
+		Target: clip(target), Outcome: clip(outcome), SourceIP: sourceIP, Before: clipTo(before, MaxChange), After: clipTo(after, MaxChange)}
 	if _, err := l.store.Append(ctx, e); err != nil {
 		l.log.Error("audit entry not stored", "actor", e.Actor, "action", e.Action, "err", err)
 		return fmt.Errorf("audit: %w", err)

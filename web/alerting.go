@@ -194,10 +194,15 @@ func (h *alertingHandlers) expireSilence(c *gin.Context) {
 		Error(c, fmt.Errorf("%w: name the silence: DELETE /api/v1/silences/{id} or ?id=", ErrInvalid))
 		return
 	}
+	old, oldErr := h.svc.Silence(c.Request.Context(), id)
 	s, err := h.svc.ExpireSilence(c.Request.Context(), id, Actor(c))
 	if err != nil {
 		Error(c, err)
 		return
+	}
+	if oldErr == nil {
+		before, after := fieldChanges("ends_at", old.EndsAt.UTC().Format(time.RFC3339), s.EndsAt.UTC().Format(time.RFC3339))
+		setChange(c, before, after)
 	}
 	c.JSON(http.StatusOK, toSilenceDTO(s, h.svc.Now()))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/alerting"
+	"github.com/sentinel-oss/sentinel/audit"
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
 )
@@ -131,9 +132,17 @@ func TestSilenceEndpoints(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), s.ID) {
 		t.Fatalf("list: %d %s", rec.Code, rec.Body)
 	}
+	st := &memAuditStore{}
+	f.srv.SetAudit(audit.New(st, nil, nil))
 	rec = f.do(t, "DELETE", "/api/v1/silences/"+s.ID, tokResponder, nil)
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"status":"expired"`) || !strings.Contains(rec.Body.String(), `"expired_by":"r"`) {
 		t.Fatalf("expire: %d %s", rec.Code, rec.Body)
+	}
+	var expired silenceDTO
+	_ = json.Unmarshal(rec.Body.Bytes(), &expired)
+	entries, _ := st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true })
+	if len(entries) != 1 || entries[0].Before != `ends_at="`+s.EndsAt.UTC().Format(time.RFC3339)+`"` || entries[0].After != `ends_at="`+expired.EndsAt.UTC().Format(time.RFC3339)+`"` || s.EndsAt.Equal(expired.EndsAt) {
+		t.Fatalf("expiry audit entry = %+v (silence ended %v, now %v)", entries, s.EndsAt, expired.EndsAt)
 	}
 	if rec := f.do(t, "DELETE", "/api/v1/silences?id=nope", tokResponder, nil); rec.Code != 404 {
 		t.Fatalf("missing: %d %s", rec.Code, rec.Body)

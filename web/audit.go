@@ -21,6 +21,12 @@ type AuditRecorder interface {
 	Record(ctx context.Context, a model.Actor, action, target, outcome, sourceIP string) error
 }
 
+// ChangeRecorder is an AuditRecorder that also keeps what a change's
+// fields held before and after; *audit.Log implements it.
+type ChangeRecorder interface {
+	RecordChange(ctx context.Context, a model.Actor, action, target, outcome, sourceIP, before, after string) error
+}
+
 // auditSlot holds the recorder (nil: nothing is recorded).
 type auditSlot struct{ r AuditRecorder }
 
@@ -34,7 +40,17 @@ func (s *Server) SetAudit(r AuditRecorder) { s.audit.Store(&auditSlot{r: r}) }
 const (
 	ginIngestKey = "sentinel.ingest"
 	ginAuditKey  = "sentinel.audit.actor"
+	ginChangeKey = "sentinel.audit.change"
 )
+
+// auditChange is what a handler knows of the fields it changed.
+type auditChange struct{ before, after string }
+
+// setChange tells the audit log what the request's change did to the
+// fields it touched; only a successful answer keeps it.
+func setChange(c *gin.Context, before, after string) {
+	c.Set(ginChangeKey, auditChange{before: before, after: after})
+}
 
 // auditMiddleware records the request after it is answered.
 func (s *Server) auditMiddleware(c *gin.Context) {
@@ -70,7 +86,27 @@ func (s *Server) auditMiddleware(c *gin.Context) {
 	// a client that hung up does not cancel it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
 	defer cancel()
-	_ = slot.r.Record(ctx, actor, c.Request.Method+" "+route, strings.Join(target, " "), strconv.Itoa(c.Writer.Status()), c.ClientIP())
+	action, status := c.Request.Method+" "+route, c.Writer.Status()
+	if ch, ok := c.Value(ginChangeKey).(auditChange); ok && status < 300 {
+		if cr, ok := slot.r.(ChangeRecorder); ok {
+			_ = cr.RecordChange(ctx, actor, action, strings.Join(target, " "), strconv.Itoa(status), c.ClientIP(), ch.before, ch.after)
+			return
+		}
+	}
+	_ = slot.r.Record(ctx, actor, action, strings.Join(target, " "), strconv.Itoa(status), c.ClientIP())
+}
+
+// fieldChanges writes the fields whose values differ as "k=v" pairs, one
+// text for before and one for after, in the order given.
+func fieldChanges(kv ...string) (before, after string) {
+	var b, a []string
+	for i := 0; i+2 < len(kv); i += 3 {
+		if kv[i+1] != kv[i+2] {
+			b = append(b, kv[i]+"="+strconv.Quote(kv[i+1]))
+			a = append(a, kv[i]+"="+strconv.Quote(kv[i+2]))
+		}
+	}
+	return strings.Join(b, " "), strings.Join(a, " ")
 }
 
 // setActor puts the request's actor on its context (model.ActorFrom) and

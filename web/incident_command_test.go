@@ -2,10 +2,14 @@ package web
 
 import (
 	"encoding/json"
-	"github.com/sentinel-oss/sentinel/incidents"
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/sentinel-oss/sentinel/audit"
+	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 func TestIncidentCommandEndpoints(t *testing.T) {
@@ -93,3 +97,56 @@ func FuzzIncidentUpdate(f *testing.F) {
 }
 
 var declareForFuzz = incidents.DeclareRequest{Title: "fuzzed"}
+
+// TestIncidentEditAuditsBeforeAfter: a PATCH's audit entry holds the
+// changed fields' values before and after; unchanged fields are left out
+// and a refused PATCH records none.
+func TestIncidentEditAuditsBeforeAfter(t *testing.T) {
+	f, _ := newIncidentFixture(t)
+	st := &memAuditStore{}
+	f.srv.SetAudit(audit.New(st, nil, nil))
+	send := func(method, path, body string) int {
+		return f.do(t, method, path, tokResponder, strings.NewReader(body), "Content-Type", jsonCT).Code
+	}
+	if code := send("POST", "/api/v1/incidents", `{"title":"Checkout slow","severity":"warning"}`); code != 201 {
+		t.Fatalf("declare = %d", code)
+	}
+	if code := send("PATCH", "/api/v1/incidents/1", `{"title":"Checkout slow","severity":"critical","commander":"carol"}`); code != 200 {
+		t.Fatalf("patch = %d", code)
+	}
+	if code := send("PATCH", "/api/v1/incidents/1", `{"severity":"sev1"}`); code != 400 {
+		t.Fatalf("bad patch = %d", code)
+	}
+	entries, err := st.List(t.Context(), 0, 10, func(audit.Entry) bool { return true })
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("entries = %+v %v", entries, err)
+	}
+	var patches []audit.Entry
+	for _, e := range entries {
+		if e.Action == "PATCH /api/v1/incidents/:id" {
+			patches = append(patches, e)
+		}
+	}
+	if len(patches) != 2 {
+		t.Fatalf("patch entries = %+v", patches)
+	}
+	ok, bad := patches[0], patches[1]
+	if ok.Outcome != "200" {
+		ok, bad = bad, ok
+	}
+	if ok.Before != `severity="warning" commander=""` || ok.After != `severity="critical" commander="carol"` {
+		t.Errorf("before %q after %q", ok.Before, ok.After)
+	}
+	if bad.Outcome != "400" || bad.Before != "" || bad.After != "" {
+		t.Errorf("refused patch entry = %+v", bad)
+	}
+	long := strings.Repeat("é", 300)
+	b, a := fieldChanges("title", "x", long)
+	if err := audit.New(st, nil, nil).RecordChange(t.Context(), model.Actor{Name: "r", Channel: "api"}, "x", "", "200", "", b, a); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true })
+	if len(last[0].After) > audit.MaxChange || !utf8.ValidString(last[0].After) || last[0].Before != `title="x"` {
+		t.Errorf("long change kept as %d bytes (valid %v), before %q", len(last[0].After), utf8.ValidString(last[0].After), last[0].Before)
+	}
+}

@@ -237,10 +237,15 @@ func (h incidentHandlers) edit(c *gin.Context) {
 	if err := BindJSON(c, &req, incidentBodyLimit); err != nil {
 		return
 	}
+	old, oldErr := h.svc.Get(c.Request.Context(), id)
 	inc, err := h.svc.EditIncident(c.Request.Context(), id, req, Actor(c))
 	if err != nil {
 		Error(c, err)
 		return
+	}
+	if oldErr == nil {
+		before, after := fieldChanges("title", old.Title, inc.Title, "severity", string(old.Severity), string(inc.Severity), "commander", old.Commander, inc.Commander)
+		setChange(c, before, after)
 	}
 	c.JSON(http.StatusOK, NewIncidentDTO(inc, nil))
 }
