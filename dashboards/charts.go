@@ -47,7 +47,16 @@ type timeChart struct {
 	Ideal bool
 	// NoData shades spans without data and names them.
 	NoData []span
-	Loc    *time.Location
+	// Marks are moments marked by a vertical line whose tooltip is the
+	// mark's title: changes (deploys, flags) to the chart's service.
+	Marks []chartMark
+	Loc   *time.Location
+}
+
+// chartMark is one marked moment.
+type chartMark struct {
+	At    time.Time
+	Title string
 }
 
 // span is [From, To).
@@ -143,6 +152,17 @@ func (c timeChart) draw(sz chartSize) string {
 			fmt.Fprintf(&b, `<text class="axis nodata-text" x="%s" y="%s" text-anchor="middle" font-size="%s">%s</text>`,
 				f1((a+z)/2), f1((y0+y1)/2+sz.Font/3), fs, label)
 		}
+	}
+
+	// Marked moments: a line across the plot and a tick above it, with
+	// the title as the tooltip (an SVG <title>) over a wider hit area.
+	for _, m := range c.Marks {
+		if m.At.Before(c.From) || m.At.After(c.To) {
+			continue
+		}
+		x := f1(px(m.At))
+		fmt.Fprintf(&b, `<g class="mark-change"><title>%s</title><line class="mark-hit" x1="%s" y1="%s" x2="%s" y2="%s"/><line class="mark-line" x1="%s" y1="%s" x2="%s" y2="%s"/><path class="mark-tick" d="M%s %sl-3 -5h6z"/></g>`,
+			svgEscape(m.Title), x, f1(y0), x, f1(y1), x, f1(y0), x, f1(y1), x, f1(y0))
 	}
 
 	// The value axis: gridlines and labels at nice steps, never closer

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/alerting"
+	"github.com/sentinel-oss/sentinel/changes"
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
@@ -105,6 +106,12 @@ type AlertSource interface {
 	Silences(ctx context.Context) ([]alerting.Silence, error)
 }
 
+// ChangeSource lists change markers; the changes package's *Service
+// implements it.
+type ChangeSource interface {
+	List(ctx context.Context, q changes.Query) ([]changes.Change, error)
+}
+
 // MaintenanceSource lists maintenance windows for the alerts page: those
 // kept (one-off ones and occurrences of recurring ones) and the recurring
 // ones configured, with their next occurrence.
@@ -131,6 +138,8 @@ type Options struct {
 	Maintenance MaintenanceSource
 	// Reports backs the incident report page.
 	Reports ReportSource
+	// Changes marks the changes to an SLO's service on its charts.
+	Changes ChangeSource
 	Logger  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sentinel-oss/sentinel/changes"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/slo"
@@ -393,9 +394,17 @@ func (d *Dashboards) SLO(ctx context.Context, w io.Writer, v Viewer, name string
 			Factor: t.Factor, LongRate: t.LongRate, ShortRate: t.ShortRate, Firing: t.Firing,
 		})
 	}
-	data.BurnDownBig = d.burnDownChart(ctx, v, st, h).render()
-	if hist, err := d.opts.SLOs.History(ctx, name); err == nil && len(hist) > 0 {
-		data.SLIHistory, data.History = historyCharts(st, hist, h, loc)
+	bd := d.burnDownChart(ctx, v, st, h)
+	hist, herr := d.opts.SLOs.History(ctx, name)
+	from := bd.From
+	if herr == nil && len(hist) > 0 && hist[0].At.Add(-time.Hour).Before(from) {
+		from = hist[0].At.Add(-time.Hour)
+	}
+	marks := d.changeMarks(ctx, st.Spec.Service, from, st.At, loc)
+	bd.Marks = marks
+	data.BurnDownBig = bd.render()
+	if herr == nil && len(hist) > 0 {
+		data.SLIHistory, data.History = historyCharts(st, hist, h, loc, marks)
 	}
 	if d.opts.Incidents != nil {
 		data.HasIncidents = true
@@ -450,10 +459,33 @@ func windowCoverage(st slo.Status, loc *time.Location) string {
 	return fmt.Sprintf("%s to %s: %s", from, to, c)
 }
 
+// changeMarks are the changes to service in [from, to], as chart marks
+// titled with their kind, title, time in loc and reporter; none for an
+// SLO of no service.
+func (d *Dashboards) changeMarks(ctx context.Context, service string, from, to time.Time, loc *time.Location) []chartMark {
+	if d.opts.Changes == nil || service == "" {
+		return nil
+	}
+	cs, err := d.opts.Changes.List(ctx, changes.Query{Service: service, From: from, To: to.Add(time.Second), Limit: changes.MaxLimit})
+	if err != nil {
+		d.log.Warn("changes for an SLO chart", "service", service, "err", err)
+		return nil
+	}
+	marks := make([]chartMark, 0, len(cs))
+	for _, c := range cs {
+		title := fmt.Sprintf("%s: %s (%s)", c.Kind, c.Title, c.At.In(loc).Format("Jan 2 15:04 MST"))
+		if c.RecordedBy != "" {
+			title += ", reported by " + c.RecordedBy
+		}
+		marks = append(marks, chartMark{At: c.At, Title: title})
+	}
+	return marks
+}
+
 // historyCharts draws the hourly SLI against the objective and the
 // window's budget left at each hour, over the last seven days; hours
 // without data are gaps.
-func historyCharts(st slo.Status, hist []slo.HistoryPoint, h health, loc *time.Location) (sliChart, budgetChart template.HTML) {
+func historyCharts(st slo.Status, hist []slo.HistoryPoint, h health, loc *time.Location, marks []chartMark) (sliChart, budgetChart template.HTML) {
 	from, to := hist[0].At.Add(-time.Hour), hist[len(hist)-1].At
 	times := make([]time.Time, len(hist))
 	hourly := make([]float64, len(hist))
@@ -479,6 +511,7 @@ func historyCharts(st slo.Status, hist []slo.HistoryPoint, h health, loc *time.L
 		Title: "SLI per hour", From: from, To: to, Now: to, YMin: lo, YMax: hi, Loc: loc, NoData: gaps,
 		Lines: []chartLine{{Times: times, Values: hourly, Class: "line-" + lineClass(h.Class)}},
 		Refs:  []refLine{{Y: obj, Label: "objective " + trimFloat(st.Spec.Objective) + "%", Class: "ref-objective"}},
+		Marks: marks,
 	}
 	blo := 0.0
 	for _, v := range budget {
@@ -492,6 +525,7 @@ func historyCharts(st slo.Status, hist []slo.HistoryPoint, h health, loc *time.L
 		Title: "Budget left", From: from, To: to, Now: to, YMin: blo, YMax: 1, Loc: loc, NoData: before,
 		Lines: []chartLine{{Times: times, Values: budget, Class: "line-" + lineClass(h.Class)}},
 		Refs:  []refLine{{Y: 0, Label: "budget spent", Class: "ref-zero"}},
+		Marks: marks,
 	}
 	return sc.render(), bc.render()
 }

@@ -32,6 +32,9 @@ func (c *components) wireDashboards(cfg *config.Config) config.Problems {
 		opts.Incidents = c.incidents
 		opts.OnCall = onCallSource{svc: c.incidents}
 	}
+	if c.changes != nil {
+		opts.Changes = c.changes
+	}
 	if c.probes != nil {
 		opts.Probes = c.probes
 	}
