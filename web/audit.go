@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -157,7 +158,50 @@ type auditHandlers struct{ log *audit.Log }
 func MountAudit(r *Routes, l *audit.Log) {
 	h := auditHandlers{log: l}
 	r.Admin().GET("/api/v1/audit", h.list)
+	r.Admin().GET("/api/v1/audit/export", h.export)
 	r.srv.SetAudit(l)
+}
+
+// export is GET /api/v1/audit/export: every entry the filters select,
+// newest first, one JSON object a line (application/x-ndjson), read from
+// the store a page at a time; limit, when given, caps the count.
+func (h auditHandlers) export(c *gin.Context) {
+	q, problem := auditQuery(c)
+	if problem != "" {
+		abortJSON(c, http.StatusBadRequest, problem)
+		return
+	}
+	total := q.Limit
+	q.Limit = audit.MaxLimit
+	page, err := h.log.List(c.Request.Context(), q)
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	c.Header("Content-Type", "application/x-ndjson")
+	c.Header("Content-Disposition", `attachment; filename="sentinel-audit.jsonl"`)
+	c.Status(http.StatusOK)
+	enc := json.NewEncoder(c.Writer)
+	written := 0
+	for len(page) > 0 {
+		for _, e := range page {
+			if total > 0 && written == total {
+				return
+			}
+			if enc.Encode(e) != nil {
+				return
+			}
+			written++
+		}
+		if len(page) < q.Limit || c.Request.Context().Err() != nil {
+			return
+		}
+		q.Before = page[len(page)-1].ID
+		if page, err = h.log.List(c.Request.Context(), q); err != nil {
+			loggerFrom(c).Warn("audit export cut short", "entries", written, "err", err)
+			return
+		}
+	}
 }
 
 func (h auditHandlers) list(c *gin.Context) {
