@@ -11,13 +11,15 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/sentinel-oss/sentinel/model"
 )
 
-// Retention is how long entries are kept.
+// Retention is how long entries are kept unless SetRetention says
+// otherwise (config's audit.retention).
 const Retention = 400 * 24 * time.Hour
 
 // MaxLimit bounds one page of List.
@@ -84,7 +86,16 @@ type Log struct {
 	store Store
 	log   *slog.Logger
 	now   func() time.Time
+	// retention is how long entries are kept (nanoseconds).
+	retention atomic.Int64
 }
+
+// SetRetention changes how long entries are kept, from the next pruning
+// on (hourly).
+func (l *Log) SetRetention(d time.Duration) { l.retention.Store(int64(d)) }
+
+// Retention is how long entries are kept now.
+func (l *Log) Retention() time.Duration { return time.Duration(l.retention.Load()) }
 
 // New returns the log over st.
 func New(st Store, log *slog.Logger, now func() time.Time) *Log {
@@ -94,7 +105,9 @@ func New(st Store, log *slog.Logger, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{store: st, log: log.With("component", "audit"), now: now}
+	l := &Log{store: st, log: log.With("component", "audit"), now: now}
+	l.SetRetention(Retention)
+	return l
 }
 
 // maxField bounds each recorded text.
@@ -163,15 +176,21 @@ func (l *Log) List(ctx context.Context, q Query) ([]Entry, error) {
 	})
 }
 
+// Prune deletes the entries older than the retention and returns how
+// many.
+func (l *Log) Prune(ctx context.Context) (int, error) {
+	return l.store.Prune(ctx, l.now().Add(-l.Retention()))
+}
+
 // Run prunes entries past the retention hourly until ctx ends.
 func (l *Log) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := l.store.Prune(ctx, l.now().Add(-Retention)); err != nil && ctx.Err() == nil {
+		if n, err := l.Prune(ctx); err != nil && ctx.Err() == nil {
 			l.log.Warn("audit pruning failed", "err", err)
 		} else if n > 0 {
-			l.log.Info("audit entries past the retention deleted", "entries", n)
+			l.log.Info("audit entries past the retention deleted", "entries", n, "retention", l.Retention().String())
 		}
 		select {
 		case <-ctx.Done():

@@ -36,6 +36,7 @@ type Config struct {
 	UI            UI            `yaml:"ui"`
 	Dashboards    Dashboards    `yaml:"dashboards"`
 	StatusPage    StatusPage    `yaml:"status_page"`
+	Audit         Audit         `yaml:"audit"`
 
 	source *sourceInfo
 }

@@ -336,3 +336,23 @@ func TestOIDCMappedRole(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditRetention(t *testing.T) {
+	cfg, err := Parse("a.yaml", []byte("audit:\n  retention: 90d\n"), env(nil))
+	if err != nil || cfg.Audit.Retention.Std() != 90*24*time.Hour {
+		t.Fatalf("audit.retention 90d = %v, %v", cfg.Audit.Retention, err)
+	}
+	if cfg, err := Parse("a.yaml", []byte("{}\n"), env(nil)); err != nil || cfg.Audit.Retention.Std() != DefaultAuditRetention {
+		t.Fatalf("default audit.retention = %v, %v", cfg.Audit.Retention, err)
+	}
+	for body, want := range map[string]string{
+		"audit:\n  retention: 1h\n":      "audit.retention: must be between 1d and 3650d (ten years), got 1h",
+		"audit:\n  retention: 4000d\n":   "audit.retention: must be between 1d and 3650d",
+		"audit:\n  retention: forever\n": "audit.retention",
+		"audit:\n  retain: 30d\n":        "retain",
+	} {
+		if _, err := Parse("a.yaml", []byte(body), env(nil)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", body, err, want)
+		}
+	}
+}

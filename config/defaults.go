@@ -53,6 +53,7 @@ func Default() *Config {
 		Postmortems: DefaultPostmortems(),
 		UI:          DefaultUI(),
 		StatusPage:  DefaultStatusPage(),
+		Audit:       DefaultAudit(),
 	}
 }
 

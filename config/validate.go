@@ -21,6 +21,7 @@ func (c *Config) validate() Problems {
 	c.Logging.validate(&ps, "logging")
 	ps = append(ps, c.RUM.Validate("rum")...)
 	ps = append(ps, c.StatusPage.Validate("status_page")...)
+	ps = append(ps, c.Audit.Validate("audit")...)
 	return ps
 }
 
