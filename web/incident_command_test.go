@@ -140,12 +140,19 @@ func TestIncidentEditAuditsBeforeAfter(t *testing.T) {
 	if bad.Outcome != "400" || bad.Before != "" || bad.After != "" {
 		t.Errorf("refused patch entry = %+v", bad)
 	}
+	if code := send("POST", "/api/v1/oncall/overrides", `{"schedule":"primary","user":"carol","start":"2026-03-25T09:00:00Z","end":"2026-03-25T12:00:00Z"}`); code != 201 {
+		t.Fatalf("override = %d", code)
+	}
+	last, _ := st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true })
+	if e := last[0]; e.Action != "POST /api/v1/oncall/overrides" || e.Before != "" || e.After != `schedule="primary" user="carol" start="2026-03-25T09:00:00Z" end="2026-03-25T12:00:00Z"` {
+		t.Errorf("override entry = %+v", e)
+	}
 	long := strings.Repeat("é", 300)
 	b, a := fieldChanges("title", "x", long)
 	if err := audit.New(st, nil, nil).RecordChange(t.Context(), model.Actor{Name: "r", Channel: "api"}, "x", "", "200", "", b, a); err != nil {
 		t.Fatal(err)
 	}
-	last, _ := st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true })
+	last, _ = st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true })
 	if len(last[0].After) > audit.MaxChange || !utf8.ValidString(last[0].After) || last[0].Before != `title="x"` {
 		t.Errorf("long change kept as %d bytes (valid %v), before %q", len(last[0].After), utf8.ValidString(last[0].After), last[0].Before)
 	}

@@ -338,6 +338,9 @@ func (h incidentHandlers) addOverride(c *gin.Context) {
 		Error(c, err)
 		return
 	}
+	_, after := fieldChanges("schedule", "", o.Schedule, "user", "", o.User,
+		"start", "", o.Start.UTC().Format(time.RFC3339), "end", "", o.End.UTC().Format(time.RFC3339))
+	setChange(c, "", after)
 	c.JSON(http.StatusCreated, o)
 }
 
