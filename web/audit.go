@@ -53,8 +53,24 @@ func setChange(c *gin.Context, before, after string) {
 	c.Set(ginChangeKey, auditChange{before: before, after: after})
 }
 
+// changeSlot lets code below the handler (the app's reload) tell the
+// audit log what a request changed.
+type changeSlot struct{ c *gin.Context }
+
+type changeSlotKey struct{}
+
+// NoteAuditChange records, for the request whose context ctx is, what
+// its change did (before and after); outside an audited request it does
+// nothing.
+func NoteAuditChange(ctx context.Context, before, after string) {
+	if s, ok := ctx.Value(changeSlotKey{}).(changeSlot); ok {
+		setChange(s.c, before, after)
+	}
+}
+
 // auditMiddleware records the request after it is answered.
 func (s *Server) auditMiddleware(c *gin.Context) {
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), changeSlotKey{}, changeSlot{c: c}))
 	c.Next()
 	slot := s.audit.Load()
 	if slot == nil || slot.r == nil {

@@ -83,31 +83,59 @@ var ErrRestartRequired = fmt.Errorf("%w: restart required", web.ErrConflict)
 // web.ErrInvalid (unreadable or invalid file: 400) or ErrRestartRequired
 // (409), so the HTTP answer is never a 5xx for an operator's mistake.
 func (a *App) Reload(ctx context.Context) error {
-	err := a.reload(ctx)
+	changed, err := a.reload(ctx)
+	after := ""
+	if err == nil {
+		after = "changed sections: none"
+		if len(changed) > 0 {
+			after = "changed sections: " + strings.Join(changed, ", ")
+		}
+	}
 	// A reload asked for over HTTP is audited with its token's name by the
 	// web server; one from a signal (SIGHUP) is audited here.
-	if _, fromRequest := model.ActorFrom(ctx); !fromRequest && a.comps != nil && a.comps.audit != nil {
+	if _, fromRequest := model.ActorFrom(ctx); fromRequest {
+		web.NoteAuditChange(ctx, "", after)
+	} else if a.comps != nil && a.comps.audit != nil {
 		outcome := "ok"
 		if err != nil {
 			outcome = "failed: " + err.Error()
 		}
-		_ = a.comps.audit.Record(context.WithoutCancel(ctx), model.Actor{Name: "SIGHUP", Channel: model.ChannelConfig}, "reload", "config file", outcome, "")
+		_ = a.comps.audit.RecordChange(context.WithoutCancel(ctx), model.Actor{Name: "SIGHUP", Channel: model.ChannelConfig}, "reload", "config file", outcome, "", "", after)
 	}
 	return err
 }
 
-func (a *App) reload(ctx context.Context) error {
+// changedSections names the top-level config keys whose values differ
+// between old and next (values are not named: they may hold secrets).
+func changedSections(old, next *config.Config) []string {
+	var out []string
+	ov, nv := reflect.ValueOf(*old), reflect.ValueOf(*next)
+	t := ov.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || key == "" {
+			continue
+		}
+		if !reflect.DeepEqual(ov.Field(i).Interface(), nv.Field(i).Interface()) {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+func (a *App) reload(ctx context.Context) ([]string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.opts.LoadConfig == nil {
-		return fmt.Errorf("%w: reload is not available: Sentinel was started without a config source", web.ErrUnavailable)
+		return nil, fmt.Errorf("%w: reload is not available: Sentinel was started without a config source", web.ErrUnavailable)
 	}
 	next, err := a.opts.LoadConfig()
 	if err = Validate(ctx, next, err); err != nil {
-		return a.reloadFailed(invalid(err), nil)
+		return nil, a.reloadFailed(invalid(err), nil)
 	}
 	if keys := restartKeys(a.cfg, next); len(keys) > 0 {
-		return a.reloadFailed(fmt.Errorf("%w: %s changed; these apply only when Sentinel restarts, so nothing was reloaded (restart it, or put the old value back)",
+		return nil, a.reloadFailed(fmt.Errorf("%w: %s changed; these apply only when Sentinel restarts, so nothing was reloaded (restart it, or put the old value back)",
 			ErrRestartRequired, strings.Join(keys, ", ")), keys)
 	}
 	plan := &reloadPlan{running: a.cfg, next: next, shared: map[string]any{}}
@@ -115,7 +143,7 @@ func (a *App) reload(ctx context.Context) error {
 	for _, step := range a.reloadSteps() {
 		commit, err := step.prepare(ctx, plan)
 		if err != nil {
-			return a.reloadFailed(invalid(fmt.Errorf("%s: %w", step.name, err)), nil)
+			return nil, a.reloadFailed(invalid(fmt.Errorf("%s: %w", step.name, err)), nil)
 		}
 		if commit != nil {
 			commits = append(commits, commit)
@@ -124,13 +152,14 @@ func (a *App) reload(ctx context.Context) error {
 	for _, commit := range commits {
 		commit()
 	}
+	changed := changedSections(a.cfg, next)
 	a.cfg = next
 	a.metrics.reloadOK.Set(1)
 	a.metrics.restartRequired.Reset()
 	a.metrics.reloadTime.Set(float64(a.opts.Now().Unix()))
 	a.log.Info("config reloaded", "file", next.SourceName())
 	a.warnDeadEnds(next)
-	return nil
+	return changed, nil
 }
 
 // reloadSteps are the app's own steps (logging, HTTP) followed by the

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/web"
@@ -223,4 +224,54 @@ func cookieDo(t *testing.T, method, target string, ck *http.Cookie, form url.Val
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// TestReloadAuditsChangedSections: a reload's audit entry names the
+// top-level sections it changed (never their values), "none" when the
+// file is the same.
+func TestReloadAuditsChangedSections(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sentinel.yaml")
+	cfg := testConfig(t, "")
+	write := func(extra string) {
+		src := "server: {listen: 127.0.0.1:0}\nstorage: {path: " + cfg.Storage.Path + "}\n" +
+			"auth: {tokens: [{name: admin, token: " + adminToken + ", role: admin}]}\n" + extra
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("")
+	first, err := config.Load(path, config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), Options{Config: first, Stderr: &lockedBuffer{},
+		LoadConfig: func() (*config.Config, error) { return config.Load(path, config.Options{}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer started(t, a)()
+	for _, step := range []struct{ extra, want string }{
+		{"", "changed sections: none"},
+		{"audit: {retention: 30d}\nui: {session_ttl: 1h}\n", "changed sections: ui, audit"},
+	} {
+		write(step.extra)
+		if code, body := postReload(t, a, adminToken); code != 200 {
+			t.Fatalf("reload = %d %s", code, body)
+		}
+		req, _ := http.NewRequest(http.MethodGet, a.URL()+"/api/v1/audit?action=reload&limit=1", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"after":"`+step.want+`"`) {
+			t.Fatalf("%q: audit = %s, want after %q", step.extra, b, step.want)
+		}
+	}
+	if got := a.comps.audit.Retention(); got != 30*24*time.Hour {
+		t.Fatalf("retention after reload = %v, want 720h", got)
+	}
 }
