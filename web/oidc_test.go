@@ -206,15 +206,7 @@ func TestSSOSignsInThePerson(t *testing.T) {
 		t.Fatalf("login page offers no SSO:\n%s", login.Body)
 	}
 	rec := s.run(t, nil)
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents" {
-		t.Fatalf("callback = %d to %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
-	}
-	var cookie string
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == SessionCookie {
-			cookie = c.Value
-		}
-	}
+	cookie := signedInCookie(t, rec)
 	page := s.get(t, "/incidents", cookie)
 	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "ana") {
 		t.Fatalf("signed-in page = %d:\n%s", page.Code, page.Body)
@@ -439,15 +431,7 @@ func TestSSOMapsRoles(t *testing.T) {
 	s.op.email = "cy@example.com"
 	s.op.extra = map[string]any{"groups": []any{"eng", "sre-admins", 7, "oncall"}}
 	rec := s.run(t, nil)
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents" {
-		t.Fatalf("callback = %d to %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
-	}
-	var cookie string
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == SessionCookie {
-			cookie = c.Value
-		}
-	}
+	cookie := signedInCookie(t, rec)
 	se, ok, err := s.ses.Store().Session(t.Context(), sessionID(cookie))
 	if err != nil || !ok || se.Owner != "cy@example.com" || se.Role != "admin" {
 		t.Fatalf("session = %+v %v %v, want cy@example.com as admin", se, ok, err)
@@ -574,4 +558,20 @@ func TestSSOThrottlesTheAccount(t *testing.T) {
 	if rec := s.run(t, nil); rec.Code != http.StatusForbidden {
 		t.Fatalf("after 15 minutes = %d, want 403", rec.Code)
 	}
+}
+
+// signedInCookie checks the callback sent the browser on to /incidents
+// and returns the session cookie it set.
+func signedInCookie(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/incidents" {
+		t.Fatalf("callback = %d to %q: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == SessionCookie {
+			return c.Value
+		}
+	}
+	t.Fatal("the callback set no session cookie")
+	return ""
 }
