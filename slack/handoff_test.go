@@ -1,7 +1,6 @@
 package slack_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/internal/testutil"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/slack/slacktest"
 )
@@ -41,20 +41,6 @@ func (h *handOffClaims) ClaimHandOff(_ context.Context, schedule string, start t
 	return true, nil
 }
 
-// lockedBuffer is a log sink safe for the bot's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // TestHandOffAnnouncedOnce: at a shift change of a Berlin schedule the
 // incoming person gets one direct message naming the schedule, the shift
 // in Berlin time and who hands over, and #incidents a note; a second look
@@ -70,7 +56,7 @@ func TestHandOffAnnouncedOnce(t *testing.T) {
 	t.Cleanup(fake.Close)
 	fake.AddUser(slacktest.User{ID: "U024BE7LH", Name: "carol", Email: "carol@shop.example.com"})
 	fake.AddUser(slacktest.User{ID: "U0ALICE", Name: "alice", Email: "alice@shop.example.com"})
-	logs := &lockedBuffer{}
+	logs := &testutil.LockedBuffer{}
 	opts := envOptions{
 		store: store, fake: fake, now: clock.now, handOffClaims: claims, logger: slog.New(slog.NewTextHandler(logs, nil)),
 		oncall: config.Oncall{Schedules: []config.Schedule{{

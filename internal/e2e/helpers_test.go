@@ -211,22 +211,7 @@ func setFaults(t testing.TB, shop *demo.Shop, faults any) {
 }
 
 // lockedBuffer collects a process log safely from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testutil.LockedBuffer
 
 // runApp runs a built App until the test ends and waits until it is ready.
 func runApp(t testing.TB, a *app.App) (stop func() error) {
