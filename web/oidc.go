@@ -398,6 +398,9 @@ const (
 func claimStrings(raw json.RawMessage) []string {
 	var one string
 	if json.Unmarshal(raw, &one) == nil {
+		if len(one) > maxClaimValueLen {
+			return nil
+		}
 		return []string{one}
 	}
 	var many []any

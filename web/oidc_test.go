@@ -575,3 +575,19 @@ func signedInCookie(t *testing.T, rec *httptest.ResponseRecorder) string {
 	t.Fatal("the callback set no session cookie")
 	return ""
 }
+
+func FuzzClaimStrings(f *testing.F) {
+	f.Add(`["a","b",1]`)
+	f.Add(`"x"`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := claimStrings(json.RawMessage(raw))
+		if len(got) > maxClaimValues {
+			t.Fatalf("%d values", len(got))
+		}
+		for _, v := range got {
+			if len(v) > maxClaimValueLen {
+				t.Fatalf("value of %d bytes kept", len(v))
+			}
+		}
+	})
+}
