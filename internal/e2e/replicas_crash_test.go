@@ -147,6 +147,11 @@ func (s *slot) current() *process {
 type trap struct {
 	mode  atomic.Pointer[string]
 	fired chan int // the slot killed
+	// hold, when set, delays a killClaimed kill until it is closed (or
+	// 10 s pass), so a test can first read the answer of the request
+	// that made the page; the delivery is asynchronous, so the answer
+	// does not wait for this page.
+	hold atomic.Pointer[chan struct{}]
 }
 
 // slackProxy forwards one replica's Slack API calls to the fake and, when
@@ -176,6 +181,12 @@ func slackProxy(t *testing.T, fake *slacktest.Server, s *slot, tr *trap) *httpte
 			tr.fired <- s.i
 		}
 		if mode == killClaimed {
+			if h := tr.hold.Load(); h != nil {
+				select {
+				case <-*h:
+				case <-time.After(10 * time.Second):
+				}
+			}
 			kill()
 			http.Error(w, "replica killed", http.StatusServiceUnavailable)
 			return

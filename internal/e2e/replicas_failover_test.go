@@ -85,11 +85,16 @@ func TestReplicaFailover(t *testing.T) {
 	var times []time.Duration
 	for round := range rounds {
 		mode := killClaimed
+		// The declaring replica may claim the page before its answer is
+		// written; the kill waits for the answer so it never cuts it off.
+		declared := make(chan struct{})
+		tr.hold.Store(&declared)
 		tr.mode.Store(&mode)
 		from := slots[rng.IntN(len(slots))].current()
 		code, body, err := api(t.Context(), http.MethodPost, from.base()+"/api/v1/incidents", responderToken, map[string]any{
 			"title": fmt.Sprintf("failover %d", round+1), "severity": "critical", "summary": "replica failover test",
 			"labels": map[string]string{"service": fmt.Sprintf("failover-%d", round+1)}})
+		close(declared)
 		if err != nil || code != http.StatusCreated {
 			t.Fatalf("round %d: declare: %d %s %v", round+1, code, body, err)
 		}
