@@ -115,8 +115,7 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 		}
 	}()
 	buf.Reset()
-	body := http.MaxBytesReader(w, r.Body, limit)
-	if _, err := buf.ReadFrom(body); err != nil {
+	if err := readAtMost(buf, r.Body, limit); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return tooLarge(limit)
@@ -201,6 +200,32 @@ func header(r *http.Request, canonical string) string {
 		return v[0]
 	}
 	return ""
+}
+
+// readAtMost reads body to its end into buf, failing with
+// *http.MaxBytesError past limit bytes: what http.MaxBytesReader does,
+// without a reader allocated per beacon (behind the server the body is
+// already capped; mounted alone, this is the cap).
+func readAtMost(buf *bytes.Buffer, body io.Reader, limit int64) error {
+	if body == nil {
+		return nil
+	}
+	for {
+		buf.Grow(512)
+		free := buf.AvailableBuffer()
+		free = free[:cap(free)]
+		n, err := body.Read(free)
+		buf.Write(free[:n])
+		if int64(buf.Len()) > limit {
+			return &http.MaxBytesError{Limit: limit}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func (c *Collector) getBuf() *bytes.Buffer {

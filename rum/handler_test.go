@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
@@ -80,7 +82,7 @@ func TestBeaconStatusCodes(t *testing.T) {
 	}
 }
 
-// A body without Content-Length (chunked) is cut off by MaxBytesReader.
+// A body without Content-Length (chunked) is cut off at the limit.
 func TestBeaconOversizedChunked(t *testing.T) {
 	f := newFixture(t, nil)
 	r := httptest.NewRequest(http.MethodPost, BeaconPath, io.MultiReader(bytes.NewReader(bytes.Repeat([]byte("x"), 100<<10))))
@@ -304,5 +306,44 @@ func TestBeaconInMillisecondsRefusedWhole(t *testing.T) {
 	// A minute is still seconds.
 	if w := f.post(beaconWith(`{"type":"vital","url":"/cart","name":"lcp","value":60}`), "10.0.0.1", nil); w.Code != 202 {
 		t.Errorf("60 s refused: %d %s", w.Code, w.Body)
+	}
+}
+
+// readAtMost reads a body of exactly the limit whole, refuses one byte
+// more with *http.MaxBytesError, however the reader splits its reads
+// (data with EOF in the same call, one byte at a time), and passes a
+// reader's error on.
+func TestReadAtMost(t *testing.T) {
+	body := bytes.Repeat([]byte("b"), 1500)
+	for _, tc := range []struct {
+		name  string
+		r     io.Reader
+		limit int64
+		err   string
+	}{
+		{"exactly the limit", bytes.NewReader(body), 1500, ""},
+		{"exactly the limit, data with EOF", iotest.DataErrReader(bytes.NewReader(body)), 1500, ""},
+		{"one byte at a time", iotest.OneByteReader(bytes.NewReader(body)), 1500, ""},
+		{"one byte over", bytes.NewReader(body), 1499, "request body too large"},
+		{"one byte over, data with EOF", iotest.DataErrReader(bytes.NewReader(body)), 1499, "request body too large"},
+		{"reader fails", io.MultiReader(bytes.NewReader(body[:10]), iotest.ErrReader(errors.New("connection reset"))), 1500, "connection reset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := readAtMost(&buf, tc.r, tc.limit)
+			if tc.err == "" {
+				if err != nil || !bytes.Equal(buf.Bytes(), body) {
+					t.Fatalf("err %v, read %d bytes, want all %d", err, buf.Len(), len(body))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("err %v, want %q", err, tc.err)
+			}
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) != (tc.err == "request body too large") {
+				t.Fatalf("err %T %v: MaxBytesError only for an oversize body", err, err)
+			}
+		})
 	}
 }

@@ -54,7 +54,8 @@ func setChange(c *gin.Context, before, after string) {
 }
 
 // changeSlot lets code below the handler (the app's reload) tell the
-// audit log what a request changed.
+// audit log what a request changed; the request's context (see
+// requestContext) hands it out.
 type changeSlot struct{ c *gin.Context }
 
 type changeSlotKey struct{}
@@ -63,14 +64,13 @@ type changeSlotKey struct{}
 // its change did (before and after); outside an audited request it does
 // nothing.
 func NoteAuditChange(ctx context.Context, before, after string) {
-	if s, ok := ctx.Value(changeSlotKey{}).(changeSlot); ok {
+	if s, ok := ctx.Value(changeSlotKey{}).(changeSlot); ok && s.c != nil {
 		setChange(s.c, before, after)
 	}
 }
 
 // auditMiddleware records the request after it is answered.
 func (s *Server) auditMiddleware(c *gin.Context) {
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), changeSlotKey{}, changeSlot{c: c}))
 	c.Next()
 	slot := s.audit.Load()
 	if slot == nil || slot.r == nil {

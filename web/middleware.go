@@ -52,14 +52,21 @@ func requestInfoFrom(ctx context.Context) *requestInfo {
 type requestContext struct {
 	context.Context
 	info requestInfo
-	// idHeader backs the X-Request-Id answer header, so the context and
-	// the header's value slice are one allocation per request.
-	idHeader [1]string
+	// gin is the request's gin context, which NoteAuditChange reaches
+	// through changeSlotKey.
+	gin *gin.Context
+	// idHeader and peerHeader back the X-Request-Id answer header and
+	// the client IP request header, so the context and the headers'
+	// value slices are one allocation per request.
+	idHeader, peerHeader [1]string
 }
 
 func (c *requestContext) Value(key any) any {
-	if _, ok := key.(requestIDKey); ok {
+	switch key.(type) {
+	case requestIDKey:
 		return &c.info
+	case changeSlotKey:
+		return changeSlot{c: c.gin}
 	}
 	return c.Context.Value(key)
 }
@@ -137,7 +144,7 @@ func (s *Server) requestID(c *gin.Context) {
 	if !validRequestID(id) {
 		id = s.ids.next()
 	}
-	rc := &requestContext{Context: c.Request.Context(), info: requestInfo{id: id, log: s.log}}
+	rc := &requestContext{Context: c.Request.Context(), info: requestInfo{id: id, log: s.log}, gin: c}
 	rc.idHeader[0] = id
 	c.Request = c.Request.WithContext(rc)
 	c.Writer.Header()[requestIDHeader] = rc.idHeader[:]
@@ -169,7 +176,13 @@ func (s *Server) clientIPMiddleware(c *gin.Context) {
 	r := c.Request
 	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-Ip"), s.set.Load().trusted)
 	if ip.IsValid() {
-		r.Header[clientIPHeader] = []string{peerString(r.RemoteAddr, ip)}
+		peer := peerString(r.RemoteAddr, ip)
+		if rc, ok := r.Context().(*requestContext); ok {
+			rc.peerHeader[0] = peer
+			r.Header[clientIPHeader] = rc.peerHeader[:]
+		} else {
+			r.Header[clientIPHeader] = []string{peer}
+		}
 	} else {
 		delete(r.Header, clientIPHeader)
 	}
