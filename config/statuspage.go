@@ -103,7 +103,9 @@ func (c StatusComponent) ID() string {
 	var b strings.Builder
 	hyphen := false
 	for _, r := range strings.ToLower(c.Name) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		// A few letters are upper case with no lower form (U+03D3 ϓ): they
+		// separate like punctuation, so an ID is lower case throughout.
+		if (unicode.IsLetter(r) || unicode.IsDigit(r)) && !unicode.IsUpper(r) {
 			if hyphen && b.Len() > 0 {
 				b.WriteByte('-')
 			}
