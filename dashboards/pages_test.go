@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
 	"github.com/sentinel-oss/sentinel/rum"
 )
 
@@ -262,5 +263,39 @@ func TestTemplatesAllParsed(t *testing.T) {
 	}
 	if len(names) != len(pageNames)+1 {
 		t.Errorf("templates/ holds %d files, pageNames lists %d pages plus the layout", len(names), len(pageNames))
+	}
+}
+
+// TestOnCallOverrideRemoveButtons: a responder gets a Remove button (a
+// CSRF-carrying form) for each override added through Sentinel, none
+// for the file's own; a viewer gets none at all.
+func TestOnCallOverrideRemoveButtons(t *testing.T) {
+	f := newFixture(t, 1, 0, 0)
+	now := time.Now()
+	f.oncall.ovs = []oncall.Override{
+		{ID: "config-0", Schedule: "primary", User: "bob", Start: now, End: now.Add(time.Hour), CreatedBy: "config"},
+		{ID: "3f9a1c0b7d2e4a6b", Schedule: "primary", User: "alice", Start: now.Add(2 * time.Hour), End: now.Add(3 * time.Hour), CreatedBy: "ops"},
+	}
+	var buf bytes.Buffer
+	if err := f.d.OnCall(t.Context(), &buf, responderV, "Override removed."); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	want := `<form method="post" action="/oncall/overrides/3f9a1c0b7d2e4a6b/remove" class="inline"><input type="hidden" name="csrf" value="csrf-token-r"><button type="submit" aria-label="Remove the override of alice on primary">Remove</button></form>`
+	if !strings.Contains(page, want) {
+		t.Errorf("no Remove form for the stored override in\n%s", page)
+	}
+	if strings.Contains(page, "/oncall/overrides/config-0/remove") || !strings.Contains(page, "in the file") {
+		t.Error("the file's override must not be removable from the page")
+	}
+	if !strings.Contains(page, "Override removed.") {
+		t.Error("no flash")
+	}
+	buf.Reset()
+	if err := f.d.OnCall(t.Context(), &buf, viewerV, ""); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "/remove") {
+		t.Error("a viewer sees Remove buttons")
 	}
 }

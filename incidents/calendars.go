@@ -55,7 +55,7 @@ func (s *Service) calendarStore() (CalendarStore, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.calendars == nil {
-		return nil, errorf(ErrNotFound, "calendar feeds are not available in this Sentinel")
+		return nil, missingf("calendar feeds are not available in this Sentinel")
 	}
 	return s.calendars, nil
 }
@@ -120,7 +120,7 @@ func (s *Service) RevokeCalendar(ctx context.Context, id, actor string) error {
 	case err != nil:
 		return err
 	case !ok:
-		return errorf(ErrNotFound, "no calendar feed %q", model.Clip(id, 40))
+		return missingf("no calendar feed %q", model.Clip(id, 40))
 	}
 	s.log.Info("calendar feed revoked", "id", id, "actor", actor)
 	return nil
@@ -148,11 +148,11 @@ func (s *Service) CalendarICS(ctx context.Context, token string) ([]byte, error)
 		return nil, err
 	}
 	if !ok {
-		return nil, errorf(ErrNotFound, "no such calendar feed (revoked, or a wrong address)")
+		return nil, missingf("no such calendar feed (revoked, or a wrong address)")
 	}
 	sc, ok := s.onCall().Schedule(f.Schedule)
 	if !ok {
-		return nil, errorf(ErrNotFound, "the feed's schedule %q is no longer configured", f.Schedule)
+		return nil, missingf("the feed's schedule %q is no longer configured", f.Schedule)
 	}
 	now := s.now()
 	var ovs []oncall.Override

@@ -268,6 +268,16 @@ func errorf(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
 }
 
+// missing is something other than an incident that does not exist (an
+// override, a calendar feed): ErrNotFound for errors.Is and the HTTP
+// status, without "incident not found" in front of what is missing.
+type missing struct{ msg string }
+
+func (e missing) Error() string { return e.msg }
+func (e missing) Unwrap() error { return ErrNotFound }
+
+func missingf(format string, args ...any) error { return missing{fmt.Sprintf(format, args...)} }
+
 // IsNotFound reports whether err is (or wraps) ErrNotFound.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 

@@ -207,6 +207,15 @@ func (t *memTx) PutOverride(o oncall.Override) error {
 	return nil
 }
 
+func (t *memTx) DeleteOverride(id string) (oncall.Override, bool, error) {
+	if !t.writable {
+		return oncall.Override{}, false, fmt.Errorf("incidents: write in a read-only transaction")
+	}
+	o, ok := t.st.overrides[id]
+	delete(t.st.overrides, id)
+	return o, ok, nil
+}
+
 // Claim reserves due entries; see Outbox.
 func (m *MemoryStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error) {
 	var out []OutboxEntry

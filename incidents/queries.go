@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // MaxListLimit caps List's page size.
@@ -224,6 +225,33 @@ func (s *Service) AddOverride(ctx context.Context, o oncall.Override, actor stri
 		return o, fmt.Errorf("store override: %w", err)
 	}
 	s.log.Info("on-call override added", "schedule", o.Schedule, "user", o.User, "start", o.Start, "end", o.End, "actor", actor)
+	return o, nil
+}
+
+// RemoveOverride deletes an override added through the API or a page
+// (the file's own, "config-N", change only with the file) and returns it.
+func (s *Service) RemoveOverride(ctx context.Context, id, actor string) (oncall.Override, error) {
+	for _, ov := range s.onCall().ConfigOverrides() {
+		if ov.ID == id {
+			return ov, errorf(ErrInvalid, "override %s comes from the config file (oncall.overrides); remove it there and reload", id)
+		}
+	}
+	var (
+		o     oncall.Override
+		found bool
+	)
+	err := s.update(ctx, func(tx Tx) error {
+		var err error
+		o, found, err = tx.DeleteOverride(id)
+		return err
+	})
+	if err != nil {
+		return o, fmt.Errorf("remove override: %w", err)
+	}
+	if !found {
+		return o, missingf("no override %q", model.Clip(id, 40))
+	}
+	s.log.Info("on-call override removed", "schedule", o.Schedule, "user", o.User, "start", o.Start, "end", o.End, "actor", actor)
 	return o, nil
 }
 

@@ -576,6 +576,54 @@ func TestOnCallAndOverrides(t *testing.T) {
 	wantPages(t, f.pager, "carol")
 }
 
+// TestRemoveOverride: removing a stored override gives the shift back to
+// the rotation; removing it again is not found, and the file's own
+// overrides are refused with where to change them.
+func TestRemoveOverride(t *testing.T) {
+	oc := incidentstest.Oncall()
+	oc.Overrides = []config.Override{{Schedule: "primary", User: "bob",
+		Start: t0.Add(48 * time.Hour).Format(time.RFC3339), End: t0.Add(50 * time.Hour).Format(time.RFC3339)}}
+	compiled, ps := oncall.Compile(incidentstest.People, oc)
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	clock := incidentstest.NewClock(t0)
+	svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), OnCall: compiled,
+		Store: incidents.NewMemoryStore(), Now: clock.Now, ExternalURL: "http://sentinel.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	o, err := svc.AddOverride(ctx, incidentsOverride("primary", "carol", t0.Add(-time.Minute), t0.Add(time.Hour)), "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ := svc.OnCall(ctx); sc[0].OnCall.User != "carol" {
+		t.Fatalf("with the override: %+v", sc[0].OnCall)
+	}
+	got, err := svc.RemoveOverride(ctx, o.ID, "ops")
+	if err != nil || got.User != "carol" || !got.End.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("remove: %+v %v", got, err)
+	}
+	if sc, _ := svc.OnCall(ctx); sc[0].OnCall.User != "alice" {
+		t.Fatalf("after removing the override: %+v, want alice back", sc[0].OnCall)
+	}
+	ovs, err := svc.UpcomingOverrides(ctx)
+	if err != nil || len(ovs) != 1 || ovs[0].ID != "config-0" {
+		t.Fatalf("overrides left: %+v %v, want only the file's", ovs, err)
+	}
+	if _, err := svc.RemoveOverride(ctx, o.ID, "ops"); !errors.Is(err, incidents.ErrNotFound) {
+		t.Fatalf("removing it twice: %v, want not found", err)
+	}
+	_, err = svc.RemoveOverride(ctx, "config-0", "ops")
+	if !errors.Is(err, incidents.ErrInvalid) || !strings.Contains(err.Error(), "oncall.overrides") {
+		t.Fatalf("removing the file's override: %v, want invalid naming oncall.overrides", err)
+	}
+	if ovs, _ := svc.UpcomingOverrides(ctx); len(ovs) != 1 {
+		t.Fatalf("the file's override went away: %+v", ovs)
+	}
+}
+
 // TestRunLoop drives the real loops in a synctest bubble: the page goes out
 // at once, step 2 after 15 fake minutes, and an acknowledgement stops the
 // repeat.

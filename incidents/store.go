@@ -53,6 +53,9 @@ type Tx interface {
 	Enqueue(e OutboxEntry) (bool, error)
 	// PutOverride stores an on-call override under o.ID.
 	PutOverride(o oncall.Override) error
+	// DeleteOverride removes the stored override id and returns it;
+	// false when there is none.
+	DeleteOverride(id string) (oncall.Override, bool, error)
 }
 
 // ListQuery selects incidents for List.

@@ -341,6 +341,23 @@ func (t *incTx) PutOverride(o oncall.Override) error {
 	return b.Put(Key{}.String(o.ID), val)
 }
 
+func (t *incTx) DeleteOverride(id string) (oncall.Override, bool, error) {
+	b, err := t.b(bucketOverrides)
+	if err != nil {
+		return oncall.Override{}, false, err
+	}
+	key := Key{}.String(id)
+	v, err := b.Get(key)
+	if err != nil || v == nil {
+		return oncall.Override{}, false, err
+	}
+	var o oncall.Override
+	if _, err := DecodeJSON(v, overrideVersion, &o); err != nil {
+		return o, false, fmt.Errorf("decode override %q: %w", id, err)
+	}
+	return o, true, b.Delete(key)
+}
+
 func (t *incTx) Enqueue(e incidents.OutboxEntry) (bool, error) {
 	keys, err := t.b(bucketOutboxKeys)
 	if err != nil {

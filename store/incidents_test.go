@@ -230,6 +230,22 @@ func TestIncidentStoreConformance(t *testing.T) {
 				}
 				return nil
 			})
+			// Deleting an override returns it once; a second time finds none.
+			for i, want := range []bool{true, false} {
+				_ = s.Update(ctx, func(tx incidents.Tx) error {
+					o, found, err := tx.DeleteOverride("o1")
+					if err != nil || found != want || (found && (o.User != "carol" || !o.End.Equal(incT0.Add(time.Hour)))) {
+						t.Errorf("delete %d: %+v found=%v %v, want found=%v", i+1, o, found, err, want)
+					}
+					return nil
+				})
+			}
+			_ = s.View(ctx, func(tx incidents.ReadTx) error {
+				if ovs, _ := tx.Overrides(incT0); len(ovs) != 0 {
+					t.Errorf("deleted override still listed: %+v", ovs)
+				}
+				return nil
+			})
 		})
 	}
 }

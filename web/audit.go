@@ -104,7 +104,8 @@ func (s *Server) auditMiddleware(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
 	defer cancel()
 	action, status := c.Request.Method+" "+route, c.Writer.Status()
-	if ch, ok := c.Value(ginChangeKey).(auditChange); ok && status < 300 {
+	// A page's form answers a change it made with a redirect (303).
+	if ch, ok := c.Value(ginChangeKey).(auditChange); ok && status < 400 {
 		if cr, ok := slot.r.(ChangeRecorder); ok {
 			_ = cr.RecordChange(ctx, actor, action, strings.Join(target, " "), strconv.Itoa(status), c.ClientIP(), ch.before, ch.after)
 			return

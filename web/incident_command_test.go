@@ -157,3 +157,39 @@ func TestIncidentEditAuditsBeforeAfter(t *testing.T) {
 		t.Errorf("long change kept as %d bytes (valid %v), before %q", len(last[0].After), utf8.ValidString(last[0].After), last[0].Before)
 	}
 }
+
+// TestRemoveOverrideAPI: DELETE /api/v1/oncall/overrides/{id} needs a
+// responder, answers the removed override, is audited with its fields
+// as "before", and answers 404 once it is gone.
+func TestRemoveOverrideAPI(t *testing.T) {
+	f, _ := newIncidentFixture(t)
+	st := &memAuditStore{}
+	f.srv.SetAudit(audit.New(st, nil, nil))
+	rec := f.do(t, "POST", "/api/v1/oncall/overrides", tokResponder, strings.NewReader(`{"schedule":"primary","user":"carol","start":"2026-03-25T09:00:00Z","end":"2026-03-25T12:00:00Z"}`), "Content-Type", jsonCT)
+	var o struct{ ID, User string }
+	if rec.Code != 201 || json.Unmarshal(rec.Body.Bytes(), &o) != nil || o.ID == "" {
+		t.Fatalf("add = %d %s", rec.Code, rec.Body)
+	}
+	path := "/api/v1/oncall/overrides/" + o.ID
+	if rec := f.do(t, "DELETE", path, tokViewer, nil); rec.Code != 403 {
+		t.Fatalf("viewer delete = %d %s", rec.Code, rec.Body)
+	}
+	rec = f.do(t, "DELETE", path, tokResponder, nil)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"user":"carol"`) {
+		t.Fatalf("delete = %d %s", rec.Code, rec.Body)
+	}
+	last, _ := st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true })
+	if e := last[0]; e.Action != "DELETE /api/v1/oncall/overrides/:override" || e.Target != "override="+o.ID || e.Outcome != "200" ||
+		e.Before != `schedule="primary" user="carol" start="2026-03-25T09:00:00Z" end="2026-03-25T12:00:00Z"` || e.After != "" {
+		t.Errorf("audit entry = %+v", e)
+	}
+	if rec := f.do(t, "GET", "/api/v1/oncall", tokViewer, nil); rec.Code != 200 || strings.Contains(rec.Body.String(), o.ID) {
+		t.Errorf("on call after the removal = %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.do(t, "DELETE", path, tokResponder, nil); rec.Code != 404 || !strings.Contains(rec.Body.String(), "no override") {
+		t.Fatalf("delete again = %d %s", rec.Code, rec.Body)
+	}
+	if rec := f.do(t, "DELETE", "/api/v1/oncall/overrides/"+strings.Repeat("x", 300), tokResponder, nil); rec.Code != 404 {
+		t.Fatalf("delete of a long id = %d %s", rec.Code, rec.Body)
+	}
+}

@@ -126,6 +126,7 @@ func MountIncidents(r *Routes, svc *incidents.Service) {
 	r.Responder().POST("/api/v1/incidents/:id/updates", h.addUpdate)
 	r.Viewer().GET("/api/v1/oncall", h.oncall)
 	r.Responder().POST("/api/v1/oncall/overrides", h.addOverride)
+	r.Responder().DELETE("/api/v1/oncall/overrides/:override", h.removeOverride)
 	r.Viewer().GET("/api/v1/oncall/calendars", h.calendars)
 	r.Responder().POST("/api/v1/oncall/calendars", h.addCalendar)
 	r.Responder().DELETE("/api/v1/oncall/calendars/:cal", h.revokeCalendar)
@@ -338,10 +339,27 @@ func (h incidentHandlers) addOverride(c *gin.Context) {
 		Error(c, err)
 		return
 	}
-	_, after := fieldChanges("schedule", "", o.Schedule, "user", "", o.User,
-		"start", "", o.Start.UTC().Format(time.RFC3339), "end", "", o.End.UTC().Format(time.RFC3339))
-	setChange(c, "", after)
+	setChange(c, "", overrideFields(o))
 	c.JSON(http.StatusCreated, o)
+}
+
+// removeOverride answers DELETE /api/v1/oncall/overrides/{id} with the
+// override it removed.
+func (h incidentHandlers) removeOverride(c *gin.Context) {
+	o, err := h.svc.RemoveOverride(c.Request.Context(), c.Param("override"), Actor(c))
+	if err != nil {
+		Error(c, err)
+		return
+	}
+	setChange(c, overrideFields(o), "")
+	c.JSON(http.StatusOK, o)
+}
+
+// overrideFields is an override as the audit log's name="value" pairs.
+func overrideFields(o oncall.Override) string {
+	_, fields := fieldChanges("schedule", "", o.Schedule, "user", "", o.User,
+		"start", "", o.Start.UTC().Format(time.RFC3339), "end", "", o.End.UTC().Format(time.RFC3339))
+	return fields
 }
 
 // calendarRequest is POST /api/v1/oncall/calendars.

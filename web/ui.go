@@ -31,6 +31,7 @@ type UIIncidentActions interface {
 	AddPersonNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error)
 	AddUpdate(ctx context.Context, id int64, u incidents.NewUpdate, actor string) (*incidents.Incident, incidents.Update, error)
 	AddOverride(ctx context.Context, o oncall.Override, actor string) (oncall.Override, error)
+	RemoveOverride(ctx context.Context, id, actor string) (oncall.Override, error)
 }
 
 // UIScreenshots serves browser probe screenshots to signed-in people.
@@ -128,6 +129,7 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	pages.GET("/rum", u.rumPage)
 	pages.GET("/oncall", u.oncallPage)
 	pages.POST("/oncall/overrides", BodyLimit(maxOverrideForm), u.addOverride)
+	pages.POST("/oncall/overrides/:override/remove", BodyLimit(maxOverrideForm), u.removeOverride)
 	pages.GET("/runbooks", u.runbooksPage)
 	pages.GET("/runbooks/:name", u.runbookPage)
 	pages.GET("/audit", u.auditPage)
@@ -485,10 +487,32 @@ func (u *ui) rumPage(c *gin.Context) {
 
 func (u *ui) oncallPage(c *gin.Context) {
 	flash := ""
-	if c.Query("done") == "override" {
+	switch c.Query("done") {
+	case "override":
 		flash = "Override added."
+	case "override-removed":
+		flash = "Override removed."
 	}
 	u.write(c, http.StatusOK, func(w io.Writer) error { return u.d.OnCall(c.Request.Context(), w, viewer(c), flash) })
+}
+
+// removeOverride is the Remove button beside an override on the on-call
+// page.
+func (u *ui) removeOverride(c *gin.Context) {
+	if !u.formPost(c, "removing an override") {
+		return
+	}
+	if u.opts.Actions == nil {
+		u.errorPage(c, http.StatusServiceUnavailable, "On-call overrides are not available.")
+		return
+	}
+	o, err := u.opts.Actions.RemoveOverride(c.Request.Context(), c.Param("override"), Actor(c))
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	setChange(c, overrideFields(o), "")
+	c.Redirect(http.StatusSeeOther, "/oncall?done=override-removed")
 }
 
 // maxOverrideForm bounds the override form.
@@ -534,10 +558,12 @@ func (u *ui) addOverride(c *gin.Context) {
 		return
 	}
 	o := oncall.Override{Schedule: c.PostForm("schedule"), User: strings.TrimSpace(c.PostForm("user")), Start: start.UTC(), End: end.UTC()}
-	if _, err := u.opts.Actions.AddOverride(c.Request.Context(), o, Actor(c)); err != nil {
+	added, err := u.opts.Actions.AddOverride(c.Request.Context(), o, Actor(c))
+	if err != nil {
 		u.fail(c, err)
 		return
 	}
+	setChange(c, "", overrideFields(added))
 	c.Redirect(http.StatusSeeOther, "/oncall?done=override")
 }
 

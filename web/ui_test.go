@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sentinel-oss/sentinel/audit"
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
@@ -88,6 +89,17 @@ func (f *fakeIncidents) AddOverride(_ context.Context, o oncall.Override, actor 
 	}
 	f.actions = append(f.actions, fmt.Sprintf("override %s %s %s-%s by %s", o.Schedule, o.User, o.Start.UTC().Format(time.RFC3339), o.End.UTC().Format(time.RFC3339), actor))
 	return o, nil
+}
+
+func (f *fakeIncidents) RemoveOverride(_ context.Context, id, actor string) (oncall.Override, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id != "3f9a1c0b7d2e4a6b" {
+		return oncall.Override{}, fmt.Errorf("%w: no override %q", incidents.ErrNotFound, id)
+	}
+	f.actions = append(f.actions, fmt.Sprintf("remove override %s by %s", id, actor))
+	return oncall.Override{ID: id, Schedule: "primary", User: "carol",
+		Start: time.Date(2026, 3, 25, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 25, 17, 30, 0, 0, time.UTC)}, nil
 }
 
 func (f *fakeIncidents) Escalate(ctx context.Context, id int64, actor string) (*incidents.Incident, error) {
@@ -412,6 +424,8 @@ func TestUISecureCookieOverTLSProxy(t *testing.T) {
 // (UTC here) and bad ones are named.
 func TestUIOverrideForm(t *testing.T) {
 	u := newUIFixture(t)
+	st := &memAuditStore{}
+	u.srv.SetAudit(audit.New(st, nil, nil))
 	vcookie := u.signIn(t, tokViewer)
 	vcsrf := csrfOf(t, u.get(t, "/oncall", vcookie).Body.String())
 	form := url.Values{"schedule": {"primary"}, "user": {"carol"}, "start": {"2026-03-25T09:00"}, "end": {"2026-03-25T17:30"}}
@@ -443,5 +457,46 @@ func TestUIOverrideForm(t *testing.T) {
 	}
 	if body := u.get(t, "/oncall?done=override", cookie).Body.String(); !strings.Contains(body, "Override added.") {
 		t.Error("no flash after the override")
+	}
+	if last, _ := st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true }); len(last) != 1 ||
+		last[0].After != `schedule="primary" user="carol" start="2026-03-25T09:00:00Z" end="2026-03-25T17:30:00Z"` {
+		t.Errorf("audit entry = %+v", last)
+	}
+}
+
+// TestUIRemoveOverride: the Remove button needs a responder and the
+// session's CSRF token, names an unknown override, and is audited with
+// the override's fields as they were.
+func TestUIRemoveOverride(t *testing.T) {
+	u := newUIFixture(t)
+	st := &memAuditStore{}
+	u.srv.SetAudit(audit.New(st, nil, nil))
+	const path = "/oncall/overrides/3f9a1c0b7d2e4a6b/remove"
+	vcookie := u.signIn(t, tokViewer)
+	vcsrf := csrfOf(t, u.get(t, "/oncall", vcookie).Body.String())
+	if rec := u.form(t, path, vcookie, url.Values{"csrf": {vcsrf}}); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer's removal = %d", rec.Code)
+	}
+	cookie := u.signIn(t, tokResponder)
+	csrf := csrfOf(t, u.get(t, "/oncall", cookie).Body.String())
+	if rec := u.form(t, path, cookie, url.Values{}); rec.Code != http.StatusForbidden {
+		t.Errorf("removal without the CSRF token = %d", rec.Code)
+	}
+	if rec := u.form(t, "/oncall/overrides/nope/remove", cookie, url.Values{"csrf": {csrf}}); rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "no override") {
+		t.Errorf("unknown override = %d %s", rec.Code, rec.Body)
+	}
+	if rec := u.form(t, path, cookie, url.Values{"csrf": {csrf}}); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/oncall?done=override-removed" {
+		t.Fatalf("removal = %d %q %s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	if got := u.inc.actions; len(got) != 1 || got[0] != "remove override 3f9a1c0b7d2e4a6b by r" {
+		t.Errorf("actions = %q", got)
+	}
+	last, _ := st.List(t.Context(), 0, 1, func(audit.Entry) bool { return true })
+	if len(last) != 1 || last[0].Action != "POST /oncall/overrides/:override/remove" || last[0].Channel != "ui" ||
+		last[0].Before != `schedule="primary" user="carol" start="2026-03-25T09:00:00Z" end="2026-03-25T17:30:00Z"` {
+		t.Errorf("audit entry = %+v", last)
+	}
+	if body := u.get(t, "/oncall?done=override-removed", cookie).Body.String(); !strings.Contains(body, "Override removed.") {
+		t.Error("no flash after the removal")
 	}
 }
