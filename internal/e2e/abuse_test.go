@@ -107,7 +107,7 @@ func snapshot(t *testing.T, base string) string {
 
 // param values: valid ones (existing objects) and malformed ones.
 var (
-	validParam = map[string]string{"id": "1", "name": "orders", "run": "01J00000000000000000000000", "filepath": "x", "cal": "0123456789abcdef", "file": "x.ics"}
+	validParam = map[string]string{"id": "1", "name": "orders", "run": "01J00000000000000000000000", "filepath": "x", "cal": "0123456789abcdef", "override": "0123456789abcdef", "file": "x.ics"}
 	badParams  = []string{"0", "-1", "abc", "99999999999999999999999", "%00", "..%2F..%2Fetc%2Fpasswd", strings.Repeat("a", 5000), "%F0%28%8C%BC"}
 )
 
