@@ -16,6 +16,9 @@ type HandOffClaimer interface {
 	// ClaimHandOff reports whether this call is the first to claim the
 	// hand-off of schedule at start.
 	ClaimHandOff(ctx context.Context, schedule string, start time.Time) (bool, error)
+	// ReleaseHandOff gives a claim back after Slack refused the message,
+	// so a later look (by any replica) tries again.
+	ReleaseHandOff(ctx context.Context, schedule string, start time.Time) error
 }
 
 // HandOffSource lists every schedule's latest hand-off; the incidents
@@ -36,7 +39,9 @@ const (
 // AnnounceHandOffs tells the incoming person of every shift change of the
 // last few minutes, by a direct message, and the page channel by a short
 // note; each hand-off is claimed in the store first, so it is announced
-// once however many replicas and restarts look at it.
+// once however many replicas and restarts look at it. When Slack refuses
+// the direct message the claim is given back, so the next look, 30
+// seconds later, tries again while the hand-off is under 5 minutes old.
 func (b *Bot) AnnounceHandOffs(ctx context.Context) error {
 	if b.handOffs == nil || b.handOffClaims == nil {
 		return nil
@@ -58,7 +63,11 @@ func (b *Bot) AnnounceHandOffs(ctx context.Context) error {
 		if !won {
 			continue
 		}
-		b.announceHandOff(ctx, h)
+		if !b.announceHandOff(ctx, h) {
+			if err := b.handOffClaims.ReleaseHandOff(ctx, h.Schedule, h.Shift.Since); err != nil {
+				b.log.Warn("releasing a hand-off for a retry failed", "schedule", h.Schedule, "err", err)
+			}
+		}
 	}
 	return nil
 }
@@ -77,7 +86,10 @@ func handOffWhen(h incidents.HandOff) (from, until string) {
 	return from, until
 }
 
-func (b *Bot) announceHandOff(ctx context.Context, h incidents.HandOff) {
+// announceHandOff sends the hand-off's message and note; false when Slack
+// refused the direct message (nothing else is sent then, so a retry
+// repeats nothing). A person Slack cannot reach is told in the log once.
+func (b *Bot) announceHandOff(ctx context.Context, h incidents.HandOff) bool {
 	from, until := handOffWhen(h)
 	handsOver := "nobody was on call before you"
 	if h.From != "" {
@@ -91,18 +103,19 @@ func (b *Bot) announceHandOff(ctx context.Context, h incidents.HandOff) {
 	} else {
 		text := fmt.Sprintf(":pager: You are on call for *%s* from %s until %s; %s.", esc(h.Schedule), from, until, handsOver)
 		if _, _, err := b.post(ctx, id, slack.MsgOptionText(text, false)); err != nil {
-			b.log.Warn("hand-off message failed", "schedule", h.Schedule, "person", h.Shift.User, "err", err)
-		} else {
-			b.log.Info("hand-off sent", "schedule", h.Schedule, "person", h.Shift.User, "since", h.Shift.Since)
+			b.metrics.request("handoffs", "retry")
+			b.log.Warn("hand-off message failed; trying again in 30 s", "schedule", h.Schedule, "person", h.Shift.User, "err", err)
+			return false
 		}
+		b.log.Info("hand-off sent", "schedule", h.Schedule, "person", h.Shift.User, "since", h.Shift.Since)
 	}
 	if b.cfg.Channel == "" {
-		return
+		return true
 	}
 	ch, err := b.mainChannel(ctx)
 	if err != nil || ch == "" {
 		b.log.Warn("hand-off note: no channel", "channel", b.cfg.Channel, "err", err)
-		return
+		return true
 	}
 	prev := ""
 	if h.From != "" {
@@ -112,4 +125,5 @@ func (b *Bot) announceHandOff(ctx context.Context, h incidents.HandOff) {
 	if _, _, err := b.post(ctx, ch, slack.MsgOptionText(note, false)); err != nil {
 		b.log.Warn("hand-off note failed", "schedule", h.Schedule, "err", err)
 	}
+	return true
 }

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/internal/testutil"
@@ -39,6 +42,13 @@ func (h *handOffClaims) ClaimHandOff(_ context.Context, schedule string, start t
 	}
 	h.seen[k] = true
 	return true, nil
+}
+
+func (h *handOffClaims) ReleaseHandOff(_ context.Context, schedule string, start time.Time) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.seen, schedule+"|"+start.UTC().Format(time.RFC3339Nano))
+	return nil
 }
 
 // TestHandOffAnnouncedOnce: at a shift change of a Berlin schedule the
@@ -121,5 +131,66 @@ func TestHandOffAnnouncedOnce(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "not linked to a Slack user") || !strings.Contains(logs.String(), "person=bob") {
 		t.Fatalf("the log does not say why bob got no message:\n%s", logs)
+	}
+}
+
+// TestHandOffRetriedAfterSlackFails: when Slack refuses the direct
+// message, nothing is posted (no note either), the claim is given back,
+// and the next look 30 s later sends the message and the note once.
+func TestHandOffRetriedAfterSlackFails(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{t: time.Date(2026, 12, 5, 8, 0, 10, 0, time.UTC)} // 09:00:10 in Berlin
+	claims := &handOffClaims{seen: map[string]bool{}}
+	fake := slacktest.New()
+	t.Cleanup(fake.Close)
+	fake.AddUser(slacktest.User{ID: "U024BE7LH", Name: "carol", Email: "carol@shop.example.com"})
+	logs := &testutil.LockedBuffer{}
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, envOptions{
+		store: incidents.NewMemoryStore(), fake: fake, now: clock.now, handOffClaims: claims, logger: slog.New(slog.NewTextHandler(logs, nil)), registerer: reg,
+		oncall: config.Oncall{Schedules: []config.Schedule{{
+			Name: "primary", Timezone: "Europe/Berlin",
+			Rotation: &config.Rotation{Every: model.Duration(24 * time.Hour), Handoff: "09:00", Members: []string{"alice", "carol", "bob"}, Start: "2026-12-01"},
+		}}},
+	})
+	announce := func() {
+		t.Helper()
+		if err := e.bot.AnnounceHandOffs(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake.Fail("chat.postMessage", 1, 500, 0)
+	announce()
+	if got := fake.Posted(""); len(got) != 0 {
+		t.Fatalf("posted while Slack refused the message: %+v", got)
+	}
+	if !strings.Contains(logs.String(), "hand-off message failed; trying again in 30 s") {
+		t.Fatalf("the log does not say the message failed:\n%s", logs)
+	}
+	const retries = `
+# HELP sentinel_slack_requests_total Requests from Slack (interactions, commands) by endpoint and outcome.
+# TYPE sentinel_slack_requests_total counter
+sentinel_slack_requests_total{endpoint="handoffs",outcome="claimed"} 1
+sentinel_slack_requests_total{endpoint="handoffs",outcome="retry"} 1
+`
+	if err := promtest.GatherAndCompare(reg, strings.NewReader(retries), "sentinel_slack_requests_total"); err != nil {
+		t.Error(err)
+	}
+	clock.set(clock.now().Add(30 * time.Second))
+	announce()
+	announce()
+	var dms, notes int
+	for _, m := range fake.Posted("") {
+		switch {
+		case m.Channel == "D024BE7LH" && strings.HasPrefix(m.Text, ":pager: You are on call for *primary*"):
+			dms++
+		case strings.Contains(m.Text, "carol takes over from alice"):
+			notes++
+		default:
+			t.Errorf("unexpected post %+v", m)
+		}
+	}
+	if dms != 1 || notes != 1 {
+		t.Fatalf("after the retry: %d direct messages, %d notes; want 1 and 1", dms, notes)
 	}
 }

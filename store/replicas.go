@@ -410,3 +410,20 @@ func NewHandOffClaims(e Engine) *HandOffClaims { return &HandOffClaims{runs: New
 func (s *HandOffClaims) ClaimHandOff(ctx context.Context, schedule string, start time.Time) (bool, error) {
 	return s.runs.ClaimRun(ctx, "hand-off "+schedule, "", start)
 }
+
+// ReleaseHandOff deletes the claim of schedule's hand-off at start, so
+// the next ClaimHandOff wins again.
+func (s *HandOffClaims) ReleaseHandOff(ctx context.Context, schedule string, start time.Time) error {
+	key := Key{}.Time(start).String("hand-off " + schedule).String("")
+	err := s.runs.e.Update(ctx, func(tx Tx) error {
+		b, err := tx.Bucket(bucketProbeClaims)
+		if err != nil {
+			return err
+		}
+		return b.Delete(key)
+	})
+	if err != nil {
+		return fmt.Errorf("release the hand-off of %s at %s: %w", schedule, start.UTC().Format(time.RFC3339), err)
+	}
+	return nil
+}

@@ -82,6 +82,17 @@ func TestHoldModuleLock(t *testing.T) {
 	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", slot); err != nil || ok {
 		t.Fatalf("second hand-off claim = %v, %v", ok, err)
 	}
+	// Given back after Slack refused the message: the next look wins it,
+	// and the probe's own claim of the same slot is untouched.
+	if err := store.NewHandOffClaims(a).ReleaseHandOff(ctx, "checkout", slot); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", slot); err != nil || !ok {
+		t.Fatalf("hand-off claim after the release = %v, %v", ok, err)
+	}
+	if ok, err := store.NewProbeClaims(b).ClaimRun(ctx, "checkout", "local", slot); err != nil || ok {
+		t.Fatalf("a run claim of the same slot after the release = %v, %v, want still held", ok, err)
+	}
 	if err := store.NewProbeClaims(a).PruneClaims(ctx, slot.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
