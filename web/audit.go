@@ -236,8 +236,8 @@ func (h auditHandlers) list(c *gin.Context) {
 		entries = []audit.Entry{}
 	}
 	body := gin.H{"entries": entries}
-	if len(entries) == q.Limit || (q.Limit == 0 && len(entries) == 100) {
-		body["next_before"] = entries[len(entries)-1].ID
+	if n := len(entries); n > 0 && (n == q.Limit || q.Limit == 0 && n == 100) {
+		body["next_before"] = entries[n-1].ID
 	}
 	c.JSON(http.StatusOK, body)
 }
