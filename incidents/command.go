@@ -128,6 +128,17 @@ func (s *Service) EditIncident(ctx context.Context, id int64, e Edit, actor stri
 // AddPersonNote appends a person's note ("rolled back v42 at 10:42") to
 // incident id, in any status; it is announced like any other news.
 func (s *Service) AddPersonNote(ctx context.Context, id int64, text, actor string) (*Incident, error) {
+	return s.addNote(ctx, id, text, actor, "")
+}
+
+// AddThreadNote is AddPersonNote for a reply a person wrote in the
+// incident's Slack thread: the note is marked ViaSlackThread, so it is
+// not posted back where it was written.
+func (s *Service) AddThreadNote(ctx context.Context, id int64, text, actor string) (*Incident, error) {
+	return s.addNote(ctx, id, text, actor, ViaSlackThread)
+}
+
+func (s *Service) addNote(ctx context.Context, id int64, text, actor, via string) (*Incident, error) {
 	if err := checkText("text", text, MaxNoteText, true); err != nil {
 		return nil, err
 	}
@@ -142,6 +153,7 @@ func (s *Service) AddPersonNote(ctx context.Context, id int64, text, actor strin
 			return errorf(ErrInvalid, "incident #%d already has %d notes, the most it keeps", id, MaxNotes)
 		}
 		inc.note(now, KindNote, actorOr(actor), "%s", strings.TrimSpace(text))
+		inc.Timeline[len(inc.Timeline)-1].Via = via
 		return nil
 	})
 }

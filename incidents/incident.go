@@ -153,7 +153,15 @@ type TimelineEntry struct {
 	Kind  string    `json:"kind"`
 	Actor string    `json:"actor"`
 	Text  string    `json:"text"`
+	// Via is where a person wrote the entry when it is already on view
+	// there: ViaSlackThread for a reply in the incident's Slack thread,
+	// which the Slack pager does not post back. Empty for the rest.
+	Via string `json:"via,omitempty"`
 }
+
+// ViaSlackThread marks a note taken from a reply in the incident's Slack
+// thread.
+const ViaSlackThread = "slack_thread"
 
 // Update is a stakeholder update on an incident: what the people outside
 // the response are told ("a fix is rolling out"). A public update is shown

@@ -3,6 +3,7 @@ package slack
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -378,6 +379,8 @@ func dmBlocks(v pageView) []slack.Block {
 }
 
 // replyText is the thread reply for a timeline event or a later page.
+// replyText is the thread reply announcing n; "" when everything it
+// announces was written in the thread itself.
 func replyText(n incidents.Notification, mentions []string) string {
 	var b strings.Builder
 	if n.Kind == incidents.KindPage {
@@ -397,6 +400,13 @@ func replyText(n incidents.Notification, mentions []string) string {
 	events := n.Events
 	if len(events) == 0 && n.Event != nil {
 		events = []incidents.TimelineEntry{*n.Event}
+	}
+	if len(events) > 0 {
+		// Replies written in the thread are there already.
+		events = slices.DeleteFunc(slices.Clone(events), func(e incidents.TimelineEntry) bool { return e.Via == incidents.ViaSlackThread })
+		if len(events) == 0 {
+			return ""
+		}
 	}
 	for i, e := range events {
 		if i > 0 {

@@ -52,6 +52,7 @@ type IncidentService interface {
 	OnCall(ctx context.Context) ([]incidents.ScheduleOnCall, error)
 	EditIncident(ctx context.Context, id int64, e incidents.Edit, actor string) (*incidents.Incident, error)
 	AddPersonNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error)
+	AddThreadNote(ctx context.Context, id int64, text, actor string) (*incidents.Incident, error)
 	AddUpdate(ctx context.Context, id int64, u incidents.NewUpdate, actor string) (*incidents.Incident, incidents.Update, error)
 }
 

@@ -126,6 +126,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	mux := http.NewServeMux()
 	mux.Handle("POST /slack/interactions", bot.Interactions())
 	mux.Handle("POST /slack/commands", bot.Commands())
+	mux.Handle("POST /slack/events", bot.Events())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())

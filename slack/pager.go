@@ -146,9 +146,13 @@ func (b *Bot) deliverIncident(ctx context.Context, n incidents.Notification) err
 		if err := b.bestEffort(n.Key, "update", func() error { return b.redraw(ctx, th, n, view) }); err != nil {
 			return err
 		}
+		reply := replyText(n, append(mentions, view.groups...))
+		if reply == "" {
+			return nil // a note taken from the thread: only the message changes
+		}
 		if err := b.step(n.Key, "reply", func() error {
 			_, _, err := b.post(ctx, th.channel, slack.MsgOptionTS(th.ts),
-				slack.MsgOptionText(replyText(n, append(mentions, view.groups...)), false), metadata(n, "reply"))
+				slack.MsgOptionText(reply, false), metadata(n, "reply"))
 			return err
 		}); err != nil {
 			return err

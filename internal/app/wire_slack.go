@@ -19,8 +19,8 @@ import (
 
 // wireSlack builds the Slack app when slack: is configured: its pager is
 // added to the incident service (before anything is enqueued) and its
-// handlers answer POST /slack/interactions and POST /slack/commands, where
-// they check Slack's signature themselves. It must run after
+// handlers answer POST /slack/interactions, /slack/commands and
+// /slack/events, where they check Slack's signature themselves. It must run after
 // wireIncidents; silences reach alerting through a late-bound adapter, so
 // it may run before wireAlerting.
 //
@@ -37,6 +37,7 @@ func (c *components) wireSlack(cfg *config.Config) config.Problems {
 	c.mounts = append(c.mounts, func(r *web.Routes) {
 		r.PublicHandler("POST", "/slack/interactions", slot.handler(func(b *slack.Bot) http.Handler { return b.Interactions() }))
 		r.PublicHandler("POST", "/slack/commands", slot.handler(func(b *slack.Bot) http.Handler { return b.Commands() }))
+		r.PublicHandler("POST", "/slack/events", slot.handler(func(b *slack.Bot) http.Handler { return b.Events() }))
 	})
 	if !cfg.Slack.Enabled() {
 		c.onReload("slack", c.prepareSlack)

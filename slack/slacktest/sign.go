@@ -54,6 +54,15 @@ type Response struct {
 // Post sends form to url signed at the client's now (ts overrides it when
 // non-zero; a non-empty badSig replaces the signature).
 func (c Client) Post(ctx context.Context, target string, form url.Values, ts time.Time, badSig string) (Response, error) {
+	return c.send(ctx, target, "application/x-www-form-urlencoded", []byte(form.Encode()), ts, badSig)
+}
+
+// Event posts a signed Events API body (JSON), as Slack does.
+func (c Client) Event(ctx context.Context, target string, body []byte) (Response, error) {
+	return c.send(ctx, target, "application/json", body, time.Time{}, "")
+}
+
+func (c Client) send(ctx context.Context, target, contentType string, body []byte, ts time.Time, badSig string) (Response, error) {
 	if ts.IsZero() {
 		if c.Now != nil {
 			ts = c.Now()
@@ -61,12 +70,11 @@ func (c Client) Post(ctx context.Context, target string, form url.Values, ts tim
 			ts = time.Now()
 		}
 	}
-	body := []byte(form.Encode())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return Response{}, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts.Unix(), 10))
 	sig := Sign(c.Secret, ts.Unix(), body)
 	if badSig != "" {
@@ -209,4 +217,33 @@ func (m Message) BlockText() string {
 // Mentions reports whether m's text or blocks mention the Slack ID.
 func (m Message) Mentions(id string) bool {
 	return strings.Contains(m.Text, "<@"+id+">") || strings.Contains(m.BlockText(), "<@"+id+">")
+}
+
+// Reply describes a message a person writes in a thread.
+type Reply struct {
+	EventID, UserID, Channel, ThreadTS, Text string
+	// TS defaults to a fresh value; BotID and SubType mark a bot's post
+	// or an edit.
+	TS, BotID, SubType string
+}
+
+// MessageEvent builds the event_callback body Slack sends for a reply
+// (message.channels).
+func MessageEvent(r Reply) []byte {
+	if r.TS == "" {
+		r.TS = strconv.FormatFloat(float64(time.Now().UnixNano())/1e9, 'f', 6, 64)
+	}
+	ev := map[string]any{"type": "message", "channel": r.Channel, "user": r.UserID, "text": r.Text,
+		"ts": r.TS, "thread_ts": r.ThreadTS, "event_ts": r.TS, "channel_type": "channel"}
+	if r.BotID != "" {
+		ev["bot_id"] = r.BotID
+	}
+	if r.SubType != "" {
+		ev["subtype"] = r.SubType
+	}
+	b, _ := json.Marshal(map[string]any{
+		"token": "verification-token-unused", "team_id": "T0TEST", "api_app_id": "A0SENTINEL",
+		"type": "event_callback", "event_id": r.EventID, "event_time": time.Now().Unix(), "event": ev,
+	})
+	return b
 }
