@@ -3,7 +3,6 @@ package slack_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -139,16 +138,8 @@ func FuzzEvents(f *testing.F) {
 	f.Add([]byte(`{"type":"event_callback","event_id":"Ev2","event":{"type":"message","subtype":"message_changed","message":null}}`))
 	f.Add([]byte(`{"type":"event_callback","event":{"type":"app_mention"}}`))
 	f.Add([]byte(`{"type":"event_callback","event_id":"Ev3","event":{"type":"message","user":"U1","thread_ts":"0","ts":"1","text":"\u0000"}}`))
-	client := e.client
-	client.HTTP = &http.Client{Transport: handlerTransport{e.bot.Events()}}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		resp, err := client.Event(context.Background(), "http://sentinel.test/slack/events", body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.Status >= 500 {
-			t.Fatalf("%q = %d %s", body, resp.Status, resp.Body)
-		}
+	fuzzSigned(f, e, e.bot.Events(), func(c slacktest.Client, body []byte) (slacktest.Response, error) {
+		return c.Event(context.Background(), "http://sentinel.test/slack/events", body)
 	})
 }
 
