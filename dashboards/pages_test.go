@@ -299,3 +299,27 @@ func TestOnCallOverrideRemoveButtons(t *testing.T) {
 		t.Error("a viewer sees Remove buttons")
 	}
 }
+
+// TestIncidentPageMarksThreadNotes: a note taken from the incident's
+// Slack thread says so beside its author.
+func TestIncidentPageMarksThreadNotes(t *testing.T) {
+	f := newFixture(t, 1, 2, 0)
+	ctx := t.Context()
+	if _, err := f.inc.AddThreadNote(ctx, 1, "rolled back v42 at 10:42", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.inc.AddPersonNote(ctx, 1, "status page updated", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.d.Incident(ctx, &buf, responderV, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if !strings.Contains(page, `<span class="actor">by carol, in the Slack thread</span><p>rolled back v42 at 10:42</p>`) {
+		t.Errorf("the thread note is not marked:\n%s", page)
+	}
+	if !strings.Contains(page, `<span class="actor">by bob</span><p>status page updated</p>`) {
+		t.Errorf("the page's own note is marked or missing:\n%s", page)
+	}
+}
