@@ -341,17 +341,22 @@ func (u *ui) ssoCallback(c *gin.Context) {
 		th.fail(throttleAccount, account)
 		u.ssoFailed(c, status, why, err)
 	}
-	person, who, ok := u.matchPerson(cfg.PersonClaim, idt.Subject, claims.Email, claims.EmailVerified)
-	if ok {
-		if err := u.ses.signInPerson(c, person); err != nil {
+	// signedIn finishes a sign-in whose session start returned err.
+	signedIn := func(err error, a model.Actor, msg string, attrs ...any) {
+		if err != nil {
 			u.sessionUnreadable(c, err)
 			return
 		}
 		th.succeed(throttleLogin, source)
 		th.succeed(throttleAccount, account)
-		setActor(c, model.Actor{Name: person.Name, Role: string(person.Role), Channel: model.ChannelUI, Person: true})
-		loggerFrom(c).Info("signed in to the dashboards with single sign-on", "person", person.Name, "role", string(person.Role))
+		setActor(c, a)
+		loggerFrom(c).Info(msg, append(attrs, "role", a.Role)...)
 		c.Redirect(http.StatusSeeOther, f.next)
+	}
+	person, who, ok := u.matchPerson(cfg.PersonClaim, idt.Subject, claims.Email, claims.EmailVerified)
+	if ok {
+		signedIn(u.ses.signInPerson(c, person), model.Actor{Name: person.Name, Role: string(person.Role), Channel: model.ChannelUI, Person: true},
+			"signed in to the dashboards with single sign-on", "person", person.Name)
 		return
 	}
 	if cfg.RoleClaim == "" {
@@ -366,15 +371,9 @@ func (u *ui) ssoCallback(c *gin.Context) {
 		return
 	}
 	name := identityName(cfg.PersonClaim, idt.Subject, claims.Email, claims.EmailVerified)
-	if err := u.ses.start(c, Principal{Name: name, Role: role}, roleCredential+url.Values{"v": values}.Encode()); err != nil {
-		u.sessionUnreadable(c, err)
-		return
-	}
-	th.succeed(throttleLogin, source)
-	th.succeed(throttleAccount, account)
-	setActor(c, model.Actor{Name: name, Role: string(role), Channel: model.ChannelUI})
-	loggerFrom(c).Info("signed in to the dashboards with single sign-on under a mapped role", "identity", name, "role", string(role), "claim", cfg.RoleClaim)
-	c.Redirect(http.StatusSeeOther, f.next)
+	signedIn(u.ses.start(c, Principal{Name: name, Role: role}, roleCredential+url.Values{"v": values}.Encode()),
+		model.Actor{Name: name, Role: string(role), Channel: model.ChannelUI},
+		"signed in to the dashboards with single sign-on under a mapped role", "identity", name, "claim", cfg.RoleClaim)
 }
 
 // identityName is who a session under a mapped role acts as: the address

@@ -35,9 +35,9 @@ const (
 
 // Kinds of sign-in the throttle counts. throttleAccount keys on the
 // account a failed sign-in named (the identity a single sign-on provider
-// vouched for but Sentinel refused, or a token's name whose role may not
-// sign in), beside its address: many addresses failing for one account
-// are slowed too.
+// vouched for but Sentinel refused), beside its address: many addresses
+// failing for one account are slowed too. A wrong token names no
+// account, so token sign-ins count per address only.
 const (
 	throttleLogin   = "login"
 	throttleBearer  = "bearer"

@@ -21,7 +21,6 @@ func (c *components) wireAudit(cfg *config.Config) config.Problems {
 	c.mounts = append(c.mounts, func(r *web.Routes) { web.MountAudit(r, l) })
 	c.onReload("audit", func(_ context.Context, p *reloadPlan) (func(), error) {
 		d := p.next.Audit.Retention.Std() // validated with the config
-
 		return func() { l.SetRetention(d) }, nil
 	})
 	return nil
