@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/internal/testutil"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -77,7 +78,7 @@ func TestStderr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			var out syncBuffer
+			var out testutil.LockedBuffer
 			c := config.Default().Logging
 			c.Format = tt.format
 			l, err := New(c, &out, prometheus.NewRegistry())
@@ -116,7 +117,7 @@ func TestShipsToLoki(t *testing.T) {
 			c.Loki.TenantID = "shop"
 			c.Loki.Username = "sentinel"
 			c.Loki.Password = config.NewSecret(password)
-			var out syncBuffer
+			var out testutil.LockedBuffer
 			reg := prometheus.NewRegistry()
 			l, err := New(c, &out, reg)
 			if err != nil {
@@ -281,7 +282,7 @@ func TestLokiDownNeverBlocks(t *testing.T) {
 			c.Loki.BufferEntries = buffer
 			c.Loki.BatchBytes = batchBytes
 			c.Loki.Timeout = model.Duration(time.Minute) // a hang outlasts the test
-			var stderr syncBuffer
+			var stderr testutil.LockedBuffer
 			reg := prometheus.NewRegistry()
 			l, err := New(c, &stderr, reg,
 				WithFlushTimeout(50*time.Millisecond),
@@ -394,7 +395,7 @@ type kitLevelValue string
 func (v kitLevelValue) String() string { return string(v) }
 
 func TestKitLoggerBridge(t *testing.T) {
-	var out syncBuffer
+	var out testutil.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&out, nil))
 	k := kitLogger{log: log}
 	_ = k.Log("level", kitLevelValue("warn"), "component", "client", "host", "loki:3100",

@@ -182,21 +182,3 @@ func metricValue(t *testing.T, reg prometheus.Gatherer, name, reason string) flo
 	t.Fatalf("metric %s{reason=%q} not found", name, reason)
 	return 0
 }
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes a test makes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

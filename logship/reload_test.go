@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/internal/testutil"
 )
 
 // TestPrepareSwitchesFormatAndLoki reloads a running logger from text
@@ -14,7 +15,7 @@ import (
 // reload (With, WithGroup) writes JSON with its attributes, and the line
 // reaches Loki; a bad section is refused and changes nothing.
 func TestPrepareSwitchesFormatAndLoki(t *testing.T) {
-	var out syncBuffer
+	var out testutil.LockedBuffer
 	l, err := New(config.Default().Logging, &out, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -251,28 +250,10 @@ func TestErrorLogHook(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // While Run runs, error log lines are written by its goroutine, off the
 // beacon's path; they still come out, and still at most 20 a second.
 func TestErrorLogWrittenByRun(t *testing.T) {
-	var buf syncBuffer
+	var buf sentineltest.LockedBuffer
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	cfg := testConfig()
 	cfg.RateLimit.PerIP, cfg.RateLimit.PerIPBurst = 1e9, 1<<30

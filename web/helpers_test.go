@@ -1,14 +1,12 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/internal/testutil"
 )
 
 // Test tokens, one per role; all at least 16 characters like config wants.
@@ -35,28 +34,11 @@ func testAuth() config.Auth {
 	}}
 }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
+// testutil.LockedBuffer is a log sink safe for the server's goroutines.
 type fixture struct {
 	srv  *Server
 	reg  *prometheus.Registry
-	logs *syncBuffer
+	logs *testutil.LockedBuffer
 }
 
 // newFixture builds a server on 127.0.0.1:0 with the four test tokens and
@@ -64,7 +46,7 @@ type fixture struct {
 func newFixture(t testing.TB, edit func(*Options)) *fixture {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	logs := &syncBuffer{}
+	logs := &testutil.LockedBuffer{}
 	opts := Options{
 		Server: config.Server{
 			Listen:          "127.0.0.1:0",
