@@ -60,7 +60,12 @@ func (b *Bot) event(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if outer.EventID == "" || !b.seen.first("event|"+outer.EventID, b.now()) {
+	if outer.EventID == "" { // Slack always sends one; without it a redelivery could not be told
+		b.metrics.request("events", "ignored")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !b.seen.first("event|"+outer.EventID, b.now()) {
 		b.metrics.request("events", "duplicate")
 		w.WriteHeader(http.StatusOK)
 		return
