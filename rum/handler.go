@@ -26,6 +26,14 @@ type httpError struct {
 }
 
 func (c *Collector) serveBeacon(w http.ResponseWriter, r *http.Request) {
+	if limit := c.set.Load().cfg.MaxBodyBytes; r.Method != http.MethodPost && r.ContentLength > limit {
+		// A POST is checked in accept, after its CORS headers are set
+		// (so the page can read the answer).
+		herr := tooLarge(limit)
+		c.m.beacons.WithLabelValues(herr.result).Inc()
+		writeError(w, herr.status, herr.msg)
+		return
+	}
 	switch r.Method {
 	case http.MethodOptions:
 		c.preflight(w, r)

@@ -148,6 +148,17 @@ func TestPreflight(t *testing.T) {
 	if w.Code != 405 || w.Header().Get("Allow") != "POST, OPTIONS" {
 		t.Errorf("GET: %d %v", w.Code, w.Header())
 	}
+	// The handler caps bodies itself (the server mounts it without its
+	// body cap), whatever the method.
+	for _, method := range []string{http.MethodOptions, http.MethodGet, http.MethodPost} {
+		r := httptest.NewRequest(method, BeaconPath, strings.NewReader(strings.Repeat("x", 2<<20)))
+		r.Header.Set("Origin", testOrigin)
+		w := httptest.NewRecorder()
+		f.c.BeaconHandler().ServeHTTP(w, r)
+		if w.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s with a 2 MiB body: %d, want 413", method, w.Code)
+		}
+	}
 }
 
 func TestAnyOriginOnlyWhenConfigured(t *testing.T) {

@@ -140,15 +140,24 @@ func validRequestID(s string) bool {
 // requestID is the first middleware: it settles the request ID, echoes it,
 // and gives the request a logger that carries it.
 func (s *Server) requestID(c *gin.Context) {
-	id := c.Request.Header.Get(requestIDHeader)
+	rc := &requestContext{gin: c}
+	c.Request = s.startRequest(rc, c.Writer.Header(), c.Request)
+	c.Next()
+}
+
+// startRequest settles r's ID (the client's X-Request-ID when sane, else a
+// new one) into rc, echoes it in the answer's headers h, and returns r with
+// rc as its context.
+func (s *Server) startRequest(rc *requestContext, h http.Header, r *http.Request) *http.Request {
+	id := r.Header.Get(requestIDHeader)
 	if !validRequestID(id) {
 		id = s.ids.next()
 	}
-	rc := &requestContext{Context: c.Request.Context(), info: requestInfo{id: id, log: s.log}, gin: c}
+	rc.Context = r.Context()
+	rc.info = requestInfo{id: id, log: s.log}
 	rc.idHeader[0] = id
-	c.Request = c.Request.WithContext(rc)
-	c.Writer.Header()[requestIDHeader] = rc.idHeader[:]
-	c.Next()
+	h[requestIDHeader] = rc.idHeader[:]
+	return r.WithContext(rc)
 }
 
 // The security headers' values, shared by every answer: net/http only
@@ -163,30 +172,51 @@ var (
 // securityHeaders sets headers every answer should carry; a handler serving
 // HTML or scripts may replace them before writing.
 func securityHeaders(c *gin.Context) {
-	h := c.Writer.Header()
+	setSecurityHeaders(c.Writer.Header())
+	c.Next()
+}
+
+func setSecurityHeaders(h http.Header) {
 	h["X-Content-Type-Options"] = headerNosniff
 	h["X-Frame-Options"] = headerDeny
 	h["Referrer-Policy"] = headerNoReferrer
-	c.Next()
 }
 
 // clientIP resolves the client address once (see the clientIP function)
 // and hands it to gin, overwriting anything a client sent in our header.
 func (s *Server) clientIPMiddleware(c *gin.Context) {
-	r := c.Request
-	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-Ip"), s.set.Load().trusted)
-	if ip.IsValid() {
-		peer := peerString(r.RemoteAddr, ip)
-		if rc, ok := r.Context().(*requestContext); ok {
-			rc.peerHeader[0] = peer
-			r.Header[clientIPHeader] = rc.peerHeader[:]
-		} else {
-			r.Header[clientIPHeader] = []string{peer}
-		}
-	} else {
-		delete(r.Header, clientIPHeader)
-	}
+	s.setClientIP(c.Request)
 	c.Next()
+}
+
+// setClientIP puts the client address into r's clientIPHeader, where gin's
+// c.ClientIP() and clientIPOf find it, or removes whatever a client sent
+// there when there is no valid address.
+func (s *Server) setClientIP(r *http.Request) {
+	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), r.Header.Get("X-Real-Ip"), s.set.Load().trusted)
+	if !ip.IsValid() {
+		delete(r.Header, clientIPHeader)
+		return
+	}
+	peer := peerString(r.RemoteAddr, ip)
+	if rc, ok := r.Context().(*requestContext); ok {
+		rc.peerHeader[0] = peer
+		r.Header[clientIPHeader] = rc.peerHeader[:]
+	} else {
+		r.Header[clientIPHeader] = []string{peer}
+	}
+}
+
+// clientIPOf is what gin's c.ClientIP() answers behind setClientIP, for
+// requests served without gin.
+func clientIPOf(r *http.Request) string {
+	if v := r.Header[clientIPHeader]; len(v) > 0 && v[0] != "" {
+		return v[0]
+	}
+	if host, _, err := net.SplitHostPort(strings.TrimSpace(r.RemoteAddr)); err == nil {
+		return host
+	}
+	return ""
 }
 
 // peerString is ip as text, reusing the peer's own host text when ip is
@@ -217,7 +247,7 @@ var knownMethods = map[string]bool{
 
 // accessLog logs one line per request and records the HTTP metrics. It
 // sits outside recovery so a panicking request is logged with the 500 it
-// got; it logs the path without the query string, which may hold secrets.
+// got.
 func (s *Server) accessLog(c *gin.Context) {
 	start := s.now()
 	aborted := true
@@ -230,48 +260,55 @@ func (s *Server) accessLog(c *gin.Context) {
 		if route == "" {
 			route = "unmatched"
 		}
-		method := c.Request.Method
-		if !knownMethods[method] {
-			method = "other"
-		}
-		status := c.Writer.Status()
-		elapsed := s.now().Sub(start)
-		m := s.routeMetrics(route, method, status)
-		m.requests.Inc()
-		m.duration.Observe(elapsed.Seconds())
-
-		level := slog.LevelInfo
-		switch {
-		case status >= 500 || aborted:
-			level = slog.LevelError
-		case quietRoutes[route] && status < 400:
-			level = slog.LevelDebug
-		}
-		if rec == nil && !s.log.Enabled(c.Request.Context(), level) {
-			return // the line would be dropped: skip building it
-		}
-		attrs := []slog.Attr{
-			slog.String("method", method),
-			slog.String("route", route),
-			slog.String("path", truncate(c.Request.URL.Path, 256)),
-			slog.Int("status", status),
-			slog.Duration("duration", elapsed),
-			slog.String("client_ip", c.ClientIP()),
-			slog.String("request_id", RequestID(c)),
-			slog.Int("bytes", max(c.Writer.Size(), 0)),
-		}
-		if p, ok := PrincipalFrom(c.Request.Context()); ok {
-			attrs = append(attrs, slog.String("actor", p.Name))
-		}
-		if aborted {
-			attrs = append(attrs, slog.Bool("aborted", true))
-		}
-		s.log.LogAttrs(c.Request.Context(), level, "http request", attrs...)
+		s.logRequest(c.Request, route, c.Writer.Status(), c.Writer.Size(), start, aborted)
 		if rec != nil {
 			panic(rec)
 		}
 	}()
 	c.Next()
+}
+
+// logRequest records one answered request in the HTTP metrics and the
+// access log. It logs the path without the query string, which may hold
+// secrets; aborted means the handler panicked.
+func (s *Server) logRequest(r *http.Request, route string, status, size int, start time.Time, aborted bool) {
+	method := r.Method
+	if !knownMethods[method] {
+		method = "other"
+	}
+	elapsed := s.now().Sub(start)
+	m := s.routeMetrics(route, method, status)
+	m.requests.Inc()
+	m.duration.Observe(elapsed.Seconds())
+
+	level := slog.LevelInfo
+	switch {
+	case status >= 500 || aborted:
+		level = slog.LevelError
+	case quietRoutes[route] && status < 400:
+		level = slog.LevelDebug
+	}
+	ctx := r.Context()
+	if !aborted && !s.log.Enabled(ctx, level) {
+		return // the line would be dropped: skip building it
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method),
+		slog.String("route", route),
+		slog.String("path", truncate(r.URL.Path, 256)),
+		slog.Int("status", status),
+		slog.Duration("duration", elapsed),
+		slog.String("client_ip", clientIPOf(r)),
+		slog.String("request_id", RequestIDFrom(ctx)),
+		slog.Int("bytes", max(size, 0)),
+	}
+	if p, ok := PrincipalFrom(ctx); ok {
+		attrs = append(attrs, slog.String("actor", p.Name))
+	}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	s.log.LogAttrs(ctx, level, "http request", attrs...)
 }
 
 // routeMetricKey names one series pair of the HTTP metrics.
@@ -323,12 +360,7 @@ func (s *Server) recovery(c *gin.Context) {
 		if rec == http.ErrAbortHandler { // net/http compares it by identity too
 			panic(rec)
 		}
-		s.panics.Inc()
-		loggerFrom(c).Error("panic serving request",
-			"panic", fmt.Sprint(rec),
-			"method", c.Request.Method,
-			"route", c.FullPath(),
-			"stack", string(debug.Stack()))
+		s.logPanic(loggerFrom(c), rec, c.Request.Method, c.FullPath())
 		if c.Writer.Written() {
 			// Headers are out; the only honest thing left is to cut it.
 			panic(http.ErrAbortHandler)
@@ -336,6 +368,16 @@ func (s *Server) recovery(c *gin.Context) {
 		abortJSON(c, http.StatusInternalServerError, "internal error")
 	}()
 	c.Next()
+}
+
+// logPanic counts and logs, with its stack, a panic caught while serving.
+func (s *Server) logPanic(log *slog.Logger, rec any, method, route string) {
+	s.panics.Inc()
+	log.Error("panic serving request",
+		"panic", fmt.Sprint(rec),
+		"method", method,
+		"route", route,
+		"stack", string(debug.Stack()))
 }
 
 // bodyLimit caps every request body at the server's max_body_bytes before
@@ -359,15 +401,20 @@ func (s *Server) bodyLimit(c *gin.Context) {
 // net/http then closes the connection; a body left unread is discarded
 // under the same deadline after the handler returns.
 func readDeadline(c *gin.Context, d time.Duration) {
-	body := c.Request.Body
+	c.Request.Body = withReadDeadline(c.Writer, c.Request.Body, d)
+}
+
+// withReadDeadline sets the read deadline for body (see readDeadline) and
+// returns the body to read in its place.
+func withReadDeadline(w http.ResponseWriter, body io.ReadCloser, d time.Duration) io.ReadCloser {
 	if d <= 0 || body == nil || body == http.NoBody {
-		return
+		return body
 	}
-	conn := readDeadliner(c.Writer)
+	conn := readDeadliner(w)
 	if conn == nil || conn.SetReadDeadline(time.Now().Add(d)) != nil {
-		return // not a real connection (httptest recorder)
+		return body // not a real connection (httptest recorder)
 	}
-	c.Request.Body = &deadlineBody{ReadCloser: body, rc: conn}
+	return &deadlineBody{ReadCloser: body, rc: conn}
 }
 
 // deadliner is what net/http's response writer offers for the connection's

@@ -34,9 +34,11 @@ type RUMHandlers struct {
 // MountRUM adds GET/HEAD /rum.js and POST/OPTIONS /rum/v1/beacons without a
 // token, and GET /api/v1/rum/vitals and GET /api/v1/rum/errors for viewers.
 // The server's own middleware stays in front (request IDs, security
-// headers, client IP, access log, recovery, the global body cap), none of
-// which rewrites bodies or CORS headers, so the collector's gzip, ETag and
-// CORS answers pass through unchanged.
+// headers, client IP, access log, recovery; the global body cap on
+// rum.js), none of which rewrites bodies or CORS headers, so the
+// collector's gzip, ETag and CORS answers pass through unchanged. The
+// beacon endpoint, which every storefront page view calls, is a direct
+// route (Routes.Direct): it skips gin, and the collector caps its body.
 func MountRUM(r *Routes, h RUMHandlers, svc RUMService) {
 	if h.Script != nil {
 		script := gin.WrapH(h.Script)
@@ -44,9 +46,7 @@ func MountRUM(r *Routes, h RUMHandlers, svc RUMService) {
 		r.Public().HEAD(rum.ScriptPath, script)
 	}
 	if h.Beacons != nil {
-		beacons := gin.WrapH(h.Beacons)
-		r.Public().POST(rum.BeaconPath, beacons)
-		r.Public().OPTIONS(rum.BeaconPath, beacons)
+		r.Direct(rum.BeaconPath, h.Beacons, http.MethodPost, http.MethodOptions)
 	}
 	if svc == nil {
 		return

@@ -75,16 +75,20 @@ type Options struct {
 // connection settings starts a new http.Server on the same listener while
 // the old one drains.
 type Server struct {
-	log     *slog.Logger
-	now     func() time.Time
-	engine  *gin.Engine
-	routes  *Routes
-	tokens  atomic.Pointer[[]tokenEntry]
-	set     atomic.Pointer[settings]
-	cert    atomic.Pointer[tls.Certificate]
-	listen  string
-	errLog  *log.Logger
-	drained sync.WaitGroup // generations shutting down after a swap
+	log    *slog.Logger
+	now    func() time.Time
+	engine *gin.Engine
+	// direct are the routes served without gin (Routes.Direct); written
+	// only while building.
+	direct       map[string]http.Handler
+	directRoutes []Route
+	routes       *Routes
+	tokens       atomic.Pointer[[]tokenEntry]
+	set          atomic.Pointer[settings]
+	cert         atomic.Pointer[tls.Certificate]
+	listen       string
+	errLog       *log.Logger
+	drained      sync.WaitGroup // generations shutting down after a swap
 
 	readiness Readiness
 	reloader  Reloader
@@ -258,7 +262,7 @@ func (s *Server) initMetrics(reg prometheus.Registerer) error {
 }
 
 // Handler returns the router, for httptest and for embedding.
-func (s *Server) Handler() http.Handler { return s.engine }
+func (s *Server) Handler() http.Handler { return s }
 
 // Routes returns the role-grouped router for adding endpoints before Run.
 func (s *Server) Routes() *Routes { return s.routes }
@@ -272,6 +276,7 @@ func (s *Server) RouteList() []Route {
 	for _, r := range s.engine.Routes() {
 		out = append(out, Route{Method: r.Method, Path: r.Path})
 	}
+	out = append(out, s.directRoutes...)
 	return out
 }
 
@@ -463,7 +468,7 @@ type generation struct {
 func (s *Server) swapGeneration() {
 	g := &generation{
 		srv: &http.Server{
-			Handler:           s.engine,
+			Handler:           s,
 			ReadHeaderTimeout: s.conn.readHeader,
 			// No ReadTimeout: the body deadline is set per request (see
 			// readDeadline), so a long answer such as a backup is not

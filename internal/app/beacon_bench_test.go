@@ -17,7 +17,9 @@ import (
 // does with it after net/http has read the request (gin's routing, the
 // server's middleware, origin and rate checks, decoding, aggregation,
 // metrics), in process and without sockets; scripts/bench-rum.sh measures
-// the binary over HTTP. The bare case reads and discards the body.
+// the binary over HTTP. The bare case reads and discards the body; the
+// collector case is the collector's own handler without the server around
+// it.
 //
 //	go test ./internal/app/ -run '^$' -bench BeaconPath -benchmem
 func BenchmarkBeaconPath(b *testing.B) {
@@ -48,7 +50,7 @@ rum:
 	for _, c := range []struct {
 		name string
 		h    http.Handler
-	}{{"bare", bare}, {"sentinel", a.web.Handler()}} {
+	}{{"bare", bare}, {"collector", a.comps.rum.BeaconHandler()}, {"sentinel", a.web.Handler()}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

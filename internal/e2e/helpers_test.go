@@ -277,7 +277,15 @@ type process struct {
 // answers 200 on addr.
 func startBinary(t testing.TB, cfgPath, addr string, within time.Duration) *process {
 	t.Helper()
+	return startBinaryEnv(t, cfgPath, addr, within)
+}
+
+// startBinaryEnv is startBinary with env (NAME=value) added to the
+// test's environment.
+func startBinaryEnv(t testing.TB, cfgPath, addr string, within time.Duration, env ...string) *process {
+	t.Helper()
 	p := &process{cmd: exec.Command(binary, "serve", "-c", cfgPath), stderr: &lockedBuffer{}, addr: addr, done: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
