@@ -1,6 +1,9 @@
 package rum
 
 import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -231,20 +234,13 @@ func (p *beaconParser) rawString() (raw []byte, esc bool) {
 		return nil, false
 	}
 	start := p.pos
-	// Most strings are plain ASCII: run to the closing quote, and take the
-	// span as it is when nothing on the way needs a closer look.
-	for i := start; i < len(p.data); i++ {
-		if c := p.data[i]; stringSpecial[c] {
-			if c == '"' {
-				p.pos = i + 1
-				return p.data[start:i], false
-			}
-			break
+	for {
+		p.pos = plainRun(p.data, p.pos)
+		if p.pos == len(p.data) {
+			p.ok = false
+			return nil, false
 		}
-	}
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
-		switch {
+		switch c := p.data[p.pos]; {
 		case c == '"':
 			p.pos++
 			return p.data[start : p.pos-1], esc
@@ -259,18 +255,46 @@ func (p *beaconParser) rawString() (raw []byte, esc bool) {
 			}
 			p.pos += n
 			esc = true
-		case c == '\\':
+		default: // '\\'
 			esc = true
 			if !p.escape() {
 				p.ok = false
 				return nil, false
 			}
-		default:
-			p.pos++
 		}
 	}
-	p.ok = false
-	return nil, false
+}
+
+// plainRun returns the index of the first byte from i on that
+// stringSpecial marks, or len(data). Strings are mostly plain ASCII, so it
+// looks at 8 bytes at a time.
+func plainRun(data []byte, i int) int {
+	for ; i+8 <= len(data); i += 8 {
+		if m := specialBytes(binary.LittleEndian.Uint64(data[i : i+8])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(data) && !stringSpecial[data[i]] {
+		i++
+	}
+	return i
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// specialBytes sets the high bit of each byte of x that stringSpecial
+// marks, and no other bit. It is exact, with no false positives: once the
+// high bits are cleared, adding at most 0x7f to a byte never carries into
+// the next, and the sum's high bit tells whether the byte reached a bound.
+func specialBytes(x uint64) uint64 {
+	y := x &^ highBits
+	notQuote := (y ^ '"'*lowBits) + 0x7f*lowBits      // high bit set unless the byte is '"'
+	notBackslash := (y ^ '\\'*lowBits) + 0x7f*lowBits // ... unless it is '\\'
+	notControl := y + (0x80-0x20)*lowBits             // ... unless it is below 0x20
+	return (x | ^(notQuote & notBackslash & notControl)) & highBits
 }
 
 // escape checks one escape sequence at p.pos and moves past it. A \u
@@ -329,18 +353,20 @@ func hex4(b []byte) (rune, bool) {
 }
 
 // unescape decodes the raw bytes of a string rawString has checked, in
-// one allocation.
+// one allocation, copying the runs between escapes whole.
 func unescape(raw []byte) string {
 	var b strings.Builder
 	b.Grow(len(raw)) // decoding never lengthens
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			b.WriteByte(c)
-			continue
+	for {
+		i := bytes.IndexByte(raw, '\\')
+		if i < 0 {
+			b.Write(raw)
+			return b.String()
 		}
-		i++
-		switch raw[i] {
+		b.Write(raw[:i])
+		e := raw[i+1]
+		raw = raw[i+2:]
+		switch e {
 		case 'b':
 			b.WriteByte('\b')
 		case 'f':
@@ -352,19 +378,18 @@ func unescape(raw []byte) string {
 		case 't':
 			b.WriteByte('\t')
 		case 'u':
-			r, _ := hex4(raw[i+1:])
-			i += 4
+			r, _ := hex4(raw)
+			raw = raw[4:]
 			if utf16.IsSurrogate(r) {
-				r2, _ := hex4(raw[i+3:])
+				r2, _ := hex4(raw[2:]) // after the pair's second \u
 				r = utf16.DecodeRune(r, r2)
-				i += 6
+				raw = raw[6:]
 			}
 			b.WriteRune(r)
 		default: // " \ /
-			b.WriteByte(raw[i])
+			b.WriteByte(e)
 		}
 	}
-	return b.String()
 }
 
 // str reads a string value into a new string.
@@ -473,9 +498,47 @@ func (p *beaconParser) float() float64 {
 	if !p.ok {
 		return 0
 	}
-	v, err := strconv.ParseFloat(string(n), 64)
+	v, err := parseFloat(n)
 	if err != nil {
 		p.ok = false
 	}
 	return v
 }
+
+// parseFloat is strconv.ParseFloat for a JSON number, with a shortcut for
+// the plain decimals beacons carry (0.182, 12). With at most 15 digits and
+// no exponent, the digits read as an integer and the power of ten to
+// divide by are both exact float64s, so the one division is correctly
+// rounded, as strconv's result is (Clinger's fast path).
+func parseFloat(n []byte) (float64, error) {
+	digits, neg := n, n[0] == '-'
+	if neg {
+		digits = n[1:]
+	}
+	var m uint64
+	nd, frac := 0, 0
+	for i, c := range digits {
+		switch {
+		case c == '.':
+			frac = len(digits) - i - 1
+		case c < '0' || c > '9' || nd == maxExactDigits: // exponent, or too long
+			return strconv.ParseFloat(string(n), 64)
+		default:
+			m = m*10 + uint64(c-'0')
+			nd++
+		}
+	}
+	f := float64(m) / exactPow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, nil
+}
+
+// maxExactDigits keeps the integer made of a number's digits below 2^53,
+// where every integer is an exact float64.
+const maxExactDigits = 15
+
+// exactPow10 holds the powers of ten a fraction of maxExactDigits digits
+// may need, all exact float64s.
+var exactPow10 = [maxExactDigits + 1]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
