@@ -169,20 +169,52 @@ func (p *beaconParser) event(e *Event) {
 // key reads an object's key and the colon after it; the key is valid
 // until the next string is read.
 func (p *beaconParser) key() []byte {
-	raw, esc := p.rawString()
-	if !p.ok {
-		return nil
+	raw, plain := p.plainKey()
+	if !plain {
+		var esc bool
+		raw, esc = p.rawString()
+		if !p.ok {
+			return nil
+		}
+		if esc {
+			raw = []byte(unescape(raw))
+		}
 	}
-	if esc {
-		raw = []byte(unescape(raw))
+	if p.peek() == ':' { // the usual "key":value
+		p.pos++
+	} else {
+		p.ws()
+		p.expect(':')
 	}
-	p.ws()
-	p.expect(':')
 	p.ws()
 	return raw
 }
 
+// plainKey reads a key of plain ASCII, as every known key is, a byte at a
+// time: keys are too short for plainRun's 8 at a time to pay. At anything
+// else it reports false without moving.
+func (p *beaconParser) plainKey() ([]byte, bool) {
+	if p.peek() != '"' {
+		return nil, false
+	}
+	for i := p.pos + 1; i < len(p.data); i++ {
+		switch c := p.data[i]; {
+		case c == '"':
+			raw := p.data[p.pos+1 : i]
+			p.pos = i + 1
+			return raw, true
+		case stringSpecial[c]:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 func (p *beaconParser) ws() {
+	// Beacons are mostly sent without whitespace: say so in one compare.
+	if p.pos < len(p.data) && p.data[p.pos] > ' ' {
+		return
+	}
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\n', '\r':

@@ -124,3 +124,30 @@ func FuzzParseFloat(f *testing.F) {
 		checkParseFloat(t, n)
 	})
 }
+
+// keyByRawString is key the general way, without plainKey's shortcuts.
+func keyByRawString(p *beaconParser) []byte {
+	raw, esc := p.rawString()
+	if !p.ok {
+		return nil
+	}
+	if esc {
+		raw = []byte(unescape(raw))
+	}
+	p.ws()
+	p.expect(':')
+	p.ws()
+	return raw
+}
+
+func TestKey(t *testing.T) {
+	for _, in := range []string{`"type":1`, `"type" : 1`, "\"type\"\n:\t1", `"":1`, `"t\u0079pe":1`, `"t\"e":1`,
+		`"é":1`, "\"a\x01\":1", `"type"1`, `"type":`, `"type`, `"`, `type":1`, ``, `"type",1`} {
+		fast := beaconParser{data: []byte(in), ok: true}
+		slow := beaconParser{data: []byte(in), ok: true}
+		got, want := fast.key(), keyByRawString(&slow)
+		if string(got) != string(want) || fast.ok != slow.ok || fast.ok && fast.pos != slow.pos {
+			t.Errorf("key(%q) = %q, ok %v, at %d; want %q, ok %v, at %d", in, got, fast.ok, fast.pos, want, slow.ok, slow.pos)
+		}
+	}
+}
