@@ -14,7 +14,7 @@ import (
 // gcPercent is Sentinel's GOGC when the environment sets none. Its live
 // heap is small (about 5 MB in the demo) and the beacon path allocates
 // quickly, so at Go's default of 100 the collector runs many cycles a
-// second, each marking the same live heap: at 400 it runs a quarter as
+// second, each marking the same live heap: at 400 it runs about a third as
 // often, for a heap that may grow to five times the live one (see
 // docs/deployment.md). A GOGC in the environment wins; GOMEMLIMIT caps
 // the heap as usual.
