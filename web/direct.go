@@ -7,14 +7,13 @@ import (
 
 // Direct mounts h at exactly path, for every method, without a token;
 // methods are those h serves (it answers the others itself, 405), for
-// RouteList. It
-// is for the few public endpoints that every page view of every storefront
-// calls (the RUM beacon): they are served before gin's router and without
-// a gin context, but with what every route gets (the request ID, the
-// security headers, the client IP, the access log and HTTP metrics,
-// recovery from a panic, the body read deadline), except the server's body
-// cap: h must cap what it reads itself, and answer methods it does not
-// serve. Call it before Run.
+// RouteList. It is for the few public endpoints that every page view of
+// every storefront calls (the RUM beacon): they are served before gin's
+// router and without a gin context, but with what every route gets (the
+// request ID, the security headers, the client IP, the access log and HTTP
+// metrics, recovery from a panic, the body read deadline), except the
+// server's body cap: h must cap what it reads itself, and answer methods it
+// does not serve. Call it before Run.
 func (r *Routes) Direct(path string, h http.Handler, methods ...string) {
 	srv := r.srv
 	if srv.direct == nil {
