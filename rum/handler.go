@@ -52,6 +52,7 @@ func (c *Collector) serveBeacon(w http.ResponseWriter, r *http.Request) {
 		writeError(w, herr.status, herr.msg)
 		return
 	}
+	w.Header()["Content-Length"] = emptyBody // so the server adds no headers meant for bodies
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -181,6 +182,10 @@ func (c *Collector) accept(w http.ResponseWriter, r *http.Request) *httpError {
 
 // varyOrigin is the Vary header of answers to allowed origins.
 var varyOrigin = []string{"Origin"}
+
+// emptyBody is the Content-Length of an answer without a body; shared,
+// never modified.
+var emptyBody = []string{"0"}
 
 func (c *Collector) getBeacon() *Beacon {
 	if b, ok := c.beacons.Get().(*Beacon); ok {

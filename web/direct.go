@@ -47,7 +47,6 @@ func (s *Server) serveDirect(route string, h http.Handler, w http.ResponseWriter
 	d := &directRequest{w: statusWriter{ResponseWriter: w}}
 	hdr := w.Header()
 	r = s.startRequest(&d.ctx, hdr, r)
-	setSecurityHeaders(hdr)
 	s.setClientIP(r)
 	r.Body = withReadDeadline(w, r.Body, s.set.Load().readTimeout)
 	defer func() {
@@ -68,6 +67,9 @@ func (s *Server) serveDirect(route string, h http.Handler, w http.ResponseWriter
 		}
 	}()
 	h.ServeHTTP(&d.w, r)
+	if d.w.status == 0 {
+		d.w.WriteHeader(http.StatusOK) // what net/http would send, with the headers
+	}
 }
 
 // writeJSONError answers like abortJSON, for a request served without gin.
@@ -79,7 +81,13 @@ func writeJSONError(w http.ResponseWriter, status int, msg, requestID string) {
 }
 
 // statusWriter records the status and size of an answer for the access
-// log.
+// log, and adds the security headers when the final status is written,
+// unless the answer has no body: a direct route's answers are mostly a
+// beacon's empty 202, sent for every page view, where the headers protect
+// nothing (no body to sniff, frame or follow a link from) and cost bytes
+// and time on every one. A handler declares an empty answer with
+// Content-Length: 0 (or a 204 or 304). It must write through this writer,
+// not an unwrapped one.
 type statusWriter struct {
 	http.ResponseWriter
 	status, size int
@@ -88,17 +96,30 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 && status >= 200 { // 1xx answers are not the final one
 		w.status = status
+		if h := w.Header(); hasBody(status, h) {
+			setSecurityHeaders(h)
+		}
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.size += n
 	return n, err
+}
+
+// hasBody reports whether an answer with this status and these headers
+// may carry a body.
+func hasBody(status int, h http.Header) bool {
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		return false
+	}
+	cl := h["Content-Length"]
+	return len(cl) != 1 || cl[0] != "0"
 }
 
 // Status is the answer's status code: 200 when the handler wrote nothing.

@@ -74,6 +74,50 @@ func TestDirectRouteGetsTheMiddleware(t *testing.T) {
 	}
 }
 
+// The security headers go on every direct answer that may have a body,
+// whatever way the handler writes it, and on none that cannot.
+func TestDirectRouteSecurityHeadersFollowTheBody(t *testing.T) {
+	f := newFixture(t, nil)
+	routes := map[string]struct {
+		h    http.HandlerFunc
+		want bool
+	}{
+		"/t/empty-202": {func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusAccepted)
+		}, false},
+		"/t/204":     {func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }, false},
+		"/t/304":     {func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotModified) }, false},
+		"/t/202":     {func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) }, true},
+		"/t/write":   {func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html>")) }, true},
+		"/t/nothing": {func(http.ResponseWriter, *http.Request) {}, true},
+		"/t/early-hints": {func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			_, _ = w.Write([]byte("x"))
+		}, true},
+	}
+	for path, r := range routes {
+		f.srv.Routes().Direct(path, r.h)
+	}
+	ts := httptest.NewServer(f.srv.Handler())
+	defer ts.Close()
+	for path, r := range routes {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: no X-Request-Id", path)
+		}
+		for _, k := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
+			if got := resp.Header.Get(k) != ""; got != r.want {
+				t.Errorf("%s (%d): %s present = %v, want %v", path, resp.StatusCode, k, got, r.want)
+			}
+		}
+	}
+}
+
 func TestDirectRoutePanics(t *testing.T) {
 	f := newFixture(t, nil)
 	f.srv.Routes().Direct("/t/boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))

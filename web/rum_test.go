@@ -128,8 +128,22 @@ func TestRUMBeaconsThroughServer(t *testing.T) {
 	if rec.Code != http.StatusAccepted || rec.Header().Get("Access-Control-Allow-Origin") != rumOrigin {
 		t.Fatalf("beacon = %d %s, ACAO %q", rec.Code, rec.Body, rec.Header().Get("Access-Control-Allow-Origin"))
 	}
-	if rec := post(`{"v":1`); rec.Code != http.StatusBadRequest {
-		t.Errorf("malformed beacon = %d, want 400", rec.Code)
+	// The 202 and the preflight's 204 have no body: the request ID and the
+	// CORS headers, none of the headers that protect a body. An error
+	// answer, which has one, gets them.
+	for name, h := range map[string]http.Header{"202": rec.Header(), "preflight": pre.Header()} {
+		if h.Get("X-Request-Id") == "" || h.Get("Vary") != "Origin" {
+			t.Errorf("%s lacks X-Request-Id or Vary: %v", name, h)
+		}
+		for _, k := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Type"} {
+			if v := h.Get(k); v != "" {
+				t.Errorf("bodiless %s answer has %s: %s", name, k, v)
+			}
+		}
+	}
+	if rec := post(`{"v":1`); rec.Code != http.StatusBadRequest || rec.Header().Get("X-Content-Type-Options") != "nosniff" ||
+		rec.Header().Get("X-Frame-Options") != "DENY" || rec.Header().Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("malformed beacon = %d with headers %v, want 400 with the security headers", rec.Code, rec.Header())
 	}
 	// The collector's own cap (64 KiB) answers before the server's (1 MiB).
 	if rec := post(strings.Repeat(" ", 70<<10) + rumBeacon); rec.Code != http.StatusRequestEntityTooLarge {
