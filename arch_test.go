@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"incidents":          {"model", "config", "alerting", "runbooks"},
 	"runbooks":           {"model", "config"},
 	"changes":            {"model"},
-	"audit":              {"model"},
+	"audit":              {"model", "config"},
 	"statuspage":         {"model", "config"},
 	"dashboards":         append([]string{"config", "model"}, domain...),
 	"store":              append([]string{"config", "model"}, domain...),

@@ -15,12 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
 )
-
-// Retention is how long entries are kept unless SetRetention says
-// otherwise (config's audit.retention).
-const Retention = 400 * 24 * time.Hour
 
 // MaxLimit bounds one page of List.
 const MaxLimit = 1000
@@ -106,7 +103,7 @@ func New(st Store, log *slog.Logger, now func() time.Time) *Log {
 		now = time.Now
 	}
 	l := &Log{store: st, log: log.With("component", "audit"), now: now}
-	l.SetRetention(Retention)
+	l.SetRetention(config.DefaultAuditRetention) // until the config says otherwise
 	return l
 }
 

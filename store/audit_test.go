@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/audit"
+	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/store"
 	"github.com/sentinel-oss/sentinel/store/pgtest"
@@ -67,7 +68,7 @@ func auditConformance(t *testing.T, st audit.Store, other func() audit.Store) {
 	if _, err := read.List(ctx, audit.Query{Limit: audit.MaxLimit + 1}); err == nil {
 		t.Fatal("a limit past the maximum was accepted")
 	}
-	n, err := st.Prune(ctx, t0.Add(-audit.Retention))
+	n, err := st.Prune(ctx, t0.Add(-config.DefaultAuditRetention))
 	if err != nil || n != 1 {
 		t.Fatalf("pruned %d (%v), want the old entry", n, err)
 	}
