@@ -101,6 +101,11 @@ type Options struct {
 	// AnnounceHandOffs); either nil announces none.
 	HandOffs      HandOffSource
 	HandOffClaims HandOffClaimer
+	// Deliveries claims each event and click Slack sends in a store that
+	// replicas share, so a redelivery that reaches another replica (or
+	// this one after a restart) acts once; nil dedupes in this process
+	// only.
+	Deliveries DeliveryClaimer
 }
 
 // Bot is Sentinel's Slack app: an incidents.Pager and Reconciler, and the
@@ -131,9 +136,10 @@ type Bot struct {
 	threads   map[int64]thread
 	progress  map[string]bool
 
-	seen    *dedupe
-	replies chan reply
-	audit   Recorder
+	seen       *dedupe
+	deliveries DeliveryClaimer
+	replies    chan reply
+	audit      Recorder
 }
 
 // thread is where an incident's page lives.
@@ -189,6 +195,7 @@ func New(opts Options) (*Bot, error) {
 		audit:    opts.Audit,
 		replies:  make(chan reply, 256),
 		handOffs: opts.HandOffs, handOffClaims: opts.HandOffClaims,
+		deliveries: opts.Deliveries,
 	}
 	b.started, b.shared = opts.Now(), opts.Shared
 	if isChannelID(cfg.Channel) {

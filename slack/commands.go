@@ -46,7 +46,7 @@ func (b *Bot) command(w http.ResponseWriter, r *http.Request, body []byte) {
 	defer cancel()
 	cmd, err := ParseCommand(sc.Text)
 	switch {
-	case !b.seen.first(commandKey(r), b.now()):
+	case !b.firstDelivery(ctx, commandKey(r), slackTime(r.Header.Get("X-Slack-Request-Timestamp"))):
 		// The same signed request again (a replay inside the signature's
 		// five minutes): it acted the first time.
 		b.metrics.request("commands", "duplicate")

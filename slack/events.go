@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -29,6 +30,7 @@ func (b *Bot) event(w http.ResponseWriter, r *http.Request, body []byte) {
 		Type      string `json:"type"`
 		Challenge string `json:"challenge"`
 		EventID   string `json:"event_id"`
+		EventTime int64  `json:"event_time"`
 	}
 	if err := json.Unmarshal(body, &outer); err != nil {
 		b.metrics.request("events", "bad_request")
@@ -65,13 +67,17 @@ func (b *Bot) event(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if !b.seen.first("event|"+outer.EventID, b.now()) {
+	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
+	defer cancel()
+	var sent time.Time
+	if outer.EventTime > 0 {
+		sent = time.Unix(outer.EventTime, 0)
+	}
+	if !b.firstDelivery(ctx, "event|"+outer.EventID, sent) {
 		b.metrics.request("events", "duplicate")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
-	defer cancel()
 	b.metrics.request("events", b.threadReply(ctx, msg))
 	w.WriteHeader(http.StatusOK)
 }

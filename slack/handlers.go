@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,7 +119,7 @@ func (b *Bot) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
 	ctx, cancel := context.WithTimeout(r.Context(), actionTimeout)
 	defer cancel()
 	for _, a := range actions {
-		if !b.seen.first(a.dedupeKey(), b.now()) {
+		if !b.firstDelivery(ctx, "click|"+a.dedupeKey(), slackTime(a.ActionTS)) {
 			b.metrics.request("interactions", "duplicate")
 			continue
 		}
@@ -252,6 +253,60 @@ func (b *Bot) postResponse(ctx context.Context, r reply) error {
 		return fmt.Errorf("response_url answered %s", resp.Status)
 	}
 	return nil
+}
+
+// DeliveryClaimer records the deliveries from Slack that were acted on, in
+// a store replicas share: Slack redelivers an event or a click it got no
+// quick answer for, and the redelivery may reach another replica.
+type DeliveryClaimer interface {
+	// ClaimDelivery reports whether this call is the first to claim key;
+	// sent is when Slack sent it (the same in every redelivery), which
+	// bounds how long the claim is kept.
+	ClaimDelivery(ctx context.Context, key string, sent time.Time) (bool, error)
+}
+
+// firstDelivery reports whether a delivery is to be acted on: not seen by
+// this process lately and, with a shared store, claimed here first. When
+// the store cannot answer it is acted on: a note or a click taken twice
+// is better than one lost.
+func (b *Bot) firstDelivery(ctx context.Context, key string, sent time.Time) bool {
+	if !b.seen.first(key, b.now()) {
+		return false
+	}
+	if b.deliveries == nil {
+		return true
+	}
+	won, err := b.deliveries.ClaimDelivery(ctx, key, sent)
+	if err != nil {
+		b.log.Warn("claiming a Slack delivery failed; acting on it anyway", "err", err)
+		return true
+	}
+	return won
+}
+
+// slackTime reads a Slack timestamp ("1712345678.123456"); the zero time
+// when it is not one.
+func slackTime(ts string) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	if !allDigits(sec) || (frac != "" && !allDigits(frac)) {
+		return time.Time{}
+	}
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || s <= 0 {
+		return time.Time{}
+	}
+	frac = (frac + "000000")[:6] // microseconds
+	us, _ := strconv.ParseInt(frac, 10, 64)
+	return time.Unix(s, us*1000)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // dedupe remembers keys for a while, so a redelivered click acts once.

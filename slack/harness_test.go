@@ -58,7 +58,9 @@ type envOptions struct {
 	registerer prometheus.Registerer
 	// handOffClaims turns hand-off announcements on.
 	handOffClaims slack.HandOffClaimer
-	logger        *slog.Logger
+	// deliveries claims Slack's deliveries in a shared store.
+	deliveries slack.DeliveryClaimer
+	logger     *slog.Logger
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -109,7 +111,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		handOffs = svc
 	}
 	bot, err := slack.New(slack.Options{
-		Audit: rec, HandOffs: handOffs, HandOffClaims: o.handOffClaims, Logger: o.logger,
+		Audit: rec, HandOffs: handOffs, HandOffClaims: o.handOffClaims, Deliveries: o.deliveries, Logger: o.logger,
 		Config: scfg, People: svc.People(), Incidents: svc, Silences: sil, Postmortems: fakePostmortems{},
 		ExternalURL: "https://sentinel.example.com", Now: o.now, Registerer: o.registerer,
 	})

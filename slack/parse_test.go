@@ -132,3 +132,23 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+// Slack's timestamps ("seconds.microseconds") name when a delivery was
+// sent; anything else reads as unknown (the zero time).
+func TestSlackTime(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"1733400000.000100":  time.Unix(1733400000, 100_000),
+		"1733400000.5":       time.Unix(1733400000, 500_000_000),
+		"1733400000":         time.Unix(1733400000, 0),
+		"1733400000.1234567": time.Unix(1733400000, 123_456_000),
+		"":                   {},
+		"x.1":                {},
+		"-5.1":               {},
+		"1733400000.-1":      {},
+		"1733400000.abc":     {},
+	} {
+		if got := slackTime(in); !got.Equal(want) {
+			t.Errorf("slackTime(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

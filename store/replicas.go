@@ -396,6 +396,25 @@ func (s *Alerting) ProbeStates(ctx context.Context) ([]model.ProbeState, error) 
 	return out, nil
 }
 
+// DeliveryClaims implements slack.DeliveryClaimer on the probe claims'
+// bucket: one claim per delivery, keyed by when Slack sent it, so the
+// claims are pruned with the probes' after a day (Slack redelivers within
+// minutes).
+type DeliveryClaims struct{ runs *ProbeClaims }
+
+// NewDeliveryClaims returns the Slack delivery claims of e.
+func NewDeliveryClaims(e Engine) *DeliveryClaims { return &DeliveryClaims{runs: NewProbeClaims(e)} }
+
+// ClaimDelivery reports whether this call claimed key first. Its key is
+// "slack " and key with no location, apart from the probes' runs and the
+// hand-offs. A delivery without a sending time counts as sent now.
+func (s *DeliveryClaims) ClaimDelivery(ctx context.Context, key string, sent time.Time) (bool, error) {
+	if sent.IsZero() {
+		sent = time.Now()
+	}
+	return s.runs.ClaimRun(ctx, "slack "+key, "", sent)
+}
+
 // HandOffClaims implements slack.HandOffClaimer on the probe claims'
 // bucket (one claim per schedule and shift start, pruned with them), so
 // replicas sharing the store announce a hand-off once.

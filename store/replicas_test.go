@@ -93,10 +93,24 @@ func TestHoldModuleLock(t *testing.T) {
 	if ok, err := store.NewProbeClaims(b).ClaimRun(ctx, "checkout", "local", slot); err != nil || ok {
 		t.Fatalf("a run claim of the same slot after the release = %v, %v, want still held", ok, err)
 	}
+	// Slack delivery claims: one replica acts on a redelivered event,
+	// apart from the runs and hand-offs of the same time.
+	if ok, err := store.NewDeliveryClaims(a).ClaimDelivery(ctx, "event|Ev1", slot); err != nil || !ok {
+		t.Fatalf("first delivery claim = %v, %v", ok, err)
+	}
+	if ok, err := store.NewDeliveryClaims(b).ClaimDelivery(ctx, "event|Ev1", slot); err != nil || ok {
+		t.Fatalf("the redelivery's claim on the other replica = %v, %v, want lost", ok, err)
+	}
+	if ok, err := store.NewDeliveryClaims(b).ClaimDelivery(ctx, "event|Ev2", slot); err != nil || !ok {
+		t.Fatalf("another event's claim = %v, %v", ok, err)
+	}
 	if err := store.NewProbeClaims(a).PruneClaims(ctx, slot.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := store.NewProbeClaims(b).ClaimRun(ctx, "checkout", "local", slot); err != nil || !ok {
 		t.Errorf("claim after prune: %v %v", ok, err)
+	}
+	if ok, err := store.NewDeliveryClaims(b).ClaimDelivery(ctx, "event|Ev1", slot); err != nil || !ok {
+		t.Errorf("delivery claim after prune: %v %v", ok, err)
 	}
 }

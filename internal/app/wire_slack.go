@@ -77,6 +77,7 @@ func (c *components) newSlackBot(sc config.Slack, people *oncall.Directory, exte
 		Audit:         c.audit,
 		HandOffs:      c.incidents,
 		HandOffClaims: store.NewHandOffClaims(c.deps.engine),
+		Deliveries:    store.NewDeliveryClaims(c.deps.engine),
 	}
 	if register {
 		opts.Registerer = c.deps.registry
