@@ -4,14 +4,14 @@
 # with wrk in the same run, alternating between the two so that whatever
 # else the machine is doing hits both alike.
 #
-#   scripts/bench-rum.sh            # 3 rounds of 10 s per side, then latency at half capacity
+#   scripts/bench-rum.sh            # 5 rounds of 10 s per side, then latency at half capacity
 #
-# Environment: ROUNDS (3), SECONDS_PER_RUN (10), THREADS (2), CONNECTIONS (32),
+# Environment: ROUNDS (5), SECONDS_PER_RUN (10), THREADS (2), CONNECTIONS (32),
 # SENTINEL_PORT (19081), BARE_PORT (19082). Needs go and wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 secs=${SECONDS_PER_RUN:-10}
 threads=${THREADS:-2}
 conns=${CONNECTIONS:-32}
