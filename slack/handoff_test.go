@@ -33,10 +33,10 @@ type handOffClaims struct {
 	seen map[string]bool
 }
 
-func (h *handOffClaims) ClaimHandOff(_ context.Context, schedule string, start time.Time) (bool, error) {
+func (h *handOffClaims) ClaimHandOff(_ context.Context, schedule, part string, start time.Time) (bool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	k := schedule + "|" + start.UTC().Format(time.RFC3339Nano)
+	k := schedule + "|" + part + "|" + start.UTC().Format(time.RFC3339Nano)
 	if h.seen[k] {
 		return false, nil
 	}
@@ -44,10 +44,10 @@ func (h *handOffClaims) ClaimHandOff(_ context.Context, schedule string, start t
 	return true, nil
 }
 
-func (h *handOffClaims) ReleaseHandOff(_ context.Context, schedule string, start time.Time) error {
+func (h *handOffClaims) ReleaseHandOff(_ context.Context, schedule, part string, start time.Time) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.seen, schedule+"|"+start.UTC().Format(time.RFC3339Nano))
+	delete(h.seen, schedule+"|"+part+"|"+start.UTC().Format(time.RFC3339Nano))
 	return nil
 }
 
@@ -135,8 +135,9 @@ func TestHandOffAnnouncedOnce(t *testing.T) {
 }
 
 // TestHandOffRetriedAfterSlackFails: when Slack refuses the direct
-// message, nothing is posted (no note either), the claim is given back,
-// and the next look 30 s later sends the message and the note once.
+// message, its claim is given back (the note, a part of its own, goes out)
+// and the next look 30 s later sends the message once; when Slack refuses
+// the note, the note alone is tried again.
 func TestHandOffRetriedAfterSlackFails(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{t: time.Date(2026, 12, 5, 8, 0, 10, 0, time.UTC)} // 09:00:10 in Berlin
@@ -159,10 +160,25 @@ func TestHandOffRetriedAfterSlackFails(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fake.Fail("chat.postMessage", 1, 500, 0)
+	count := func() (dms, notes int) {
+		t.Helper()
+		for _, m := range fake.Posted("") {
+			switch {
+			case m.Channel == "D024BE7LH" && strings.HasPrefix(m.Text, ":pager: You are on call for *primary*"):
+				dms++
+			case strings.Contains(m.Text, "carol takes over from alice"):
+				notes++
+			case strings.Contains(m.Text, "bob takes over from carol"): // the next day's, below
+			default:
+				t.Errorf("unexpected post %+v", m)
+			}
+		}
+		return dms, notes
+	}
+	fake.Fail("chat.postMessage", 1, 500, 0) // the direct message, sent first
 	announce()
-	if got := fake.Posted(""); len(got) != 0 {
-		t.Fatalf("posted while Slack refused the message: %+v", got)
+	if dms, notes := count(); dms != 0 || notes != 1 {
+		t.Fatalf("while Slack refused the message: %d direct messages, %d notes; want 0 and 1", dms, notes)
 	}
 	if !strings.Contains(logs.String(), "hand-off message failed; trying again in 30 s") {
 		t.Fatalf("the log does not say the message failed:\n%s", logs)
@@ -179,18 +195,36 @@ sentinel_slack_requests_total{endpoint="handoffs",outcome="retry"} 1
 	clock.set(clock.now().Add(30 * time.Second))
 	announce()
 	announce()
-	var dms, notes int
-	for _, m := range fake.Posted("") {
-		switch {
-		case m.Channel == "D024BE7LH" && strings.HasPrefix(m.Text, ":pager: You are on call for *primary*"):
-			dms++
-		case strings.Contains(m.Text, "carol takes over from alice"):
-			notes++
-		default:
-			t.Errorf("unexpected post %+v", m)
-		}
-	}
-	if dms != 1 || notes != 1 {
+	if dms, notes := count(); dms != 1 || notes != 1 {
 		t.Fatalf("after the retry: %d direct messages, %d notes; want 1 and 1", dms, notes)
+	}
+
+	// The next day's hand-off (carol to bob, who has no Slack user: no
+	// direct message): Slack refuses the note, the next look posts it.
+	clock.set(time.Date(2026, 12, 6, 8, 0, 10, 0, time.UTC))
+	fake.Fail("chat.postMessage", 1, 500, 0)
+	announce()
+	bobNotes := func() (n int) {
+		for _, m := range fake.Posted("") {
+			if strings.Contains(m.Text, "bob takes over from carol") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := bobNotes(); n != 0 {
+		t.Fatalf("%d notes while Slack refused them", n)
+	}
+	if !strings.Contains(logs.String(), "hand-off note failed; trying again in 30 s") {
+		t.Fatalf("the log does not say the note failed:\n%s", logs)
+	}
+	clock.set(clock.now().Add(30 * time.Second))
+	announce()
+	announce()
+	if n := bobNotes(); n != 1 {
+		t.Fatalf("after the note's retry: %d notes, want 1", n)
+	}
+	if dms, _ := count(); dms != 1 {
+		t.Fatalf("the note's retry sent %d direct messages to carol, want still 1", dms)
 	}
 }

@@ -396,6 +396,16 @@ func (s *Alerting) ProbeStates(ctx context.Context) ([]model.ProbeState, error) 
 	return out, nil
 }
 
+// handOffLocation is a hand-off part's location in its claim key: none
+// for the direct message, so a claim made before the note was claimed
+// apart still counts for it.
+func handOffLocation(part string) string {
+	if part == "message" {
+		return ""
+	}
+	return part
+}
+
 // DeliveryClaims implements slack.DeliveryClaimer on the probe claims'
 // bucket: one claim per delivery, keyed by when Slack sent it, so the
 // claims are pruned with the probes' after a day (Slack redelivers within
@@ -423,17 +433,18 @@ type HandOffClaims struct{ runs *ProbeClaims }
 // NewHandOffClaims returns the hand-off claims of e.
 func NewHandOffClaims(e Engine) *HandOffClaims { return &HandOffClaims{runs: NewProbeClaims(e)} }
 
-// ClaimHandOff reports whether this call claimed schedule's hand-off at
-// start first. Its key is "hand-off " and the schedule with no location,
-// apart from the probes' runs.
-func (s *HandOffClaims) ClaimHandOff(ctx context.Context, schedule string, start time.Time) (bool, error) {
-	return s.runs.ClaimRun(ctx, "hand-off "+schedule, "", start)
+// ClaimHandOff reports whether this call claimed part of schedule's
+// hand-off at start first. Its key is "hand-off " and the schedule, with
+// the part as the location (none for the message, as before parts were
+// claimed apart), apart from the probes' runs.
+func (s *HandOffClaims) ClaimHandOff(ctx context.Context, schedule, part string, start time.Time) (bool, error) {
+	return s.runs.ClaimRun(ctx, "hand-off "+schedule, handOffLocation(part), start)
 }
 
-// ReleaseHandOff deletes the claim of schedule's hand-off at start, so
-// the next ClaimHandOff wins again.
-func (s *HandOffClaims) ReleaseHandOff(ctx context.Context, schedule string, start time.Time) error {
-	key := Key{}.Time(start).String("hand-off " + schedule).String("")
+// ReleaseHandOff deletes the claim of part of schedule's hand-off at
+// start, so the next ClaimHandOff of it wins again.
+func (s *HandOffClaims) ReleaseHandOff(ctx context.Context, schedule, part string, start time.Time) error {
+	key := Key{}.Time(start).String("hand-off " + schedule).String(handOffLocation(part))
 	err := s.runs.e.Update(ctx, func(tx Tx) error {
 		b, err := tx.Bucket(bucketProbeClaims)
 		if err != nil {

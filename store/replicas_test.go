@@ -76,22 +76,29 @@ func TestHoldModuleLock(t *testing.T) {
 		t.Errorf("%d claims of one slot won, want 1", n)
 	}
 	// Hand-off claims: of two replicas, one announces a shift start.
-	if ok, err := store.NewHandOffClaims(a).ClaimHandOff(ctx, "checkout", slot); err != nil || !ok {
+	if ok, err := store.NewHandOffClaims(a).ClaimHandOff(ctx, "checkout", "message", slot); err != nil || !ok {
 		t.Fatalf("first hand-off claim = %v, %v", ok, err)
 	}
-	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", slot); err != nil || ok {
+	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", "message", slot); err != nil || ok {
 		t.Fatalf("second hand-off claim = %v, %v", ok, err)
 	}
 	// Given back after Slack refused the message: the next look wins it,
 	// and the probe's own claim of the same slot is untouched.
-	if err := store.NewHandOffClaims(a).ReleaseHandOff(ctx, "checkout", slot); err != nil {
+	if err := store.NewHandOffClaims(a).ReleaseHandOff(ctx, "checkout", "message", slot); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", slot); err != nil || !ok {
+	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", "message", slot); err != nil || !ok {
 		t.Fatalf("hand-off claim after the release = %v, %v", ok, err)
 	}
 	if ok, err := store.NewProbeClaims(b).ClaimRun(ctx, "checkout", "local", slot); err != nil || ok {
 		t.Fatalf("a run claim of the same slot after the release = %v, %v, want still held", ok, err)
+	}
+	// The channel note is a part of its own, claimed apart from the message.
+	if ok, err := store.NewHandOffClaims(a).ClaimHandOff(ctx, "checkout", "note", slot); err != nil || !ok {
+		t.Fatalf("the note's claim while the message's is held = %v, %v", ok, err)
+	}
+	if ok, err := store.NewHandOffClaims(b).ClaimHandOff(ctx, "checkout", "note", slot); err != nil || ok {
+		t.Fatalf("a second note claim = %v, %v", ok, err)
 	}
 	// Slack delivery claims: one replica acts on a redelivered event,
 	// apart from the runs and hand-offs of the same time.
