@@ -231,14 +231,37 @@ func BenchmarkHandler(b *testing.B) {
 	body := []byte(validBeacon)
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, BeaconPath, bytes.NewReader(body))
-		r.Header.Set("Origin", testOrigin)
-		r.Header.Set("User-Agent", testUA)
-		r.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != http.StatusAccepted {
-			b.Fatal(w.Code)
+		if code := serveBeaconOnce(h, body); code != http.StatusAccepted {
+			b.Fatal(code)
 		}
 	}
+}
+
+// serveBeaconOnce posts body to h as the snippet does and returns the status.
+func serveBeaconOnce(h http.Handler, body []byte) int {
+	r := httptest.NewRequest(http.MethodPost, BeaconPath, bytes.NewReader(body))
+	r.Header.Set("Origin", testOrigin)
+	r.Header.Set("User-Agent", testUA)
+	r.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Code
+}
+
+// BenchmarkHandlerParallel is BenchmarkHandler from every P at once: what
+// beacons on several cores share (locks, counters) costs here and not in
+// BenchmarkHandler.
+func BenchmarkHandlerParallel(b *testing.B) {
+	c := benchCollector(b)
+	h := c.BeaconHandler()
+	body := []byte(validBeacon)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if code := serveBeaconOnce(h, body); code != http.StatusAccepted {
+				b.Errorf("status %d", code)
+				return
+			}
+		}
+	})
 }
