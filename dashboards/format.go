@@ -8,14 +8,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
 
-// pct formats a fraction as a percentage with the given decimals.
+// pct formats a fraction as a percentage with the given decimals, or more
+// where rounding would make a fraction between 0 and 1 read 0% or 100%.
 func pct(f float64, decimals int) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "–"
 	}
-	return strconv.FormatFloat(f*100, 'f', decimals, 64) + "%"
+	return model.FixedPercent(f, decimals)
 }
 
 // sliPct formats an SLI with enough decimals to compare it with its
@@ -109,12 +112,14 @@ func group(s string) string {
 // funcs are the helpers templates call.
 func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 	return template.FuncMap{
-		"pct":   func(f float64) string { return pct(f, 1) },
-		"sli":   sliPct,
-		"secs":  secs,
-		"rate":  rate,
-		"count": count,
-		"int":   func(v int64) string { return group(strconv.FormatInt(v, 10)) },
+		"pct": func(f float64) string { return pct(f, 1) },
+		// spoken is a percentage as alerts and Slack say it (0.06%, 12%).
+		"spoken": model.SpokenPercent,
+		"sli":    sliPct,
+		"secs":   secs,
+		"rate":   rate,
+		"count":  count,
+		"int":    func(v int64) string { return group(strconv.FormatInt(v, 10)) },
 		// when renders a time as a <time> element: the local time as text,
 		// the exact instant as its datetime, and how long ago as a title.
 		"when": func(t time.Time) template.HTML {

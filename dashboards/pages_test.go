@@ -11,6 +11,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
+	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/rum"
 )
 
@@ -321,5 +322,45 @@ func TestIncidentPageMarksThreadNotes(t *testing.T) {
 	}
 	if !strings.Contains(page, `<span class="actor">by bob</span><p>status page updated</p>`) {
 		t.Errorf("the page's own note is marked or missing:\n%s", page)
+	}
+}
+
+// A budget with anything spent is not whole and one with anything left is
+// not empty: no figure on a page rounds a fraction between 0 and 1 to 0% or
+// 100%, and the incident page says what an incident consumed as alerts do.
+func TestBudgetFiguresNeverRoundToWholeOrNone(t *testing.T) {
+	f := newFixture(t, 1, 2, 0)
+	funcs := f.d.funcs(time.UTC)
+	pctOf := funcs["pct"].(func(float64) string)
+	for in, want := range map[float64]string{0.9996: "99.96%", 0.99942: "99.9%", 0.00004: "0.004%", 1: "100.0%", 0: "0.0%", -0.25: "-25.0%"} {
+		if got := pctOf(in); got != want {
+			t.Errorf("pct(%v) = %q, want %q", in, got, want)
+		}
+	}
+	ctx := t.Context()
+	// Two bad events within incident #2 (opened 37 minutes ago): a small
+	// share that one decimal would round up to 0.1%.
+	if err := f.engine.RecordEvents(ctx, f.specs[0].Name, 998, 1000, fixtureNow.Add(-10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := f.inc.Get(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	impacts := f.inc.SLOImpact(ctx, inc)
+	if len(impacts) == 0 {
+		t.Fatal("the fixture's incident burns no SLO")
+	}
+	var buf bytes.Buffer
+	if err := f.d.Incident(ctx, &buf, viewerV, 2, ""); err != nil {
+		t.Fatal(err)
+	}
+	// 2 bad events of the ~3,600 the window allows: 0.056%.
+	if got := model.SpokenPercent(impacts[0].BudgetConsumed); got != "0.06%" {
+		t.Fatalf("consumed %v reads %s, want 0.06%%", impacts[0].BudgetConsumed, got)
+	}
+	want := `<td class="num">0.06%</td>`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("incident page lacks %s (consumed %v)", want, impacts[0].BudgetConsumed)
 	}
 }

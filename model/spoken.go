@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,19 +29,56 @@ func SpokenDuration(d time.Duration) string {
 
 // SpokenPercent is a fraction as a percentage with the precision a reader
 // needs: 0.18 is "18%", 0.012 "1.2%", 0.0004 "0.04%", 1 "100%". A fraction
-// just under 1 keeps a decimal (0.996 is "99.6%", not "100%": a budget
-// with something spent is not whole).
+// strictly between 0 and 1 never reads "0%" or "100%" (0.996 is "99.6%",
+// 0.9996 "99.96%": a budget with something spent is not whole; see
+// FixedPercent).
 func SpokenPercent(f float64) string {
 	p := f * 100
+	decimals := 2
 	switch a := math.Abs(p); {
-	case a >= 10 && a < 100 && math.Round(a) == 100:
-		return trimZeros(fmt.Sprintf("%.1f", p)) + "%"
 	case a >= 10 || p == math.Trunc(p):
-		return fmt.Sprintf("%.0f%%", p)
+		decimals = 0
 	case a >= 1:
-		return trimZeros(fmt.Sprintf("%.1f", p)) + "%"
+		decimals = 1
 	}
-	return trimZeros(fmt.Sprintf("%.2f", p)) + "%"
+	s := FixedPercent(f, decimals)
+	return trimZeros(strings.TrimSuffix(s, "%")) + "%"
+}
+
+// maxDecimals is how far FixedPercent goes to keep a fraction off 0% and
+// 100%: a thousandth of a percent.
+const maxDecimals = 3
+
+// FixedPercent formats fraction f as a percentage with decimals decimals,
+// adding more (up to three in all) where rounding would make a fraction
+// strictly between 0 and 1 read as 0 or 100 ("100.0%" for a budget with 0.04% spent,
+// "0.0%" for one with a little spent). A fraction closer still is shown as
+// the nearest figure at that precision that is not 0 or 100 (99.999%).
+func FixedPercent(f float64, decimals int) string {
+	s := strconv.FormatFloat(f*100, 'f', decimals, 64)
+	if !(f > 0 && f < 1) {
+		return s + "%"
+	}
+	d := decimals
+	for d < maxDecimals && wholeOrNone(s) {
+		d++
+		s = strconv.FormatFloat(f*100, 'f', d, 64)
+	}
+	if wholeOrNone(s) {
+		step := math.Pow(10, -float64(d))
+		v := step
+		if f > 0.5 {
+			v = 100 - step
+		}
+		s = strconv.FormatFloat(v, 'f', d, 64)
+	}
+	return s + "%"
+}
+
+// wholeOrNone reports whether a formatted percentage reads 0 or 100.
+func wholeOrNone(s string) bool {
+	v, err := strconv.ParseFloat(s, 64)
+	return err == nil && (v == 0 || v == 100)
 }
 
 func trimZeros(s string) string {

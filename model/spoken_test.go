@@ -11,7 +11,13 @@ func TestSpokenFigures(t *testing.T) {
 		{SpokenDuration(216 * time.Minute), "3.6 h"}, {SpokenDuration(60 * time.Hour), "2.5 d"}, {SpokenDuration(2 * time.Hour), "2 h"},
 		{SpokenPercent(0.18), "18%"}, {SpokenPercent(0.005), "0.5%"}, {SpokenPercent(0.012), "1.2%"},
 		{SpokenPercent(0.0004), "0.04%"}, {SpokenPercent(1), "100%"}, {SpokenPercent(-0.12), "-12%"}, {SpokenPercent(0), "0%"},
-		{SpokenPercent(0.996), "99.6%"}, {SpokenPercent(0.9996), "100%"},
+		{SpokenPercent(0.996), "99.6%"}, {SpokenPercent(0.9996), "99.96%"}, {SpokenPercent(0.9999999), "99.999%"},
+		{SpokenPercent(0.0000001), "0.001%"}, {SpokenPercent(0.00004), "0.004%"},
+		// A fraction strictly between 0 and 1 never reads as 0 or 100.
+		{FixedPercent(0.9996, 1), "99.96%"}, {FixedPercent(0.99942, 1), "99.9%"}, {FixedPercent(0.00004, 1), "0.004%"},
+		{FixedPercent(0.0000001, 1), "0.001%"}, {FixedPercent(0.99999999, 1), "99.999%"},
+		{FixedPercent(1, 1), "100.0%"}, {FixedPercent(0, 1), "0.0%"}, {FixedPercent(0.5, 0), "50%"},
+		{FixedPercent(1.2, 0), "120%"}, {FixedPercent(-0.3, 1), "-30.0%"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%q, want %q", c.got, c.want)

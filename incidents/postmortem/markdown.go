@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // Markdown renders the postmortem as a Markdown document (the export a
@@ -152,7 +154,7 @@ func optDur(secs *float64) string {
 	return dur(*secs)
 }
 
-func pct(f float64) string { return fmt.Sprintf("%.2f%%", f*100) }
+func pct(f float64) string { return model.FixedPercent(f, 2) }
 
 func num(f float64) string {
 	if f == float64(int64(f)) {
