@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // ErrInvalid marks a page request with a bad parameter (an unknown status
@@ -95,7 +96,7 @@ func title(s string) string {
 // lasted says how long an incident was (or has been) open.
 func lasted(inc *incidents.Incident, now time.Time) string {
 	if inc.ResolvedAt != nil {
-		return human(inc.ResolvedAt.Sub(inc.CreatedAt))
+		return model.Elapsed(inc.ResolvedAt.Sub(inc.CreatedAt))
 	}
 	return human(now.Sub(inc.CreatedAt)) + " so far"
 }
@@ -161,10 +162,10 @@ func (d *Dashboards) Incident(ctx context.Context, w io.Writer, v Viewer, id int
 		data.Labels = append(data.Labels, labelPair{k, inc.Labels[k]})
 	}
 	if x, ok := inc.MTTA(); ok {
-		data.MTTA = human(x)
+		data.MTTA = model.Elapsed(x)
 	}
 	if x, ok := inc.MTTR(); ok {
-		data.MTTR = human(x)
+		data.MTTR = model.Elapsed(x)
 	}
 	for _, s := range d.opts.Incidents.SLOImpact(ctx, inc) {
 		data.SLOs = append(data.SLOs, impact{s.Name, s.BudgetConsumed})

@@ -202,6 +202,11 @@ func TestVitalRatingAndFormat(t *testing.T) {
 	if got := Vitals[0].formatUp(2.4901); got != "2.50s" {
 		t.Errorf("formatUp(2.4901) = %s", got)
 	}
+	for n, want := range map[float64]string{0: "0 samples", 1: "1 sample", 2: "2 samples", 2.5: "2.5 samples", 1200: "1,200 samples"} {
+		if got := samples(n); got != want {
+			t.Errorf("samples(%v) = %q, want %q", n, got, want)
+		}
+	}
 }
 
 // Four views with every vital exactly at its good limit are rated good

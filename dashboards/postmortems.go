@@ -15,6 +15,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/postmortem"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // PostmortemForm is the postmortem editor as a person submitted it. It is
@@ -359,7 +360,7 @@ func (d *Dashboards) fillPostmortem(data *postmortemData, pm *postmortem.Postmor
 	}
 
 	im := pm.Impact
-	data.Duration = human(time.Duration(im.Duration * float64(time.Second)))
+	data.Duration = model.Elapsed(time.Duration(im.Duration * float64(time.Second)))
 	for _, s := range im.SLOs {
 		data.SLOs = append(data.SLOs, pmSLO{Name: s.Name, Consumed: s.BudgetConsumed, Good: s.Good, Total: s.Total, Counted: s.Counted()})
 	}
@@ -367,7 +368,7 @@ func (d *Dashboards) fillPostmortem(data *postmortemData, pm *postmortem.Postmor
 		if p == nil {
 			return "–"
 		}
-		return human(time.Duration(*p * float64(time.Second)))
+		return model.Elapsed(time.Duration(*p * float64(time.Second)))
 	}
 	data.Detect, data.Ack, data.Resolve = opt(pm.Times.Detect), opt(pm.Times.Acknowledge), opt(pm.Times.Resolve)
 	data.Timeline = pm.Timeline

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/postmortem"
+	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/slo"
 )
 
@@ -441,10 +442,10 @@ func (d *Dashboards) IncidentReportPage(ctx context.Context, w io.Writer, v View
 		data.Report = rep
 		data.MTTA, data.MTTR = "–", "–"
 		if rep.MTTA != nil {
-			data.MTTA = human(time.Duration(*rep.MTTA * float64(time.Second)))
+			data.MTTA = model.Elapsed(time.Duration(*rep.MTTA * float64(time.Second)))
 		}
 		if rep.MTTR != nil {
-			data.MTTR = human(time.Duration(*rep.MTTR * float64(time.Second)))
+			data.MTTR = model.Elapsed(time.Duration(*rep.MTTR * float64(time.Second)))
 		}
 		most := 1
 		for _, wk := range rep.Weeks {

@@ -98,7 +98,7 @@ type vitalCell struct {
 	P75     string
 	Bounds  string
 	Rating  string
-	Samples string
+	Samples string // "1 sample", "12 samples"
 	Split   Split
 	Bar     template.HTML
 	Has     bool
@@ -180,15 +180,24 @@ func (d *Dashboards) RUM(ctx context.Context, w io.Writer, v Viewer, window stri
 	return d.render(w, "rum", page{Title: "Real users", Nav: "rum", Viewer: v, Data: data})
 }
 
+// samples says how many measurements a figure comes from: "1 sample",
+// "12 samples" (weighted by sampling, so possibly "2.5 samples").
+func samples(n float64) string {
+	if n == 1 {
+		return "1 sample"
+	}
+	return count(n) + " samples"
+}
+
 func routeRowOf(r rum.RouteVitals) routeRow {
 	row := routeRow{Route: r.Route, PageViews: count(r.PageViews), JSErrors: count(r.JSErrors)}
 	for _, v := range Vitals {
-		c := vitalCell{Vital: v, P75: "–", Samples: "0"}
+		c := vitalCell{Vital: v, P75: "–", Samples: samples(0)}
 		if s, ok := r.Vitals[v.Name]; ok && s.P75 != nil {
 			c.Has = true
 			c.P75 = v.format(*s.P75)
 			c.Rating = s.Rating
-			c.Samples = count(s.Samples)
+			c.Samples = samples(s.Samples)
 			if s.P75Low != nil && s.P75High != nil {
 				c.Bounds = fmt.Sprintf("exact p75 between %s and %s, within %s of %s", v.format(*s.P75Low), v.formatUp(*s.P75High), pct(s.RelativeError, 0), c.P75)
 			}

@@ -350,7 +350,7 @@ func (s *Service) open(tx Tx, g model.AlertGroup, slos []string, now time.Time, 
 // reopen brings a resolved incident back to triggered because the alerts
 // in fresh newly fired, and says so.
 func (s *Service) reopen(inc *Incident, g model.AlertGroup, fresh []model.Alert, now time.Time) {
-	since := now.Sub(*inc.ResolvedAt).Round(time.Second)
+	since := model.Elapsed(now.Sub(*inc.ResolvedAt))
 	again := map[string]bool{}
 	for _, a := range inc.Alerts {
 		again[a.Fingerprint] = true

@@ -181,7 +181,7 @@ func TestReopenWindow(t *testing.T) {
 	if inc.Status != incidents.StatusTriggered || inc.Timeline[len(inc.Timeline)-2].Kind != incidents.KindReopened {
 		t.Fatalf("reopen: %s %+v", inc.Status, inc.Timeline)
 	}
-	if got, want := inc.Timeline[len(inc.Timeline)-2].Text, "reopened: CheckoutProbeFailing fired again 10m0s after the incident was resolved"; got != want {
+	if got, want := inc.Timeline[len(inc.Timeline)-2].Text, "reopened: CheckoutProbeFailing fired again 10m after the incident was resolved"; got != want {
 		t.Errorf("reopened text %q, want %q", got, want)
 	}
 	wantPages(t, f.pager, "alice", "alice")

@@ -27,6 +27,40 @@ func SpokenDuration(d time.Duration) string {
 	return trimZeros(fmt.Sprintf("%.1f", d.Hours()/24)) + " d"
 }
 
+// Elapsed is how long something took, as response times are read: to the
+// second under an hour ("59s", "1m25s", "12m"), to the minute under a day
+// ("2h5m"), then to the hour ("3d4h"). Rounded, never cut: 59.6 s is "1m".
+func Elapsed(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d.Round(time.Second) < time.Hour:
+		d = d.Round(time.Second)
+		m, s := int64(d/time.Minute), int64(d%time.Minute/time.Second)
+		switch {
+		case m == 0:
+			return fmt.Sprintf("%ds", s)
+		case s == 0:
+			return fmt.Sprintf("%dm", m)
+		}
+		return fmt.Sprintf("%dm%ds", m, s)
+	case d.Round(time.Minute) < 24*time.Hour:
+		d = d.Round(time.Minute)
+		return unitsOf(int64(d/time.Hour), "h", int64(d%time.Hour/time.Minute), "m")
+	}
+	d = d.Round(time.Hour)
+	return unitsOf(int64(d/(24*time.Hour)), "d", int64(d%(24*time.Hour)/time.Hour), "h")
+}
+
+// unitsOf writes a figure in two units, leaving out a zero second one.
+func unitsOf(a int64, ua string, b int64, ub string) string {
+	if b == 0 {
+		return fmt.Sprintf("%d%s", a, ua)
+	}
+	return fmt.Sprintf("%d%s%d%s", a, ua, b, ub)
+}
+
 // SpokenPercent is a fraction as a percentage with the precision a reader
 // needs: 0.18 is "18%", 0.012 "1.2%", 0.0004 "0.04%", 1 "100%". A fraction
 // strictly between 0 and 1 never reads "0%" or "100%" (0.996 is "99.6%",

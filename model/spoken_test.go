@@ -9,6 +9,10 @@ func TestSpokenFigures(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{SpokenDuration(40 * time.Second), "40 s"}, {SpokenDuration(24*time.Minute + 20*time.Second), "24 min"},
 		{SpokenDuration(216 * time.Minute), "3.6 h"}, {SpokenDuration(60 * time.Hour), "2.5 d"}, {SpokenDuration(2 * time.Hour), "2 h"},
+		{Elapsed(59600 * time.Millisecond), "1m"}, {Elapsed(85 * time.Second), "1m25s"}, {Elapsed(59 * time.Second), "59s"},
+		{Elapsed(0), "0s"}, {Elapsed(12 * time.Minute), "12m"}, {Elapsed(59*time.Minute + 59*time.Second + 600*time.Millisecond), "1h"},
+		{Elapsed(2*time.Hour + 5*time.Minute + 20*time.Second), "2h5m"}, {Elapsed(23*time.Hour + 59*time.Minute + 40*time.Second), "1d"},
+		{Elapsed(76*time.Hour + 20*time.Minute), "3d4h"}, {Elapsed(-90 * time.Second), "1m30s"},
 		{SpokenPercent(0.18), "18%"}, {SpokenPercent(0.005), "0.5%"}, {SpokenPercent(0.012), "1.2%"},
 		{SpokenPercent(0.0004), "0.04%"}, {SpokenPercent(1), "100%"}, {SpokenPercent(-0.12), "-12%"}, {SpokenPercent(0), "0%"},
 		{SpokenPercent(0.996), "99.6%"}, {SpokenPercent(0.9996), "99.96%"}, {SpokenPercent(0.9999999), "99.999%"},

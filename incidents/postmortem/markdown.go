@@ -144,7 +144,7 @@ func ts(t time.Time) string {
 }
 
 func dur(secs float64) string {
-	return time.Duration(secs * float64(time.Second)).Round(time.Second).String()
+	return model.Elapsed(time.Duration(secs * float64(time.Second)))
 }
 
 func optDur(secs *float64) string {
