@@ -41,6 +41,10 @@ type Incidents struct {
 	// ReopenWindow is how long after resolving an incident the same dedup
 	// key reopens it instead of opening a new one; 0 never reopens.
 	ReopenWindow model.Duration `yaml:"reopen_window"`
+	// RepeatInterval is how long alerts that were still firing when a person
+	// resolved an incident may go on firing before they open a new one (and
+	// page again), as Alertmanager's repeat_interval re-notifies; 0 never.
+	RepeatInterval model.Duration `yaml:"repeat_interval"`
 	// AutoResolve resolves an incident when every alert in it has resolved.
 	AutoResolve bool `yaml:"auto_resolve"`
 	// AckTimeout re-triggers an acknowledged incident that is still open this
@@ -222,10 +226,11 @@ type Override struct {
 // DefaultIncidents is the incidents: section's defaults.
 func DefaultIncidents() Incidents {
 	return Incidents{
-		GroupBy:      []string{"service"},
-		ReopenWindow: model.Duration(15 * time.Minute),
-		AutoResolve:  true,
-		AckTimeout:   model.Duration(30 * time.Minute),
+		GroupBy:        []string{"service"},
+		ReopenWindow:   model.Duration(15 * time.Minute),
+		RepeatInterval: model.Duration(4 * time.Hour),
+		AutoResolve:    true,
+		AckTimeout:     model.Duration(30 * time.Minute),
 		Delivery: Delivery{
 			MaxAttempts: 6,
 			Backoff:     model.Duration(5 * time.Second),
@@ -259,6 +264,9 @@ func (in Incidents) Validate(path string) Problems {
 	}
 	if in.AckTimeout < 0 {
 		ps.Add(JoinPath(path, "ack_timeout"), "must not be negative")
+	}
+	if in.RepeatInterval < 0 {
+		ps.Add(JoinPath(path, "repeat_interval"), "must not be negative")
 	}
 	names := map[string]bool{PagerConsole: false}
 	for i, p := range in.Pagers {

@@ -118,19 +118,24 @@ type Escalation struct {
 	NextAt *time.Time `json:"next_at,omitempty"`
 	// AckTimeoutAt is when an acknowledgement lapses.
 	AckTimeoutAt *time.Time `json:"ack_timeout_at,omitempty"`
+	// StillFiringAt is when alerts that were still firing as a person
+	// resolved the incident open a new one if they fire yet
+	// (incidents.repeat_interval after the resolution).
+	StillFiringAt *time.Time `json:"still_firing_at,omitempty"`
 }
 
-// TimerAt is when the incident's durable timer fires (the earlier of the
-// next step and the acknowledgement timeout), or nil.
+// TimerAt is when the incident's durable timer fires (the earliest of the
+// next step, the acknowledgement timeout and the still-firing check), or
+// nil.
 func (inc *Incident) TimerAt() *time.Time {
 	e := inc.Escalation
-	switch {
-	case e.NextAt == nil:
-		return e.AckTimeoutAt
-	case e.AckTimeoutAt == nil || e.NextAt.Before(*e.AckTimeoutAt):
-		return e.NextAt
+	var at *time.Time
+	for _, t := range []*time.Time{e.NextAt, e.AckTimeoutAt, e.StillFiringAt} {
+		if t != nil && (at == nil || t.Before(*at)) {
+			at = t
+		}
 	}
-	return e.AckTimeoutAt
+	return at
 }
 
 // Alert is one alert attached to an incident.
@@ -145,6 +150,9 @@ type Alert struct {
 	StartsAt     time.Time        `json:"starts_at"`
 	EndsAt       *time.Time       `json:"ends_at"`
 	GeneratorURL string           `json:"generator_url,omitempty"`
+	// Silenced is true while a silence, an inhibition or a maintenance
+	// window mutes the alert.
+	Silenced bool `json:"silenced,omitempty"`
 }
 
 // TimelineEntry is one event in an incident's life.

@@ -26,7 +26,7 @@ func (s *Service) policyOf(inc *Incident) *oncall.Policy {
 func (s *Service) startEscalation(tx Tx, inc *Incident, now time.Time) error {
 	p := s.onCall().PolicyFor(inc.Labels)
 	e := &inc.Escalation
-	e.Policy, e.Epoch, e.Pass, e.Step, e.AckTimeoutAt = p.Name, e.Epoch+1, 0, -1, nil
+	e.Policy, e.Epoch, e.Pass, e.Step, e.AckTimeoutAt, e.StillFiringAt = p.Name, e.Epoch+1, 0, -1, nil, nil
 	at := now.Add(p.Delay(0, 0))
 	e.NextAt = &at
 	if !at.After(now) {
@@ -142,11 +142,14 @@ func (s *Service) notification(inc *Incident, kind NotificationKind) Notificatio
 // resolve closes inc. A person may resolve while alerts still fire (a
 // burn-rate alert lags the fix by minutes to hours): the entry says which,
 // and those alerts page no one when they later clear (HandleAlertGroup).
+// If unmuted ones still fire incidents.repeat_interval later, they open a
+// new incident (fireTimer): a fix that did not work is not left unpaged.
 func (s *Service) resolve(inc *Incident, now time.Time, actor, why string) {
 	inc.Status = StatusResolved
 	t := now
 	inc.ResolvedAt, inc.ResolvedBy = &t, actor
-	inc.Escalation.NextAt, inc.Escalation.AckTimeoutAt = nil, nil
+	e := &inc.Escalation
+	e.NextAt, e.AckTimeoutAt, e.StillFiringAt = nil, nil, nil
 	if why != "" {
 		inc.note(now, KindResolved, actor, "resolved: %s", why)
 		return
@@ -154,8 +157,24 @@ func (s *Service) resolve(inc *Incident, now time.Time, actor, why string) {
 	text := "resolved by " + actor
 	if firing := firingAlerts(inc); len(firing) > 0 {
 		text += fmt.Sprintf(" while %s %s still firing: %s", plural(len(firing), "alert"), wasWere(len(firing)), alertRefs(firing))
+		if repeat := s.conf().RepeatInterval.Std(); repeat > 0 && len(unmuted(firing)) > 0 {
+			at := now.Add(repeat)
+			e.StillFiringAt = &at
+			text += fmt.Sprintf("; if any still fires in %s, a new incident opens", model.Elapsed(repeat))
+		}
 	}
 	inc.note(now, KindResolved, actor, "%s", text)
+}
+
+// unmuted are the alerts no silence, inhibition or maintenance window mutes.
+func unmuted(alerts []Alert) []Alert {
+	var out []Alert
+	for _, a := range alerts {
+		if !a.Silenced {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // change loads incident id, applies fn and writes it back with its
@@ -354,13 +373,14 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 	n := 0
 	for _, id := range ids {
 		changed := false
+		var opened *Incident
 		err := s.update(ctx, func(tx Tx) error {
-			changed = false
+			changed, opened = false, nil
 			inc, err := tx.Get(id)
 			if err != nil {
 				return err
 			}
-			if changed, err = s.fireTimer(tx, inc, now); err != nil {
+			if changed, opened, err = s.fireTimer(tx, inc, now); err != nil {
 				return err
 			}
 			if !changed {
@@ -374,8 +394,20 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 		if changed {
 			n++
 		}
+		s.openedByTimer(ctx, opened)
 	}
 	return n, nil
+}
+
+// openedByTimer does for an incident a timer opened what HandleAlertGroup
+// does for one an alert opened, once its transaction has committed.
+func (s *Service) openedByTimer(ctx context.Context, opened *Incident) {
+	if opened == nil {
+		return
+	}
+	s.metrics.opened.WithLabelValues(string(opened.Severity)).Inc()
+	s.log.Info("incident opened", "incident", opened.ID, "dedup_key", opened.DedupKey, "severity", string(opened.Severity), "cause", "still firing after a resolution")
+	s.fireOpened(ctx, opened)
 }
 
 // timersModule names the escalation cycle's lock among replicas.
@@ -390,8 +422,9 @@ var ErrCycleSkipped = errors.New("another replica runs this cycle")
 func (s *Service) runTimersLocked(ctx context.Context, l CycleLocker, now time.Time) (int, error) {
 	n := 0
 	var last *effectTx
+	var opened []*Incident
 	ran, err := l.UpdateLocked(ctx, timersModule, func(tx Tx) error {
-		n, last = 0, &effectTx{Tx: tx}
+		n, last, opened = 0, &effectTx{Tx: tx}, nil
 		ids, err := tx.Due(now, timerBatch)
 		if err != nil {
 			return err
@@ -401,9 +434,12 @@ func (s *Service) runTimersLocked(ctx context.Context, l CycleLocker, now time.T
 			if err != nil {
 				return fmt.Errorf("timer of incident #%d: %w", id, err)
 			}
-			changed, err := s.fireTimer(last, inc, now)
+			changed, o, err := s.fireTimer(last, inc, now)
 			if err != nil {
 				return fmt.Errorf("timer of incident #%d: %w", id, err)
+			}
+			if o != nil {
+				opened = append(opened, o)
 			}
 			if changed {
 				n++
@@ -426,15 +462,19 @@ func (s *Service) runTimersLocked(ctx context.Context, l CycleLocker, now time.T
 	if n > 0 {
 		s.kick(s.outboxKick)
 	}
+	for _, o := range opened {
+		s.openedByTimer(ctx, o)
+	}
 	return n, nil
 }
 
 // fireTimer advances inc when its timer is due; it reports whether inc
-// changed.
-func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, error) {
+// changed, and the incident it opened for alerts still firing long after
+// inc was resolved, if any.
+func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, *Incident, error) {
 	at := inc.TimerAt()
 	if at == nil || at.After(now) {
-		return false, nil
+		return false, nil, nil
 	}
 	e := &inc.Escalation
 	switch {
@@ -442,10 +482,10 @@ func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, error) {
 		inc.Status = StatusTriggered
 		inc.note(now, KindAckTimeout, ActorSentinel, "still open %s after the acknowledgement; paging again", s.conf().AckTimeout)
 		if err := s.publish(tx, inc, len(inc.Timeline)-1, false, now); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if err := s.startEscalation(tx, inc, now); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	case e.NextAt != nil && !e.NextAt.After(now) && inc.Status == StatusTriggered:
 		p := s.policyOf(inc)
@@ -455,14 +495,54 @@ func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, error) {
 		}
 		if !ok {
 			e.NextAt = nil
-			return true, nil
+			return true, nil, nil
 		}
 		if err := s.fireStep(tx, inc, now, pass, step); err != nil {
-			return false, err
+			return false, nil, err
 		}
+	case e.StillFiringAt != nil && !e.StillFiringAt.After(now) && inc.Status == StatusResolved:
+		e.StillFiringAt = nil
+		opened, err := s.openStillFiring(tx, inc, now)
+		return true, opened, err
 	default:
 		// A timer left over from a state that no longer wants it.
-		e.NextAt, e.AckTimeoutAt = nil, nil
+		e.NextAt, e.AckTimeoutAt, e.StillFiringAt = nil, nil, nil
 	}
-	return true, nil
+	return true, nil, nil
+}
+
+// openStillFiring opens a new incident, paging from the top of the policy,
+// for inc's alerts that a person resolved while they fired and that fire
+// yet, unmuted, incidents.repeat_interval later. Nothing opens when they
+// have cleared or been muted since, or when a newer incident has their
+// group (it pages for them already).
+func (s *Service) openStillFiring(tx Tx, inc *Incident, now time.Time) (*Incident, error) {
+	firing := unmuted(firingAlerts(inc))
+	if len(firing) == 0 || inc.DedupKey == "" || inc.ResolvedAt == nil {
+		return nil, nil
+	}
+	newest, err := tx.ByDedupKey(inc.DedupKey)
+	if err != nil {
+		return nil, err
+	}
+	if newest != nil && newest.ID != inc.ID {
+		return nil, nil
+	}
+	g := model.AlertGroup{Key: inc.DedupKey, Labels: inc.Labels.Clone(), Source: SourceSentinel, Firing: true}
+	if inc.Source == SourceAlertmanager {
+		g.Source = SourceAlertmanager
+	}
+	for _, a := range firing {
+		g.Alerts = append(g.Alerts, model.Alert{Name: a.Name, Fingerprint: a.Fingerprint, Labels: a.Labels.Clone(),
+			Annotations: a.Annotations.Clone(), State: model.AlertFiring, Severity: a.Severity, Runbook: inc.Runbook,
+			Source: a.Source, GroupKey: inc.DedupKey, StartsAt: a.StartsAt, FiredAt: a.StartsAt, GeneratorURL: a.GeneratorURL})
+	}
+	after := model.Elapsed(now.Sub(*inc.ResolvedAt))
+	var opened *Incident
+	what := fmt.Sprintf("%s still firing %s after #%d was resolved", alertRefs(firing), after, inc.ID)
+	if err := s.openFor(tx, g, inc.SLONames, now, &opened, what); err != nil {
+		return nil, err
+	}
+	inc.note(now, KindAlertFiring, ActorSentinel, "%s still firing %s after the incident was resolved: opened #%d", alertRefs(firing), after, opened.ID)
+	return opened, nil
 }

@@ -335,11 +335,16 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 
 // open creates a new incident from g and starts its escalation.
 func (s *Service) open(tx Tx, g model.AlertGroup, slos []string, now time.Time, opened **Incident) error {
+	return s.openFor(tx, g, slos, now, opened, "")
+}
+
+// openFor is open with what started it, when that is not "… fired".
+func (s *Service) openFor(tx Tx, g model.AlertGroup, slos []string, now time.Time, opened **Incident, what string) error {
 	id, err := tx.NextID()
 	if err != nil {
 		return err
 	}
-	inc := s.newFromGroup(id, g, slos, now)
+	inc := s.newFromGroup(id, g, slos, now, what)
 	if err := s.startEscalation(tx, inc, now); err != nil {
 		return err
 	}
@@ -468,7 +473,9 @@ func alertID(a model.Alert) string {
 	return a.Name + "{" + a.Labels.String() + "}"
 }
 
-func (s *Service) newFromGroup(id int64, g model.AlertGroup, slos []string, now time.Time) *Incident {
+// newFromGroup makes incident id from g; what says what started it
+// (default: the alerts that fired).
+func (s *Service) newFromGroup(id int64, g model.AlertGroup, slos []string, now time.Time, what string) *Incident {
 	inc := &Incident{
 		ID: id, Status: StatusTriggered, DedupKey: g.Key, CreatedAt: now, Labels: g.Labels.Clone(),
 		Source: SourceSentinel, SLONames: slos, Severity: model.SeverityWarning,
@@ -498,9 +505,12 @@ func (s *Service) newFromGroup(id int64, g model.AlertGroup, slos []string, now 
 	if len(inc.Labels) == 0 && first != nil {
 		inc.Labels = first.Labels.Clone()
 	}
-	what := "an alert fired"
-	if len(firing) > 0 {
+	switch {
+	case what != "":
+	case len(firing) > 0:
 		what = strings.Join(firing, ", ") + " fired"
+	default:
+		what = "an alert fired"
 	}
 	inc.note(now, KindTriggered, ActorSentinel, "%s (group %s)", what, g.Key)
 	s.mergeAlerts(inc, g, now)
@@ -535,7 +545,7 @@ func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) 
 				continue
 			}
 			na := Alert{Name: a.Name, Fingerprint: id, State: state, Severity: a.Severity, Labels: a.Labels.Clone(),
-				Annotations: a.Annotations.Clone(), Source: a.Source, StartsAt: firedAt(a), GeneratorURL: a.GeneratorURL}
+				Annotations: a.Annotations.Clone(), Source: a.Source, StartsAt: firedAt(a), GeneratorURL: a.GeneratorURL, Silenced: a.Silenced}
 			inc.Alerts = append(inc.Alerts, na)
 			idx[id] = len(inc.Alerts) - 1
 			if !opening {
@@ -560,6 +570,9 @@ func (s *Service) mergeAlerts(inc *Incident, g model.AlertGroup, now time.Time) 
 		cur := &inc.Alerts[i]
 		if state == model.AlertFiring && !maps.Equal(a.Annotations, cur.Annotations) {
 			cur.Annotations = a.Annotations.Clone()
+		}
+		if state == model.AlertFiring && a.Silenced != cur.Silenced {
+			cur.Silenced, changed = a.Silenced, true
 		}
 		refired := state == model.AlertFiring && cur.State == model.AlertFiring && firedAt(a).After(cur.StartsAt) &&
 			inc.ResolvedAt != nil && firedAt(a).After(*inc.ResolvedAt)

@@ -189,7 +189,7 @@ func TestReopenWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	inc, _ = f.svc.Get(t.Context(), 1)
-	if got, want := inc.Timeline[len(inc.Timeline)-1].Text, "resolved by alice while 1 alert was still firing: CheckoutProbeFailing"; got != want {
+	if got, want := inc.Timeline[len(inc.Timeline)-1].Text, "resolved by alice while 1 alert was still firing: CheckoutProbeFailing; if any still fires in 4h, a new incident opens"; got != want {
 		t.Errorf("resolve text %q, want %q", got, want)
 	}
 	f.step(t, 16*time.Minute)
@@ -241,7 +241,7 @@ func TestResolveWhileAlertsFireNeverRepages(t *testing.T) {
 		texts = append(texts, e.Kind+": "+e.Text)
 	}
 	want := []string{
-		"resolved: resolved by alice while 3 alerts were still firing: CheckoutProbeFailing, SLOErrorBudgetBurn (slo=checkout-availability, tier=page), SLOErrorBudgetBurn (slo=checkout-availability, tier=ticket)",
+		"resolved: resolved by alice while 3 alerts were still firing: CheckoutProbeFailing, SLOErrorBudgetBurn (slo=checkout-availability, tier=page), SLOErrorBudgetBurn (slo=checkout-availability, tier=ticket); if any still fires in 4h, a new incident opens",
 		"alert_resolved: alert CheckoutProbeFailing cleared after the incident was resolved; 2 alerts still firing (no page: nothing new fired)",
 		"alert_resolved: alerts SLOErrorBudgetBurn (slo=checkout-availability, tier=page), SLOErrorBudgetBurn (slo=checkout-availability, tier=ticket) cleared after the incident was resolved; no alert fires any more (no page: nothing new fired)",
 	}
@@ -260,9 +260,123 @@ func TestResolveWhileAlertsFireNeverRepages(t *testing.T) {
 	if want := []string{"resolved", "alert_resolved", "alert_resolved"}; !reflect.DeepEqual(updates, want) {
 		t.Errorf("updates %v, want %v", updates, want)
 	}
-	if list, _ := f.svc.List(t.Context(), incidents.ListQuery{}); len(list) != 1 {
+	if list, _ := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100}); len(list) != 1 {
 		t.Errorf("%d incidents, want 1", len(list))
 	}
+	// The check at repeat_interval finds every alert cleared: nothing opens.
+	f.step(t, 5*time.Hour)
+	if list, _ := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100}); len(list) != 1 {
+		t.Errorf("%d incidents after the repeat interval, want 1", len(list))
+	}
+	wantPages(t, f.pager, "alice")
+}
+
+// burnGroup is checkout's page-tier burn alert, firing since t0+1m.
+func burnGroup(silenced bool) model.AlertGroup {
+	return model.AlertGroup{Key: "service=checkout", Labels: model.Labels{"service": "checkout"}, Source: "sentinel", Firing: true,
+		Alerts: []model.Alert{{Name: "SLOErrorBudgetBurn", Fingerprint: "fp-burn-page", State: model.AlertFiring, Severity: model.SeverityCritical,
+			Labels: model.Labels{"service": "checkout", "slo": "checkout-availability", "tier": "page"}, FiredAt: t0.Add(time.Minute), Silenced: silenced}}}
+}
+
+// A person resolves while the burn alert fires, and the fix did not work:
+// the alert still fires at incidents.repeat_interval (4h), so a new
+// incident opens and pages from the top, as Alertmanager's repeat_interval
+// would re-notify; the resolved incident says where it went.
+func TestStillFiringAfterResolveOpensNewIncident(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.fire(t, burnGroup(false))
+	f.step(t, 10*time.Minute)
+	if _, err := f.svc.Resolve(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.fire(t, burnGroup(false)) // alerting hands the unchanged group over again: nothing new
+	f.step(t, 4*time.Hour-time.Second)
+	if list, _ := f.svc.List(t.Context(), incidents.ListQuery{Status: "open"}); len(list) != 0 {
+		t.Fatalf("opened before the repeat interval: %v", list)
+	}
+	wantPages(t, f.pager, "alice")
+	f.step(t, time.Second)
+	list, err := f.svc.List(t.Context(), incidents.ListQuery{Status: "open"})
+	if err != nil || len(list) != 1 || list[0].ID != 2 {
+		t.Fatalf("open incidents %v %v, want #2", list, err)
+	}
+	inc2 := list[0]
+	if got, want := inc2.Timeline[0].Text, "SLOErrorBudgetBurn (slo=checkout-availability, tier=page) still firing 4h after #1 was resolved (group service=checkout)"; got != want {
+		t.Errorf("#2 starts with %q, want %q", got, want)
+	}
+	if inc2.Severity != model.SeverityCritical || inc2.DedupKey != "service=checkout" || inc2.Status != incidents.StatusTriggered {
+		t.Errorf("#2 is %s %s %q", inc2.Severity, inc2.Status, inc2.DedupKey)
+	}
+	wantPages(t, f.pager, "alice", "alice")
+	inc1, _ := f.svc.Get(t.Context(), 1)
+	if inc1.Status != incidents.StatusResolved {
+		t.Errorf("#1 is %s, want resolved", inc1.Status)
+	}
+	if got, want := inc1.Timeline[len(inc1.Timeline)-1].Text, "SLOErrorBudgetBurn (slo=checkout-availability, tier=page) still firing 4h after the incident was resolved: opened #2"; got != want {
+		t.Errorf("#1 ends with %q, want %q", got, want)
+	}
+	// The alert goes on firing: it belongs to #2 now, which stays the one.
+	f.fire(t, burnGroup(false))
+	f.step(t, 5*time.Hour)
+	if all, _ := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100}); len(all) != 2 {
+		t.Errorf("%d incidents, want 2", len(all))
+	}
+}
+
+// Nothing opens at the repeat interval when the alert was muted after the
+// resolution, when a newer incident already has the group, or when the
+// interval is 0.
+func TestStillFiringOpensNothingWhenMutedSupersededOrOff(t *testing.T) {
+	resolveWhileFiring := func(t *testing.T, f *fixture) {
+		t.Helper()
+		f.fire(t, burnGroup(false))
+		f.step(t, 10*time.Minute)
+		if _, err := f.svc.Resolve(t.Context(), 1, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(t *testing.T, f *fixture) int {
+		t.Helper()
+		all, err := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	t.Run("silenced", func(t *testing.T) {
+		f := newFixture(t, nil, nil)
+		resolveWhileFiring(t, f)
+		f.fire(t, burnGroup(true)) // a person silences it: "we know, it lags"
+		f.step(t, 5*time.Hour)
+		if n := count(t, f); n != 1 {
+			t.Errorf("%d incidents, want 1", n)
+		}
+	})
+	t.Run("newer incident", func(t *testing.T) {
+		f := newFixture(t, nil, nil)
+		resolveWhileFiring(t, f)
+		f.step(t, time.Hour)
+		f.fire(t, model.AlertGroup{Key: "service=checkout", Labels: model.Labels{"service": "checkout"}}) // clears
+		g := burnGroup(false)
+		g.Alerts[0].FiredAt = t0.Add(2 * time.Hour)
+		f.fire(t, g) // fires anew after the reopen window: #2
+		f.step(t, 4*time.Hour)
+		if n := count(t, f); n != 2 {
+			t.Errorf("%d incidents, want 2", n)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		f := newFixture(t, nil, func(c *config.Incidents) { c.RepeatInterval = 0 })
+		resolveWhileFiring(t, f)
+		inc, _ := f.svc.Get(t.Context(), 1)
+		if got := inc.Timeline[len(inc.Timeline)-1].Text; strings.Contains(got, "new incident") {
+			t.Errorf("resolve text %q promises a new incident", got)
+		}
+		f.step(t, 24*time.Hour)
+		if n := count(t, f); n != 1 {
+			t.Errorf("%d incidents, want 1", n)
+		}
+	})
 }
 
 // A burn alert's summary carries live figures. Once a person resolved the

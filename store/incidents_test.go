@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -327,6 +328,63 @@ func TestRestartMidEscalation(t *testing.T) {
 	}
 	if pager.Reconciled != 1 {
 		t.Errorf("reconciled %d", pager.Reconciled)
+	}
+}
+
+// TestStillFiringCheckSurvivesRestart: the check that opens a new incident
+// for an alert still firing incidents.repeat_interval after a person
+// resolved is a durable timer in the bbolt store, fired through the
+// replicas' locked cycle after a restart.
+func TestStillFiringCheckSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sentinel.db")
+	clock := incidentstest.NewClock(incT0)
+	pager := incidentstest.NewPager("test")
+	start := func() (*incidents.Service, *store.Bolt) {
+		b := openIncidentBolt(t, path)
+		svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), OnCall: incidentstest.MustOncall(),
+			Store: store.NewIncidents(b), Pagers: []incidents.Pager{pager}, Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc, b
+	}
+	svc, b := start()
+	if err := svc.HandleAlertGroup(t.Context(), incidentstest.Group("checkout", model.SeverityCritical, true)); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(5 * time.Minute)
+	if _, err := svc.Resolve(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Close()
+
+	clock.Advance(4 * time.Hour)
+	svc, b = start()
+	defer b.Close()
+	if n, err := svc.RunTimers(t.Context()); err != nil || n != 1 {
+		t.Fatalf("timers %d %v", n, err)
+	}
+	inc, err := svc.Get(t.Context(), 2)
+	if err != nil {
+		t.Fatalf("no incident #2: %v", err)
+	}
+	if inc.Status != incidents.StatusTriggered || !strings.Contains(inc.Timeline[0].Text, "CheckoutProbeFailing still firing 4h after #1 was resolved") {
+		t.Errorf("#2 %s, starts %q", inc.Status, inc.Timeline[0].Text)
+	}
+	if n, err := svc.RunTimers(t.Context()); err != nil || n != 0 {
+		t.Errorf("timers again %d %v, want none due", n, err)
+	}
+	for {
+		n, err := svc.DeliverDue(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if got := pager.Pages(); !reflect.DeepEqual(got, []string{"alice", "alice"}) {
+		t.Errorf("pages %v, want #1's and #2's", got)
 	}
 }
 
