@@ -251,15 +251,10 @@ func TestIncidentStoreConformance(t *testing.T) {
 	}
 }
 
-// TestRestartMidEscalation stops Sentinel (closing the bbolt file) after
-// step 1 was delivered and again after step 2 fired but before it was
-// delivered, reopens the same file with a new service, and checks that
-// every step is paged exactly once.
-func TestRestartMidEscalation(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sentinel.db")
-	clock := incidentstest.NewClock(incT0)
-	pager := incidentstest.NewPager("test")
-	start := func() (*incidents.Service, *store.Bolt) {
+// restartable returns a function that opens the bbolt file at path and an
+// incident service over it, as a restart does; the caller closes the file.
+func restartable(t *testing.T, path string, clock *incidentstest.Clock, pager incidents.Pager) func() (*incidents.Service, *store.Bolt) {
+	return func() (*incidents.Service, *store.Bolt) {
 		b := openIncidentBolt(t, path)
 		svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), OnCall: incidentstest.MustOncall(),
 			Store: store.NewIncidents(b), Pagers: []incidents.Pager{pager}, Now: clock.Now})
@@ -268,6 +263,17 @@ func TestRestartMidEscalation(t *testing.T) {
 		}
 		return svc, b
 	}
+}
+
+// TestRestartMidEscalation stops Sentinel (closing the bbolt file) after
+// step 1 was delivered and again after step 2 fired but before it was
+// delivered, reopens the same file with a new service, and checks that
+// every step is paged exactly once.
+func TestRestartMidEscalation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sentinel.db")
+	clock := incidentstest.NewClock(incT0)
+	pager := incidentstest.NewPager("test")
+	start := restartable(t, path, clock, pager)
 	drain := func(svc *incidents.Service) {
 		t.Helper()
 		if _, err := svc.RunTimers(t.Context()); err != nil {
@@ -339,15 +345,7 @@ func TestStillFiringCheckSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sentinel.db")
 	clock := incidentstest.NewClock(incT0)
 	pager := incidentstest.NewPager("test")
-	start := func() (*incidents.Service, *store.Bolt) {
-		b := openIncidentBolt(t, path)
-		svc, err := incidents.New(incidents.Options{Config: config.DefaultIncidents(), OnCall: incidentstest.MustOncall(),
-			Store: store.NewIncidents(b), Pagers: []incidents.Pager{pager}, Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return svc, b
-	}
+	start := restartable(t, path, clock, pager)
 	svc, b := start()
 	if err := svc.HandleAlertGroup(t.Context(), incidentstest.Group("checkout", model.SeverityCritical, true)); err != nil {
 		t.Fatal(err)
