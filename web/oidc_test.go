@@ -205,6 +205,13 @@ func TestSSOSignsInThePerson(t *testing.T) {
 	if !strings.Contains(login.Body.String(), `href="/login/oidc?next=%2f"`) || !strings.Contains(login.Body.String(), "Sign in with SSO") {
 		t.Fatalf("login page offers no SSO:\n%s", login.Body)
 	}
+	// SSO is the primary action; the token form's button steps back.
+	if !strings.Contains(login.Body.String(), `<a class="button primary" id="sso"`) || !strings.Contains(login.Body.String(), `<button type="submit">Sign in</button>`) {
+		t.Errorf("SSO is not the primary action:\n%s", login.Body)
+	}
+	if plain := newUIFixture(t).get(t, "/login", ""); !strings.Contains(plain.Body.String(), `<button type="submit" class="primary">Sign in</button>`) || strings.Contains(plain.Body.String(), "SSO") {
+		t.Errorf("without SSO the token form is not the primary action:\n%s", plain.Body)
+	}
 	rec := s.run(t, nil)
 	cookie := signedInCookie(t, rec)
 	page := s.get(t, "/incidents", cookie)
