@@ -543,6 +543,8 @@ func (s *Service) openStillFiring(tx Tx, inc *Incident, now time.Time) (*Inciden
 	if err := s.openFor(tx, g, inc.SLONames, now, &opened, what); err != nil {
 		return nil, err
 	}
+	seen := len(inc.Timeline)
 	inc.note(now, KindAlertFiring, ActorSentinel, "%s still firing %s after the incident was resolved: opened #%d", alertRefs(firing), after, opened.ID)
-	return opened, nil
+	// Its thread hears where the alerts went.
+	return opened, s.commit(tx, inc, seen, "", now)
 }

@@ -315,6 +315,16 @@ func TestStillFiringAfterResolveOpensNewIncident(t *testing.T) {
 	if got, want := inc1.Timeline[len(inc1.Timeline)-1].Text, "SLOErrorBudgetBurn (slo=checkout-availability, tier=page) still firing 4h after the incident was resolved: opened #2"; got != want {
 		t.Errorf("#1 ends with %q, want %q", got, want)
 	}
+	// #1's pagers (its Slack thread) hear where the alert went.
+	told := false
+	for _, n := range f.pager.Got() {
+		if n.Kind == incidents.KindUpdate && n.Incident.ID == 1 && n.Event != nil && strings.HasSuffix(n.Event.Text, "opened #2") {
+			told = true
+		}
+	}
+	if !told {
+		t.Error("#1's pagers were not told of #2")
+	}
 	// The alert goes on firing: it belongs to #2 now, which stays the one.
 	f.fire(t, burnGroup(false))
 	f.step(t, 5*time.Hour)
