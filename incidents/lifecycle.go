@@ -142,8 +142,9 @@ func (s *Service) notification(inc *Incident, kind NotificationKind) Notificatio
 // resolve closes inc. A person may resolve while alerts still fire (a
 // burn-rate alert lags the fix by minutes to hours): the entry says which,
 // and those alerts page no one when they later clear (HandleAlertGroup).
-// If unmuted ones still fire incidents.repeat_interval later, they open a
-// new incident (fireTimer): a fix that did not work is not left unpaged.
+// If any of them fires unmuted incidents.repeat_interval later (or at a
+// check every interval after that, while they fire muted), it opens a new
+// incident (fireTimer): a fix that did not work is not left unpaged.
 func (s *Service) resolve(inc *Incident, now time.Time, actor, why string) {
 	inc.Status = StatusResolved
 	t := now
@@ -157,13 +158,26 @@ func (s *Service) resolve(inc *Incident, now time.Time, actor, why string) {
 	text := "resolved by " + actor
 	if firing := firingAlerts(inc); len(firing) > 0 {
 		text += fmt.Sprintf(" while %s %s still firing: %s", plural(len(firing), "alert"), wasWere(len(firing)), alertRefs(firing))
-		if repeat := s.conf().RepeatInterval.Std(); repeat > 0 && len(unmuted(firing)) > 0 {
+		if repeat := s.conf().RepeatInterval.Std(); repeat > 0 {
 			at := now.Add(repeat)
 			e.StillFiringAt = &at
-			text += fmt.Sprintf("; if any still fires in %s, a new incident opens", model.Elapsed(repeat))
+			if len(unmuted(firing)) > 0 {
+				text += fmt.Sprintf("; if any still fires in %s, a new incident opens", model.Elapsed(repeat))
+			} else {
+				// A silence often quiets a fix in progress; when it ends
+				// and the alert still fires, the fix did not work.
+				text += fmt.Sprintf("; they are muted: while they fire, a check every %s opens a new incident for any no longer muted", model.Elapsed(repeat))
+			}
 		}
 	}
 	inc.note(now, KindResolved, actor, "%s", text)
+}
+
+// stillMuted reports whether inc has firing alerts and every one of them is
+// muted.
+func stillMuted(inc *Incident) bool {
+	firing := firingAlerts(inc)
+	return len(firing) > 0 && len(unmuted(firing)) == 0
 }
 
 // unmuted are the alerts no silence, inhibition or maintenance window mutes.
@@ -502,6 +516,12 @@ func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, *Inciden
 		}
 	case e.StillFiringAt != nil && !e.StillFiringAt.After(now) && inc.Status == StatusResolved:
 		e.StillFiringAt = nil
+		if repeat := s.conf().RepeatInterval.Std(); repeat > 0 && stillMuted(inc) {
+			// Muted yet firing: check again, until they clear or are unmuted.
+			at := now.Add(repeat)
+			e.StillFiringAt = &at
+			return true, nil, nil
+		}
 		opened, err := s.openStillFiring(tx, inc, now)
 		return true, opened, err
 	default:
@@ -514,8 +534,8 @@ func (s *Service) fireTimer(tx Tx, inc *Incident, now time.Time) (bool, *Inciden
 // openStillFiring opens a new incident, paging from the top of the policy,
 // for inc's alerts that a person resolved while they fired and that fire
 // yet, unmuted, incidents.repeat_interval later. Nothing opens when they
-// have cleared or been muted since, or when a newer incident has their
-// group (it pages for them already).
+// have cleared, or when a newer incident has their group (it pages for
+// them already); fireTimer checks again later while all are muted.
 func (s *Service) openStillFiring(tx Tx, inc *Incident, now time.Time) (*Incident, error) {
 	firing := unmuted(firingAlerts(inc))
 	if len(firing) == 0 || inc.DedupKey == "" || inc.ResolvedAt == nil {

@@ -406,6 +406,73 @@ func TestStillFiringOpensNothingWhenMutedSupersededOrOff(t *testing.T) {
 	})
 }
 
+// An alert muted when a person resolves (a silence quieting a fix in
+// progress) is checked every repeat interval while it fires; once it fires
+// unmuted at a check, a new incident opens. One that clears ends the checks.
+func TestStillFiringMutedIsCheckedUntilUnmutedOrCleared(t *testing.T) {
+	resolveMuted := func(t *testing.T) *fixture {
+		t.Helper()
+		f := newFixture(t, nil, nil)
+		f.fire(t, burnGroup(false))
+		f.step(t, 10*time.Minute)
+		f.fire(t, burnGroup(true)) // silenced while the fix rolls out
+		inc, err := f.svc.Resolve(t.Context(), 1, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := inc.Timeline[len(inc.Timeline)-1].Text, "resolved by alice while 1 alert was still firing: SLOErrorBudgetBurn (slo=checkout-availability, tier=page); they are muted: while they fire, a check every 4h opens a new incident for any no longer muted"; got != want {
+			t.Errorf("resolve entry %q, want %q", got, want)
+		}
+		return f
+	}
+	count := func(t *testing.T, f *fixture) int {
+		t.Helper()
+		all, err := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	t.Run("unmuted later", func(t *testing.T) {
+		f := resolveMuted(t)
+		f.step(t, 4*time.Hour)
+		if n := count(t, f); n != 1 {
+			t.Fatalf("%d incidents while muted, want 1", n)
+		}
+		if inc, _ := f.svc.Get(t.Context(), 1); inc.Escalation.StillFiringAt == nil {
+			t.Fatal("no further check armed while the alert fires muted")
+		}
+		f.step(t, time.Hour)
+		f.fire(t, burnGroup(false)) // the silence ended; the alert still fires
+		if n := count(t, f); n != 1 {
+			t.Fatalf("%d incidents at once on unmute, want 1 (the check opens it)", n)
+		}
+		f.step(t, 3*time.Hour)
+		list, err := f.svc.List(t.Context(), incidents.ListQuery{Status: "open"})
+		if err != nil || len(list) != 1 || list[0].ID != 2 {
+			t.Fatalf("open incidents %v %v, want #2", list, err)
+		}
+		if got, want := list[0].Timeline[0].Text, "SLOErrorBudgetBurn (slo=checkout-availability, tier=page) still firing 8h after #1 was resolved (group service=checkout)"; got != want {
+			t.Errorf("#2 starts with %q, want %q", got, want)
+		}
+		wantPages(t, f.pager, "alice", "alice")
+	})
+	t.Run("cleared", func(t *testing.T) {
+		f := resolveMuted(t)
+		f.step(t, 4*time.Hour)
+		g := burnGroup(true)
+		g.Alerts[0].State, g.Firing = model.AlertResolved, false
+		f.fire(t, g)
+		f.step(t, 4*time.Hour)
+		if n := count(t, f); n != 1 {
+			t.Errorf("%d incidents, want 1", n)
+		}
+		if inc, _ := f.svc.Get(t.Context(), 1); inc.Escalation.StillFiringAt != nil {
+			t.Errorf("still checking at %v after the alert cleared", inc.Escalation.StillFiringAt)
+		}
+	})
+}
+
 // A burn alert's summary carries live figures. Once a person resolved the
 // incident, the alert still firing must not rewrite its title or summary;
 // when the alert fires anew and reopens it, the title follows again.
