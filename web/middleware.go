@@ -481,9 +481,22 @@ func applyLimit(c *gin.Context, n int64) bool {
 	return true
 }
 
-// noRoute answers unknown paths in JSON.
-func noRoute(c *gin.Context) {
+// noRoute answers unknown paths: in JSON, or with an HTML page to a
+// browser asking for one.
+func (s *Server) noRoute(c *gin.Context) {
+	if s.wantsPage(c) {
+		s.pageError(c, http.StatusNotFound, "There is no page at "+truncate(c.Request.URL.Path, 256)+".")
+		return
+	}
 	abortJSON(c, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", c.Request.Method, truncate(c.Request.URL.Path, 256)))
+}
+
+// wantsPage reports whether c is a browser loading a page (a GET whose
+// Accept names text/html, outside the API) and an HTML page can answer it.
+func (s *Server) wantsPage(c *gin.Context) bool {
+	r := c.Request
+	return s.pageError != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		!strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // noMethod answers a known path asked with the wrong method; gin has

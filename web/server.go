@@ -78,6 +78,9 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	engine *gin.Engine
+	// pageError, when the dashboards are mounted (MountUI), answers a
+	// browser's page request with an HTML error page instead of JSON.
+	pageError func(c *gin.Context, status int, msg string)
 	// direct are the routes served without gin (Routes.Direct); written
 	// only while building.
 	direct       map[string]http.Handler
@@ -217,7 +220,7 @@ func New(opts Options) (*Server, error) {
 	}
 	e.TrustedPlatform = clientIPHeader
 	e.Use(s.requestID, securityHeaders, s.clientIPMiddleware, s.accessLog, s.recovery, s.bodyLimit, s.auditMiddleware)
-	e.NoRoute(noRoute)
+	e.NoRoute(s.noRoute)
 	e.NoMethod(noMethod)
 	s.engine = e
 

@@ -43,6 +43,8 @@ type StatusPageRoutes struct {
 	comps   StatusComponents
 	limiter atomic.Pointer[ratelimit.Keyed]
 	now     func() time.Time
+	// srv answers a browser with an HTML page when the status page is off.
+	srv *Server
 }
 
 // SetRateLimit replaces the per-IP buckets (a reload's commit).
@@ -66,7 +68,7 @@ var statusDocs = []string{
 // carries a CSP without script. comps, when set, adds the authenticated
 // API under /api/v1/status-page/.
 func MountStatusPage(r *Routes, pages StatusPages, comps StatusComponents, rl config.StatusRateLimit) *StatusPageRoutes {
-	s := &StatusPageRoutes{pages: pages, comps: comps, now: r.srv.now}
+	s := &StatusPageRoutes{pages: pages, comps: comps, now: r.srv.now, srv: r.srv}
 	s.SetRateLimit(rl)
 	pub := r.Public().Group("/status", s.limit)
 	get := func(path string, h gin.HandlerFunc) {
@@ -126,6 +128,10 @@ func (s *StatusPageRoutes) doc(key func(*gin.Context) string) gin.HandlerFunc {
 			return
 		}
 		if !pub.Enabled {
+			if s.srv.wantsPage(c) {
+				s.srv.pageError(c, http.StatusNotFound, "This Sentinel has no public status page: it is not enabled (status_page.enabled).")
+				return
+			}
 			abortJSON(c, http.StatusNotFound, "the status page is not enabled (status_page.enabled)")
 			return
 		}

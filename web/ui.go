@@ -102,6 +102,10 @@ type ui struct {
 func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 	u := &ui{d: d, ses: r.Sessions(opts.Sessions), opts: opts}
 	u.ses.ConfigureSSO(opts.OIDC, opts.People)
+	r.srv.pageError = func(c *gin.Context, status int, msg string) {
+		setUIHeaders(c.Writer.Header())
+		u.errorPage(c, status, msg)
+	}
 	pub := r.Public()
 	pub.GET("/ui/:file", u.stylesheet)
 	pub.GET("/login", u.uiHeaders, u.loginPage)
@@ -140,7 +144,11 @@ func MountUI(r *Routes, d *dashboards.Dashboards, opts UIOptions) *Sessions {
 // uiHeaders sets what every page answer carries: the CSP, no caching of
 // private pages, and a referrer policy that lets forms name their origin.
 func (u *ui) uiHeaders(c *gin.Context) {
-	h := c.Writer.Header()
+	setUIHeaders(c.Writer.Header())
+	c.Next()
+}
+
+func setUIHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", uiCSP)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Vary", "Cookie")
@@ -148,7 +156,6 @@ func (u *ui) uiHeaders(c *gin.Context) {
 	// the origin check must refuse; same-origin keeps the origin for our
 	// own forms and still sends nothing to other sites.
 	h.Set("Referrer-Policy", "same-origin")
-	c.Next()
 }
 
 func (u *ui) stylesheet(c *gin.Context) {

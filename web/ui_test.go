@@ -13,10 +13,13 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/audit"
+	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/dashboards"
 	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
 	"github.com/sentinel-oss/sentinel/model"
+	"github.com/sentinel-oss/sentinel/statuspage"
+	"github.com/sentinel-oss/sentinel/store"
 )
 
 // fakeIncidents serves one open incident and records the actions taken.
@@ -498,5 +501,58 @@ func TestUIRemoveOverride(t *testing.T) {
 	}
 	if body := u.get(t, "/oncall?done=override-removed", cookie).Body.String(); !strings.Contains(body, "Override removed.") {
 		t.Error("no flash after the removal")
+	}
+}
+
+// A browser loading a page that does not exist gets the dashboards' HTML
+// error page; API clients, other methods and /api/ paths keep JSON.
+func TestUnknownPageAnswersBrowsersInHTML(t *testing.T) {
+	u := newUIFixture(t)
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	r := u.do(t, http.MethodGet, "/incident/7", "", nil, "Accept", browser)
+	if r.Code != http.StatusNotFound || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("browser GET /incident/7 = %d %s", r.Code, r.Header().Get("Content-Type"))
+	}
+	if body := r.Body.String(); !strings.Contains(body, "There is no page at /incident/7.") || !strings.Contains(body, `href="/"`) {
+		t.Errorf("page does not say what is missing or link home:\n%s", body)
+	}
+	if csp := r.Header().Get("Content-Security-Policy"); csp != uiCSP {
+		t.Errorf("CSP %q, want the dashboards' own", csp)
+	}
+	for _, c := range []struct{ method, path, accept string }{
+		{http.MethodGet, "/incident/7", "application/json"},
+		{http.MethodGet, "/incident/7", ""},
+		{http.MethodGet, "/api/v1/nope", browser},
+		{http.MethodPost, "/incident/7", browser},
+	} {
+		r := u.do(t, c.method, c.path, "", nil, "Accept", c.accept)
+		if r.Code != http.StatusNotFound || errorOf(t, r).Error != "no such endpoint: "+c.method+" "+c.path {
+			t.Errorf("%s %s (Accept %q) = %d %s, want the JSON 404", c.method, c.path, c.accept, r.Code, r.Body)
+		}
+	}
+}
+
+// With the status page off, a visitor's browser is told so on a page; a
+// widget reading its JSON still gets JSON.
+func TestDisabledStatusPageAnswersBrowsersInHTML(t *testing.T) {
+	u := newUIFixture(t)
+	off, _ := statuspage.Compile(config.DefaultStatusPage(), nil, nil)
+	now := func() time.Time { return *u.clock }
+	svc, err := statuspage.New(statuspage.Options{Page: off, Store: store.NewStatusPage(store.NewMemory()), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := dashboards.NewStatusPage(dashboards.StatusPageOptions{Status: svc, ExternalURL: "https://shop.example.com", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	MountStatusPage(u.srv.Routes(), view, svc, off.RateLimit)
+	r := u.do(t, http.MethodGet, "/status", "", nil, "Accept", "text/html")
+	if r.Code != http.StatusNotFound || !strings.Contains(r.Body.String(), "This Sentinel has no public status page: it is not enabled (status_page.enabled).") {
+		t.Errorf("browser GET /status = %d\n%s", r.Code, r.Body)
+	}
+	r = u.do(t, http.MethodGet, "/status/api/v2/status.json", "", nil, "Accept", "application/json")
+	if r.Code != http.StatusNotFound || errorOf(t, r).Error != "the status page is not enabled (status_page.enabled)" {
+		t.Errorf("GET status.json = %d %s", r.Code, r.Body)
 	}
 }
