@@ -189,6 +189,28 @@ func sloFacts(r *Rule, st model.SLOState) SLOFacts {
 		BudgetRemaining: percent(st.BudgetRemaining), Threshold: percent(r.BudgetBelow)}
 }
 
+// addFailedRun tells, in a burn alert's summary and description, how the
+// probe its SLO counts is failing, and links the failed run (run_url). It
+// leads the summary (the incident's title): what broke comes first, in
+// the probe alert's own words, then what it costs.
+func addFailedRun(ann model.Labels, f ProbeFacts) {
+	what := f.Name + " fails"
+	if f.Step != "" {
+		what += " at step " + f.Step
+	}
+	if f.Problem != "" {
+		what += ": " + f.Problem
+	}
+	if f.Location != "" {
+		what += " (from " + f.Location + ")"
+	}
+	ann[AnnotationSummary] = what + "; " + ann[AnnotationSummary]
+	ann[AnnotationDescription] += " The last " + f.Name + " run failed" + strings.TrimPrefix(what, f.Name+" fails") + "."
+	if f.RunURL != "" {
+		ann[AnnotationRunURL] = f.RunURL
+	}
+}
+
 // burnAnnotations explain an SLO burn alert in plain words: how much of
 // the budget the last hour spent and how long the rest lasts at this rate,
 // with the tier's windows and burn rates in the detail annotation. The
@@ -203,7 +225,13 @@ func burnAnnotations(st model.SLOState, tier string) model.Labels {
 	// down.
 	summary := fmt.Sprintf("%s is burning its %s error budget %s as fast as it allows", st.Name, win, times(rate))
 	if st.SpentLastHour != nil {
-		summary = fmt.Sprintf("%s: %s of the %s error budget spent in the last hour", st.Name, percent(*st.SpentLastHour), win)
+		over := "hour"
+		if st.SpentOver > 0 && st.SpentOver < time.Hour {
+			// Younger data: the share is of that part, and so is the rate
+			// the time to exhaustion projects.
+			over = model.Elapsed(st.SpentOver)
+		}
+		summary = fmt.Sprintf("%s: %s of the %s error budget spent in the last %s", st.Name, percent(*st.SpentLastHour), win, over)
 	}
 	left := fmt.Sprintf("has %s of its error budget left", percent(st.BudgetRemaining))
 	switch ttl := st.TimeToExhaustion; {

@@ -126,6 +126,15 @@ func TestBurnSummaryInPlainWords(t *testing.T) {
 	if got, want := ann["detail"], "page tier, 1h/5m: burn rate 81x and 95x (threshold 14.4x, firing)"; got != want {
 		t.Errorf("detail\n got %q\nwant %q", got, want)
 	}
+	// Data younger than the hour: the share is of the minutes there are,
+	// and the projection runs at their rate (1 of 1,296 allowed runs in
+	// 2 min: the other 1,295 last 2,590 min = 43.2 h).
+	young, youngLeft := 1.0/1296, time.Duration(1295*2*float64(time.Minute))
+	yst := st
+	yst.BudgetRemaining, yst.SpentLastHour, yst.SpentOver, yst.TimeToExhaustion = 1295.0/1296, &young, 2*time.Minute, &youngLeft
+	if got, want := burnAnnotations(yst, "page")["summary"], "checkout-availability: 0.08% of the 30-day error budget spent in the last 2m; at this rate the rest lasts 43.2 h"; got != want {
+		t.Errorf("young data\n got %q\nwant %q", got, want)
+	}
 	st.BudgetRemaining = -0.12
 	zero := time.Duration(0)
 	st.TimeToExhaustion = &zero

@@ -197,6 +197,27 @@ func (s *Service) stepLocked(r *Rule, labels model.Labels, active bool, d templa
 	}
 }
 
+// failedRunLocked is the latest run of probe, over its locations, when
+// that run failed: what a burn alert of an SLO counting the probe's runs
+// says broke, as the probe's own alert would (which may wait for its
+// failure_threshold and "for" while the budget burns already).
+func (s *Service) failedRunLocked(probe string) (ProbeFacts, bool) {
+	var last model.ProbeState
+	found := false
+	for _, ps := range s.probes {
+		if probe == "" || ps.Probe != probe || ps.Failures == 0 || (ps.Step == "" && ps.Error == "") {
+			continue
+		}
+		if !found || ps.LastRun.After(last.LastRun) {
+			last, found = ps, true
+		}
+	}
+	if !found {
+		return ProbeFacts{}, false
+	}
+	return probeFacts(last, s.externalURL), true
+}
+
 // evalBurnLocked raises the SLO's page and ticket alerts from its tiers.
 func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
 	for _, tier := range []string{"page", "ticket"} {
@@ -241,7 +262,11 @@ func (s *Service) evalBurnLocked(st model.SLOState, now time.Time) {
 		if rec := s.alerts[SourceSLO+"|"+Fingerprint(l)]; rec != nil && firing {
 			rec.Rule = "slo_burn"
 			// Custom annotations (an imported Sloth summary) win.
-			rec.Alert.Annotations = burnAnnotations(st, tier).Merge(st.Alerting.Annotations.Merge(set.Annotations))
+			ann := burnAnnotations(st, tier)
+			if f, ok := s.failedRunLocked(st.Probe); ok {
+				addFailedRun(ann, f)
+			}
+			rec.Alert.Annotations = ann.Merge(st.Alerting.Annotations.Merge(set.Annotations))
 		}
 	}
 }

@@ -425,3 +425,50 @@ func TestRUMVitalP75Rule(t *testing.T) {
 		t.Fatalf("alerts %+v", as)
 	}
 }
+
+// A burn alert of an SLO that counts a probe's runs says how the probe is
+// failing, and links the failed run, as soon as the budget burns: the
+// probe's own alert waits for its failure_threshold and "for".
+func TestBurnAlertSaysHowItsProbeFails(t *testing.T) {
+	f := newFixture(t, config.Alerting{})
+	f.svc.externalURL = "https://sentinel.example.com"
+	failed := model.ProbeState{Probe: "checkout", Location: "local", Labels: model.Labels{"service": "checkout"}, LastRun: f.clock.Now(),
+		RunID: "run-7", Step: "pay", Status: 503, Error: "expected status 200, got 503", ErrorExcerpt: "payment provider unavailable", Failures: 1}
+	f.svc.RecordProbeState(context.Background(), failed)
+	st := burnState(true, false)
+	st.Probe = "checkout"
+	f.slos.set(st)
+	f.eval(t)
+	page := f.alertByTier(t, "page")
+	if got, want := page.Annotations["summary"], `checkout fails at step pay: HTTP 503, "payment provider unavailable" (from local); checkout-availability: 2.8% of the 30-day error budget spent in the last hour; at this rate the rest lasts 18 h`; got != want {
+		t.Errorf("summary\n%q, want\n%q", got, want)
+	}
+	if got := page.Annotations["description"]; !strings.HasSuffix(got, ` The last checkout run failed at step pay: HTTP 503, "payment provider unavailable" (from local).`) {
+		t.Errorf("description %q", got)
+	}
+	if got, want := page.Annotations[AnnotationRunURL], RunURL("https://sentinel.example.com", "checkout", "run-7"); got != want {
+		t.Errorf("run_url %q, want %q", got, want)
+	}
+	// The last run passed: nothing failing to tell, even if the budget
+	// still burns.
+	passed := failed
+	passed.Failures, passed.Successes, passed.Step, passed.Error, passed.Status, passed.ErrorExcerpt = 0, 1, "", "", 0, ""
+	f.svc.RecordProbeState(context.Background(), passed)
+	f.eval(t)
+	page = f.alertByTier(t, "page")
+	if got := page.Annotations["summary"]; strings.Contains(got, "fails") || page.Annotations[AnnotationRunURL] != "" {
+		t.Errorf("after a passing run: summary %q, run_url %q", got, page.Annotations[AnnotationRunURL])
+	}
+}
+
+// alertByTier is the active SLO burn alert of a tier.
+func (f *fixture) alertByTier(t *testing.T, tier string) ActiveAlert {
+	t.Helper()
+	for _, a := range f.alerts(t) {
+		if a.Labels["tier"] == tier {
+			return a
+		}
+	}
+	t.Fatalf("no %s burn alert", tier)
+	return ActiveAlert{}
+}

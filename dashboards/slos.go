@@ -19,7 +19,7 @@ import (
 )
 
 // burnRateWindow is the burn rate the overview shows as "current": the
-// one-hour rate, the same one time to exhaustion projects with.
+// one-hour rate, the hour whose spend time to exhaustion projects.
 const burnRateWindow = "1h"
 
 // health is an SLO's (or probe's) colour and its word, so colour is never

@@ -5,8 +5,10 @@ import "time"
 // SLOState is one SLO's evaluated state, the value the slo package offers to
 // alerting (burn tiers, budget) and to incidents (budget consumed).
 type SLOState struct {
-	Name      string
-	Service   string
+	Name    string
+	Service string
+	// Probe is the probe whose runs a probe SLI counts; "" for others.
+	Probe     string
 	Labels    Labels
 	Objective float64 // percent, as configured: 99.9
 	Window    time.Duration
@@ -22,15 +24,18 @@ type SLOState struct {
 	Tiers []BurnTier
 	// Exhausted is true when the budget is spent (BudgetRemaining <= 0).
 	Exhausted bool
-	// TimeToExhaustion is how long the remaining budget lasts at the
-	// current (1h) burn rate, as the SLO engine projects it; nil when not
-	// burning, 0 when spent.
+	// TimeToExhaustion is how long the remaining budget lasts at the rate
+	// the last hour spent it (SpentLastHour over SpentOver), as the SLO
+	// engine projects it; nil when not burning, 0 when spent.
 	TimeToExhaustion *time.Duration
 	// SpentLastHour is the share of the window's error budget the last
 	// hour spent, as the SLO engine's budget model counts it; nil when
 	// unknown.
 	SpentLastHour *float64
-	EvaluatedAt   time.Time
+	// SpentOver is how much of the last hour SpentLastHour covers: the
+	// hour, or less while the SLO's data is younger than that.
+	SpentOver   time.Duration
+	EvaluatedAt time.Time
 	// Alerting customises the SLO's burn alerts (slos[].alerting).
 	Alerting SLOAlerting
 }

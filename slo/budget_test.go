@@ -113,6 +113,64 @@ func TestBudgetEventsOneDay(t *testing.T) {
 	}
 }
 
+// The time to exhaustion is the remaining units at the rate the last hour
+// spent them, so an alert's "x% spent in the last hour; the rest lasts y"
+// holds (y = remaining / x hours), even when the last hour's traffic is
+// far below the window's. Events: 100 a minute, all good, for an hour;
+// then 10 a minute with 1 bad, for an hour. Seen 6,600 in 2 h: projected
+// 6,600 * 360 = 2,376,000, allowed 23,760, of which 60 spent, leaving
+// 23,700. The 1h window ends with the running minute (no data yet at the
+// minute's start), so it has data for 59 minutes with 59 bad events: 1 a
+// minute, and 23,700 last 23,700 minutes = 395 h. (At the 1h burn rate,
+// 10, it would say 72 h: the rate of the window's average traffic, not of
+// the bad events that are happening.)
+func TestTimeToExhaustionFollowsTheLastHoursSpend(t *testing.T) {
+	sp := mustSpec(t, config.SLO{Name: "orders", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}})
+	nowMin := unixMinute(refNow)
+	src := minuteTable(nowMin-120, nowMin-1, func(m int64) Counts {
+		if m >= nowMin-60 {
+			return Counts{Good: 9, Total: 10}
+		}
+		return Counts{Good: 100, Total: 100}
+	})
+	st := Evaluate(sp, src, refNow)
+	checkNear(t, "allowed", st.Budget.Allowed, 23_760)
+	checkNear(t, "hour consumed", st.HourConsumed, 59.0/23_760)
+	if st.HourObserved != 59*time.Minute {
+		t.Errorf("hour observed = %s, want 59m", st.HourObserved)
+	}
+	if st.TimeToExhaustion == nil || st.TimeToExhaustion.Round(time.Second) != 395*time.Hour {
+		t.Errorf("time to exhaustion = %v, want 395h", st.TimeToExhaustion)
+	}
+}
+
+// Data younger than an hour: the probe runs every 10 s and started 2
+// minutes ago; 1 of its 12 runs failed. Allowed: 0.5% of 259,200 = 1,296
+// runs; the 2 minutes spent 1 (HourObserved 2m); the other 1,295 last
+// 1,295 * 2 min = 43h10m at that rate.
+func TestTimeToExhaustionWithDataYoungerThanAnHour(t *testing.T) {
+	sp := mustSpec(t, config.SLO{Name: "checkout", Objective: 99.5, Window: "30d", SLI: config.SLI{Probe: "checkout"}},
+		ProbeRef{Name: "checkout", Interval: 10 * time.Second, Locations: 1})
+	nowMin := unixMinute(refNow)
+	src := minuteTable(nowMin-2, nowMin-1, func(m int64) Counts {
+		if m == nowMin-2 {
+			return Counts{Good: 5, Total: 6}
+		}
+		return Counts{Good: 6, Total: 6}
+	})
+	st := Evaluate(sp, src, refNow)
+	checkNear(t, "hour consumed", st.HourConsumed, 1.0/1296)
+	if st.HourObserved != 2*time.Minute {
+		t.Errorf("hour observed = %s, want 2m", st.HourObserved)
+	}
+	if st.TimeToExhaustion == nil || st.TimeToExhaustion.Round(time.Second) != 1295*2*time.Minute {
+		t.Errorf("time to exhaustion = %v, want 43h10m", st.TimeToExhaustion)
+	}
+	if got := st.State().SpentOver; got != 2*time.Minute {
+		t.Errorf("SpentOver = %s, want 2m", got)
+	}
+}
+
 // A probe SLO with a gap: every 10 s, two good hours, three hours with no
 // run at all (Sentinel was down), then an hour in which 30 of 360 runs
 // failed; now is the end of that hour. Expected runs: 30d/10s = 259,200,

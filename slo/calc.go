@@ -111,6 +111,9 @@ type Status struct {
 	TimeToExhaustion *time.Duration
 	// HourConsumed is the share of the window's budget the last hour spent.
 	HourConsumed float64
+	// HourObserved is how much of the last hour has data: the hour, or
+	// less while data is younger.
+	HourObserved time.Duration
 	Tiers        []model.BurnTier
 	Exhausted    bool
 }
@@ -164,8 +167,11 @@ func Evaluate(spec *Spec, src CountSource, now time.Time, excluded ...Interval) 
 		wu := usageOf(spec, src, from, end, now, excluded)
 		st.BurnRates[bw.Name] = burnRate(errorRatio(spec, wu.Counts, wu.Slices), spec.Budget)
 		st.WindowEvents[bw.Name] = wu.Counts.Total
-		if bw.D == time.Hour && b.Allowed > 0 {
-			st.HourConsumed = spent(spec, wu.Counts, wu.Slices) / b.Allowed
+		if bw.D == time.Hour {
+			st.HourObserved = hourObserved(wu)
+			if b.Allowed > 0 {
+				st.HourConsumed = spent(spec, wu.Counts, wu.Slices) / b.Allowed
+			}
 		}
 	}
 	st.BurnRates["window"] = burnRate(b.ErrorRatio, spec.Budget)
@@ -176,10 +182,16 @@ func Evaluate(spec *Spec, src CountSource, now time.Time, excluded ...Interval) 
 	case !b.NoData && b.Remaining <= 0:
 		zero := time.Duration(0)
 		st.TimeToExhaustion = &zero
+	case st.HourConsumed > 0 && st.HourObserved > 0:
+		// The remaining units at the rate the last hour spent them (over
+		// the part of it with data), so that "x% spent in the last hour;
+		// the rest lasts y" holds: y = remaining / x hours.
+		secs := b.Remaining * st.HourObserved.Seconds() / st.HourConsumed
+		d := time.Duration(math.Min(secs, float64(math.MaxInt64/2)/float64(time.Second)) * float64(time.Second))
+		st.TimeToExhaustion = &d
 	case burn > 0:
-		// The remaining units at the current rate of bad units: for every
-		// kind that is remaining x period / burn (the rate of units per
-		// second is expected / period).
+		// No budget to measure the hour against: remaining x period / burn
+		// (the rate of units per second is expected / period).
 		secs := b.Remaining * span.Seconds() / burn
 		d := time.Duration(math.Min(secs, float64(math.MaxInt64/2)/float64(time.Second)) * float64(time.Second))
 		st.TimeToExhaustion = &d
@@ -219,6 +231,20 @@ func (s Status) Firing() []model.BurnTier {
 	return out
 }
 
+// hourObserved is how much of the last hour u has data for, counting the
+// hour observed to its last, running minute as the whole hour (as
+// ComputeBudget does).
+func hourObserved(u Usage) time.Duration {
+	span := time.Hour - u.Excluded
+	if u.Observed <= 0 || span <= 0 {
+		return 0
+	}
+	if span-u.Observed < time.Minute {
+		return span
+	}
+	return u.Observed
+}
+
 // State converts the status to the model value alerting and incidents use.
 func (s Status) State() model.SLOState {
 	rates := make(map[string]float64, len(s.BurnRates))
@@ -233,11 +259,11 @@ func (s Status) State() model.SLOState {
 		hour = &h
 	}
 	return model.SLOState{
-		Name: s.Spec.Name, Service: s.Spec.Service, Labels: s.Spec.Labels.Clone(),
+		Name: s.Spec.Name, Service: s.Spec.Service, Probe: s.Spec.Probe, Labels: s.Spec.Labels.Clone(),
 		Objective: s.Spec.Objective, Window: s.Period, SLI: s.SLI,
 		BudgetRemaining: s.BudgetRemaining, BurnRates: rates, Events: s.Window.Total,
 		Tiers: tiers, Exhausted: s.Exhausted, EvaluatedAt: s.At, TimeToExhaustion: s.TimeToExhaustion,
-		SpentLastHour: hour, Alerting: s.Spec.Alerting,
+		SpentLastHour: hour, SpentOver: s.HourObserved, Alerting: s.Spec.Alerting,
 	}
 }
 
