@@ -559,7 +559,9 @@ func overallStatus(states []statuspage.ComponentState, openImpacts []string) spS
 	}
 	rank := impactRank(out.Indicator) // maintenance ranks -1, below none
 	for _, im := range openImpacts {
-		if r := impactRank(im); r > max(rank, 0) {
+		// As bad counts too: "Partial System Outage" (one component of
+		// several down) must not sit above a public "major outage".
+		if r := impactRank(im); r > 0 && r >= rank {
 			rank = r
 			out.Indicator = im
 			out.Description = map[string]string{"minor": "Minor Service Outage", "major": "Partial System Outage", "critical": "Major System Outage"}[im]

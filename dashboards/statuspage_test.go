@@ -156,7 +156,9 @@ func TestStatusPageIncidentsAndMaintenance(t *testing.T) {
 	if err := json.Unmarshal(f.doc(t, "summary.json"), &sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum.Status != (spStatus{"critical", "Partial System Outage"}) {
+	// One of three components down, with a critical public incident open:
+	// the top line reads as the incident does, not milder.
+	if sum.Status != (spStatus{"critical", "Major System Outage"}) {
 		t.Errorf("status = %+v", sum.Status)
 	}
 	var states []string
@@ -212,7 +214,7 @@ func TestStatusPageIncidentsAndMaintenance(t *testing.T) {
 	}
 
 	page := string(f.doc(t, "page"))
-	for _, want := range []string{"Partial System Outage", "Major outage of Checkout", "We found the cause and are rolling out a fix.", "<p>Payments by PayPal are not affected.</p>",
+	for _, want := range []string{"Major System Outage", "Major outage of Checkout", "We found the cause and are rolling out a fix.", "<p>Payments by PayPal are not affected.</p>",
 		"Search is under planned maintenance", "Planned maintenance of Storefront", "Degraded performance of Search", `href="/status/assets/style.`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
@@ -491,6 +493,8 @@ func TestOverallStatus(t *testing.T) {
 		{st(mnt), []string{"none"}, spStatus{"maintenance", "Service Under Maintenance"}},
 		{st(deg), []string{"critical", "minor"}, spStatus{"critical", "Major System Outage"}},
 		{st(part), []string{"minor"}, spStatus{"major", "Partial System Outage"}},
+		{st(maj, op), []string{"critical"}, spStatus{"critical", "Major System Outage"}},
+		{st(part, deg), []string{"major"}, spStatus{"major", "Partial System Outage"}},
 	} {
 		if got := overallStatus(tc.states, tc.impacts); got != tc.want {
 			t.Errorf("overallStatus(%v, %v) = %+v, want %+v", tc.states, tc.impacts, got, tc.want)
