@@ -180,6 +180,16 @@ func (c *Config) nearest(path string) (position, bool) {
 	return position{}, false
 }
 
+// written reports whether path (such as "rum.max_body_bytes") was set in
+// the file, rather than left to its default.
+func (c *Config) written(path string) bool {
+	if c.source == nil {
+		return false
+	}
+	_, ok := c.source.positions[path]
+	return ok
+}
+
 // SourceName is the file the config came from ("" for built-in defaults).
 func (c *Config) SourceName() string {
 	if c.source == nil {

@@ -65,6 +65,21 @@ func applyElementDefaults(c *Config) {
 	if c.Server.ExternalURL == "" {
 		c.Server.ExternalURL = defaultExternalURL(c.Server)
 	}
+	capRUMBody(c)
+}
+
+// capRUMBody lowers an unwritten rum.max_body_bytes to server.max_body_bytes,
+// as alerting.webhook.max_body_bytes is: the operator who lowered the server
+// limit never chose the beacon default, so it must not be an error. It stays
+// at least rum's minimum (1024); the server limit cuts first anyway. A value
+// written in the file is left alone and checked in validate.
+func capRUMBody(c *Config) {
+	if c.written("rum.max_body_bytes") || c.Server.MaxBodyBytes <= 0 {
+		return
+	}
+	if c.RUM.MaxBodyBytes > c.Server.MaxBodyBytes {
+		c.RUM.MaxBodyBytes = max(c.Server.MaxBodyBytes, minRUMBodyBytes)
+	}
 }
 
 func defaultExternalURL(s Server) string {

@@ -67,6 +67,9 @@ func DefaultRUM() RUM {
 	}
 }
 
+// minRUMBodyBytes is the smallest rum.max_body_bytes accepted.
+const minRUMBodyBytes = 1024
+
 // maxRUMRoutes bounds the route label's cardinality.
 const maxRUMRoutes = 500
 
@@ -118,8 +121,8 @@ func (r RUM) Validate(path string) Problems {
 			ps.Add(fmt.Sprintf("%s.allowed_query_params[%d]", path, i), "invalid parameter name %q", q)
 		}
 	}
-	if r.MaxBodyBytes < 1024 || r.MaxBodyBytes > 1<<20 {
-		ps.Add(JoinPath(path, "max_body_bytes"), "must be between 1024 and 1048576, got %d", r.MaxBodyBytes)
+	if r.MaxBodyBytes < minRUMBodyBytes || r.MaxBodyBytes > 1<<20 {
+		ps.Add(JoinPath(path, "max_body_bytes"), "must be between %d and 1048576, got %d", minRUMBodyBytes, r.MaxBodyBytes)
 	}
 	rl, rp := r.RateLimit, JoinPath(path, "rate_limit")
 	checkBucket(&ps, rp, "per_ip", rl.PerIP, rl.PerIPBurst, rl.TrackedIPs)

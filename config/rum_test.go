@@ -30,3 +30,28 @@ rum:
 		t.Errorf("unknown nested key: %v", err)
 	}
 }
+
+// A lowered server.max_body_bytes caps rum.max_body_bytes' default instead
+// of refusing a value the operator never wrote; a written value above it is
+// refused at its position.
+func TestRUMBodyCappedByServer(t *testing.T) {
+	cfg, err := Parse("x.yaml", []byte("server:\n  max_body_bytes: 2000\n"), Options{})
+	if err != nil {
+		t.Fatalf("unwritten rum.max_body_bytes refused: %v", err)
+	}
+	if cfg.RUM.MaxBodyBytes != 2000 {
+		t.Errorf("rum.max_body_bytes = %d, want capped to 2000", cfg.RUM.MaxBodyBytes)
+	}
+	cfg, err = Parse("x.yaml", []byte("server:\n  max_body_bytes: 500\n"), Options{})
+	if err != nil || cfg.RUM.MaxBodyBytes != 1024 {
+		t.Errorf("below rum's minimum: %v, %d", err, cfg.RUM.MaxBodyBytes)
+	}
+	_, err = Parse("x.yaml", []byte("server:\n  max_body_bytes: 2000\nrum:\n  max_body_bytes: 65536\n"), Options{})
+	want := "x.yaml:4:19: rum.max_body_bytes: 65536 is more than server.max_body_bytes (2000)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("written value: got %v, want %q", err, want)
+	}
+	if _, err := Parse("x.yaml", []byte("server:\n  max_body_bytes: 2000\nrum:\n  max_body_bytes: 2000\n"), Options{}); err != nil {
+		t.Errorf("written value at the limit: %v", err)
+	}
+}

@@ -20,6 +20,12 @@ func (c *Config) validate() Problems {
 	c.Auth.validate(&ps, "auth")
 	c.Logging.validate(&ps, "logging")
 	ps = append(ps, c.RUM.Validate("rum")...)
+	// Only a written value gets here above the server limit (capRUMBody
+	// lowers the default), so the problem points at the operator's key.
+	if c.written("rum.max_body_bytes") && c.Server.MaxBodyBytes > 0 && c.RUM.MaxBodyBytes > c.Server.MaxBodyBytes {
+		ps.Add("rum.max_body_bytes", "%d is more than server.max_body_bytes (%d), which caps every request; raise that too, or lower this",
+			c.RUM.MaxBodyBytes, c.Server.MaxBodyBytes)
+	}
 	ps = append(ps, c.StatusPage.Validate("status_page")...)
 	ps = append(ps, c.Audit.Validate("audit")...)
 	return ps

@@ -20,7 +20,8 @@ import (
 // The collector registers its metrics when it is built, so a reload keeps
 // the running one: a changed rum: section is logged as needing a restart.
 func (c *components) wireRUM(cfg *config.Config) config.Problems {
-	ps := checkRUMBody(cfg)
+	// rum.max_body_bytes against server.max_body_bytes is checked (with
+	// the key's position) and its default capped in config.
 	// The client IP follows server.trusted_proxies across reloads.
 	var clientIP atomic.Pointer[func(*http.Request) string]
 	clientIP.Store(rumClientIP(cfg))
@@ -39,19 +40,13 @@ func (c *components) wireRUM(cfg *config.Config) config.Problems {
 	})
 	if err != nil {
 		if rps := (config.Problems)(nil); errors.As(err, &rps) {
-			return append(ps, rps...)
+			return rps
 		}
-		return append(ps, config.Problem{Path: "rum", Message: err.Error()})
-	}
-	if len(ps) > 0 {
-		return ps
+		return config.Problems{{Path: "rum", Message: err.Error()}}
 	}
 	c.rum = col
 	c.runners = append(c.runners, runner{name: "rum", run: col.Run})
 	c.onReload("rum", func(_ context.Context, p *reloadPlan) (func(), error) {
-		if ps := checkRUMBody(p.next); len(ps) > 0 {
-			return nil, ps
-		}
 		apply, err := col.Prepare(p.next.RUM, p.next.Server.ExternalURL)
 		if err != nil {
 			return nil, err
@@ -63,17 +58,6 @@ func (c *components) wireRUM(cfg *config.Config) config.Problems {
 		web.MountRUM(r, web.RUMHandlers{Script: col.ScriptHandler(), Beacons: col.BeaconHandler()}, col.Service())
 	})
 	return nil
-}
-
-// checkRUMBody reports a beacon limit that server.max_body_bytes would
-// cut first.
-func checkRUMBody(cfg *config.Config) config.Problems {
-	var ps config.Problems
-	if cfg.RUM.MaxBodyBytes > cfg.Server.MaxBodyBytes && cfg.Server.MaxBodyBytes > 0 {
-		ps.Add("rum.max_body_bytes", "%d is more than server.max_body_bytes (%d), which caps every request; raise that too",
-			cfg.RUM.MaxBodyBytes, cfg.Server.MaxBodyBytes)
-	}
-	return ps
 }
 
 // rumClientIP is the beacon client address as server.trusted_proxies
