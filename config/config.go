@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"reflect"
 	"strings"
@@ -70,21 +71,51 @@ var ErrTooLarge = errors.New("config file is larger than 4 MiB")
 
 // Load reads, decodes and validates the file at path. Problems with the
 // content come back as Problems carrying positions; an unreadable file is a
-// plain error.
+// *ReadError.
 func Load(path string, opts Options) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, &ReadError{Path: path, Err: err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("read config %s: %w", path, err)
+		return nil, &ReadError{Path: path, Err: err}
 	}
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("read config %s: %w", path, ErrTooLarge)
+		return nil, &ReadError{Path: path, Err: ErrTooLarge}
 	}
 	return Parse(path, data, opts)
+}
+
+// ReadError is a config file that could not be read: missing, unreadable or
+// over MaxFileBytes. It is not Problems, so check config and serve can tell
+// it from a bad file (exit 2); a reload answers it as a Problem instead, so
+// the operator gets the same problems list as for an invalid file.
+type ReadError struct {
+	Path string
+	Err  error
+}
+
+func (e *ReadError) Error() string {
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) {
+		return "read config: " + e.Err.Error() // the PathError names the file
+	}
+	return fmt.Sprintf("read config %s: %v", e.Path, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// Problems gives the error as one problem naming the file and the OS error
+// (without repeating the path the problem already starts with).
+func (e *ReadError) Problems() Problems {
+	cause := e.Err
+	var pe *fs.PathError
+	if errors.As(cause, &pe) {
+		cause = pe.Err
+	}
+	return Problems{{File: e.Path, Message: "cannot read the config file: " + cause.Error()}}
 }
 
 // Parse decodes and validates a config held in memory; name is used in

@@ -131,6 +131,11 @@ func (a *App) reload(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("%w: reload is not available: Sentinel was started without a config source", web.ErrUnavailable)
 	}
 	next, err := a.opts.LoadConfig()
+	// A missing or unreadable file is answered like an invalid one: with
+	// a problems list naming the file.
+	if re := (*config.ReadError)(nil); errors.As(err, &re) {
+		err = re.Problems()
+	}
 	if err = Validate(ctx, next, err); err != nil {
 		return nil, a.reloadFailed(invalid(err), nil)
 	}

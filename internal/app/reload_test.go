@@ -61,13 +61,15 @@ func TestReloadAnswersOperatorMistakesWith4xx(t *testing.T) {
 		status int
 		want   []string
 	}{
-		{"missing file", func() { _ = os.Remove(path) }, 400, []string{"read config", "no such file"}},
+		// Missing, unreadable or too large: a problems list as for an
+		// invalid file, one entry naming the file and the OS error.
+		{"missing file", func() { _ = os.Remove(path) }, 400, []string{`"problems":["` + path + `: cannot read the config file: no such file or directory"]`}},
 		{"over 4 MiB", func() {
 			big := src("127.0.0.1:0", "# "+strings.Repeat("x", config.MaxFileBytes)+"\n")
 			if err := os.WriteFile(path, []byte(big), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, 400, []string{"larger than 4 MiB"}},
+		}, 400, []string{`"problems":["` + path + `: cannot read the config file: config file is larger than 4 MiB"]`}},
 		{"invalid", func() {
 			if err := os.WriteFile(path, []byte(src("127.0.0.1:0", "slos: [{name: x, objective: 120, sli: {events: {}}}]\n")), 0o600); err != nil {
 				t.Fatal(err)
