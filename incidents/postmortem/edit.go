@@ -158,6 +158,12 @@ func (e Edit) Validate() error {
 // only its action items may still change (their status moves on after
 // publication). Apply is pure.
 func Apply(pm *Postmortem, e Edit, actor string, now time.Time) (*Postmortem, error) {
+	// A version the postmortem never had (ahead of it, or negative) is not
+	// someone else's save: say so instead of blaming a save that never happened.
+	if e.Version != nil && (*e.Version > pm.Version || *e.Version < 0) {
+		return nil, errorf(ErrConflict, "version %d does not exist; postmortem #%d is at version %d: reload it and save again",
+			*e.Version, pm.IncidentID, pm.Version)
+	}
 	if e.Version != nil && *e.Version != pm.Version {
 		return nil, errorf(ErrConflict, "postmortem #%d was saved by %s since version %d (now version %d); reload it and apply your change again",
 			pm.IncidentID, orSomeone(pm.UpdatedBy), *e.Version, pm.Version)

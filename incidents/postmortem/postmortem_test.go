@@ -226,6 +226,20 @@ func TestApplyStatusFlow(t *testing.T) {
 	}
 }
 
+// A version ahead of the stored one was never saved by anyone: the error
+// says it does not exist rather than naming a save since it.
+func TestApplyVersionThatDoesNotExist(t *testing.T) {
+	base := postmortem.Draft(resolvedIncident(), t0)
+	cause := "psp"
+	for _, v := range []int{base.Version + 999, -1} {
+		_, err := postmortem.Apply(base, postmortem.Edit{RootCause: &cause, Version: &v}, "carol", t0)
+		want := fmt.Sprintf("version %d does not exist; postmortem #%d is at version %d: reload it and save again", v, base.IncidentID, base.Version)
+		if !errors.Is(err, postmortem.ErrConflict) || err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("version %d: err %v, want %q", v, err, want)
+		}
+	}
+}
+
 func TestActionItemIDs(t *testing.T) {
 	pm := postmortem.Draft(resolvedIncident(), t0)
 	items := []postmortem.ActionItem{{Title: "one"}, {Title: "two"}}
