@@ -77,7 +77,11 @@ func Body(n Notification) string {
 		events = []TimelineEntry{*n.Event}
 	}
 	for _, e := range events {
-		fmt.Fprintf(&b, "event: %s by %s at %s\n", e.Text, e.Actor, e.At.UTC().Format(time.RFC3339))
+		by := " by " + e.Actor
+		if strings.Contains(e.Text, by[1:]) {
+			by = "" // the text names them already ("acknowledged by alice")
+		}
+		fmt.Fprintf(&b, "event: %s%s at %s\n", e.Text, by, e.At.UTC().Format(time.RFC3339))
 	}
 	if inc.Summary != "" {
 		fmt.Fprintf(&b, "summary: %s\n", inc.Summary)

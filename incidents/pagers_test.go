@@ -216,3 +216,23 @@ func TestWebhookPager(t *testing.T) {
 		t.Errorf("payload %+v", got[3])
 	}
 }
+
+// An entry whose text already names its actor ("acknowledged by X") is not
+// followed by "by X" again; one that does not name them still is.
+func TestBodyNamesEventActorOnce(t *testing.T) {
+	n := samplePage()
+	n.Kind = incidents.KindAcknowledged
+	n.Events = []incidents.TimelineEntry{
+		{At: t0, Kind: incidents.KindAcknowledged, Actor: "demo-admin", Text: "acknowledged by demo-admin"},
+		{At: t0, Kind: incidents.KindNote, Actor: "bob", Text: "looking at the database"},
+	}
+	body := incidents.Body(n)
+	if strings.Contains(body, "by demo-admin by demo-admin") {
+		t.Errorf("actor named twice:\n%s", body)
+	}
+	for _, want := range []string{"event: acknowledged by demo-admin at ", "event: looking at the database by bob at "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %q:\n%s", want, body)
+		}
+	}
+}
