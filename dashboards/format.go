@@ -27,7 +27,17 @@ func sliPct(f float64) string {
 	if f >= 1 {
 		return "100%"
 	}
-	return pct(math.Floor(f*1e5)/1e5, 3)
+	return pct(floorTo(f, 1e5), 3)
+}
+
+// floorTo cuts f down to a multiple of 1/scale, a fraction below 1 staying
+// below 1. The slack keeps float error in f*scale (0.29*1e5 is 28999.99…)
+// from cutting a whole step off an exact figure.
+func floorTo(f, scale float64) float64 {
+	if v := math.Floor(f*scale+1e-6) / scale; v < 1 || f >= 1 {
+		return v
+	}
+	return math.Floor(f*scale) / scale
 }
 
 // secs formats seconds as a short duration (850ms, 1.24s, 3m5s).

@@ -524,7 +524,7 @@ func TestStatusPageCachesForItsTTL(t *testing.T) {
 }
 
 func TestUptimeFigures(t *testing.T) {
-	for f, want := range map[float64]string{1: "100%", 0.99999: "99.99%", 0.9995: "99.95%", 703.0 / 743.0: "94.61%", 0: "0.00%"} {
+	for f, want := range map[float64]string{1: "100%", 0.99999: "99.99%", 0.9995: "99.95%", 703.0 / 743.0: "94.61%", 0: "0.00%", 0.29: "29.00%", 0.57: "57.00%", 1 - 1e-12: "99.99%"} {
 		if got := uptimePct(f); got != want {
 			t.Errorf("uptimePct(%v) = %s, want %s", f, got, want)
 		}

@@ -124,7 +124,7 @@ func uptimePct(f float64) string {
 	if f >= 1 {
 		return "100%"
 	}
-	return strconv.FormatFloat(math.Floor(f*10000)/100, 'f', 2, 64) + "%"
+	return strconv.FormatFloat(floorTo(f, 1e4)*100, 'f', 2, 64) + "%"
 }
 
 // dayClass is the colour class of a day: the worst status recorded that
