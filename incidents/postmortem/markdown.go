@@ -43,10 +43,10 @@ func Markdown(pm *Postmortem) []byte {
 		w("- SLOs: none affected\n")
 	}
 	for _, p := range pm.Impact.Probes {
-		w("- Probe %s: %d of %d runs failed\n", inline(p.Name), p.Failed, p.Runs)
+		w("- Probe %s: %d of %s failed\n", inline(p.Name), p.Failed, plural(float64(p.Runs), "run", "runs"))
 	}
 	if r := pm.Impact.RUM; r != nil {
-		w("- Real users: %s page views, %s JavaScript errors\n", num(r.PageViews), num(r.JSErrors))
+		w("- Real users: %s, %s\n", plural(r.PageViews, "page view", "page views"), plural(r.JSErrors, "JavaScript error", "JavaScript errors"))
 	}
 	for _, e := range pm.Impact.Errors {
 		w("- Not measured: %s\n", inline(e))

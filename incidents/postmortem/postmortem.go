@@ -15,6 +15,7 @@ package postmortem
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sentinel-oss/sentinel/incidents"
@@ -128,7 +129,18 @@ func (s SLOImpact) Counted() string {
 	case "runs":
 		bad = "failed"
 	}
+	if s.Total == 1 {
+		unit = strings.TrimSuffix(unit, "s") // "1 of 1 run failed"
+	}
 	return fmt.Sprintf("%s of %s %s %s", grouped(s.Total-s.Good), grouped(s.Total), unit, bad)
+}
+
+// plural is "1 run", "2 runs", "2.5 page views".
+func plural(n float64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return num(n) + " " + many
 }
 
 // grouped writes a count with thousands separators: 1,200.

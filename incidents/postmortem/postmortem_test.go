@@ -476,3 +476,17 @@ func TestReport(t *testing.T) {
 }
 
 func near(a, b float64) bool { d := a - b; return d < 1e-12 && d > -1e-12 }
+
+// Counts of one read in the singular: "1 page view", "1 of 1 run failed".
+func TestMarkdownSingularCounts(t *testing.T) {
+	pm := &postmortem.Postmortem{IncidentID: 1, Title: "one of each"}
+	pm.Impact.SLOs = []postmortem.SLOImpact{{Name: "checkout", Unit: "runs", Good: 0, Total: 1}}
+	pm.Impact.Probes = []postmortem.ProbeRuns{{Name: "search", Runs: 1, Failed: 1}}
+	pm.Impact.RUM = &postmortem.RUMTraffic{PageViews: 1, JSErrors: 1}
+	md := string(postmortem.Markdown(pm))
+	for _, want := range []string{"(1 of 1 run failed)", "Probe search: 1 of 1 run failed", "Real users: 1 page view, 1 JavaScript error\n"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
