@@ -119,6 +119,29 @@ func group(s string) string {
 	return b.String()
 }
 
+// plural is one when n is 1 and many otherwise (0 SLOs, 1 SLO, 2.5 samples).
+func plural(n any, one, many string) string {
+	switch v := n.(type) {
+	case int:
+		if v == 1 {
+			return one
+		}
+	case int64:
+		if v == 1 {
+			return one
+		}
+	case float64:
+		if v == 1 {
+			return one
+		}
+	case string: // a count already formatted
+		if v == "1" {
+			return one
+		}
+	}
+	return many
+}
+
 // funcs are the helpers templates call.
 func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 	return template.FuncMap{
@@ -158,7 +181,9 @@ func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 			return template.HTML(fmt.Sprintf( //nolint:gosec // a number
 				`<svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true"><rect class="bar-bg" x="0" y="0" width="100" height="8" rx="2"/><rect class="fill-info" x="0" y="0" width="%s" height="8" rx="2"/></svg>`, f1(clamp(p, 0, 100))))
 		},
-		"path": url.PathEscape,
+		// plural picks the word for a count: {{.N}} {{plural .N "SLO" "SLOs"}}.
+		"plural": plural,
+		"path":   url.PathEscape,
 		"query": func(kv ...string) string {
 			v := url.Values{}
 			for i := 0; i+1 < len(kv); i += 2 {

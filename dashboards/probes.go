@@ -183,7 +183,7 @@ func (d *Dashboards) ProbeRun(ctx context.Context, w io.Writer, v Viewer, name, 
 			data.Passed++
 		}
 	}
-	data.Strip = runStrip(strip, fmt.Sprintf("%d of the last %d runs passed", data.Passed, len(runs)))
+	data.Strip = runStrip(strip, fmt.Sprintf("%d of the last %d %s passed", data.Passed, len(runs), plural(len(runs), "run", "runs")))
 	for _, r := range runs {
 		data.History = append(data.History, historyRow{ID: r.ID, Location: r.Location, Error: r.Error, Duration: secs(r.Duration.Std().Seconds()), At: r.At, Success: r.Success})
 		if !r.Success && data.Failure == nil {

@@ -1,0 +1,66 @@
+package dashboards
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// SLIs are cut, not rounded (99.9996% never reads 100%), but float error in
+// the scaling does not cut a decimal off an exact figure (23/40 is 57.5%).
+func TestSLIPercent(t *testing.T) {
+	for f, want := range map[float64]string{
+		23.0 / 40.0:    "57.500%",
+		0.29:           "29.000%",
+		0.57:           "57.000%",
+		0.999996:       "99.999%",
+		0.9993:         "99.930%",
+		1 - 1e-12:      "99.999%",
+		1:              "100%",
+		0:              "0.000%",
+		1.0 / 3.0:      "33.333%",
+		2.0 / 3.0:      "66.666%",
+		999.0 / 1000.0: "99.900%",
+	} {
+		if got := sliPct(f); got != want {
+			t.Errorf("sliPct(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+// Counts of one read in the singular on the pages and in the report.
+func TestCountsOfOneAreSingular(t *testing.T) {
+	f := newFixture(t, 1, 1, 1)
+	f.probes.runs["journey-00"] = f.probes.runs["journey-00"][:1]
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		render func(io.Writer) error
+		want   []string
+	}{
+		"overview": {func(w io.Writer) error { return f.d.Overview(ctx, w, viewerV, "") },
+			[]string{"</span> SLO<br>", "</span> open incident<br>", "of 1 probe failing"}},
+		"probes": {func(w io.Writer) error { return f.d.Probes(ctx, w, viewerV) }, []string{"1 probe, "}},
+		"probe":  {func(w io.Writer) error { return f.d.Probe(ctx, w, viewerV, "journey-00") }, []string{"of the last 1 run passed"}},
+		"report": {func(w io.Writer) error { return f.d.SLOReportMarkdown(ctx, w, "2026-02") }, []string{"of 1 SLO."}},
+	} {
+		var buf bytes.Buffer
+		if err := tc.render(&buf); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s lacks %q", name, w)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		n    any
+		want string
+	}{{0, "runs"}, {1, "run"}, {int64(1), "run"}, {1.0, "run"}, {2.5, "runs"}, {"1", "run"}, {"1,200", "runs"}} {
+		if got := plural(tc.n, "run", "runs"); got != tc.want {
+			t.Errorf("plural(%v) = %s, want %s", tc.n, got, tc.want)
+		}
+	}
+}
