@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/sentinel-oss/sentinel/slo"
 )
 
 // SLIs are cut, not rounded (99.9996% never reads 100%), but float error in
@@ -62,5 +64,13 @@ func TestCountsOfOneAreSingular(t *testing.T) {
 		if got := plural(tc.n, "run", "runs"); got != tc.want {
 			t.Errorf("plural(%v) = %s, want %s", tc.n, got, tc.want)
 		}
+	}
+}
+
+func TestBudgetTextOneEventSeen(t *testing.T) {
+	st := slo.Status{Spec: &slo.Spec{Objective: 99}, Window: slo.Counts{Good: 1, Total: 1},
+		Budget: slo.Budget{Unit: "events", Projected: true, Expected: 720, Allowed: 7.2}}
+	if got := budgetText(st); !strings.Contains(got, "1 event seen so far") {
+		t.Errorf("budgetText = %q", got)
 	}
 }

@@ -435,8 +435,8 @@ func budgetText(st slo.Status) string {
 		}
 		basis = fmt.Sprintf("the window has %s time slices%s; %s may be bad", amount(b.Expected), target, amount(b.Allowed))
 	case b.Projected:
-		basis = fmt.Sprintf("%s events seen so far project to %s over the window; %s of them may be bad",
-			group(strconv.FormatInt(st.Window.Total, 10)), amount(b.Expected), amount(b.Allowed))
+		basis = fmt.Sprintf("%s %s seen so far project to %s over the window; %s of them may be bad",
+			group(strconv.FormatInt(st.Window.Total, 10)), plural(st.Window.Total, "event", "events"), amount(b.Expected), amount(b.Allowed))
 	default:
 		basis = fmt.Sprintf("%s of the window's %s events may be bad", amount(b.Allowed), amount(b.Expected))
 	}
