@@ -327,7 +327,11 @@ func (b *Bot) postmortem(ctx context.Context, sc slack.SlashCommand, cmd Command
 	}
 	text := fmt.Sprintf("Postmortem of #%d *%s*: %s\n<%s|Open it> · <%s|Markdown>", link.IncidentID, esc(link.Title), link.Status, link.URL, link.MarkdownURL)
 	if link.OpenActionItems > 0 {
-		text += fmt.Sprintf("\n%d open action item(s).", link.OpenActionItems)
+		items := "items"
+		if link.OpenActionItems == 1 {
+			items = "item"
+		}
+		text += fmt.Sprintf("\n%d open action %s.", link.OpenActionItems, items)
 	}
 	return ephemeral("%s", text)
 }

@@ -43,7 +43,7 @@ func TestSlashCommands(t *testing.T) {
 		{"resolve #1", "U0ALICE", "incidents", "in_channel", []string{"resolved #1"}},
 		{"silence service=checkout,env=~prod.* 2h", "U024BE7LH", "incidents", "in_channel", []string{"silenced", "service=checkout, env=~prod.*", "sil-1"}},
 		{"silence service=checkout", "U024BE7LH", "incidents", "ephemeral", []string{"duration"}},
-		{"postmortem 1", "U0ALICE", "incidents", "ephemeral", []string{"Postmortem of #1", "draft", "/incidents/1/postmortem|Open it", "2 open action item"}},
+		{"postmortem 1", "U0ALICE", "incidents", "ephemeral", []string{"Postmortem of #1", "draft", "/incidents/1/postmortem|Open it", "\n2 open action items."}},
 		{"postmortem 99", "U0ALICE", "incidents", "ephemeral", []string{"Cannot find the postmortem of #99"}},
 		{"postmortem x", "U0ALICE", "incidents", "ephemeral", []string{"not an incident ID"}},
 		{"frobnicate", "U0ALICE", "incidents", "ephemeral", []string{"unknown subcommand"}},
