@@ -115,7 +115,9 @@ type alertsData struct {
 	Configured bool
 	Firing     int
 	Pending    int
-	Silenced   int
+	// Muted counts the alerts that do not page: silenced, inhibited or in
+	// maintenance (the API's silenced).
+	Muted      int
 	Alerts     []alertRow
 	Silences   []silenceRow
 	Active     int
@@ -226,11 +228,11 @@ func (d *Dashboards) Alerts(ctx context.Context, w io.Writer, v Viewer, st Alert
 		} else {
 			data.Pending++
 		}
-		// Silenced on the alert also covers inhibition; the page tells the
-		// two apart.
+		// The row tells a silence from an inhibition or a maintenance
+		// window; the tile counts them all.
 		muted := len(a.SilencedBy) > 0
-		if muted {
-			data.Silenced++
+		if a.Silenced || muted || a.InhibitedBy != "" || len(a.MaintenanceBy) > 0 {
+			data.Muted++
 		}
 		if len(a.MaintenanceBy) > 0 {
 			data.InMaintenance++
