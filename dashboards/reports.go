@@ -426,6 +426,16 @@ type weekRow struct {
 	BarPct float64
 }
 
+// IncidentReport is the report IncidentReportPage shows, as GET
+// /api/v1/reports/incidents returns it (for the page's JSON link, which a
+// browser follows with its session, not a bearer token).
+func (d *Dashboards) IncidentReport(ctx context.Context, from, to time.Time) (postmortem.Report, error) {
+	if d.opts.Reports == nil {
+		return postmortem.Report{}, fmt.Errorf("incident report: %w (incidents are not configured)", ErrNotFound)
+	}
+	return d.opts.Reports.Report(ctx, from, to)
+}
+
 // IncidentReportPage renders the incident report between from and to:
 // counts by severity and week, MTTA, MTTR and the budget each SLO lost
 // while incidents were open.

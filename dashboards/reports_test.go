@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -145,10 +146,25 @@ func TestIncidentReportPage(t *testing.T) {
 	if err := f.d.IncidentReportPage(context.Background(), &buf, viewerV, from, fixtureNow); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Incident report", "<span class=\"big\">10</span> incidents", "Mean time to acknowledge", "4m", "Incidents per week", "slo-000"} {
+	// The JSON link is one the session can follow (the API takes only
+	// bearer tokens); the API path is text.
+	jsonLink := fmt.Sprintf(`<a href="/reports/incidents.json?from=%s&amp;to=%s">`, from.Format("2006-01-02"), fixtureNow.Add(-time.Nanosecond).Format("2006-01-02"))
+	for _, want := range []string{"Incident report", "<span class=\"big\">10</span> incidents", "Mean time to acknowledge", "4m", "Incidents per week", "slo-000",
+		jsonLink, "<code>GET /api/v1/reports/incidents?from="} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if strings.Contains(buf.String(), `href="/api/`) {
+		t.Error("page links the API, which a browser cannot call")
+	}
+	rep, err := f.d.IncidentReport(context.Background(), from, fixtureNow)
+	if err != nil || rep.Count != 10 {
+		t.Errorf("report = %+v, %v", rep, err)
+	}
+	f.d.opts.Reports = nil
+	if _, err := f.d.IncidentReport(context.Background(), from, fixtureNow); !errors.Is(err, ErrNotFound) {
+		t.Errorf("report without incidents: err = %v, want ErrNotFound", err)
 	}
 }
 

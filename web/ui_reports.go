@@ -57,6 +57,7 @@ func (u *ui) mountReports(pages *gin.RouterGroup) {
 	pages.GET("/reports/slos.csv", u.sloReportExport("text/csv; charset=utf-8", "csv"))
 	pages.GET("/reports/slos.md", u.sloReportExport("text/markdown; charset=utf-8", "md"))
 	pages.GET("/reports/incidents", u.incidentReport)
+	pages.GET("/reports/incidents.json", u.incidentReportJSON)
 	pages.GET("/settings", u.settingsPage)
 	pages.POST("/settings", BodyLimit(maxSettingsForm), u.saveSettings)
 }
@@ -114,6 +115,35 @@ func (u *ui) sloReportExport(contentType, ext string) gin.HandlerFunc {
 // incidentReport shows the incident report between two dates (the
 // viewer's days, to included); the last 30 days by default.
 func (u *ui) incidentReport(c *gin.Context) {
+	from, to, ok := u.reportRange(c)
+	if !ok {
+		return
+	}
+	u.write(c, http.StatusOK, func(w io.Writer) error {
+		return u.d.IncidentReportPage(c.Request.Context(), w, viewer(c), from, to)
+	})
+}
+
+// incidentReportJSON serves the page's report as GET
+// /api/v1/reports/incidents does, to the session (the API takes only
+// bearer tokens, which a browser following a link does not send).
+func (u *ui) incidentReportJSON(c *gin.Context) {
+	from, to, ok := u.reportRange(c)
+	if !ok {
+		return
+	}
+	rep, err := u.d.IncidentReport(c.Request.Context(), from, to)
+	if err != nil {
+		u.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}
+
+// reportRange reads the incident report's from and to (the viewer's days,
+// to included; the last 30 days by default) as [from, to); on a bad range
+// it answers with an error page and returns false.
+func (u *ui) reportRange(c *gin.Context) (from, to time.Time, ok bool) {
 	v := viewer(c)
 	loc := v.Zone
 	if loc == nil {
@@ -143,9 +173,7 @@ func (u *ui) incidentReport(c *gin.Context) {
 		u.errorPage(c, http.StatusBadRequest, "A report covers at most a year.")
 		return
 	}
-	u.write(c, http.StatusOK, func(w io.Writer) error {
-		return u.d.IncidentReportPage(c.Request.Context(), w, v, from, to)
-	})
+	return from, to, true
 }
 
 func (u *ui) settingsPage(c *gin.Context) {

@@ -1,16 +1,22 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 )
 
 func TestUIReportsNeedASession(t *testing.T) {
 	u := newUIFixture(t)
-	for _, p := range []string{"/reports/slos?month=2026-03", "/reports/slos.csv", "/reports/slos.md", "/reports/incidents", "/settings"} {
+	for _, p := range []string{"/reports/slos?month=2026-03", "/reports/slos.csv", "/reports/slos.md", "/reports/incidents", "/reports/incidents.json", "/settings"} {
 		rec := u.get(t, p, "")
 		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login?next=") {
 			t.Errorf("GET %s without a session = %d to %q", p, rec.Code, rec.Header().Get("Location"))
@@ -40,10 +46,31 @@ func TestUIReports(t *testing.T) {
 			t.Errorf("GET %s = %d, want 400", p, rec.Code)
 		}
 	}
-	if rec := u.get(t, "/reports/incidents?from=2026-02-01&to=2026-02-28", cookie); rec.Code != http.StatusOK ||
-		!strings.Contains(rec.Body.String(), `value="2026-02-28"`) {
+	rec = u.get(t, "/reports/incidents?from=2026-02-01&to=2026-02-28", cookie)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `value="2026-02-28"`) {
 		t.Errorf("incident report = %d", rec.Code)
 	}
+	// Its JSON link works in the session that shows the page.
+	link := regexp.MustCompile(`href="(/reports/incidents\.json[^"]*)"`).FindStringSubmatch(rec.Body.String())
+	if link == nil {
+		t.Fatal("the incident report has no JSON link")
+	}
+	rec = u.get(t, html.UnescapeString(link[1]), cookie)
+	var rep postmortem.Report
+	if err := json.Unmarshal(rec.Body.Bytes(), &rep); rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") || err != nil ||
+		!rep.From.Equal(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)) || !rep.To.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("incident report JSON = %d %s %v %+v", rec.Code, rec.Header().Get("Content-Type"), err, rep)
+	}
+	if rec := u.get(t, "/reports/incidents.json?from=2026-03-01&to=2026-02-01", cookie); rec.Code != http.StatusBadRequest {
+		t.Errorf("JSON with a bad range = %d, want 400", rec.Code)
+	}
+}
+
+// fakeReports reports the range it is asked for.
+type fakeReports struct{}
+
+func (fakeReports) Report(_ context.Context, from, to time.Time) (postmortem.Report, error) {
+	return postmortem.Report{From: from, To: to, BySeverity: map[string]int{}}, nil
 }
 
 // The viewer's zone: the browser's by default (the script writes it into

@@ -124,7 +124,7 @@ func newUIFixture(t *testing.T) *uiFixture {
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	f := newFixture(t, func(o *Options) { o.Now = now; o.Server.MaxBodyBytes = 64 << 10 })
 	fi := &fakeIncidents{inc: incidents.Incident{ID: 7, Title: "Checkout down", Severity: model.SeverityCritical, Status: incidents.StatusTriggered, CreatedAt: clock.Add(-time.Hour)}}
-	d, err := dashboards.New(dashboards.Options{Incidents: fi, Now: now})
+	d, err := dashboards.New(dashboards.Options{Incidents: fi, Reports: fakeReports{}, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
