@@ -145,7 +145,8 @@ func NewStatusPage(opts StatusPageOptions) (*StatusPage, error) {
 			}
 			return t.UTC().Format("Jan 2, 15:04 UTC")
 		},
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"plural": plural,
 	}).ParseFS(statusTemplateFS, "statustemplates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse status page templates: %w", err)

@@ -68,7 +68,7 @@ type spFixture struct {
 	st     statuspage.Store
 }
 
-func newSPFixture(t *testing.T) *spFixture {
+func newSPFixture(t *testing.T, opts ...func(*config.StatusPage)) *spFixture {
 	t.Helper()
 	sp := config.DefaultStatusPage()
 	sp.Enabled, sp.Title = true, "Shop status"
@@ -81,6 +81,9 @@ func newSPFixture(t *testing.T) *spFixture {
 		{Name: "storefront", Location: "eu", Labels: model.Labels{"service": "storefront"}},
 		{Name: "checkout", Location: "eu", Labels: model.Labels{"service": "checkout"}},
 		{Name: "search", Location: "eu", Labels: model.Labels{"service": "search"}},
+	}
+	for _, o := range opts {
+		o(&sp)
 	}
 	pg, ps := statuspage.Compile(sp, probes, nil)
 	if len(ps) > 0 {
@@ -520,6 +523,14 @@ func TestStatusPageCachesForItsTTL(t *testing.T) {
 	f.page.Invalidate()
 	if c, _ := f.page.Public(t.Context()); c == b {
 		t.Fatal("Invalidate did not force a rendering")
+	}
+}
+
+// A one-day history reads "1 day ago" under the bars, not "1 days ago".
+func TestStatusPageOneDayHistory(t *testing.T) {
+	f := newSPFixture(t, func(sp *config.StatusPage) { sp.History = model.Duration(24 * time.Hour) })
+	if page := string(f.doc(t, "page")); !strings.Contains(page, "<span>1 day ago</span>") {
+		t.Errorf("page lacks \"1 day ago\":\n%s", page)
 	}
 }
 
