@@ -181,7 +181,7 @@ alerting:
 		t.Error("the first Tab does not reach the skip link")
 	}
 	main := strings.ToLower(b.text("main")) // headings are upper-cased by CSS
-	for _, want := range []string{"orders-success", "storefront-availability", "99%", "budget remaining", "open incidents", "on call now"} {
+	for _, want := range []string{"orders-success", "storefront-availability", "99%", "budget remaining", "1 open incident\n", "on call now"} {
 		if !strings.Contains(main, want) {
 			t.Errorf("overview lacks %q", want)
 		}
