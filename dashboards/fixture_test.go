@@ -35,6 +35,8 @@ type fixture struct {
 	pm      *postmortem.Service
 	alerts  *fakeAlerts
 	lastInc int64
+	// store holds the incidents, for tests that set a state directly.
+	store *incidents.MemoryStore
 }
 
 const fixturePeople = `
@@ -174,7 +176,7 @@ func newFixture(tb testing.TB, nSLO, nInc, nProbes int) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &fixture{d: d, engine: eng, inc: svc, specs: specs, probes: fp, rum: fr, oncall: fo, pm: pms, alerts: fa, lastInc: last}
+	return &fixture{d: d, engine: eng, inc: svc, specs: specs, probes: fp, rum: fr, oncall: fo, pm: pms, alerts: fa, lastInc: last, store: st}
 }
 
 // pmSLOs adapts the engine for postmortem impact, as internal/app does.

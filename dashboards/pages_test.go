@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/oncall"
 	"github.com/sentinel-oss/sentinel/model"
 	"github.com/sentinel-oss/sentinel/rum"
@@ -327,6 +328,38 @@ func TestIncidentPageMarksThreadNotes(t *testing.T) {
 	}
 	if !strings.Contains(page, `<span class="actor">by bob</span><p>status page updated</p>`) {
 		t.Errorf("the page's own note is marked or missing:\n%s", page)
+	}
+}
+
+// An incident paging again (reopened, or its acknowledgement timed out)
+// does not read as acknowledged: the page says it is not, and when it was
+// first (the MTTA figure's instant).
+func TestIncidentPagingAgainIsNotShownAcknowledged(t *testing.T) {
+	f := newFixture(t, 1, 3, 0)
+	ctx := t.Context()
+	page := func() string {
+		var buf bytes.Buffer
+		if err := f.d.Incident(ctx, &buf, responderV, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	if got := page(); !strings.Contains(got, `<dd id="acknowledged"><time datetime="2026-03-02T08:43:00Z"`) || strings.Contains(got, "paged again") {
+		t.Fatalf("resolved incident's acknowledgement:\n%s", got)
+	}
+	err := f.store.Update(ctx, func(tx incidents.Tx) error {
+		inc, err := tx.Get(1)
+		if err != nil {
+			return err
+		}
+		inc.Status, inc.ResolvedAt = incidents.StatusTriggered, nil // reopened
+		return tx.Put(inc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := page(); !strings.Contains(got, `<dd id="acknowledged">not since it was paged again (first <time datetime="2026-03-02T08:43:00Z"`) || !strings.Contains(got, "</time>, after 4m)</dd>") {
+		t.Errorf("reopened incident's acknowledgement:\n%s", got)
 	}
 }
 
