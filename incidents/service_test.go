@@ -333,6 +333,16 @@ func TestStillFiringAfterResolveOpensNewIncident(t *testing.T) {
 	}
 }
 
+// countIncidents is how many incidents f holds, open or not.
+func countIncidents(t *testing.T, f *fixture) int {
+	t.Helper()
+	all, err := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(all)
+}
+
 // unmutedFiring lists inc's firing alerts that nothing mutes.
 func unmutedFiring(inc *incidents.Incident) []string {
 	var out []string
@@ -356,20 +366,12 @@ func TestStillFiringOpensNothingWhenMutedSupersededOrOff(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count := func(t *testing.T, f *fixture) int {
-		t.Helper()
-		all, err := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(all)
-	}
 	t.Run("silenced", func(t *testing.T) {
 		f := newFixture(t, nil, nil)
 		resolveWhileFiring(t, f)
 		f.fire(t, burnGroup(true)) // a person silences it: "we know, it lags"
 		f.step(t, 5*time.Hour)
-		if n := count(t, f); n != 1 {
+		if n := countIncidents(t, f); n != 1 {
 			t.Errorf("%d incidents, want 1", n)
 		}
 	})
@@ -388,7 +390,7 @@ func TestStillFiringOpensNothingWhenMutedSupersededOrOff(t *testing.T) {
 			t.Fatal("#1 no longer lists the burn alert as firing; the case tests nothing")
 		}
 		f.step(t, 4*time.Hour)
-		if n := count(t, f); n != 2 {
+		if n := countIncidents(t, f); n != 2 {
 			t.Errorf("%d incidents, want 2", n)
 		}
 	})
@@ -400,7 +402,7 @@ func TestStillFiringOpensNothingWhenMutedSupersededOrOff(t *testing.T) {
 			t.Errorf("resolve text %q promises a new incident", got)
 		}
 		f.step(t, 24*time.Hour)
-		if n := count(t, f); n != 1 {
+		if n := countIncidents(t, f); n != 1 {
 			t.Errorf("%d incidents, want 1", n)
 		}
 	})
@@ -425,18 +427,10 @@ func TestStillFiringMutedIsCheckedUntilUnmutedOrCleared(t *testing.T) {
 		}
 		return f
 	}
-	count := func(t *testing.T, f *fixture) int {
-		t.Helper()
-		all, err := f.svc.List(t.Context(), incidents.ListQuery{Limit: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(all)
-	}
 	t.Run("unmuted later", func(t *testing.T) {
 		f := resolveMuted(t)
 		f.step(t, 4*time.Hour)
-		if n := count(t, f); n != 1 {
+		if n := countIncidents(t, f); n != 1 {
 			t.Fatalf("%d incidents while muted, want 1", n)
 		}
 		if inc, _ := f.svc.Get(t.Context(), 1); inc.Escalation.StillFiringAt == nil {
@@ -444,7 +438,7 @@ func TestStillFiringMutedIsCheckedUntilUnmutedOrCleared(t *testing.T) {
 		}
 		f.step(t, time.Hour)
 		f.fire(t, burnGroup(false)) // the silence ended; the alert still fires
-		if n := count(t, f); n != 1 {
+		if n := countIncidents(t, f); n != 1 {
 			t.Fatalf("%d incidents at once on unmute, want 1 (the check opens it)", n)
 		}
 		f.step(t, 3*time.Hour)
@@ -464,7 +458,7 @@ func TestStillFiringMutedIsCheckedUntilUnmutedOrCleared(t *testing.T) {
 		g.Alerts[0].State, g.Firing = model.AlertResolved, false
 		f.fire(t, g)
 		f.step(t, 4*time.Hour)
-		if n := count(t, f); n != 1 {
+		if n := countIncidents(t, f); n != 1 {
 			t.Errorf("%d incidents, want 1", n)
 		}
 		if inc, _ := f.svc.Get(t.Context(), 1); inc.Escalation.StillFiringAt != nil {
