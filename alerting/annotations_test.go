@@ -120,7 +120,7 @@ func TestBurnSummaryInPlainWords(t *testing.T) {
 		BurnRates: map[string]float64{"1h": 81}, TimeToExhaustion: &left, SpentLastHour: &spent,
 		Tiers: []model.BurnTier{{Name: "page", LongWindow: time.Hour, ShortWindow: 5 * time.Minute, Factor: 14.4, LongRate: 81, ShortRate: 95.04, Firing: true}}}
 	ann := burnAnnotations(st, "page")
-	if got, want := ann["summary"], "checkout-availability: 11% of the 30-day error budget spent in the last hour; at this rate the rest lasts 7.8 h"; got != want {
+	if got, want := ann["summary"], "checkout-availability: 11.2% of the 30-day error budget spent in the last hour; at this rate the rest lasts 7.8 h"; got != want {
 		t.Errorf("summary\n got %q\nwant %q", got, want)
 	}
 	if got, want := ann["detail"], "page tier, 1h/5m: burn rate 81x and 95x (threshold 14.4x, firing)"; got != want {

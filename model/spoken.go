@@ -61,8 +61,9 @@ func unitsOf(a int64, ua string, b int64, ub string) string {
 	return fmt.Sprintf("%d%s%d%s", a, ua, b, ub)
 }
 
-// SpokenPercent is a fraction as a percentage with the precision a reader
-// needs: 0.18 is "18%", 0.012 "1.2%", 0.0004 "0.04%", 1 "100%". A fraction
+// SpokenPercent is a fraction as a percentage with the precision the pages
+// show it with, so a message and a page agree: 0.18 is "18%", 0.9946
+// "99.5%" (not "99%"), 0.012 "1.2%", 0.0004 "0.04%", 1 "100%". A fraction
 // strictly between 0 and 1 never reads "0%" or "100%" (0.996 is "99.6%",
 // 0.9996 "99.96%": a budget with something spent is not whole; see
 // FixedPercent).
@@ -70,7 +71,7 @@ func SpokenPercent(f float64) string {
 	p := f * 100
 	decimals := 2
 	switch a := math.Abs(p); {
-	case a >= 10 || p == math.Trunc(p):
+	case p == math.Trunc(p):
 		decimals = 0
 	case a >= 1:
 		decimals = 1

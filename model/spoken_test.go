@@ -17,6 +17,8 @@ func TestSpokenFigures(t *testing.T) {
 		{SpokenPercent(0.0004), "0.04%"}, {SpokenPercent(1), "100%"}, {SpokenPercent(-0.12), "-12%"}, {SpokenPercent(0), "0%"},
 		{SpokenPercent(0.996), "99.6%"}, {SpokenPercent(0.9996), "99.96%"}, {SpokenPercent(0.9999999), "99.999%"},
 		{SpokenPercent(0.0000001), "0.001%"}, {SpokenPercent(0.00004), "0.004%"},
+		// As the pages show it: one decimal, not "99%" beside a page's 99.5%.
+		{SpokenPercent(0.9946), "99.5%"}, {SpokenPercent(0.987), "98.7%"}, {SpokenPercent(0.1362), "13.6%"},
 		// A fraction strictly between 0 and 1 never reads as 0 or 100.
 		{FixedPercent(0.9996, 1), "99.96%"}, {FixedPercent(0.99942, 1), "99.9%"}, {FixedPercent(0.00004, 1), "0.004%"},
 		{FixedPercent(0.0000001, 1), "0.001%"}, {FixedPercent(0.99999999, 1), "99.999%"},
