@@ -51,9 +51,20 @@ func (s *Service) List(ctx context.Context, q ListQuery) ([]*Incident, error) {
 }
 
 // SLOImpact returns the SLOs inc burns with the budget consumed between
-// its start and its resolution (or now). Errors from the budget source
-// leave that SLO out and are logged.
+// its start and its resolution (or now), and each budget now. Errors from
+// the budget source leave that SLO out and are logged.
 func (s *Service) SLOImpact(ctx context.Context, inc *Incident) []SLOImpact {
+	return s.sloImpact(ctx, inc, true)
+}
+
+// SLOConsumption is SLOImpact without each budget now: only what the
+// incident itself consumed, which is all a list of incidents shows (the
+// budget now is the SLO's, the same on every row).
+func (s *Service) SLOConsumption(ctx context.Context, inc *Incident) []SLOImpact {
+	return s.sloImpact(ctx, inc, false)
+}
+
+func (s *Service) sloImpact(ctx context.Context, inc *Incident, withStatus bool) []SLOImpact {
 	s.mu.RLock()
 	b := s.budgets
 	s.mu.RUnlock()
@@ -70,6 +81,9 @@ func (s *Service) SLOImpact(ctx context.Context, inc *Incident) []SLOImpact {
 		end = *inc.ResolvedAt
 	}
 	status, _ := b.(BudgetStatusSource)
+	if !withStatus {
+		status = nil
+	}
 	for _, n := range names {
 		c, err := b.Consumed(ctx, n, inc.CreatedAt, end)
 		if err != nil {

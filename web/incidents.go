@@ -174,7 +174,7 @@ func (h incidentHandlers) list(c *gin.Context) {
 	}
 	out := IncidentList{Incidents: make([]IncidentDTO, 0, len(list))}
 	for _, inc := range list {
-		out.Incidents = append(out.Incidents, NewIncidentDTO(inc, nil))
+		out.Incidents = append(out.Incidents, NewIncidentDTO(inc, h.svc.SLOConsumption(c.Request.Context(), inc)))
 	}
 	if len(list) == q.Limit && len(list) > 0 {
 		next := list[len(list)-1].ID

@@ -99,7 +99,12 @@ alerting:
 	// The incident the failure opened reports its share from the same model.
 	var list struct {
 		Incidents []struct {
-			ID int64 `json:"id"`
+			ID   int64 `json:"id"`
+			SLOs []struct {
+				Name      string   `json:"name"`
+				Consumed  float64  `json:"budget_consumed"`
+				Remaining *float64 `json:"budget_remaining"`
+			} `json:"slos"`
 		} `json:"incidents"`
 	}
 	code, b := get(t, base+"/api/v1/incidents", adminToken)
@@ -121,5 +126,11 @@ alerting:
 	}
 	if strings.Contains(b, "e+") {
 		t.Errorf("incident holds an absurd figure: %s", b)
+	}
+	// The list says the same of it (its share; the budget now is the
+	// SLO's, on its own page).
+	if got := list.Incidents[0].SLOs; len(got) != 1 || got[0].Name != inc.SLOs[0].Name ||
+		math.Abs(got[0].Consumed-inc.SLOs[0].Consumed) > 1e-9 || got[0].Remaining != nil {
+		t.Errorf("incident list slos = %+v, want %s with budget_consumed %v as on the incident", got, inc.SLOs[0].Name, inc.SLOs[0].Consumed)
 	}
 }
