@@ -196,6 +196,15 @@ func TestServiceVitalsAndErrors(t *testing.T) {
 		g.SampleURL != "https://shop.example.com/product/42" || !slices.Equal(g.Routes, []string{"/product/:id"}) || len(g.Fingerprint) != 16 {
 		t.Errorf("group %+v", g)
 	}
+
+	// The last hour, asked in the middle of a minute: the window starts
+	// at a whole minute and ends now, not at the minute still to come.
+	f.advance(25 * time.Second)
+	now := f.clock()
+	rep, _ = f.c.Service().Vitals(ctx, now.Add(-time.Hour), now)
+	if !rep.To.Equal(now) || !rep.From.Equal(now.Add(-time.Hour).Truncate(time.Minute)) || rep.Overall.PageViews != 9 {
+		t.Errorf("last hour at %s: from %s to %s, %v page views", now, rep.From, rep.To, rep.Overall.PageViews)
+	}
 }
 
 func TestErrorGroupingAndScrubbing(t *testing.T) {

@@ -89,6 +89,11 @@ func (s *Service) Vitals(ctx context.Context, from, to time.Time) (VitalsReport,
 		to = t.Add(time.Minute)
 	}
 	rows, err := s.counts.Minutes(ctx, from, to)
+	// The counts end now: a window rounded out past it is reported as
+	// ending now, not at a minute still to come.
+	if now := s.now(); to.After(now) {
+		to = now
+	}
 	if err != nil {
 		return VitalsReport{}, fmt.Errorf("read rum minutes: %w", err)
 	}
