@@ -191,10 +191,13 @@ func (p pmSLOs) Consumed(ctx context.Context, name string, from, to time.Time) (
 // pmRUM sums the fake RUM rows for postmortem impact.
 type pmRUM struct{ f *fakeRUM }
 
-func (p pmRUM) Traffic(ctx context.Context, from, to time.Time) (postmortem.RUMTraffic, error) {
+func (p pmRUM) Traffic(ctx context.Context, from, to time.Time, route string) (postmortem.RUMTraffic, error) {
 	rows, _ := p.f.Minutes(ctx, from, to)
-	var t postmortem.RUMTraffic
+	t := postmortem.RUMTraffic{From: from.Truncate(time.Minute), To: to.Truncate(time.Minute).Add(time.Minute), Route: route}
 	for _, r := range rows {
+		if route != "" && r.Route != route {
+			continue
+		}
 		t.PageViews += r.Views
 		t.JSErrors += r.Errors
 	}

@@ -71,7 +71,7 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 			[]string{"<h1>Checkout is down</h1>", "<strong>payments</strong>", "kubectl rollout undo", `class="prose runbook"`, "raw HTML omitted"},
 			[]string{"alert(1)</script>", "javascript:"}},
 		{"postmortem as viewer", func(w io.Writer) error { return f.d.Postmortem(ctx, w, viewerV, 3, PostmortemState{}) },
-			[]string{"Postmortem", "Draft", "Impact", "Budget consumed", "slo-000", "events bad", "Real users' page views", "Time to detect", "Time to acknowledge", "4m",
+			[]string{"Postmortem", "Draft", "Impact", "Budget consumed", "slo-000", "events bad", "Real users' page views", "Real users counted</dt><dd>on the whole site, ", "(whole minutes)", "Time to detect", "Time to acknowledge", "4m",
 				"Timeline", "CheckoutProbeFailing fired", "Root cause", "Not written yet", "/incidents/3/postmortem.md", "can read postmortems"},
 			[]string{"<textarea", "Save</button>", `name="ai_title"`}},
 		{"postmortem as responder", func(w io.Writer) error { return f.d.Postmortem(ctx, w, responderV, 3, PostmortemState{}) },

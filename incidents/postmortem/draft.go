@@ -27,9 +27,10 @@ type ProbeSource interface {
 	ProbeRuns(ctx context.Context, inc *incidents.Incident, from, to time.Time) ([]ProbeRuns, error)
 }
 
-// RUMSource sums real users' page views and JS errors per minute.
+// RUMSource sums real users' page views and JS errors per minute, on one
+// route or, when route is empty, the whole site.
 type RUMSource interface {
-	Traffic(ctx context.Context, from, to time.Time) (RUMTraffic, error)
+	Traffic(ctx context.Context, from, to time.Time, route string) (RUMTraffic, error)
 }
 
 // OnsetSource finds the first bad event behind an incident: the first
@@ -172,7 +173,7 @@ func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src So
 		}
 	}
 	if src.RUM != nil {
-		tr, err := src.RUM.Traffic(ctx, from, to)
+		tr, err := src.RUM.Traffic(ctx, from, to, incidentRoute(inc))
 		if err != nil {
 			im.Errors = append(im.Errors, fmt.Sprintf("rum: %v", err))
 		} else {
@@ -180,4 +181,23 @@ func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src So
 		}
 	}
 	pm.Impact = im
+}
+
+// incidentRoute is the one page route an incident is about: its route
+// label, else the route label every one of its alerts carries (RUM alert
+// rules on a route); "" when there is none or more than one, and then the
+// real users counted are the whole site's.
+func incidentRoute(inc *incidents.Incident) string {
+	if r := inc.Labels["route"]; r != "" {
+		return r
+	}
+	route := ""
+	for _, a := range inc.Alerts {
+		r := a.Labels["route"]
+		if r == "" || (route != "" && r != route) {
+			return ""
+		}
+		route = r
+	}
+	return route
 }

@@ -46,7 +46,7 @@ func Markdown(pm *Postmortem) []byte {
 		w("- Probe %s: %d of %s failed\n", inline(p.Name), p.Failed, plural(float64(p.Runs), "run", "runs"))
 	}
 	if r := pm.Impact.RUM; r != nil {
-		w("- Real users: %s, %s\n", plural(r.PageViews, "page view", "page views"), plural(r.JSErrors, "JavaScript error", "JavaScript errors"))
+		w("- Real users %s: %s, %s\n", r.Scope(), plural(r.PageViews, "page view", "page views"), plural(r.JSErrors, "JavaScript error", "JavaScript errors"))
 	}
 	for _, e := range pm.Impact.Errors {
 		w("- Not measured: %s\n", inline(e))
@@ -158,7 +158,7 @@ func pct(f float64) string { return model.FixedPercent(f, 2) }
 
 func num(f float64) string {
 	if f == float64(int64(f)) {
-		return fmt.Sprintf("%d", int64(f))
+		return grouped(int64(f)) // 12,840 as the page writes it
 	}
 	return fmt.Sprintf("%.1f", f)
 }

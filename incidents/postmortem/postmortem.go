@@ -163,9 +163,34 @@ type ProbeRuns struct {
 }
 
 // RUMTraffic is what real users' browsers reported during the incident.
+// RUM counts are kept per minute, so they cover the whole minutes From to
+// To that the impact window touches; on Route when the incident is about
+// one route (its alerts' route label), else on the whole site.
 type RUMTraffic struct {
-	PageViews float64 `json:"page_views"`
-	JSErrors  float64 `json:"js_errors"`
+	PageViews float64   `json:"page_views"`
+	JSErrors  float64   `json:"js_errors"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Route     string    `json:"route,omitempty"`
+}
+
+// Scope says what the figures count: "on /checkout" or "on the whole
+// site", and over which whole minutes ("14:02 to 14:10 UTC, whole
+// minutes").
+func (r RUMTraffic) Scope() string {
+	where := "on the whole site"
+	if r.Route != "" {
+		where = "on " + r.Route
+	}
+	if r.From.IsZero() || r.To.IsZero() {
+		return where
+	}
+	from, to := r.From.UTC(), r.To.UTC()
+	end := to.Format("15:04")
+	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
+		end = to.Format("2006-01-02 15:04")
+	}
+	return fmt.Sprintf("%s, %s to %s UTC (whole minutes)", where, from.Format("2006-01-02 15:04"), end)
 }
 
 // Times are the response times in seconds; nil when not applicable (no

@@ -75,8 +75,9 @@ func (fakeOnsets) Onset(_ context.Context, inc *incidents.Incident) (postmortem.
 
 type fakeRUM struct{}
 
-func (fakeRUM) Traffic(context.Context, time.Time, time.Time) (postmortem.RUMTraffic, error) {
-	return postmortem.RUMTraffic{PageViews: 12840, JSErrors: 312}, nil
+// Traffic counts the whole minutes the window touches, on the route asked.
+func (fakeRUM) Traffic(_ context.Context, from, to time.Time, route string) (postmortem.RUMTraffic, error) {
+	return postmortem.RUMTraffic{PageViews: 12840, JSErrors: 312, From: from.Truncate(time.Minute), To: to.Truncate(time.Minute).Add(time.Minute), Route: route}, nil
 }
 
 type fakeChanges struct{}
@@ -484,9 +485,49 @@ func TestMarkdownSingularCounts(t *testing.T) {
 	pm.Impact.Probes = []postmortem.ProbeRuns{{Name: "search", Runs: 1, Failed: 1}}
 	pm.Impact.RUM = &postmortem.RUMTraffic{PageViews: 1, JSErrors: 1}
 	md := string(postmortem.Markdown(pm))
-	for _, want := range []string{"(1 of 1 run failed)", "Probe search: 1 of 1 run failed", "Real users: 1 page view, 1 JavaScript error\n"} {
+	for _, want := range []string{"(1 of 1 run failed)", "Probe search: 1 of 1 run failed", "Real users on the whole site: 1 page view, 1 JavaScript error\n"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// Real users are counted on the route an incident is about (every alert's
+// route label), else on the whole site, and the page says which.
+func TestRealUsersOnTheIncidentsRoute(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		routes []string
+		want   string
+	}{
+		{"every alert on /checkout", []string{"/checkout", "/checkout"}, "/checkout"},
+		{"two routes", []string{"/checkout", "/cart"}, ""},
+		{"a probe alert beside a route", []string{"/checkout", ""}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inc := resolvedIncident()
+			inc.Alerts = nil
+			for _, r := range c.routes {
+				l := model.Labels{"alertname": "SlowLCP"}
+				if r != "" {
+					l["route"] = r
+				}
+				inc.Alerts = append(inc.Alerts, incidents.Alert{Name: "SlowLCP", StartsAt: t0, Labels: l})
+			}
+			pm := postmortem.Draft(inc, *at(47))
+			postmortem.Derive(t.Context(), pm, inc, sources, *at(60))
+			if pm.Impact.RUM == nil || pm.Impact.RUM.Route != c.want {
+				t.Fatalf("rum = %+v, want route %q", pm.Impact.RUM, c.want)
+			}
+			where := "on the whole site"
+			if c.want != "" {
+				where = "on " + c.want
+			}
+			// The window 09:00 to 09:47 touches the minutes 09:00 to 09:48.
+			line := "- Real users " + where + ", 2026-03-02 09:00 to 09:48 UTC (whole minutes): 12,840 page views, 312 JavaScript errors\n"
+			if md := string(postmortem.Markdown(pm)); !strings.Contains(md, line) {
+				t.Errorf("markdown lacks %q:\n%s", line, md)
+			}
+		})
 	}
 }

@@ -344,7 +344,7 @@ func (l lateProbeRunner) RunProbe(ctx context.Context, name string) (runbooks.Pr
 type lateRUM struct{ c *components }
 
 // Traffic implements postmortem.RUMSource.
-func (l lateRUM) Traffic(ctx context.Context, from, to time.Time) (postmortem.RUMTraffic, error) {
+func (l lateRUM) Traffic(ctx context.Context, from, to time.Time, route string) (postmortem.RUMTraffic, error) {
 	if l.c.rum == nil {
 		return postmortem.RUMTraffic{}, nil
 	}
@@ -352,5 +352,14 @@ func (l lateRUM) Traffic(ctx context.Context, from, to time.Time) (postmortem.RU
 	if err != nil {
 		return postmortem.RUMTraffic{}, err
 	}
-	return postmortem.RUMTraffic{PageViews: rep.Overall.PageViews, JSErrors: rep.Overall.JSErrors}, nil
+	tr := postmortem.RUMTraffic{PageViews: rep.Overall.PageViews, JSErrors: rep.Overall.JSErrors, From: rep.From, To: rep.To, Route: route}
+	if route != "" {
+		tr.PageViews, tr.JSErrors = 0, 0 // none seen on it: none counted
+		for _, r := range rep.Routes {
+			if r.Route == route {
+				tr.PageViews, tr.JSErrors = r.PageViews, r.JSErrors
+			}
+		}
+	}
+	return tr, nil
 }
