@@ -282,6 +282,10 @@ func (s *StatusPageRoutes) clearOverride(c *gin.Context) {
 	} else if err := BindJSON(c, &req, statusBodyLimit); err != nil {
 		return
 	}
+	if strings.TrimSpace(req.Reason) == "" {
+		abortJSON(c, http.StatusBadRequest, `reason is required (it goes into the audit log): send {"reason": "..."} as the body, or ?reason= in the URL`)
+		return
+	}
 	if err := s.comps.ClearOverride(c.Request.Context(), c.Param("id"), req.Reason, Actor(c)); err != nil {
 		Error(c, err)
 		return

@@ -188,8 +188,12 @@ func TestStatusOverrideAPI(t *testing.T) {
 		t.Errorf("component = %+v", c)
 	}
 	// Clearing needs a reason too, in the body or the query.
-	if r := f.do(t, http.MethodDelete, "/api/v1/status-page/components/checkout/override", tokResponder, nil); r.Code != http.StatusBadRequest {
-		t.Errorf("clear without reason = %d", r.Code)
+	if r := f.do(t, http.MethodDelete, "/api/v1/status-page/components/checkout/override", tokResponder, nil); r.Code != http.StatusBadRequest ||
+		!strings.Contains(r.Body.String(), "?reason=") || !strings.Contains(r.Body.String(), "reason is required") {
+		t.Errorf("clear without reason = %d %s, want 400 saying where the reason goes", r.Code, r.Body)
+	}
+	if r := f.do(t, http.MethodDelete, "/api/v1/status-page/components/checkout/override?reason=+", tokResponder, nil); r.Code != http.StatusBadRequest {
+		t.Errorf("clear with a blank reason = %d %s", r.Code, r.Body)
 	}
 	if r := f.do(t, http.MethodDelete, "/api/v1/status-page/components/checkout/override?reason=acquirer+fixed", tokResponder, nil); r.Code != http.StatusOK {
 		t.Errorf("clear = %d %s", r.Code, r.Body)
