@@ -29,8 +29,9 @@ type Settings struct {
 // state is kept: an alert whose rule is still configured keeps its
 // pending or firing state and its start (a changed `for` applies from its
 // next evaluation); alerts whose rule, heartbeat or SLO this reload
-// removed resolve at the next evaluation (only those: a replica still on
-// the old config must not resolve what a newer one fires); RUM rules keep
+// removed resolve at the evaluation Run makes right after the commit (only
+// those: a replica still on the old config must not resolve what a newer
+// one fires); RUM rules keep
 // their measured windows when their measure and route are unchanged. A
 // changed group_by groups new alerts; alerts already grouped keep their
 // group until they resolve.
@@ -71,6 +72,10 @@ func (s *Service) Prepare(next Settings) (commit func()) {
 		s.externalURL = strings.TrimRight(next.ExternalURL, "/")
 		s.mu.Unlock()
 		s.rum.reconfigure(next.Rules)
+		select {
+		case s.reloaded <- struct{}{}:
+		default: // one is due already
+		}
 	}
 }
 

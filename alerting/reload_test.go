@@ -1,10 +1,14 @@
 package alerting
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/sentinel-oss/sentinel/config"
+	"github.com/sentinel-oss/sentinel/internal/testutil"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -48,4 +52,35 @@ func TestPrepareKeepsAlertStateAndResolvesRemovedRules(t *testing.T) {
 	if len(gs) != 2 || gs[1].Firing || gs[1].Alerts[0].State != model.AlertResolved {
 		t.Fatalf("removed rule's alert: %+v, want resolved", gs)
 	}
+}
+
+// A running service resolves what a reload removed right after the
+// commit, not an evaluation interval later.
+func TestRunResolvesRemovedRulesRightAfterReload(t *testing.T) {
+	cfg := config.Alerting{EvaluationInterval: model.Duration(time.Hour), Rules: []config.AlertRule{probeRule("CheckoutProbeFailing", 0, 0)}}
+	f := newFixture(t, cfg)
+	f.probe(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	// Run evaluates once when it starts: the alert fires.
+	testutil.Eventually(t, 5*time.Second, "the alert firing", func() bool {
+		gs := f.sink.Groups()
+		return len(gs) == 1 && gs[0].Firing
+	})
+	// ... and that first evaluation has ended (it would resolve the alert
+	// by itself if it ran after the commit below).
+	testutil.Eventually(t, 5*time.Second, "the first evaluation ended", func() bool {
+		var m dto.Metric
+		return f.svc.m.evalDuration.Write(&m) == nil && m.GetHistogram().GetSampleCount() >= 1
+	})
+	commit := f.svc.Prepare(Settings{Config: config.Alerting{EvaluationInterval: model.Duration(time.Hour)}})
+	commit()
+	// The next tick is an hour away; only the reload's evaluation can
+	// resolve it.
+	testutil.Eventually(t, 5*time.Second, "the removed rule's alert resolved", func() bool {
+		gs := f.sink.Groups()
+		return len(gs) == 2 && !gs[1].Firing && gs[1].Alerts[0].State == model.AlertResolved
+	})
 }

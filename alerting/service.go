@@ -118,7 +118,10 @@ type Service struct {
 	sloNames     map[string]struct{} // configured SLOs
 	// retired are the rules, heartbeats and SLOs a reload removed
 	// ("rule|name", "heartbeat|name", "slo|name"): their alerts resolve.
-	retired  map[string]bool
+	retired map[string]bool
+	// reloaded wakes Run for an evaluation right after a reload, so what
+	// the reload removed resolves then, not up to an interval later.
+	reloaded chan struct{}
 	rum      *rumWindows
 	rumStore RUMMinuteStore
 	writer   string
@@ -191,6 +194,7 @@ func New(opts Options) (*Service, error) {
 	s.started = s.now()
 	s.hbByName, s.watchdogs = heartbeatIndex(s.cfg.Heartbeats)
 	s.sloNames, s.retired = toSet(opts.SLONames), map[string]bool{}
+	s.reloaded = make(chan struct{}, 1)
 	s.rum = newRUMWindows(opts.Rules, s.started)
 	if opts.RUMMinutes != nil && opts.Lock != nil { // kept even without RUM rules: a reload may add some
 		if opts.Writer == "" {
@@ -293,6 +297,10 @@ func (s *Service) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-s.reloaded:
+			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
+				s.log.Error("alert evaluation failed", "err", err)
+			}
 		case <-t.C:
 			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
 				s.log.Error("alert evaluation failed", "err", err)
