@@ -44,10 +44,16 @@ const (
 // fields over versions; the known ones must have the right types and
 // values. Every error wraps ErrInvalid and says what is wrong and where.
 func DecodeWebhook(r io.Reader, maxAlerts int, p MatcherParser) (Webhook, error) {
+	// Read whole (the caller bounds it), so a failed decode can be traced
+	// to the alert and field at fault.
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Webhook{}, err
+	}
 	w := Webhook{Data: &template.Data{}}
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&w); err != nil {
-		return Webhook{}, describeDecodeError(err)
+		return Webhook{}, describeDecodeError(data, err)
 	}
 	if dec.More() {
 		return Webhook{}, invalidf("the body must hold one JSON object; more follows at byte %d", dec.InputOffset())
@@ -58,7 +64,7 @@ func DecodeWebhook(r io.Reader, maxAlerts int, p MatcherParser) (Webhook, error)
 	return w, nil
 }
 
-func describeDecodeError(err error) error {
+func describeDecodeError(data []byte, err error) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
@@ -70,16 +76,17 @@ func describeDecodeError(err error) error {
 		return invalidf("malformed JSON: the body ends in the middle of a value")
 	case errors.As(err, &syn):
 		return invalidf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	}
+	if msg, ok := LocateAlertError(data, true, func() any { return new(WebhookAlert) }); ok {
+		return invalidf("%s", msg)
+	}
+	switch {
 	case errors.As(err, &typ):
 		field := strings.TrimPrefix(typ.Field, "Data.")
 		if field == "" {
 			field = "the body"
 		}
 		return invalidf("field %q: expected %s, got JSON %s (byte %d)", field, jsonKind(typ.Type), typ.Value, typ.Offset)
-	}
-	// A body cut by the size limit, or an error from time parsing: keep the cause.
-	if strings.Contains(err.Error(), "request body too large") {
-		return err
 	}
 	return invalidf("invalid webhook payload: %v", err)
 }

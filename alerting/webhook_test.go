@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,8 +51,9 @@ func TestDecodeWebhookErrors(t *testing.T) {
 		{`{"version": "4", "groupKey": "g", "status": "firing", "alerts": [{"status": "firing", "labels": {}}]}`, "alerts[0].labels: an alert needs labels"},
 		{`{"version": "4", "groupKey": "g", "status": "firing", "alerts": [{"status": "x", "labels": {"a": "b"}}]}`, `alerts[0].status`},
 		{`{"version": "4", "groupKey": "g", "status": "firing", "alerts": [{"status": "firing", "labels": {"a-b": "c"}}]}`, `invalid label name`},
-		{`{"version": "4", "groupKey": "g", "status": "firing", "alerts": [{"status": "firing", "labels": {"a": 1}}]}`, `field "alerts.labels": expected a string`},
-		{`{"version": "4", "groupKey": "g", "status": "firing", "alerts": [{"status": "firing", "labels": {"a": "b"}, "startsAt": "yesterday"}]}`, `invalid webhook payload`},
+		{`{"version": "4", "groupKey": "g", "status": "firing", "alerts": [{"status": "firing", "labels": {"a": 1}}]}`, `alerts[0].labels: expected a string, got JSON number`},
+		{`{"version": "4", "groupKey": "g", "status": "firing", "alerts": [{"status": "firing", "labels": {"a": "b"}, "startsAt": "yesterday"}]}`, `alerts[0].startsAt: "yesterday" is not an RFC 3339 time`},
+		{`{"version": 4, "groupKey": "g", "status": "firing"}`, `field "version": expected a string, got JSON number`},
 		{`{"version": "4", "groupKey": "g", "status": "firing"} {}`, "more follows"},
 	}
 	for _, tt := range tests {
@@ -72,6 +74,40 @@ func TestDecodeWebhookErrors(t *testing.T) {
 	many := `{"version": "4", "groupKey": "g", "status": "firing", "alerts": [` + strings.Repeat(`{"status": "firing", "labels": {"a": "b"}},`, 3) + `{"status": "firing", "labels": {"a": "c"}}]}`
 	if _, err := DecodeWebhook(strings.NewReader(many), 3, MatcherParser{}); err == nil || !strings.Contains(err.Error(), "limit is 3") {
 		t.Errorf("max alerts: %v", err)
+	}
+}
+
+// A bad value inside one alert is named by the alert's index and field,
+// with the byte offset where the value starts.
+func TestDecodeWebhookNamesAlertAndOffset(t *testing.T) {
+	good := `{"status": "firing", "labels": {"alertname": "x"}, "startsAt": "2026-12-06T00:00:00Z"}`
+	body := func(bad string) string {
+		return `{"version": "4", "groupKey": "g", "status": "firing", "alerts": [` + good + `, ` + good +
+			`, {"status": "firing", "labels": {"alertname": "y"}, ` + bad + `}]}`
+	}
+	// value is where the offset points: a bad time's start; for a type
+	// mismatch the decoder's own position, just past the value's first byte.
+	tests := []struct{ bad, value, want string }{
+		{`"startsAt": "yesterday"`, `"yesterday"`, `alerts[2].startsAt: "yesterday" is not an RFC 3339 time`},
+		{`"startsAt": "2026-13-01T00:00:00Z"`, `"2026-13`, `alerts[2].startsAt: "2026-13-01T00:00:00Z" is not an RFC 3339 time`},
+		{`"endsAt": 5`, `5}`, `alerts[2].endsAt: expected an RFC 3339 time (a string), got JSON number`},
+		{`"endsAt": {"t": 1}`, `{"t"`, `alerts[2].endsAt: expected an RFC 3339 time (a string), got JSON object`},
+		{`"annotations": ["a"]`, `"a"]`, `alerts[2].annotations: expected an object, got JSON array`},
+		{`"status": 5`, `}]}`, `alerts[2].status: expected a string, got JSON number`},
+	}
+	for _, tt := range tests {
+		b := body(tt.bad)
+		_, err := DecodeWebhook(strings.NewReader(b), 1000, MatcherParser{})
+		want := fmt.Sprintf("%s (byte %d)", tt.want, strings.LastIndex(b, tt.value))
+		if err == nil || err.Error() != want || !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: err %v, want invalid %q", tt.bad, err, want)
+		}
+	}
+	// An alert that is not an object, and the first bad alert of several.
+	b := `{"version": "4", "groupKey": "g", "status": "firing", "alerts": [` + good + `, 7, {"startsAt": "x"}]}`
+	_, err := DecodeWebhook(strings.NewReader(b), 1000, MatcherParser{})
+	if want := fmt.Sprintf("alerts[1]: expected an object, got JSON number (byte %d)", strings.Index(b, "7")); err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("non-object alert: err %v, want %q", err, want)
 	}
 }
 

@@ -52,6 +52,10 @@ func TestAlertmanagerWebhookEndpoint(t *testing.T) {
 		{"malformed", tokIngest, `{"version":`, ct, 400, "malformed JSON"},
 		{"wrong version", tokIngest, `{"version":"3","groupKey":"g","status":"firing"}`, ct, 400, "version"},
 		{"wrong type", tokIngest, `{"version":"4","groupKey":"g","status":"firing","alerts":{}}`, ct, 400, `field "alerts"`},
+		{"bad time", tokIngest, `{"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":{"a":"b"}},{"status":"firing","labels":{"a":"c"},"startsAt":"yesterday"}]}`, ct, 400,
+			`alerts[1].startsAt: "yesterday" is not an RFC 3339 time (byte 146)`},
+		{"labels as a list", tokIngest, `{"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":["a"]}]}`, ct, 400,
+			`alerts[0].labels: expected an object, got JSON array (byte 87)`},
 		{"not json", tokIngest, amPayload, []string{"Content-Type", "text/plain"}, 415, "Content-Type"},
 		{"too large", tokIngest, `{"version":"4","pad":"` + strings.Repeat("x", 5000) + `"}`, ct, 413, "too large"},
 		{"too many alerts", tokIngest, `{"version":"4","groupKey":"g","status":"firing","alerts":[` +

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -428,39 +429,97 @@ func (h *amHandlers) deleteSilence(c *gin.Context) {
 }
 
 // decodeAM reads a JSON body into one of Alertmanager's models and runs
-// the model's own validation, so what is refused (and the message) is
-// Alertmanager's.
-func decodeAM(c *gin.Context, dst interface{ Validate(strfmt.Registry) error }, limit int64) bool {
-	if limit > 0 {
-		if c.Request.ContentLength > limit {
-			amFail(c, &http.MaxBytesError{Limit: limit})
+// the model's own validation, so what is refused is what Alertmanager
+// refuses. A body that cannot be read is answered as Alertmanager's
+// go-openapi server answers it (see amBodyFail); name is the body
+// parameter's name there ("alerts", "silence"). A decoding error names the
+// alert, field and byte offset (locateAM).
+func decodeAM(c *gin.Context, dst interface{ Validate(strfmt.Registry) error }, name string) bool {
+	data, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		status, msg := statusOf(err)
+		if status == http.StatusInternalServerError {
+			status, msg = http.StatusBadRequest, "the request body could not be read: "+err.Error()
+		}
+		amBodyFail(c, status, status, msg)
+		return false
+	}
+	// One value is read and anything after it ignored, as go-openapi does.
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(dst); err != nil {
+		if errors.Is(err, io.EOF) {
+			amBodyFail(c, http.StatusUnprocessableEntity, amCodeRequired, name+" in body is required")
 			return false
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	}
-	dec := json.NewDecoder(c.Request.Body)
-	if err := dec.Decode(dst); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			amFail(c, mbe)
-		case errors.Is(err, io.EOF):
-			amFail(c, fmt.Errorf("%w: the request body is empty", ErrInvalid))
-		default:
-			amFail(c, fmt.Errorf("%w: %v", ErrInvalid, describeJSONError(err)))
+		var syn *json.SyntaxError
+		msg := ""
+		if !errors.As(err, &syn) {
+			msg = locateAM(data, dst)
 		}
+		if msg == "" {
+			msg = describeJSONError(err).Error()
+		}
+		amBodyFail(c, http.StatusBadRequest, http.StatusBadRequest, msg)
 		return false
 	}
 	if err := dst.Validate(strfmt.Default); err != nil {
-		amFail(c, fmt.Errorf("%w: %v", ErrInvalid, err))
+		code, msg := amValidationError(err)
+		amBodyFail(c, http.StatusUnprocessableEntity, code, msg)
 		return false
 	}
 	return true
 }
 
+// locateAM names the alert or field a body of dst's type failed on (see
+// alerting.LocateAlertError), or returns "".
+func locateAM(data []byte, dst any) string {
+	var msg string
+	switch dst.(type) {
+	case *models.PostableAlerts:
+		msg, _ = alerting.LocateAlertError(data, false, func() any { return new(models.PostableAlert) })
+	case *models.PostableSilence:
+		msg, _ = alerting.LocateFieldError(data, func() any { return new(models.PostableSilence) })
+	}
+	return msg
+}
+
+// amCodeRequired is go-openapi's code for a required value missing.
+const amCodeRequired = 602
+
+// amBodyFail answers a request body refused before the handler's own
+// checks as Alertmanager's go-openapi server does: the status and
+// {"code": ..., "message": ...}, where code is the status, or for a
+// validation failure (422) go-openapi's own code. Handler refusals stay a
+// JSON string (amFail), as in Alertmanager.
+func amBodyFail(c *gin.Context, status, code int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"code": code, "message": msg})
+}
+
+// amValidationError picks, as go-openapi's ServeError does, the first
+// leaf of a model's validation error, with its code.
+func amValidationError(err error) (int, string) {
+	for {
+		multi, ok := err.(interface{ Unwrap() []error })
+		if !ok || len(multi.Unwrap()) == 0 {
+			break
+		}
+		err = multi.Unwrap()[0]
+	}
+	code := http.StatusUnprocessableEntity
+	if ce, ok := err.(interface{ Code() int32 }); ok {
+		code = int(ce.Code())
+	}
+	return code, err.Error()
+}
+
+// isAlertmanagerAPI reports whether c is a request to the API v2, whose
+// body refusals take Alertmanager's shape (see amBodyFail).
+func isAlertmanagerAPI(c *gin.Context) bool {
+	return strings.HasPrefix(c.Request.URL.Path, "/api/v2/")
+}
+
 func (h *amHandlers) postSilence(c *gin.Context) {
 	var ps models.PostableSilence
-	if !decodeAM(c, &ps, 0) {
+	if !decodeAM(c, &ps, "silence") {
 		return
 	}
 	n := alerting.NewSilence{
@@ -497,7 +556,7 @@ func (h *amHandlers) postSilence(c *gin.Context) {
 
 func (h *amHandlers) postAlerts(c *gin.Context) {
 	var pas models.PostableAlerts
-	if !decodeAM(c, &pas, 0) {
+	if !decodeAM(c, &pas, "alerts") {
 		return
 	}
 	if len(pas) > h.lim.WebhookMaxAlerts {

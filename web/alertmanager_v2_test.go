@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -277,8 +279,8 @@ func TestAlertmanagerAPIWithItsOwnClient(t *testing.T) {
 }
 
 // FuzzAlertmanagerAPIBodies sends any body to the two API v2 endpoints
-// that take one: the answer is 200, 400 or 413, never a server error, and
-// a refusal is Alertmanager's JSON string.
+// that take one: the answer is 200, 400, 404, 413 or 422, never a server
+// error, and a refusal has one of Alertmanager's two shapes.
 func FuzzAlertmanagerAPIBodies(f *testing.F) {
 	f.Add(`[{"labels":{"alertname":"A"},"startsAt":"2026-03-01T11:00:00Z"}]`, true)
 	f.Add(`[{"labels":{},"endsAt":"2020-01-01T00:00:00Z"}]`, true)
@@ -299,15 +301,41 @@ func FuzzAlertmanagerAPIBodies(f *testing.F) {
 		rec := fx.do(t, "POST", path, tok, strings.NewReader(body), "Content-Type", "application/json")
 		switch rec.Code {
 		case http.StatusOK:
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge:
-			var msg string
-			if err := json.Unmarshal(rec.Body.Bytes(), &msg); err != nil {
-				t.Fatalf("%d answer is not a JSON string: %s", rec.Code, rec.Body)
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+			if err := checkAMErrorShape(rec.Code, rec.Body.Bytes()); err != nil {
+				t.Fatalf("%s %q: %v", path, body, err)
 			}
 		default:
 			t.Fatalf("%s %q: %d %s", path, body, rec.Code, rec.Body)
 		}
 	})
+}
+
+// checkAMErrorShape checks a refusal against Alertmanager's two shapes: a
+// body its go-openapi server could not take is {"code", "message"} with
+// the status as code (for 422, go-openapi's validation code, 6xx); the
+// handler's own refusals are a JSON string (never for 422).
+func checkAMErrorShape(status int, body []byte) error {
+	var msg string
+	if json.Unmarshal(body, &msg) == nil {
+		if status == http.StatusUnprocessableEntity || msg == "" {
+			return fmt.Errorf("%d answered with the JSON string %q", status, msg)
+		}
+		return nil
+	}
+	var obj struct {
+		Code    *int    `json:"code"`
+		Message *string `json:"message"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&obj); err != nil || obj.Code == nil || obj.Message == nil || *obj.Message == "" {
+		return fmt.Errorf("%d answer is neither a JSON string nor {code, message}: %s", status, body)
+	}
+	if want := *obj.Code == status || status == http.StatusUnprocessableEntity && *obj.Code >= 600; !want {
+		return fmt.Errorf("%d answer has code %d: %s", status, *obj.Code, body)
+	}
+	return nil
 }
 
 // TestGrafanaAlertmanagerDataSourceRequests replays the requests Grafana's

@@ -472,7 +472,12 @@ func BodyLimit(n int64) gin.HandlerFunc {
 // stop at n. Wrapping an already wrapped body keeps the smaller limit.
 func applyLimit(c *gin.Context, n int64) bool {
 	if c.Request.ContentLength > n {
-		abortJSON(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", n))
+		msg := fmt.Sprintf("request body too large: the limit is %d bytes", n)
+		if isAlertmanagerAPI(c) {
+			amBodyFail(c, http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge, msg)
+			return false
+		}
+		abortJSON(c, http.StatusRequestEntityTooLarge, msg)
 		return false
 	}
 	if c.Request.Body != nil && c.Request.Body != http.NoBody {
