@@ -25,9 +25,10 @@ import (
 // data source use, in Alertmanager's JSON shapes (its own generated
 // models), over Sentinel's alerts and silences. Sentinel is one receiver
 // ("sentinel") without a routing tree: alerts group by incidents.group_by
-// (or by the Alertmanager groupKey they arrived with). As in Alertmanager,
-// a refused request is answered with a JSON string, not an object, since
-// its clients decode that.
+// (or by the Alertmanager groupKey they arrived with). Refusals take
+// Alertmanager's two shapes, since its clients decode them: a body its
+// go-openapi server cannot take is {"code", "message"} (amBodyFail), what
+// its handlers refuse is a JSON string (amFail).
 
 // AlertmanagerReceiver is the one receiver Sentinel shows in the API v2.
 const AlertmanagerReceiver = "sentinel"
