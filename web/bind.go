@@ -77,6 +77,14 @@ func decodeJSON(c *gin.Context, dst any, limit int64) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		var syn *json.SyntaxError
+		if !errors.As(err, &syn) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			if t := reflect.TypeOf(dst); t != nil && t.Kind() == reflect.Pointer {
+				if msg, ok := locateJSONError(data, t.Elem()); ok {
+					return &httpError{http.StatusBadRequest, msg}
+				}
+			}
+		}
 		return describeJSONError(err)
 	}
 	var extra json.RawMessage
