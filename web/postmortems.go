@@ -2,12 +2,8 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -76,12 +72,11 @@ func (h postmortemHandlers) put(c *gin.Context) {
 	if !ok {
 		return
 	}
-	body, err := readJSONBody(c, postmortem.MaxEditBytes)
-	if err != nil {
+	var e postmortem.Edit
+	if err := BindJSON(c, &e, postmortem.MaxEditBytes); err != nil {
 		return
 	}
-	e, err := postmortem.ParseEdit(body)
-	if err != nil {
+	if err := e.Validate(); err != nil {
 		Error(c, err)
 		return
 	}
@@ -91,34 +86,6 @@ func (h postmortemHandlers) put(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, pm)
-}
-
-// readJSONBody checks the Content-Type and reads at most limit bytes; on
-// failure it has answered (415, 413, 400).
-func readJSONBody(c *gin.Context, limit int64) ([]byte, error) {
-	ct := c.GetHeader("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || !(mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
-		if ct == "" {
-			ct = "none"
-		}
-		abortJSON(c, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be application/json, got %.100q", ct))
-		return nil, errors.New("content type")
-	}
-	if c.Request.ContentLength > limit {
-		abortJSON(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", limit))
-		return nil, errors.New("too large")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
-	if err != nil {
-		bindFailed(c, readError(err))
-		return nil, err
-	}
-	if err := checkJSONText(body); err != nil {
-		abortJSON(c, http.StatusBadRequest, err.Error())
-		return nil, err
-	}
-	return body, nil
 }
 
 func (h postmortemHandlers) report(c *gin.Context) {

@@ -1,11 +1,8 @@
 package postmortem
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"reflect"
 	"strings"
@@ -38,48 +35,6 @@ type Edit struct {
 	WentWell            *string       `json:"what_went_well"`
 	Lessons             *string       `json:"lessons"`
 	ActionItems         *[]ActionItem `json:"action_items"`
-}
-
-// ParseEdit decodes a PUT body strictly (one JSON object, no unknown
-// fields) and checks it; errors wrap ErrInvalid and say what is wrong and
-// where.
-func ParseEdit(body []byte) (Edit, error) {
-	var e Edit
-	if len(body) > MaxEditBytes {
-		return e, errorf(ErrInvalid, "body is larger than %d bytes", MaxEditBytes)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return Edit{}, errorf(ErrInvalid, "%s", describeJSON(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Edit{}, errorf(ErrInvalid, "the body must hold a single JSON object")
-	}
-	if err := e.Validate(); err != nil {
-		return Edit{}, err
-	}
-	return e, nil
-}
-
-func describeJSON(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.Is(err, io.EOF):
-		return "the body is empty; expected a JSON object"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "malformed JSON: the body ends in the middle of a value"
-	case errors.As(err, &syn):
-		return fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)
-	case errors.As(err, &typ):
-		where := "the body"
-		if typ.Field != "" {
-			where = fmt.Sprintf("field %q", typ.Field)
-		}
-		return fmt.Sprintf("%s: wrong type (got JSON %s)", where, typ.Value)
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // UnmarshalJSON accepts only the three statuses.
