@@ -172,9 +172,15 @@ func retitle(inc *Incident) {
 	lead := &inc.Alerts[0]
 	title := firstNonEmpty(lead.Annotations["title"], lead.Annotations["summary"])
 	if title == "" {
-		title = lead.Name
-		if len(inc.Labels) > 0 {
-			title += " [" + inc.Labels.String() + "]"
+		name, labels := lead.Name, inc.Labels
+		if name == "" {
+			// Alertmanager's API takes alerts without an alertname: their
+			// own labels say what they are.
+			name, labels = "Alert", lead.Labels
+		}
+		title = name
+		if set := withValues(labels); len(set) > 0 {
+			title += " [" + set.String() + "]"
 		}
 	}
 	inc.Title = model.Clip(strings.Join(strings.Fields(title), " "), maxTitleLen)
@@ -190,4 +196,16 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// withValues is labels without those whose value is empty (a group label
+// its alerts lack), which say nothing in a title.
+func withValues(labels model.Labels) model.Labels {
+	out := make(model.Labels, len(labels))
+	for k, v := range labels {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -958,3 +958,32 @@ func TestPersonsSeverityOutranksAlerts(t *testing.T) {
 		t.Errorf("last entry %q, want %q", last.Text, want)
 	}
 }
+
+// An alert without annotations is titled by its name and the group's
+// labels; one without a name either (Alertmanager's API takes it) by its
+// own labels, never "[alertname=]".
+func TestTitleOfAnAlertWithoutSummaryOrName(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		group, labels model.Labels
+		alert         string
+		want          string
+	}{
+		{"named", model.Labels{"service": "checkout"}, model.Labels{"service": "checkout"}, "DiskFull", "DiskFull [service=checkout]"},
+		{"no name", model.Labels{"alertname": ""}, model.Labels{"instance": "db1", "job": "node"}, "", "Alert [instance=db1,job=node]"},
+		{"no name, no labels", model.Labels{"alertname": ""}, model.Labels{}, "", "Alert"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, nil, nil)
+			f.fire(t, model.AlertGroup{Key: c.group.String(), Labels: c.group, Source: "alertmanager", Firing: true,
+				Alerts: []model.Alert{{Name: c.alert, Fingerprint: "fp", State: model.AlertFiring, Severity: model.SeverityWarning, Labels: c.labels}}})
+			inc, err := f.svc.Get(t.Context(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.Title != c.want {
+				t.Errorf("title %q, want %q", inc.Title, c.want)
+			}
+		})
+	}
+}
