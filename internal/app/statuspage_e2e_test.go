@@ -51,6 +51,12 @@ func statusRunbooks(t *testing.T) string {
 	return dir
 }
 
+// laterWeekday names the weekday three days from now (UTC): the weekly
+// window is never in progress while a test runs, whatever day it runs on.
+func laterWeekday() string {
+	return strings.ToLower(time.Now().UTC().AddDate(0, 0, 3).Weekday().String())
+}
+
 func statusConfigYAML(dbPath, rbDir, shop, title string, enabled bool) string {
 	return `server: {listen: 127.0.0.1:0}
 runbooks: {dir: ` + rbDir + `}
@@ -84,7 +90,7 @@ slos:
 alerting:
   evaluation_interval: 1s
   time_intervals:
-    - {name: weekly-7731, time_intervals: [{weekdays: [sunday], times: [{start_time: "03:00", end_time: "04:00"}]}]}
+    - {name: weekly-7731, time_intervals: [{weekdays: [` + laterWeekday() + `], times: [{start_time: "03:00", end_time: "04:00"}]}]}
   maintenance:
     - {name: search-reindex-7731, time_intervals: [weekly-7731], matchers: ["service=storefront"], comment: "reindex internal-7731"}
   rules:
@@ -205,7 +211,7 @@ func TestStatusPageEndToEnd(t *testing.T) {
 	if sum.Components[0].Status != "degraded_performance" || sum.Components[2].Status != "under_maintenance" || sum.Status.Indicator != "critical" {
 		t.Errorf("summary = %+v", sum)
 	}
-	// The one-off window in progress and the recurring one's next Sunday.
+	// The one-off window in progress and the recurring one's next occurrence.
 	var ms []string
 	for _, m := range sum.ScheduledMaintenances {
 		ms = append(ms, m.Name+" "+m.Status)
