@@ -94,6 +94,9 @@ type SLOFacts struct {
 	Objective, Window string
 	// BudgetRemaining and Threshold are percentages of the error budget.
 	BudgetRemaining, Threshold string
+	// Projected is true when the budget's allowance is projected from the
+	// traffic seen so far (event SLIs early in their window).
+	Projected bool
 }
 
 // The default templates, by rule kind. A rule's own annotations of the
@@ -105,8 +108,9 @@ const (
 		`{{with .Probe.RunURL}} Failed run: {{.}}{{end}}`
 	defaultRUMSummary     = `{{.RUM.Measure}} {{.RUM.Where}} is {{.RUM.Value}}, above {{.RUM.Threshold}} (last {{.RUM.Window}})`
 	defaultRUMDescription = `Real users' {{.RUM.Measure}} {{.RUM.Where}} over the last {{.RUM.Window}} is {{.RUM.Value}}; this rule fires above {{.RUM.Threshold}}.`
-	defaultSLOSummary     = `{{.SLO.Name}} has {{.SLO.BudgetRemaining}} of its {{.SLO.Window}} error budget left (this rule fires below {{.SLO.Threshold}})`
-	defaultSLODescription = `The {{.SLO.Name}} SLO ({{.SLO.Objective}} over {{.SLO.Window}} windows) has {{.SLO.BudgetRemaining}} of its error budget left; this rule fires below {{.SLO.Threshold}}.`
+	defaultSLOSummary     = `{{.SLO.Name}} has {{.SLO.BudgetRemaining}} of its {{.SLO.Window}} error budget left{{if .SLO.Projected}} (projected){{end}} (this rule fires below {{.SLO.Threshold}})`
+	defaultSLODescription = `The {{.SLO.Name}} SLO ({{.SLO.Objective}} over {{.SLO.Window}} windows) has {{.SLO.BudgetRemaining}} of its error budget left; this rule fires below {{.SLO.Threshold}}.` +
+		`{{if .SLO.Projected}} ` + projectedSentence + `{{end}}`
 )
 
 // defaultAnnotations returns the default summary and description
@@ -186,8 +190,11 @@ func rumFacts(r *Rule, value float64) RUMFacts {
 // sloFacts describes an SLO rule's budget.
 func sloFacts(r *Rule, st model.SLOState) SLOFacts {
 	return SLOFacts{Name: st.Name, Objective: number(st.Objective) + "%", Window: windowName(st.Window),
-		BudgetRemaining: percent(st.BudgetRemaining), Threshold: percent(r.BudgetBelow)}
+		BudgetRemaining: percent(st.BudgetRemaining), Threshold: percent(r.BudgetBelow), Projected: st.BudgetProjected}
 }
+
+// projectedSentence explains the figures of a projected budget.
+const projectedSentence = "The window's allowance is projected from the traffic seen so far, so these shares of it change as traffic comes in."
 
 // addFailedRun tells, in a burn alert's summary and description, how the
 // probe its SLO counts is failing, and links the failed run (run_url). It
@@ -233,16 +240,23 @@ func burnAnnotations(st model.SLOState, tier string) model.Labels {
 		}
 		summary = fmt.Sprintf("%s: %s of the %s error budget spent in the last %s", st.Name, percent(*st.SpentLastHour), win, over)
 	}
-	left := fmt.Sprintf("has %s of its error budget left", percent(st.BudgetRemaining))
+	proj, inParens := "", ""
+	if st.BudgetProjected {
+		proj, inParens = " (projected)", ", projected"
+	}
+	left := fmt.Sprintf("has %s of its error budget left%s", percent(st.BudgetRemaining), proj)
 	switch ttl := st.TimeToExhaustion; {
 	case st.BudgetRemaining <= 0:
-		summary += fmt.Sprintf("; the budget is spent (%s left)", percent(st.BudgetRemaining))
-		left = fmt.Sprintf("has overspent its error budget (%s left)", percent(st.BudgetRemaining))
+		summary += fmt.Sprintf("; the budget is spent (%s left%s)", percent(st.BudgetRemaining), inParens)
+		left = fmt.Sprintf("has overspent its error budget (%s left%s)", percent(st.BudgetRemaining), inParens)
 	case ttl != nil:
 		summary += "; at this rate the rest lasts " + model.SpokenDuration(*ttl)
 	}
 	desc := fmt.Sprintf("The %s SLO (%s%% over %s windows) %s; the last hour burned it %s as fast as the budget allows.",
 		st.Name, number(st.Objective), win, left, times(rate))
+	if st.BudgetProjected {
+		desc += " " + projectedSentence
+	}
 	var detail []string
 	for _, t := range st.Tiers {
 		if t.Name != tier {

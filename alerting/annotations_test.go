@@ -192,3 +192,46 @@ func TestDefaultTemplatesCompile(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectedBudgetIsSaid checks that an events SLO early in its window,
+// whose allowance is projected from the traffic seen so far, says so in
+// its alerts' words, and that a counted budget does not.
+func TestProjectedBudgetIsSaid(t *testing.T) {
+	below := 0.25
+	rules, ps := Compile(config.Alerting{Rules: []config.AlertRule{
+		{Name: "BudgetLow", When: config.AlertCondition{SLO: "orders", BudgetRemainingBelow: &below}, Severity: model.SeverityWarning},
+	}}, Refs{SLOs: []string{"orders"}})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	st := model.SLOState{Name: "orders", Objective: 99, Window: 30 * 24 * time.Hour, BudgetRemaining: 0.18, BudgetProjected: true,
+		BurnRates: map[string]float64{"1h": 20}}
+	ann := rules[0].instanceAnnotations(model.Labels{}, templateData{Value: 0.18, SLO: sloFacts(rules[0], st)})
+	if got, want := ann["summary"], "orders has 18% of its 30-day error budget left (projected) (this rule fires below 25%)"; got != want {
+		t.Errorf("budget rule summary\n got %q\nwant %q", got, want)
+	}
+	if want := "The window's allowance is projected from the traffic seen so far, so these shares of it change as traffic comes in."; !strings.HasSuffix(ann["description"], want) {
+		t.Errorf("budget rule description %q lacks %q", ann["description"], want)
+	}
+	burn := burnAnnotations(st, "page")
+	if got, want := burn["description"], "The orders SLO (99% over 30-day windows) has 18% of its error budget left (projected); the last hour burned it 20x as fast as the budget allows. The window's allowance is projected from the traffic seen so far, so these shares of it change as traffic comes in."; got != want {
+		t.Errorf("burn description\n got %q\nwant %q", got, want)
+	}
+	st.BudgetRemaining = -0.5
+	if got := burnAnnotations(st, "page")["summary"]; !strings.HasSuffix(got, "; the budget is spent (-50% left, projected)") {
+		t.Errorf("overspent: %q", got)
+	}
+
+	st.BudgetProjected, st.BudgetRemaining = false, 0.18
+	ann = rules[0].instanceAnnotations(model.Labels{}, templateData{Value: 0.18, SLO: sloFacts(rules[0], st)})
+	for k, v := range ann {
+		if strings.Contains(v, "projected") {
+			t.Errorf("counted budget: %s says %q", k, v)
+		}
+	}
+	for k, v := range burnAnnotations(st, "page") {
+		if strings.Contains(v, "projected") {
+			t.Errorf("counted budget: burn %s says %q", k, v)
+		}
+	}
+}

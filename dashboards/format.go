@@ -145,7 +145,8 @@ func plural(n any, one, many string) string {
 // funcs are the helpers templates call.
 func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 	return template.FuncMap{
-		"pct": func(f float64) string { return pct(f, 1) },
+		"pct":           func(f float64) string { return pct(f, 1) },
+		"projectedNote": func() string { return projectedNote },
 		// spoken is a percentage as alerts and Slack say it (0.06%, 12%).
 		"spoken": model.SpokenPercent,
 		"sli":    sliPct,

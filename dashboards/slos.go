@@ -62,7 +62,11 @@ type sloRow struct {
 	Coverage  string
 	Remaining float64
 	// Spent says what was spent of what in the budget's units.
-	Spent         string
+	Spent string
+	// Projected is true when the budget's allowance is extrapolated from
+	// the traffic seen so far (event SLIs early in their window), so the
+	// figures move as traffic comes in.
+	Projected     bool
 	Burn          float64
 	TTE           string
 	Health        health
@@ -87,7 +91,13 @@ type overviewData struct {
 	Summary    summary
 	// ReportMonth is the month the report link opens (the current one).
 	ReportMonth string
+	// Projected is true when some row's budget is projected: the page then
+	// explains the mark under the table.
+	Projected bool
 }
+
+// projectedNote explains a budget marked "(projected)".
+const projectedNote = "the window's allowance is projected from the traffic seen so far, so the budget left can change as traffic comes in, even without new bad events"
 
 // Overview renders the SLO overview (also the home page): every SLO with
 // its objective, SLI, budget bar, burn-down over the window, current burn
@@ -110,7 +120,9 @@ func (d *Dashboards) Overview(ctx context.Context, w io.Writer, v Viewer, servic
 			if service != "" && st.Spec.Service != service {
 				continue
 			}
-			data.Rows = append(data.Rows, d.sloRow(ctx, v, st, h))
+			r := d.sloRow(ctx, v, st, h)
+			data.Projected = data.Projected || r.Projected
+			data.Rows = append(data.Rows, r)
 		}
 		for s := range services {
 			data.Services = append(data.Services, s)
@@ -131,7 +143,7 @@ func (d *Dashboards) sloRow(ctx context.Context, v Viewer, st slo.Status, h heal
 		Name: sp.Name, Service: sp.Service, Indicator: sp.SLIText(), Window: sp.Window.String(),
 		Objective: trimFloat(sp.Objective) + "%", SLI: sliPct(st.SLI), Remaining: st.BudgetRemaining,
 		Burn: st.BurnRates[burnRateWindow], Health: h, TTE: "–",
-		Coverage: coverageText(st.Budget), Spent: spentText(st.Budget),
+		Coverage: coverageText(st.Budget), Spent: spentText(st.Budget), Projected: st.Budget.Projected,
 	}
 	if st.TimeToExhaustion != nil {
 		r.TTE = human(*st.TimeToExhaustion)
@@ -154,10 +166,14 @@ func trimFloat(f float64) string {
 // first data to now, against an even burn; the time before the first data
 // is marked as having none.
 func (d *Dashboards) burnDownChart(ctx context.Context, v Viewer, st slo.Status, h health) timeChart {
+	left := pct(st.BudgetRemaining, 1) + " left now"
+	if st.Budget.Projected {
+		left += " (projected: " + projectedNote + ")"
+	}
 	c := timeChart{
-		Label: fmt.Sprintf("Error budget left over the %s window, from %s to %s: %s left now",
+		Label: fmt.Sprintf("Error budget left over the %s window, from %s to %s: %s",
 			st.Spec.Window.String(), st.WindowStart.In(d.zoneOf(v)).Format("Jan 2"),
-			st.WindowStart.Add(st.Period).In(d.zoneOf(v)).Format("Jan 2"), pct(st.BudgetRemaining, 1)),
+			st.WindowStart.Add(st.Period).In(d.zoneOf(v)).Format("Jan 2"), left),
 		Title: "Budget left",
 		From:  st.WindowStart, To: st.WindowStart.Add(st.Period), Now: st.At, YMin: 0, YMax: 1, Ideal: true,
 		Refs: []refLine{{Y: 0, Label: "budget spent", Class: "ref-zero"}},

@@ -199,11 +199,15 @@ func (inc *Incident) HasPublicUpdate() bool {
 // window, the fraction left and how long it lasts at the current rate
 // (seconds).
 type SLOImpact struct {
-	Name             string   `json:"name"`
-	BudgetConsumed   float64  `json:"budget_consumed"`
-	Objective        float64  `json:"objective,omitempty"`
-	Window           float64  `json:"window,omitempty"`
-	BudgetRemaining  *float64 `json:"budget_remaining,omitempty"`
+	Name            string   `json:"name"`
+	BudgetConsumed  float64  `json:"budget_consumed"`
+	Objective       float64  `json:"objective,omitempty"`
+	Window          float64  `json:"window,omitempty"`
+	BudgetRemaining *float64 `json:"budget_remaining,omitempty"`
+	// BudgetProjected is true when the budget left is of an allowance
+	// projected from the traffic seen so far (event SLIs early in their
+	// window).
+	BudgetProjected  bool     `json:"budget_projected,omitempty"`
 	TimeToExhaustion *float64 `json:"time_to_exhaustion,omitempty"`
 }
 
@@ -211,15 +215,20 @@ type SLOImpact struct {
 // 1.2% of the budget; 87% left, which lasts 7.8 h at the current rate".
 func (s SLOImpact) Words() string {
 	text := "this incident spent " + model.SpokenPercent(s.BudgetConsumed) + " of the budget"
+	// A projected allowance moves with traffic: the figure says so.
+	proj, inParens := "", ""
+	if s.BudgetProjected {
+		proj, inParens = " (projected)", ", projected"
+	}
 	switch {
 	case s.BudgetRemaining == nil:
 	case *s.BudgetRemaining <= 0:
-		text += fmt.Sprintf("; the budget is spent (%s left)", model.SpokenPercent(*s.BudgetRemaining))
+		text += fmt.Sprintf("; the budget is spent (%s left%s)", model.SpokenPercent(*s.BudgetRemaining), inParens)
 	case s.TimeToExhaustion != nil:
-		text += fmt.Sprintf("; %s left, which lasts %s at the current rate", model.SpokenPercent(*s.BudgetRemaining),
+		text += fmt.Sprintf("; %s left%s, which lasts %s at the current rate", model.SpokenPercent(*s.BudgetRemaining), proj,
 			model.SpokenDuration(time.Duration(*s.TimeToExhaustion*float64(time.Second))))
 	default:
-		text += fmt.Sprintf("; %s left, not burning now", model.SpokenPercent(*s.BudgetRemaining))
+		text += fmt.Sprintf("; %s left%s, not burning now", model.SpokenPercent(*s.BudgetRemaining), proj)
 	}
 	return text
 }

@@ -236,3 +236,27 @@ func TestBodyNamesEventActorOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestImpactWordsSayAProjectedBudget checks that the budget left of an
+// events SLO whose allowance is still projected says so in every pager's
+// words, and only then.
+func TestImpactWordsSayAProjectedBudget(t *testing.T) {
+	left, ttl := 0.621, (7800 * time.Second).Seconds()
+	s := incidents.SLOImpact{Name: "orders", BudgetConsumed: 0.012, BudgetRemaining: &left, TimeToExhaustion: &ttl, BudgetProjected: true}
+	if got, want := s.Words(), "this incident spent 1.2% of the budget; 62.1% left (projected), which lasts 2.2 h at the current rate"; got != want {
+		t.Errorf("projected\n got %q\nwant %q", got, want)
+	}
+	s.TimeToExhaustion = nil
+	if got, want := s.Words(), "this incident spent 1.2% of the budget; 62.1% left (projected), not burning now"; got != want {
+		t.Errorf("projected, not burning\n got %q\nwant %q", got, want)
+	}
+	over := -0.25
+	s.BudgetRemaining = &over
+	if got, want := s.Words(), "this incident spent 1.2% of the budget; the budget is spent (-25% left, projected)"; got != want {
+		t.Errorf("projected, overspent\n got %q\nwant %q", got, want)
+	}
+	s.BudgetProjected, s.BudgetRemaining = false, &left
+	if got, want := s.Words(), "this incident spent 1.2% of the budget; 62.1% left, not burning now"; got != want {
+		t.Errorf("counted\n got %q\nwant %q", got, want)
+	}
+}

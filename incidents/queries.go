@@ -95,6 +95,7 @@ func (s *Service) sloImpact(ctx context.Context, inc *Incident, withStatus bool)
 			if st, err := status.BudgetStatus(ctx, n); err == nil {
 				left := st.Remaining
 				im.Objective, im.Window, im.BudgetRemaining = st.Objective, st.Window.Seconds(), &left
+				im.BudgetProjected = st.Projected
 				if st.TimeToExhaustion != nil {
 					secs := st.TimeToExhaustion.Seconds()
 					im.TimeToExhaustion = &secs

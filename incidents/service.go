@@ -40,6 +40,9 @@ type BudgetStatus struct {
 	// Remaining is the fraction of the window's budget left (negative
 	// when overspent).
 	Remaining float64
+	// Projected is true when the window's allowance is projected from the
+	// traffic seen so far, so Remaining moves as traffic comes in.
+	Projected bool
 	// TimeToExhaustion is how long the rest lasts at the current rate;
 	// nil when not burning.
 	TimeToExhaustion *time.Duration

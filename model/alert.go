@@ -16,6 +16,10 @@ type SLOState struct {
 	SLI float64
 	// BudgetRemaining is the fraction of the error budget left (negative when overspent).
 	BudgetRemaining float64
+	// BudgetProjected is true when the budget's allowance is projected
+	// from the traffic seen so far (event SLIs early in their window), so
+	// the shares of it move as traffic comes in.
+	BudgetProjected bool
 	// BurnRates by window name: "5m", "30m", "1h", "2h", "6h", "1d", "3d", "window".
 	BurnRates map[string]float64
 	// Events is the total number of events in the window.

@@ -261,7 +261,7 @@ func (s Status) State() model.SLOState {
 	return model.SLOState{
 		Name: s.Spec.Name, Service: s.Spec.Service, Probe: s.Spec.Probe, Labels: s.Spec.Labels.Clone(),
 		Objective: s.Spec.Objective, Window: s.Period, SLI: s.SLI,
-		BudgetRemaining: s.BudgetRemaining, BurnRates: rates, Events: s.Window.Total,
+		BudgetRemaining: s.BudgetRemaining, BudgetProjected: s.Budget.Projected, BurnRates: rates, Events: s.Window.Total,
 		Tiers: tiers, Exhausted: s.Exhausted, EvaluatedAt: s.At, TimeToExhaustion: s.TimeToExhaustion,
 		SpentLastHour: hour, SpentOver: s.HourObserved, Alerting: s.Spec.Alerting,
 	}

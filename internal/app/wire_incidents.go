@@ -125,7 +125,7 @@ func (b sloBudgets) BudgetStatus(ctx context.Context, name string) (incidents.Bu
 		return incidents.BudgetStatus{}, err
 	}
 	return incidents.BudgetStatus{Objective: st.Spec.Objective, Window: st.Period, Remaining: st.BudgetRemaining,
-		TimeToExhaustion: st.TimeToExhaustion}, nil
+		Projected: st.Budget.Projected, TimeToExhaustion: st.TimeToExhaustion}, nil
 }
 
 func containsLabels(have, want model.Labels) bool {
