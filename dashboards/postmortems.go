@@ -232,6 +232,11 @@ type postmortemData struct {
 	Resolve   string
 	Timeline  []incidents.TimelineEntry
 	Published *time.Time
+	// OpenAgain: the incident reopened after the postmortem was drafted
+	// and is open now; PublishedFirst: it reopened after publication, so
+	// the figures shown end at the earlier resolution.
+	OpenAgain      bool
+	PublishedFirst bool
 }
 
 // statusLabels name the postmortem statuses for people.
@@ -288,6 +293,8 @@ func (d *Dashboards) Postmortem(ctx context.Context, w io.Writer, v Viewer, id i
 func (d *Dashboards) fillPostmortem(data *postmortemData, pm *postmortem.Postmortem, v Viewer, st PostmortemState) {
 	data.PM, data.Status, data.Label, data.Version = pm, string(pm.Status), statusLabels[pm.Status], pm.Version
 	data.Published = pm.PublishedAt
+	data.OpenAgain = pm.Reopened()
+	data.PublishedFirst = pm.ReopenedAt != nil && pm.PublishedAt != nil && pm.PublishedAt.Before(*pm.ReopenedAt)
 	data.CanItems = v.CanRespond()
 	data.CanEdit = data.CanItems && pm.Status != postmortem.StatusPublished
 	stored := formOf(pm)
@@ -350,6 +357,11 @@ func (d *Dashboards) fillPostmortem(data *postmortemData, pm *postmortem.Postmor
 	}
 	switch {
 	case !data.CanItems:
+	case data.OpenAgain && pm.Status == postmortem.StatusDraft:
+		// Review waits for the incident to resolve again.
+		data.Buttons = []pmButton{{Label: "Save", Primary: true}}
+	case data.OpenAgain && pm.Status == postmortem.StatusInReview:
+		data.Buttons = []pmButton{{Label: "Save", Primary: true}, {Status: string(postmortem.StatusDraft), Label: "Back to draft"}}
 	case pm.Status == postmortem.StatusDraft:
 		data.Buttons = []pmButton{{Label: "Save"}, {Status: string(postmortem.StatusInReview), Label: "Save and submit for review", Primary: true}}
 	case pm.Status == postmortem.StatusInReview:
@@ -371,6 +383,12 @@ func (d *Dashboards) fillPostmortem(data *postmortemData, pm *postmortem.Postmor
 		return model.Elapsed(time.Duration(*p * float64(time.Second)))
 	}
 	data.Detect, data.Ack, data.Resolve = opt(pm.Times.Detect), opt(pm.Times.Acknowledge), opt(pm.Times.Resolve)
+	if pm.Impact.Ongoing {
+		data.Duration += " so far"
+		if pm.Times.Resolve == nil {
+			data.Resolve = "not yet: the incident is open"
+		}
+	}
 	data.Timeline = pm.Timeline
 }
 

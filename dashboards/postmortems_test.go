@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sentinel-oss/sentinel/incidents"
 	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 )
 
@@ -263,4 +265,56 @@ func FuzzEditorForms(f *testing.F) {
 			t.Fatalf("render: %v", err)
 		}
 	})
+}
+
+// TestPostmortemOfAReopenedIncident checks what the page says while the
+// incident is open again, and once it resolves again.
+func TestPostmortemOfAReopenedIncident(t *testing.T) {
+	f := newFixture(t, 1, 5, 0) // #2: critical, opened 08:02, resolved 08:27
+	ctx := t.Context()
+	if page := renderPM(t, f, responderV, 2, PostmortemState{}); strings.Contains(page, "pm-reopened") || !strings.Contains(page, "Save and submit for review") {
+		t.Fatalf("a postmortem never reopened:\n%s", page)
+	}
+	setIncident := func(fn func(inc *incidents.Incident)) {
+		t.Helper()
+		err := f.store.Update(ctx, func(tx incidents.Tx) error {
+			inc, err := tx.Get(2)
+			if err != nil {
+				return err
+			}
+			fn(inc)
+			return tx.Put(inc)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	reopened := fixtureNow.Add(-time.Hour)
+	setIncident(func(inc *incidents.Incident) {
+		inc.Status, inc.ResolvedAt = incidents.StatusTriggered, nil
+		inc.Timeline = append(inc.Timeline, incidents.TimelineEntry{At: reopened, Kind: incidents.KindReopened, Actor: "sentinel", Text: "reopened"})
+	})
+	page := renderPM(t, f, responderV, 2, PostmortemState{})
+	for _, want := range []string{
+		`<p class="note" id="pm-reopened"><strong>Open again.</strong> The incident was reopened <time datetime="2026-03-02T09:30:00Z"`,
+		"and is triggered again. The impact window is still running, the time to resolve waits for the new resolution, and the postmortem can go to review once the incident resolves; meanwhile no reminder calls the draft late.</p>",
+		"<dd>2h28m so far</dd>", "to now (still running)</dd>", "<dd>not yet: the incident is open</dd>",
+		`<button type="submit" class="primary">Save</button>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("open again: the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Save and submit for review") {
+		t.Error("open again: the page offers review")
+	}
+
+	resolved := fixtureNow.Add(-10 * time.Minute)
+	setIncident(func(inc *incidents.Incident) { inc.Status, inc.ResolvedAt = incidents.StatusResolved, &resolved })
+	page = renderPM(t, f, responderV, 2, PostmortemState{})
+	for _, want := range []string{"</time> and has resolved again. The impact window ends at the new resolution.</p>", "Save and submit for review", "<dd>2h18m</dd>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("resolved again: the page lacks %q", want)
+		}
+	}
 }

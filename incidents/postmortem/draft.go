@@ -115,6 +115,7 @@ func ResponseTimes(inc *incidents.Incident) Times {
 // not fail.
 func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src Sources, now time.Time) {
 	pm.Title, pm.Severity, pm.ResolvedAt, pm.Commander = inc.Title, inc.Severity, inc.ResolvedAt, inc.Commander
+	noteIncident(pm, inc)
 	pm.Timeline = append([]incidents.TimelineEntry{}, inc.Timeline...)
 	pm.Times = ResponseTimes(inc)
 	from, to := Window(inc, now)
@@ -129,7 +130,8 @@ func Derive(ctx context.Context, pm *Postmortem, inc *incidents.Incident, src So
 			}
 		}
 	}
-	im := Impact{From: from, To: to, Duration: to.Sub(from).Seconds(), SLOs: []SLOImpact{}, Probes: []ProbeRuns{}, Computed: now}
+	im := Impact{From: from, To: to, Duration: to.Sub(from).Seconds(), SLOs: []SLOImpact{}, Probes: []ProbeRuns{}, Computed: now,
+		Ongoing: inc.ResolvedAt == nil}
 	if src.Onsets != nil {
 		o, ok, err := src.Onsets.Onset(ctx, inc)
 		switch {

@@ -25,7 +25,21 @@ func Markdown(pm *Postmortem) []byte {
 	if pm.Commander != "" {
 		w("| Commander | %s |\n", cell(pm.Commander))
 	}
-	w("| Window | %s to %s (UTC) |\n", ts(pm.Impact.From), ts(pm.Impact.To))
+	if pm.Impact.Ongoing {
+		w("| Window | %s (UTC) to now, still running: the incident is open |\n", ts(pm.Impact.From))
+	} else {
+		w("| Window | %s to %s (UTC) |\n", ts(pm.Impact.From), ts(pm.Impact.To))
+	}
+	if at := pm.ReopenedAt; at != nil {
+		state := "resolved again"
+		if pm.Reopened() {
+			state = "open again (" + string(pm.IncidentStatus) + ")"
+		}
+		if pm.PublishedAt != nil && pm.PublishedAt.Before(*at) {
+			state += "; after publication, so the figures here end at the resolution before it"
+		}
+		w("| Reopened | %s (UTC), %s |\n", ts(*at), state)
+	}
 	w("| Last edited | %s by %s |\n", ts(pm.UpdatedAt), cell(pm.UpdatedBy))
 	if pm.PublishedAt != nil {
 		w("| Published | %s |\n", ts(*pm.PublishedAt))

@@ -79,12 +79,18 @@ type Postmortem struct {
 	ActionItems         []ActionItem `json:"action_items"`
 
 	// ResolvedAt is when the incident resolved (the draft reminder counts
-	// from it).
-	ResolvedAt  *time.Time `json:"resolved_at"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	UpdatedBy   string     `json:"updated_by,omitempty"`
-	PublishedAt *time.Time `json:"published_at"`
+	// from it); nil while it is open again after a reopen.
+	ResolvedAt *time.Time `json:"resolved_at"`
+	// IncidentStatus is the incident's status as the postmortem is read,
+	// and ReopenedAt when it last reopened after resolving (nil if it
+	// never did): a postmortem drafted at the first resolution tells
+	// whether that resolution still stands. Never frozen.
+	IncidentStatus incidents.Status `json:"incident_status"`
+	ReopenedAt     *time.Time       `json:"reopened_at"`
+	CreatedAt      time.Time        `json:"created_at"`
+	UpdatedAt      time.Time        `json:"updated_at"`
+	UpdatedBy      string           `json:"updated_by,omitempty"`
+	PublishedAt    *time.Time       `json:"published_at"`
 	// Reminded records when each reminder (by key) was last sent.
 	Reminded map[string]time.Time `json:"reminded,omitempty"`
 }
@@ -101,6 +107,28 @@ type Impact struct {
 	RUM      *RUMTraffic `json:"rum"`
 	Errors   []string    `json:"errors,omitempty"`
 	Computed time.Time   `json:"computed_at"`
+	// Ongoing is true while the incident is open (again): To is then the
+	// time of reading and the figures grow until it resolves.
+	Ongoing bool `json:"ongoing"`
+}
+
+// Reopened reports whether the incident reopened after its postmortem
+// was drafted and is open again now.
+func (pm *Postmortem) Reopened() bool {
+	return pm.ReopenedAt != nil && pm.IncidentStatus.Open()
+}
+
+// noteIncident fills what the postmortem says about its incident now:
+// its status and when it last reopened.
+func noteIncident(pm *Postmortem, inc *incidents.Incident) {
+	pm.IncidentStatus, pm.ReopenedAt = inc.Status, nil
+	for i := len(inc.Timeline) - 1; i >= 0; i-- {
+		if inc.Timeline[i].Kind == incidents.KindReopened {
+			at := inc.Timeline[i].At
+			pm.ReopenedAt = &at
+			break
+		}
+	}
 }
 
 // SLOImpact is one SLO's events and budget consumed during the incident:

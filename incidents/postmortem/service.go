@@ -98,14 +98,45 @@ func (s *Service) Required(sev model.Severity) bool {
 }
 
 // IncidentResolved drafts the postmortem of a resolved incident whose
-// severity requires one (the incident service's ResolveHook).
+// severity requires one (the incident service's ResolveHook). An incident
+// that reopened and resolved again keeps its postmortem, which now counts
+// from the new resolution.
 func (s *Service) IncidentResolved(ctx context.Context, inc *incidents.Incident) {
-	if inc.Status != incidents.StatusResolved || !s.Required(inc.Severity) {
+	if inc.Status != incidents.StatusResolved || inc.ResolvedAt == nil {
 		return
 	}
-	if _, err := s.ensureDraft(ctx, inc); err != nil {
-		s.log.Error("draft postmortem", "incident", inc.ID, "err", err)
+	if s.Required(inc.Severity) {
+		created, err := s.ensureDraft(ctx, inc)
+		if err != nil {
+			s.log.Error("draft postmortem", "incident", inc.ID, "err", err)
+			return
+		}
+		if created {
+			return
+		}
 	}
+	if err := s.resolvedAgain(ctx, inc); err != nil {
+		s.log.Error("postmortem of an incident resolved again", "incident", inc.ID, "err", err)
+	}
+}
+
+// resolvedAgain moves an unpublished postmortem's resolution to the
+// incident's latest one, so the draft reminder counts from it afresh; a
+// published postmortem keeps the figures it was published with.
+func (s *Service) resolvedAgain(ctx context.Context, inc *incidents.Incident) error {
+	err := s.store.Update(ctx, inc.ID, func(pm *Postmortem) (*Postmortem, error) {
+		if pm.Status == StatusPublished || (pm.ResolvedAt != nil && pm.ResolvedAt.Equal(*inc.ResolvedAt)) {
+			return pm, nil
+		}
+		at := *inc.ResolvedAt
+		pm.ResolvedAt = &at
+		delete(pm.Reminded, reminderKeyDraft)
+		return pm, nil
+	})
+	if IsNotFound(err) {
+		return nil // no postmortem: nothing to move
+	}
+	return err
 }
 
 // ensureDraft stores a draft for inc unless it has a postmortem already.
@@ -151,6 +182,7 @@ func (s *Service) Get(ctx context.Context, id int64) (*Postmortem, error) {
 	if pm.Status != StatusPublished {
 		Derive(ctx, pm, inc, s.src, s.now())
 	}
+	noteIncident(pm, inc)
 	return pm, nil
 }
 
@@ -165,11 +197,23 @@ func (s *Service) Put(ctx context.Context, id int64, e Edit, actor string) (*Pos
 	if err != nil {
 		return nil, err
 	}
+	created := false
 	if inc.Status != incidents.StatusResolved {
-		return nil, errorf(ErrConflict, "incident #%d is %s; resolve it before writing its postmortem", id, inc.Status)
-	}
-	created, err := s.ensureDraft(ctx, inc)
-	if err != nil {
+		// An incident reopened after its postmortem was started keeps it
+		// editable, but its review waits for the incident to resolve again:
+		// its impact, timeline and times are not final yet.
+		cur, err := s.store.Get(ctx, id)
+		if IsNotFound(err) {
+			return nil, errorf(ErrConflict, "incident #%d is %s; resolve it before writing its postmortem", id, inc.Status)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("postmortem #%d: %w", id, err)
+		}
+		if e.Status != nil && *e.Status != cur.Status && *e.Status != StatusDraft {
+			return nil, errorf(ErrConflict, "incident #%d was reopened and is %s again; its postmortem can go to %s once it resolves",
+				id, inc.Status, strings.ReplaceAll(string(*e.Status), "_", " "))
+		}
+	} else if created, err = s.ensureDraft(ctx, inc); err != nil {
 		return nil, err
 	}
 	if created && e.Empty() {
@@ -215,6 +259,7 @@ func (s *Service) Put(ctx context.Context, id int64, e Edit, actor string) (*Pos
 		}
 		Derive(ctx, out, inc, s.src, s.now())
 	}
+	noteIncident(out, inc)
 	return out, nil
 }
 
@@ -309,6 +354,7 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("postmortem reminders: %w", err)
 	}
+	list = slices.DeleteFunc(list, func(d due) bool { return d.r.Kind == ReminderDraft && s.openAgain(ctx, d.id) })
 	sent := 0
 	for _, d := range list {
 		a := model.Announcement{
@@ -338,6 +384,17 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 		sent++
 	}
 	return sent, nil
+}
+
+// openAgain reports whether incident id is open (it reopened after its
+// postmortem was drafted): a draft is not late while the incident runs.
+func (s *Service) openAgain(ctx context.Context, id int64) bool {
+	inc, err := s.inc.Get(ctx, id)
+	if err != nil {
+		s.log.Warn("incident of a postmortem reminder", "incident", id, "err", err)
+		return false
+	}
+	return inc.Status.Open()
 }
 
 // catchUpScan bounds the resolved incidents looked at when starting.
