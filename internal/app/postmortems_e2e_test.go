@@ -270,3 +270,98 @@ func TestCheckConfigValidatesDiagnostics(t *testing.T) {
 		}
 	}
 }
+
+// TestPostmortemOfAReopenedIncident runs the whole app: an Alertmanager
+// group opens a critical incident and resolves it (a draft is made), then
+// fires again within incidents.reopen_window. While the incident is open
+// again its postmortem says so, its window runs to the time of reading and
+// review waits; resolving again ends the window there.
+func TestPostmortemOfAReopenedIncident(t *testing.T) {
+	clock := &offsetClock{}
+	a, err := New(context.Background(), Options{Config: testConfig(t, ""), Stderr: io.Discard, Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started(t, a)
+	base := a.URL()
+	deliver := func(status string) {
+		t.Helper()
+		labels := map[string]string{"alertname": "CheckoutDown", "service": "checkout", "severity": "critical"}
+		ends := "0001-01-01T00:00:00Z"
+		if status == "resolved" {
+			ends = clock.now().UTC().Format(time.RFC3339)
+		}
+		body := map[string]any{"version": "4", "groupKey": "{}:{alertname=\"CheckoutDown\"}", "status": status, "receiver": "sentinel",
+			"groupLabels": map[string]string{"alertname": "CheckoutDown"}, "commonLabels": labels, "commonAnnotations": map[string]string{},
+			"externalURL": "http://alertmanager.test:9093",
+			"alerts": []map[string]any{{"status": status, "labels": labels, "annotations": map[string]string{"summary": "checkout is down"},
+				"startsAt": clock.now().UTC().Add(-time.Minute).Format(time.RFC3339), "endsAt": ends, "fingerprint": "0123456789abcdef"}}}
+		if code, b := call(t, http.MethodPost, base+"/api/v1/alertmanager", adminToken, body); code != http.StatusOK {
+			t.Fatalf("webhook %s: %d %s", status, code, b)
+		}
+	}
+	type view struct {
+		Status         string     `json:"status"`
+		IncidentStatus string     `json:"incident_status"`
+		ReopenedAt     *time.Time `json:"reopened_at"`
+		ResolvedAt     *time.Time `json:"resolved_at"`
+		Impact         struct {
+			From     time.Time `json:"from"`
+			To       time.Time `json:"to"`
+			Duration float64   `json:"duration"`
+			Ongoing  bool      `json:"ongoing"`
+		} `json:"impact"`
+		Times struct {
+			Resolve *float64 `json:"time_to_resolve"`
+		} `json:"times"`
+	}
+	get := func() view {
+		t.Helper()
+		code, b := call(t, http.MethodGet, base+"/api/v1/incidents/1/postmortem", adminToken, nil)
+		if code != http.StatusOK {
+			t.Fatalf("GET postmortem: %d %s", code, b)
+		}
+		var v view
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	deliver("firing")
+	clock.advance(10 * time.Minute)
+	deliver("resolved")
+	if v := get(); v.IncidentStatus != "resolved" || v.ReopenedAt != nil || v.Impact.Ongoing || math.Abs(v.Impact.Duration-600) > 2 {
+		t.Fatalf("first resolution: %+v", v)
+	}
+	clock.advance(5 * time.Minute)
+	deliver("firing") // within the 15m reopen window
+	clock.advance(20 * time.Minute)
+	v := get()
+	if v.Status != "draft" || v.IncidentStatus != "triggered" || v.ReopenedAt == nil || v.ResolvedAt != nil || !v.Impact.Ongoing || v.Times.Resolve != nil {
+		t.Errorf("open again: %+v", v)
+	}
+	// The window runs to the time of reading: 35 minutes since it opened.
+	if math.Abs(v.Impact.Duration-35*60) > 2 {
+		t.Errorf("open again: duration %.0fs, want 2100", v.Impact.Duration)
+	}
+	code, b := call(t, http.MethodPut, base+"/api/v1/incidents/1/postmortem", adminToken, map[string]any{"status": "in_review", "root_cause": "pool size"})
+	if code != http.StatusConflict || !strings.Contains(string(b), "incident #1 was reopened and is triggered again; its postmortem can go to in review once it resolves") {
+		t.Errorf("review while open again: %d %s", code, b)
+	}
+	code, b = call(t, http.MethodPut, base+"/api/v1/incidents/1/postmortem", adminToken, map[string]any{"root_cause": "pool size"})
+	if code != http.StatusOK {
+		t.Errorf("writing while open again: %d %s", code, b)
+	}
+
+	clock.advance(5 * time.Minute)
+	deliver("resolved")
+	v = get()
+	if v.IncidentStatus != "resolved" || v.Impact.Ongoing || v.ResolvedAt == nil || !v.Impact.To.Equal(*v.ResolvedAt) ||
+		math.Abs(v.Impact.Duration-40*60) > 2 || v.Times.Resolve == nil || math.Abs(*v.Times.Resolve-40*60) > 2 {
+		t.Errorf("resolved again: %+v", v)
+	}
+	if code, b := call(t, http.MethodPut, base+"/api/v1/incidents/1/postmortem", adminToken, map[string]any{"status": "in_review"}); code != http.StatusOK {
+		t.Errorf("review once resolved again: %d %s", code, b)
+	}
+}
