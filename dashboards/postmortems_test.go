@@ -318,3 +318,41 @@ func TestPostmortemOfAReopenedIncident(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishedPostmortemOfAReopenedIncident: a postmortem published before
+// its incident reopened keeps its figures and says why they stop early.
+func TestPublishedPostmortemOfAReopenedIncident(t *testing.T) {
+	f := newFixture(t, 1, 5, 0)
+	ctx := t.Context()
+	_ = renderPM(t, f, responderV, 2, PostmortemState{}) // drafts it
+	root := "The pool was too small."
+	for _, st := range []postmortem.Status{postmortem.StatusInReview, postmortem.StatusPublished} {
+		if _, err := f.pm.Put(ctx, 2, postmortem.Edit{RootCause: &root, Status: &st}, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := f.store.Update(ctx, func(tx incidents.Tx) error {
+		inc, err := tx.Get(2)
+		if err != nil {
+			return err
+		}
+		inc.Status, inc.ResolvedAt = incidents.StatusTriggered, nil
+		inc.Timeline = append(inc.Timeline, incidents.TimelineEntry{At: fixtureNow.Add(time.Minute), Kind: incidents.KindReopened, Actor: "sentinel", Text: "reopened"})
+		return tx.Put(inc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := renderPM(t, f, responderV, 2, PostmortemState{})
+	for _, want := range []string{
+		"</time> after this postmortem was published and is triggered again. The figures below are as published: they end at the resolution before it.</p>",
+		"<dd>25m</dd>", "Save action items",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("published, then reopened: the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "still running") {
+		t.Error("published figures read as running")
+	}
+}
