@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"probes":             {"model", "config"},
 	"rum":                {"model", "config", "internal/ratelimit"},
 	"slo":                {"model", "config"},
-	"alerting":           {"model", "config", "slo", "runbooks"},
+	"alerting":           {"model", "config", "slo", "runbooks", "internal/jsonerr"},
 	"incidents":          {"model", "config", "alerting", "runbooks"},
 	"runbooks":           {"model", "config"},
 	"changes":            {"model"},
@@ -34,11 +34,12 @@ var allowed = map[string][]string{
 	"store":              append([]string{"config", "model"}, domain...),
 	"slack":              {"incidents", "alerting", "runbooks", "model", "config"},
 	"prom":               {"alerting", "slo", "model", "config"},
-	"web":                append([]string{"dashboards", "config", "model", "internal/ratelimit"}, domain...),
+	"web":                append([]string{"dashboards", "config", "model", "internal/ratelimit", "internal/jsonerr"}, domain...),
 	"logship":            {"model", "config"},
 	"demo":               {},
 	"internal/testutil":  {},
 	"internal/ratelimit": {},
+	"internal/jsonerr":   {},
 	"scripts":            {},    // measuring tools run by hand, not part of the binary
 	"internal/e2e":       {},    // tests only: no non-test code
 	"":                   {"*"}, // this file's own package
