@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/alertmanager/api/v2/models"
 
 	"github.com/sentinel-oss/sentinel/alerting"
+	"github.com/sentinel-oss/sentinel/internal/jsonerr"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -471,14 +472,14 @@ func decodeAM(c *gin.Context, dst interface{ Validate(strfmt.Registry) error }, 
 }
 
 // locateAM names the alert or field a body of dst's type failed on (see
-// alerting.LocateAlertError), or returns "".
+// jsonerr.LocateFields), or returns "".
 func locateAM(data []byte, dst any) string {
 	var msg string
 	switch dst.(type) {
 	case *models.PostableAlerts:
-		msg, _ = alerting.LocateAlertError(data, false, func() any { return new(models.PostableAlert) })
+		msg, _ = jsonerr.LocateEach(data, "alerts", false, func() any { return new(models.PostableAlert) })
 	case *models.PostableSilence:
-		msg, _ = alerting.LocateFieldError(data, func() any { return new(models.PostableSilence) })
+		msg, _ = jsonerr.LocateFields(data, func() any { return new(models.PostableSilence) })
 	}
 	return msg
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/sentinel-oss/sentinel/internal/jsonerr"
 )
 
 // BindJSON decodes the request body into dst strictly: the Content-Type
@@ -80,7 +82,7 @@ func decodeJSON(c *gin.Context, dst any, limit int64) error {
 		var syn *json.SyntaxError
 		if !errors.As(err, &syn) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			if t := reflect.TypeOf(dst); t != nil && t.Kind() == reflect.Pointer {
-				if msg, ok := locateJSONError(data, t.Elem()); ok {
+				if msg, ok := jsonerr.Locate(data, t.Elem()); ok {
 					return &httpError{http.StatusBadRequest, msg}
 				}
 			}
@@ -130,37 +132,11 @@ func describeJSONError(err error) error {
 		if typ.Field != "" {
 			where = fmt.Sprintf("field %q", typ.Field)
 		}
-		return &httpError{http.StatusBadRequest, fmt.Sprintf("%s: expected %s, got JSON %s (byte %d)", where, jsonKind(typ.Type), typ.Value, typ.Offset)}
+		return &httpError{http.StatusBadRequest, fmt.Sprintf("%s: expected %s, got JSON %s (byte %d)", where, jsonerr.Kind(typ.Type), typ.Value, typ.Offset)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return &httpError{http.StatusBadRequest, "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")}
 	}
 	// Errors from a type's own UnmarshalJSON (a duration, an enum) describe
 	// the bad value themselves.
 	return &httpError{http.StatusBadRequest, "invalid JSON body: " + err.Error()}
-}
-
-// jsonKind names the JSON shape a Go type expects.
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "a value"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return "a " + t.String()
 }
