@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/alertmanager/template"
 
+	"github.com/sentinel-oss/sentinel/internal/jsonerr"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -77,7 +76,7 @@ func describeDecodeError(data []byte, err error) error {
 	case errors.As(err, &syn):
 		return invalidf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
 	}
-	if msg, ok := LocateAlertError(data, true, func() any { return new(WebhookAlert) }); ok {
+	if msg, ok := jsonerr.LocateEach(data, "alerts", true, func() any { return new(WebhookAlert) }); ok {
 		return invalidf("%s", msg)
 	}
 	switch {
@@ -86,30 +85,9 @@ func describeDecodeError(data []byte, err error) error {
 		if field == "" {
 			field = "the body"
 		}
-		return invalidf("field %q: expected %s, got JSON %s (byte %d)", field, jsonKind(typ.Type), typ.Value, typ.Offset)
+		return invalidf("field %q: expected %s, got JSON %s (byte %d)", field, jsonerr.Kind(typ.Type), typ.Value, typ.Offset)
 	}
 	return invalidf("invalid webhook payload: %v", err)
-}
-
-// jsonKind names the JSON shape a Go type expects.
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "a value"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
-		return "a number"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	}
-	if t == reflect.TypeOf(time.Time{}) {
-		return "an RFC 3339 time"
-	}
-	return "an object"
 }
 
 func (w *Webhook) validate(maxAlerts int, validName func(string) bool) error {
