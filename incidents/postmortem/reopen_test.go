@@ -13,6 +13,20 @@ import (
 
 // reopen brings inc back to triggered at t, as the incident service does
 // when its dedup key fires again within the reopen window.
+// resolvedService is a postmortem service on the clock *now that has
+// drafted inc's postmortem, as at inc's resolution.
+func resolvedService(t *testing.T, inc *incidents.Incident, now *time.Time) (*postmortem.Service, *fakeIncidents) {
+	t.Helper()
+	fi := &fakeIncidents{incs: map[int64]*incidents.Incident{42: inc}}
+	svc, err := postmortem.NewService(postmortem.Options{Config: config.DefaultPostmortems(), Store: postmortem.NewMemoryStore(),
+		Incidents: fi, Sources: sources, Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.IncidentResolved(t.Context(), inc)
+	return svc, fi
+}
+
 func reopen(fi *fakeIncidents, inc *incidents.Incident, t time.Time) {
 	fi.mu.Lock()
 	defer fi.mu.Unlock()
@@ -36,15 +50,9 @@ func resolve(fi *fakeIncidents, inc *incidents.Incident, t time.Time) {
 func TestReopenedIncidentsDraft(t *testing.T) {
 	inc := resolvedIncident() // opened at t0, resolved at t0+47m
 	r1 := *inc.ResolvedAt
-	fi := &fakeIncidents{incs: map[int64]*incidents.Incident{42: inc}}
 	now := r1
-	svc, err := postmortem.NewService(postmortem.Options{Config: config.DefaultPostmortems(), Store: postmortem.NewMemoryStore(),
-		Incidents: fi, Sources: sources, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, fi := resolvedService(t, inc, &now)
 	ctx := t.Context()
-	svc.IncidentResolved(ctx, inc)
 	remind := func(want ...string) {
 		t.Helper()
 		fi.reminders = nil
@@ -124,15 +132,9 @@ func TestReopenedIncidentsDraft(t *testing.T) {
 func TestReopenedAfterReview(t *testing.T) {
 	inc := resolvedIncident()
 	r1 := *inc.ResolvedAt
-	fi := &fakeIncidents{incs: map[int64]*incidents.Incident{42: inc}}
 	now := r1.Add(time.Hour)
-	svc, err := postmortem.NewService(postmortem.Options{Config: config.DefaultPostmortems(), Store: postmortem.NewMemoryStore(),
-		Incidents: fi, Sources: sources, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, fi := resolvedService(t, inc, &now)
 	ctx := t.Context()
-	svc.IncidentResolved(ctx, inc)
 	root := "The pool was too small."
 	if _, err := svc.Put(ctx, 42, postmortem.Edit{RootCause: &root, Status: ptrStatus(postmortem.StatusInReview)}, "alice"); err != nil {
 		t.Fatal(err)
