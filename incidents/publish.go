@@ -157,11 +157,14 @@ func wasWere(n int) string {
 }
 
 // retitle keeps an incident opened by alerts in step with them: its title
-// is the first alert's title annotation (a rule's title template), else
+// is the lead alert's title annotation (a rule's title template), else
 // its summary, else its name and the group's labels; its summary is that
-// alert's description. The first alert is the one that opened the
-// incident: what broke; alerts joining later (burn rates) do not take the
-// title over, and its figures stay as they were when it cleared.
+// alert's description. The lead is the first of the most severe alerts:
+// the one that opened the incident (what broke), unless a more severe one
+// joined later (a page-tier burn after a ticket-tier one), which then says
+// what the incident is now. Alerts of the same severity joining later
+// (burn rates) do not take the title over, and the lead's figures stay as
+// they were when it cleared.
 // Declared incidents and titles a person chose are left alone, and so is
 // a resolved incident: alerts still firing after a person resolved it must
 // not rewrite what it said then (a burn alert's live figures in its title).
@@ -170,6 +173,11 @@ func retitle(inc *Incident) {
 		return
 	}
 	lead := &inc.Alerts[0]
+	for i := range inc.Alerts {
+		if inc.Alerts[i].Severity.Rank() > lead.Severity.Rank() {
+			lead = &inc.Alerts[i]
+		}
+	}
 	title := firstNonEmpty(lead.Annotations["title"], lead.Annotations["summary"])
 	if title == "" {
 		name, labels := lead.Name, inc.Labels

@@ -515,7 +515,7 @@ func TestAlertJoiningAnOpenIncidentIsAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.step(t, 0)
-	g.Alerts[0].Annotations = model.Labels{"summary": "checkout is still down"}
+	g.Alerts[1].Annotations = model.Labels{"summary": "budget still burning"} // the lead: the most severe
 	f.fire(t, g)
 	var got []string
 	for _, n := range f.pager.Got() {
@@ -534,7 +534,7 @@ func TestAlertJoiningAnOpenIncidentIsAnnounced(t *testing.T) {
 		"alert_firing: alert SLOErrorBudgetBurn (slo=checkout-availability, tier=page) fired: budget burning",
 		"severity_changed: severity raised from warning to critical by alert SLOErrorBudgetBurn (slo=checkout-availability, tier=page)",
 		"acknowledged: acknowledged by alice",
-		"refresh: checkout is still down",
+		"refresh: budget still burning",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("updates\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -985,5 +985,41 @@ func TestTitleOfAnAlertWithoutSummaryOrName(t *testing.T) {
 				t.Errorf("title %q, want %q", inc.Title, c.want)
 			}
 		})
+	}
+}
+
+// The title is the first of the most severe alerts': a page-tier alert
+// joining a ticket-tier one says what the incident now is; a less severe
+// one joining later does not take the title over.
+func TestTitleFollowsTheMostSevereAlert(t *testing.T) {
+	alert := func(name, fp string, sev model.Severity, summary string) model.Alert {
+		return model.Alert{Name: name, Fingerprint: fp, State: model.AlertFiring, Severity: sev,
+			Labels: model.Labels{"service": "storefront"}, Annotations: model.Labels{"summary": summary}}
+	}
+	lcp := alert("SLOErrorBudgetBurn", "fp-lcp", model.SeverityWarning, "storefront-lcp: 0.01% of the budget spent")
+	js := alert("SLOErrorBudgetBurn", "fp-js", model.SeverityCritical, "storefront-js-errors: 2.3% of the budget spent")
+	slow := alert("StorefrontSlow", "fp-slow", model.SeverityWarning, "storefront is slow")
+	group := func(as ...model.Alert) model.AlertGroup {
+		return model.AlertGroup{Key: "service=storefront", Labels: model.Labels{"service": "storefront"}, Source: "sentinel", Firing: true, Alerts: as}
+	}
+	f := newFixture(t, nil, nil)
+	f.fire(t, group(lcp))
+	title := func() string {
+		inc, err := f.svc.Get(t.Context(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inc.Title
+	}
+	if got := title(); got != "storefront-lcp: 0.01% of the budget spent" {
+		t.Fatalf("title %q", got)
+	}
+	f.fire(t, group(lcp, js))
+	if got := title(); got != "storefront-js-errors: 2.3% of the budget spent" {
+		t.Errorf("after the page-tier alert joined: title %q", got)
+	}
+	f.fire(t, group(lcp, js, slow))
+	if got := title(); got != "storefront-js-errors: 2.3% of the budget spent" {
+		t.Errorf("after a warning joined: title %q", got)
 	}
 }
