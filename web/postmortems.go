@@ -88,15 +88,23 @@ func (h postmortemHandlers) put(c *gin.Context) {
 	c.JSON(http.StatusOK, pm)
 }
 
+// reportDefault is the span the incident report covers without from and
+// to, as the report page's default does: the last 30 days.
+const reportDefault = 30 * 24 * time.Hour
+
 func (h postmortemHandlers) report(c *gin.Context) {
+	if (c.Query("from") == "") != (c.Query("to") == "") {
+		Error(c, fmt.Errorf("%w: from and to: give both (RFC 3339 times), or neither for the last 30 days", ErrInvalid))
+		return
+	}
 	from, to, ranged, err := parseRange(c)
 	if err != nil {
 		Error(c, fmt.Errorf("%w: %v", ErrInvalid, err))
 		return
 	}
 	if !ranged {
-		Error(c, fmt.Errorf("%w: from and to are required (RFC 3339 times)", ErrInvalid))
-		return
+		to = time.Now().UTC().Truncate(time.Second)
+		from = to.Add(-reportDefault)
 	}
 	rep, err := h.svc.Report(c.Request.Context(), from, to)
 	if err != nil {

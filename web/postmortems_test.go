@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -57,7 +58,8 @@ func TestPostmortemEndpoints(t *testing.T) {
 		{"put too large", http.MethodPut, "/api/v1/incidents/1/postmortem", tokResponder, jsonCT, `{"lessons":"` + strings.Repeat("x", postmortem.MaxEditBytes) + `"}`, 413, "too large"},
 		{"put conflict", http.MethodPut, "/api/v1/incidents/1/postmortem", tokResponder, jsonCT, `{"status":"published"}`, 409, "conflict"},
 		{"report", http.MethodGet, "/api/v1/reports/incidents?from=2026-03-01T00:00:00Z&to=2026-03-08T00:00:00Z", tokViewer, "", "", 200, `"from":"2026-03-01T00:00:00Z"`},
-		{"report without range", http.MethodGet, "/api/v1/reports/incidents", tokViewer, "", "", 400, "required"},
+		{"report from alone", http.MethodGet, "/api/v1/reports/incidents?from=2026-03-01T00:00:00Z", tokViewer, "", "", 400, "give both (RFC 3339 times), or neither for the last 30 days"},
+		{"report to alone", http.MethodGet, "/api/v1/reports/incidents?to=2026-03-08T00:00:00Z", tokViewer, "", "", 400, "give both (RFC 3339 times), or neither for the last 30 days"},
 		{"report bad time", http.MethodGet, "/api/v1/reports/incidents?from=yesterday&to=2026-03-08T00:00:00Z", tokViewer, "", "", 400, "RFC 3339"},
 		{"runbooks", http.MethodGet, "/api/v1/runbooks", tokViewer, "", "", 200, `"name":"db"`},
 		{"runbook", http.MethodGet, "/api/v1/runbooks/db", tokViewer, "", "", 200, `raw HTML omitted`},
@@ -82,5 +84,28 @@ func TestPostmortemEndpoints(t *testing.T) {
 				t.Error("raw HTML passed through")
 			}
 		})
+	}
+}
+
+// Without from and to the report covers the last 30 days, as the message
+// for a half-given range and docs/api.md say.
+func TestIncidentReportDefaultsToLast30Days(t *testing.T) {
+	f := newFixture(t, nil)
+	MountPostmortems(f.srv.Routes(), &fakePostmortems{})
+	before := time.Now().UTC().Truncate(time.Second)
+	rec := f.do(t, http.MethodGet, "/api/v1/reports/incidents", tokViewer, nil)
+	after := time.Now().UTC()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var rep postmortem.Report
+	if err := json.Unmarshal(rec.Body.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.To.Sub(rep.From); got != 30*24*time.Hour {
+		t.Errorf("span %v, want 720h0m0s", got)
+	}
+	if rep.To.Before(before) || rep.To.After(after) {
+		t.Errorf("to %v, want now (%v to %v)", rep.To, before, after)
 	}
 }
