@@ -175,7 +175,6 @@ func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 			return human(d.now().Sub(t)) + " ago"
 		},
 		"dur":          human,
-		"share":        sharePct,
 		"outcomeClass": outcomeClass,
 		// bar draws a share (0-100) as a small horizontal bar.
 		"bar": func(p float64) template.HTML {

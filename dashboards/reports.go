@@ -252,17 +252,10 @@ func spentPct(m slo.MonthSummary) string {
 	return sharePct(m.Consumed)
 }
 
-// sharePct formats a share of a budget with one decimal, and small shares
-// without rounding them to nothing.
-func sharePct(v float64) string {
-	switch {
-	case v > 0 && v < 0.0005:
-		return "<0.1%"
-	case math.IsNaN(v):
-		return "–"
-	}
-	return pct(v, 1)
-}
+// sharePct formats a share of a budget as every page does (pct, one
+// decimal, more for a share that would read 0%), so a report and the page
+// it links to say the same figure.
+func sharePct(v float64) string { return pct(v, 1) }
 
 // monthCoverage says how much of a month had data, empty when all of it.
 func monthCoverage(m slo.MonthSummary) string {

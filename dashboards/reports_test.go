@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sentinel-oss/sentinel/incidents/postmortem"
 )
 
 // The fixture counts 1,000 events at half past each hour from 31 January
@@ -292,4 +295,67 @@ func FuzzZone(f *testing.F) {
 			t.Fatalf("Zone(%q) = %v, %v", name, loc, ok)
 		}
 	})
+}
+
+type fixedReport postmortem.Report
+
+func (r fixedReport) Report(context.Context, time.Time, time.Time) (postmortem.Report, error) {
+	return postmortem.Report(r), nil
+}
+
+// The reports write a share of a budget as the SLO and incident pages do
+// (model.FixedPercent through pct), so a small share reads "0.01%" in the
+// report and on the page it links to, never "<0.1%".
+func TestReportSharesReadAsPagesDo(t *testing.T) {
+	f := newFixture(t, 2, 40, 1)
+	pctOf := f.d.funcs(time.UTC)["pct"].(func(float64) string)
+	for in, want := range map[float64]string{0.0001: "0.01%", 0.00004: "0.004%", 0.0004: "0.04%", 0.012: "1.2%", 0: "0.0%"} {
+		if got, page := sharePct(in), pctOf(in); got != want || page != want {
+			t.Errorf("share %v reads %q in reports and %q on pages, want %q", in, got, page, want)
+		}
+	}
+
+	f.d.opts.Reports = fixedReport{From: fixtureNow.Add(-24 * time.Hour), To: fixtureNow, Count: 1,
+		SLOs: []postmortem.SLOBudget{{Name: "slo-000", Incidents: 1, BudgetConsumed: 0.0001}}}
+	var buf bytes.Buffer
+	if err := f.d.IncidentReportPage(context.Background(), &buf, viewerV, fixtureNow.Add(-24*time.Hour), fixtureNow); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<a href="/slos/slo-000">slo-000</a></th><td class="num">1</td><td class="num">0.01%</td>`; !strings.Contains(buf.String(), want) {
+		t.Errorf("incident report lacks %s:\n%s", want, buf.String())
+	}
+
+	// The monthly report: incident #39's share reads alike on the page and
+	// in the Markdown.
+	r, err := f.d.BuildSLOReport(context.Background(), "2026-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := r.Rows[0]
+	if row.Spent != pctOf(row.Summary.Consumed) {
+		t.Errorf("spent %q, want %q", row.Spent, pctOf(row.Summary.Consumed))
+	}
+	var share string
+	for _, inc := range row.Incidents {
+		if inc.ID == 39 {
+			share = inc.ShareStr
+		}
+	}
+	if share != "1.1%" {
+		t.Fatalf("incident 39 share %q, want 1.1%%", share)
+	}
+	buf.Reset()
+	if err := f.d.SLOReportPage(context.Background(), &buf, viewerV, "2026-03"); err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := f.d.SLOReportMarkdown(context.Background(), &md, "2026-03"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| #39 Checkout errors above threshold (38) | critical | 2026-03-02 09:16 | 1.1% |") {
+		t.Errorf("markdown lacks incident 39 at 1.1%%:\n%s", md.String())
+	}
+	if !regexp.MustCompile(`#39 Checkout errors above threshold \(38\)</a>.*?<td class="num" data-label="Budget spent">1\.1%</td>`).MatchString(buf.String()) {
+		t.Errorf("page lacks incident 39 at 1.1%%")
+	}
 }
