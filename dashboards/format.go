@@ -21,8 +21,12 @@ func pct(f float64, decimals int) string {
 	return model.FixedPercent(f, decimals)
 }
 
+// sliNote tells the reader that SLIs are cut, not rounded (sliPct).
+const sliNote = "SLIs are cut to three decimals, never rounded up, so an SLI just under its objective never reads as meeting it (99.4999% shows as 99.499%, not 99.500%)."
+
 // sliPct formats an SLI with enough decimals to compare it with its
-// objective (99.93%, not 100%).
+// objective (99.93%, not 100%), cut rather than rounded so it never reads
+// as meeting an objective it misses.
 func sliPct(f float64) string {
 	if f >= 1 {
 		return "100%"
@@ -147,6 +151,7 @@ func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 	return template.FuncMap{
 		"pct":           func(f float64) string { return pct(f, 1) },
 		"projectedNote": func() string { return projectedNote },
+		"sliNote":       func() string { return sliNote },
 		// spoken is a percentage as alerts and Slack say it (0.06%, 12%).
 		"spoken": model.SpokenPercent,
 		"sli":    sliPct,

@@ -32,6 +32,32 @@ func TestSLIPercent(t *testing.T) {
 	}
 }
 
+// The note beside every SLI says they are cut, and its example is what
+// sliPct writes; the SLO pages and the monthly report carry it.
+func TestSLINoteIsTrueAndShown(t *testing.T) {
+	if got := sliPct(0.994999); got != "99.499%" || !strings.Contains(sliNote, "99.4999% shows as 99.499%, not 99.500%") {
+		t.Errorf("sliPct(0.994999) = %s; note: %s", got, sliNote)
+	}
+	if got := sliPct(23.0 / 30.0); got != "76.666%" {
+		t.Errorf("sliPct(23/30) = %s, want 76.666%%", got)
+	}
+	f := newFixture(t, 1, 1, 0)
+	ctx := context.Background()
+	for name, render := range map[string]func(io.Writer) error{
+		"overview": func(w io.Writer) error { return f.d.Overview(ctx, w, viewerV, "") },
+		"slo":      func(w io.Writer) error { return f.d.SLO(ctx, w, viewerV, "slo-000") },
+		"report":   func(w io.Writer) error { return f.d.SLOReportPage(ctx, w, viewerV, "2026-02") },
+	} {
+		var buf bytes.Buffer
+		if err := render(&buf); err != nil {
+			t.Fatal(name, err)
+		}
+		if !strings.Contains(buf.String(), `title="`+sliNote+`"`) {
+			t.Errorf("%s: no SLI note", name)
+		}
+	}
+}
+
 // Counts of one read in the singular on the pages and in the report.
 func TestCountsOfOneAreSingular(t *testing.T) {
 	f := newFixture(t, 1, 1, 1)

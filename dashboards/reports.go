@@ -357,6 +357,7 @@ func (d *Dashboards) SLOReportMarkdown(ctx context.Context, w io.Writer, month s
 		fmt.Fprintf(&b, "The month is not over: figures run to %s UTC.\n\n", r.Generated.UTC().Format("2006-01-02 15:04"))
 	}
 	fmt.Fprintf(&b, "%d met, %d missed, %d not final or without data, of %d %s.\n\n", r.Met, r.Missed, r.Open, len(r.Rows), plural(len(r.Rows), "SLO", "SLOs"))
+	b.WriteString(sliNote + "\n\n")
 	b.WriteString("| SLO | Objective | Outcome | SLI | Budget spent | Incidents |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "| %s | %s over %s | %s | %s | %s | %d |\n", mdCell(row.Name), row.Objective, row.Window, row.Outcome,

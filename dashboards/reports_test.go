@@ -76,7 +76,7 @@ func TestSLOReportFebruary(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := buf.String()
-	for _, want := range []string{"# SLO report: February 2026", "1 met, 1 missed, 0 not final or without data, of 2 SLOs.",
+	for _, want := range []string{"# SLO report: February 2026", "1 met, 1 missed, 0 not final or without data, of 2 SLOs.\n\nSLIs are cut to three decimals, never rounded up,",
 		"| slo-000 | 99.5% over 30d | missed | 99.406% | 118.7% | 0 |", "Budget spent: 20.0% (672 of 3,360 allowed bad events).", "| Jan 2026 | met |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
