@@ -60,7 +60,12 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 			[]string{`id="run-01J0000gone"`, "Run 01J0000gone is no longer kept"}, []string{"Steps of this run"}},
 		{"rum", func(w io.Writer) error { return f.d.RUM(ctx, w, viewerV, "1h") },
 			[]string{"Real users", "/product/:id", "LCP", "INP", "CLS", "needs improvement", "page views", "Cannot read properties", "rate-poor",
-				"at renderRecommendations (/product.js)", "<code>/product/:id</code> (37)", "Chrome 130 (30), Firefox 128 (7)", "First seen", "within 1%"}, nil},
+				"at renderRecommendations (/product.js)", "<code>/product/:id</code> (37)", "Chrome 130 (30), Firefox 128 (7)", "First seen", "within 1%",
+				// The explanations wrap above their tables, outside the boxes that scroll sideways on a phone.
+				"<p class=\"sub\" id=\"rum-note\">75th percentile of each web vital per route,", "</p>\n<div class=\"table-wrap\">\n<table class=\"rum\" aria-describedby=\"rum-note\">",
+				"<p class=\"sub\" id=\"err-note\">Error groups seen in this window, the most frequent overall first. Their counts, also per route and browser, are since each group was first seen, not within the window,",
+				"<th scope=\"col\" class=\"num\">Seen (all time)</th>"},
+			[]string{"<caption>75th percentile", ">Count</th>"}},
 		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, viewerV, "") },
 			[]string{"primary", "Europe/Berlin", "Now", "Next", "alice", "bob", "Rotation for the coming weeks", "Overrides",
 				"Escalation policies", "for service=payments", "for every other incident", "at once:</span> whoever is on call for primary (now ",
