@@ -139,7 +139,8 @@ func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 func round4(v float64) float64 { return math.Round(v*10000) / 10000 }
 
 // ErrorsReport is GET /api/v1/rum/errors: JS error groups last seen since
-// Since, most frequent first.
+// Since, most frequent first; each group's counts run from its FirstSeen,
+// not from Since (groups keep no counts per time).
 type ErrorsReport struct {
 	Since  time.Time    `json:"since"`
 	Groups []ErrorGroup `json:"groups"`

@@ -38,7 +38,8 @@ type ErrorStore interface {
 	// fingerprint by MergeErrorGroup.
 	AddErrors(ctx context.Context, groups []ErrorGroup) error
 	// ErrorGroups returns the groups last seen at or after since, at most
-	// limit of them (the most frequent first when there are more).
+	// limit of them (the most frequent since first seen first when there
+	// are more); since selects groups, it does not cut their counts.
 	ErrorGroups(ctx context.Context, since time.Time, limit int) ([]ErrorGroup, error)
 }
 

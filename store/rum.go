@@ -435,8 +435,8 @@ func evictOldest(byFP, bySeen Bucket) error {
 }
 
 // ErrorGroups returns the groups last seen at or after since, the most
-// frequent first (then the most recently seen), at most limit of them
-// (limit <= 0 means all).
+// frequent first (by their count since first seen; then the most recently
+// seen), at most limit of them (limit <= 0 means all).
 func (s *RUM) ErrorGroups(ctx context.Context, since time.Time, limit int) ([]rum.ErrorGroup, error) {
 	var out []rum.ErrorGroup
 	err := s.e.View(ctx, func(tx Tx) error {

@@ -292,6 +292,18 @@ func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 			want: []string{`b n=1 first=12:00 last=12:05 msg="boom b" routes=[/]`},
 		},
 		{
+			// Groups keep no counts per time: since selects a group seen in
+			// the window, and its count still runs from first seen (as
+			// docs/api.md and the RUM page say).
+			name: "since does not cut counts",
+			batches: [][]rum.ErrorGroup{
+				{errGroup("a", 7, 0, 1, "/")},
+				{errGroup("a", 1, 5, 5, "/")},
+			},
+			since: 5, limit: 10,
+			want: []string{`a n=8 first=12:00 last=12:05 msg="boom a" routes=[/]`},
+		},
+		{
 			name: "the bound evicts the least recently seen",
 			batches: [][]rum.ErrorGroup{
 				{errGroup("a", 9, 0, 1, "/"), errGroup("b", 1, 0, 2, "/"), errGroup("c", 1, 0, 3, "/")},
