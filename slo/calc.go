@@ -268,16 +268,23 @@ func (s Status) State() model.SLOState {
 }
 
 // Consumption is what happened between two instants: the events counted
-// and the share of the error budget they spent.
+// and the share of the error budget they spent. Counts are kept per
+// minute, so the figures cover the whole minutes [CountedFrom, CountedTo)
+// that [From, To) touches, not the instants themselves.
 type Consumption struct {
 	SLO  string
 	From time.Time
 	To   time.Time
-	Good int64
-	// Total events in [From, To).
+	// CountedFrom is From floored to the minute; CountedTo is To rounded
+	// up to the minute (Engine.Consumed cuts it at now: later minutes
+	// hold nothing yet).
+	CountedFrom time.Time
+	CountedTo   time.Time
+	Good        int64
+	// Total events in [CountedFrom, CountedTo).
 	Total int64
-	// Spent is the bad units of [From, To) (events, runs or slices, as
-	// the budget counts them) outside excluded time.
+	// Spent is the bad units of [CountedFrom, CountedTo) (events, runs or
+	// slices, as the budget counts them) outside excluded time.
 	Spent float64
 	// BudgetConsumed is Spent over the budget of the SLO window that ends
 	// at To (Budget.Allowed): the share of that window's budget the span
@@ -297,8 +304,8 @@ func Consume(spec *Spec, src CountSource, from, to time.Time, excluded ...Interv
 		end = end.Add(time.Minute)
 	}
 	u := usageOf(spec, src, from, end, to, excluded)
-	out := Consumption{SLO: spec.Name, From: from, To: to, Good: u.Counts.Good, Total: u.Counts.Total,
-		Spent: spent(spec, u.Counts, u.Slices)}
+	out := Consumption{SLO: spec.Name, From: from, To: to, CountedFrom: from.Truncate(time.Minute), CountedTo: end,
+		Good: u.Counts.Good, Total: u.Counts.Total, Spent: spent(spec, u.Counts, u.Slices)}
 	// The budget of the window that ends where the span ends.
 	ws, we, period := boundsEnding(spec, to.Add(-time.Nanosecond), end)
 	out.Budget = ComputeBudget(spec, period, usageOf(spec, src, ws, we, to, excluded))

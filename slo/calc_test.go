@@ -371,6 +371,60 @@ func TestConsume(t *testing.T) {
 	if c.Total != 30000 || c.Good != 29400 || !near(c.BudgetConsumed, 600.0/43200) {
 		t.Errorf("consumption = %+v", c)
 	}
+	if want := now.Add(-30 * time.Minute); !c.CountedFrom.Equal(want) || !c.CountedTo.Equal(now) {
+		t.Errorf("counted %v to %v, want %v to %v", c.CountedFrom, c.CountedTo, want, now)
+	}
+}
+
+// A probe run every 10 s, good until 03:22:30 and failing from then on:
+// a span of instants counts the whole minutes it touches, and says so.
+func TestEngineConsumedCountsWholeMinutes(t *testing.T) {
+	day := func(h, m, s, ns int) time.Time { return time.Date(2026, 12, 6, h, m, s, ns, time.UTC) }
+	now := day(3, 20, 0, 0)
+	specs, ps := Compile([]config.SLO{{Name: "avail", Objective: 99, Window: "30d", SLI: config.SLI{Probe: "checkout"}}},
+		[]ProbeRef{{Name: "checkout", Interval: 10 * time.Second}})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	e, err := New(Options{Specs: specs, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	next := now // the next run
+	runUntil := func(end time.Time) {
+		for ; !next.After(end); next = next.Add(10 * time.Second) {
+			now = next
+			good := int64(0)
+			if next.Before(day(3, 22, 30, 0)) {
+				good = 1
+			}
+			e.RecordOutcome(ctx, model.Outcome{Source: model.SourceProbe, Name: "checkout", Good: good, Total: 1, Time: next})
+		}
+		now = end
+	}
+	from, to := day(3, 22, 32, 756714300), day(3, 25, 11, 893910466)
+	check := func(wantTo time.Time, good, total int64) {
+		t.Helper()
+		c, err := e.Consumed(ctx, "avail", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.From.Equal(from) || !c.To.Equal(to) || !c.CountedFrom.Equal(day(3, 22, 0, 0)) || !c.CountedTo.Equal(wantTo) {
+			t.Errorf("at %v: span %v to %v counted %v to %v, want counted 03:22 to %v", now, c.From, c.To, c.CountedFrom, c.CountedTo, wantTo)
+		}
+		if c.Good != good || c.Total != total {
+			t.Errorf("at %v: good %d of %d, want %d of %d", now, c.Good, c.Total, good, total)
+		}
+	}
+	// Resolved at 03:25:11.89 and read at 03:25:47: the runs of 03:22 to
+	// 03:25:40 (6+6+6+5 = 23; good only 03:22:00-:20) are counted, up to now.
+	runUntil(day(3, 25, 47, 0))
+	check(day(3, 25, 47, 0), 3, 23)
+	// Read after 03:26: the whole minutes 03:22 to 03:26, 24 runs, 21
+	// failed (by the instants alone it would be 16 of 16).
+	runUntil(day(3, 30, 0, 0))
+	check(day(3, 26, 0, 0), 3, 24)
 }
 
 func TestEngineRecordAndClassify(t *testing.T) {

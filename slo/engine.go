@@ -655,7 +655,8 @@ func (e *Engine) Statuses(ctx context.Context) []Status {
 	return out
 }
 
-// Consumed reports the good and total events of SLO name in [from, to) and
+// Consumed reports the good and total events of SLO name in the whole
+// minutes [from, to) touches (Consumption.CountedFrom to CountedTo) and
 // the share of the error budget they spent; incidents and postmortems use
 // it for an incident's impact. Times before the retained counts read as
 // empty.
@@ -667,7 +668,8 @@ func (e *Engine) Consumed(ctx context.Context, name string, from, to time.Time) 
 	if !to.After(from) {
 		return Consumption{}, &Error{Field: "to", Msg: "must be after from"}
 	}
-	e.maybeRefresh(ctx, e.now())
+	now := e.now()
+	e.maybeRefresh(ctx, now)
 	ws, _, _ := windowBounds(en.spec, to)
 	ex := e.excluded(en.spec, minTime(ws, from), to.Add(time.Minute))
 	var c Consumption
@@ -675,7 +677,19 @@ func (e *Engine) Consumed(ctx context.Context, name string, from, to time.Time) 
 		c = Consume(en.spec, src, from, to, ex...)
 		return Status{}
 	})
+	// The minutes counted so far end now: a span rounded out past it
+	// reports its counts as ending now, not at a minute still to come.
+	if c.CountedTo.After(now) {
+		c.CountedTo = maxTime(now, c.CountedFrom)
+	}
 	return c, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -57,8 +57,13 @@ type SLOJSON struct {
 	EvaluatedAt      time.Time   `json:"evaluated_at"`
 	History          []PointJSON `json:"history"`
 	// With from and to: the events between them and the budget they spent.
-	From           *time.Time `json:"from,omitempty"`
-	To             *time.Time `json:"to,omitempty"`
+	From *time.Time `json:"from,omitempty"`
+	To   *time.Time `json:"to,omitempty"`
+	// CountedFrom and CountedTo are the whole minutes the counts cover:
+	// counts are kept per minute, so every minute the span touches counts
+	// (up to now).
+	CountedFrom    *time.Time `json:"counted_from,omitempty"`
+	CountedTo      *time.Time `json:"counted_to,omitempty"`
 	Good           *int64     `json:"good,omitempty"`
 	Total          *int64     `json:"total,omitempty"`
 	BudgetConsumed *float64   `json:"budget_consumed,omitempty"`
@@ -231,7 +236,8 @@ func MountSLOs(r *Routes, svc SLOService, events SLOEventSink) {
 				return
 			}
 			f, t := cons.From.UTC(), cons.To.UTC()
-			out.From, out.To = &f, &t
+			cf, ct := cons.CountedFrom.UTC(), cons.CountedTo.UTC()
+			out.From, out.To, out.CountedFrom, out.CountedTo = &f, &t, &cf, &ct
 			out.Good, out.Total, out.BudgetConsumed = &cons.Good, &cons.Total, &cons.BudgetConsumed
 		}
 		c.JSON(http.StatusOK, out)

@@ -79,11 +79,26 @@ func TestSLOEventsAndStatus(t *testing.T) {
 	// SLO's data began at 11:30, so the window ending at 12:01 has 31
 	// minutes of it: 105 events project to 105 * 43,200/31 over 30 days,
 	// of which 1% may be bad; 10 were.
+	// It is read 30 s into the current minute, so the counts end now.
+	*now = now.Add(30 * time.Second)
 	rec = f.do(t, http.MethodGet, "/api/v1/slos/orders?from=2026-03-01T11:00:00Z&to=2026-03-01T12:01:00Z", tokViewer, nil)
 	got = nil
 	_ = json.Unmarshal(rec.Body.Bytes(), &got)
 	if c, _ := got["budget_consumed"].(float64); rec.Code != http.StatusOK || got["good"] != 95.0 || got["total"] != 105.0 || math.Abs(c-10/(0.01*105*43200/31)) > 1e-12 {
 		t.Errorf("ranged = %d %v %v %v", rec.Code, got["good"], got["total"], got["budget_consumed"])
+	}
+	if got["counted_from"] != "2026-03-01T11:00:00Z" || got["counted_to"] != "2026-03-01T12:00:30Z" {
+		t.Errorf("ranged counted %v to %v, want 11:00:00 to now (12:00:30)", got["counted_from"], got["counted_to"])
+	}
+	// Instants inside minutes: the counts are those of the whole minutes
+	// 11:29 to 12:00 the span touches (the 5 bad events of 11:30), and the
+	// answer says so beside the instants asked for.
+	rec = f.do(t, http.MethodGet, "/api/v1/slos/orders?from=2026-03-01T11:29:30.5Z&to=2026-03-01T11:59:10Z", tokViewer, nil)
+	got = nil
+	_ = json.Unmarshal(rec.Body.Bytes(), &got)
+	if rec.Code != http.StatusOK || got["from"] != "2026-03-01T11:29:30.5Z" || got["to"] != "2026-03-01T11:59:10Z" ||
+		got["counted_from"] != "2026-03-01T11:29:00Z" || got["counted_to"] != "2026-03-01T12:00:00Z" || got["good"] != 0.0 || got["total"] != 5.0 {
+		t.Errorf("ranged by instants = %d %s", rec.Code, rec.Body)
 	}
 
 	rec = f.do(t, http.MethodGet, "/api/v1/slos", tokViewer, nil)
