@@ -185,7 +185,7 @@ type pmSLOs struct{ e *slo.Engine }
 func (p pmSLOs) SLOsForLabels(model.Labels) []string { return nil }
 func (p pmSLOs) Consumed(ctx context.Context, name string, from, to time.Time) (postmortem.SLOImpact, error) {
 	c, err := p.e.Consumed(ctx, name, from, to)
-	return postmortem.SLOImpact{Name: name, Good: c.Good, Total: c.Total, BudgetConsumed: c.BudgetConsumed}, err
+	return postmortem.SLOImpact{Name: name, Good: c.Good, Total: c.Total, BudgetConsumed: c.BudgetConsumed, CountedFrom: c.CountedFrom, CountedTo: c.CountedTo}, err
 }
 
 // pmRUM sums the fake RUM rows for postmortem impact.
@@ -244,9 +244,9 @@ func (f *fakeAlerts) Silences(context.Context) ([]alerting.Silence, error) {
 type budgets struct{ e *slo.Engine }
 
 func (b budgets) SLOsForLabels(model.Labels) []string { return nil }
-func (b budgets) Consumed(ctx context.Context, name string, from, to time.Time) (float64, error) {
+func (b budgets) Consumed(ctx context.Context, name string, from, to time.Time) (incidents.Consumption, error) {
 	c, err := b.e.Consumed(ctx, name, from, to)
-	return c.BudgetConsumed, err
+	return incidents.Consumption{Share: c.BudgetConsumed, CountedFrom: c.CountedFrom, CountedTo: c.CountedTo}, err
 }
 
 type fakeOnCall struct {

@@ -209,6 +209,11 @@ type SLOImpact struct {
 	// window).
 	BudgetProjected  bool     `json:"budget_projected,omitempty"`
 	TimeToExhaustion *float64 `json:"time_to_exhaustion,omitempty"`
+	// CountedFrom and CountedTo are the whole minutes BudgetConsumed
+	// counts: SLO counts are kept per minute, so every minute from the
+	// incident's start to its resolution (or now) touches counts.
+	CountedFrom time.Time `json:"counted_from,omitzero"`
+	CountedTo   time.Time `json:"counted_to,omitzero"`
 }
 
 // Words says the impact as every pager shows it: "this incident spent

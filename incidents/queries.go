@@ -90,7 +90,7 @@ func (s *Service) sloImpact(ctx context.Context, inc *Incident, withStatus bool)
 			s.log.Warn("budget consumed", "slo", n, "incident", inc.ID, "err", err)
 			continue
 		}
-		im := SLOImpact{Name: n, BudgetConsumed: c}
+		im := SLOImpact{Name: n, BudgetConsumed: c.Share, CountedFrom: c.CountedFrom.UTC(), CountedTo: c.CountedTo.UTC()}
 		if status != nil {
 			if st, err := status.BudgetStatus(ctx, n); err == nil {
 				left := st.Remaining

@@ -28,8 +28,17 @@ type BudgetSource interface {
 	// SLOsForLabels names the SLOs whose service or labels match.
 	SLOsForLabels(labels model.Labels) []string
 	// Consumed is the fraction of slo's whole error budget consumed
-	// between from and to.
-	Consumed(ctx context.Context, slo string, from, to time.Time) (float64, error)
+	// between from and to, and the whole minutes it counted.
+	Consumed(ctx context.Context, slo string, from, to time.Time) (Consumption, error)
+}
+
+// Consumption is the share of an SLO's whole error budget a span spent.
+// SLO counts are kept per minute, so it counts every minute the span
+// touches: [CountedFrom, CountedTo), the end cut at now.
+type Consumption struct {
+	Share       float64
+	CountedFrom time.Time
+	CountedTo   time.Time
 }
 
 // BudgetStatus is an SLO's error budget now, as the SLO engine reports it.

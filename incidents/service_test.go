@@ -722,8 +722,8 @@ func (budgets) SLOsForLabels(l model.Labels) []string {
 	return nil
 }
 
-func (budgets) Consumed(_ context.Context, slo string, from, to time.Time) (float64, error) {
-	return to.Sub(from).Minutes() / 1000, nil
+func (budgets) Consumed(_ context.Context, slo string, from, to time.Time) (incidents.Consumption, error) {
+	return incidents.Consumption{Share: to.Sub(from).Minutes() / 1000, CountedFrom: from.Truncate(time.Minute), CountedTo: to}, nil
 }
 
 func TestSLOImpactAndStats(t *testing.T) {
@@ -733,7 +733,8 @@ func TestSLOImpactAndStats(t *testing.T) {
 	f.clock.Advance(10 * time.Minute)
 	inc, _ := f.svc.Get(t.Context(), 1)
 	imp := f.svc.SLOImpact(t.Context(), inc)
-	if len(imp) != 1 || imp[0].Name != "checkout-availability" || imp[0].BudgetConsumed != 0.01 {
+	if len(imp) != 1 || imp[0].Name != "checkout-availability" || imp[0].BudgetConsumed != 0.01 ||
+		!imp[0].CountedFrom.Equal(inc.CreatedAt.Truncate(time.Minute)) || !imp[0].CountedTo.Equal(inc.CreatedAt.Add(10*time.Minute)) {
 		t.Fatalf("impact %+v", imp)
 	}
 	if _, err := f.svc.Acknowledge(t.Context(), 1, "alice"); err != nil {

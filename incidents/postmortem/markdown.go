@@ -51,7 +51,11 @@ func Markdown(pm *Postmortem) []byte {
 	w("## Impact\n\n")
 	w("- Duration: %s\n", dur(pm.Impact.Duration))
 	for _, s := range pm.Impact.SLOs {
-		w("- SLO %s: %s of the error budget consumed (%s)\n", inline(s.Name), pct(s.BudgetConsumed), s.Counted())
+		counted := s.Counted()
+		if m := s.Minutes(); m != "" {
+			counted += "; " + m
+		}
+		w("- SLO %s: %s of the error budget consumed (%s)\n", inline(s.Name), pct(s.BudgetConsumed), counted)
 	}
 	if len(pm.Impact.SLOs) == 0 {
 		w("- SLOs: none affected\n")

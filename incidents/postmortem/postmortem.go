@@ -145,6 +145,21 @@ type SLOImpact struct {
 	// then not listed again under Impact.Probes, so each figure has one
 	// source.
 	Probe string `json:"probe,omitempty"`
+	// CountedFrom and CountedTo are the whole minutes the figures cover:
+	// SLO counts are kept per minute, so every minute the impact window
+	// touches counts (up to the time of reading). Zero in postmortems
+	// stored before they were recorded.
+	CountedFrom time.Time `json:"counted_from,omitzero"`
+	CountedTo   time.Time `json:"counted_to,omitzero"`
+}
+
+// Minutes says which minutes the figures cover: "counted over the whole
+// minutes 2026-12-06 03:22 to 03:26 UTC"; empty when not recorded.
+func (s SLOImpact) Minutes() string {
+	if s.CountedFrom.IsZero() || s.CountedTo.IsZero() {
+		return ""
+	}
+	return "counted over the whole minutes " + minuteSpan(s.CountedFrom, s.CountedTo)
 }
 
 // Counted says what Good and Total mean, with the unit: "13 of 18 runs
@@ -213,12 +228,23 @@ func (r RUMTraffic) Scope() string {
 	if r.From.IsZero() || r.To.IsZero() {
 		return where
 	}
-	from, to := r.From.UTC(), r.To.UTC()
-	end := to.Format("15:04")
-	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
-		end = to.Format("2006-01-02 15:04")
+	return fmt.Sprintf("%s, %s (whole minutes)", where, minuteSpan(r.From, r.To))
+}
+
+// minuteSpan writes the minutes [from, to) per-minute counts cover:
+// "2026-12-06 03:22 to 03:26 UTC", the day repeated when it changes. An
+// end cut at the time of reading keeps its seconds ("to 03:25:47 UTC"),
+// so the minute it ends in is not read as left out.
+func minuteSpan(from, to time.Time) string {
+	from, to = from.UTC(), to.UTC()
+	layout := "15:04"
+	if !to.Truncate(time.Minute).Equal(to) {
+		layout = "15:04:05"
 	}
-	return fmt.Sprintf("%s, %s to %s UTC (whole minutes)", where, from.Format("2006-01-02 15:04"), end)
+	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
+		layout = "2006-01-02 " + layout
+	}
+	return fmt.Sprintf("%s to %s UTC", from.Format("2006-01-02 15:04"), to.Format(layout))
 }
 
 // Times are the response times in seconds; nil when not applicable (no

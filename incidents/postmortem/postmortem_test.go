@@ -58,7 +58,14 @@ func (fakeSLOs) Consumed(_ context.Context, name string, from, to time.Time) (po
 	}
 	mins := int64(to.Sub(from) / time.Minute)
 	return postmortem.SLOImpact{Name: name, Good: 10 * mins, Total: 12 * mins, BudgetConsumed: 0.0125 * float64(mins) / 47,
-		Unit: "runs", Probe: "checkout"}, nil
+		Unit: "runs", Probe: "checkout", CountedFrom: from.Truncate(time.Minute), CountedTo: ceilMinute(to)}, nil
+}
+
+func ceilMinute(t time.Time) time.Time {
+	if m := t.Truncate(time.Minute); !m.Equal(t) {
+		return m.Add(time.Minute)
+	}
+	return t
 }
 
 type fakeProbes struct{}
@@ -545,5 +552,37 @@ func TestRealUsersOnTheIncidentsRoute(t *testing.T) {
 				t.Errorf("markdown lacks %q:\n%s", line, md)
 			}
 		})
+	}
+}
+
+// SLO counts are kept per minute: the line says which whole minutes its
+// figures cover, beside the window's instants. A probe failing every 10 s
+// from 03:22:32.76 to 03:25:11.89 counts the minutes 03:22 to 03:26 (24
+// runs, 21 failed); read at 03:25:47 the counts end then.
+func TestMarkdownSaysWhichMinutesSLOsCount(t *testing.T) {
+	day := func(h, m, s, ns int) time.Time { return time.Date(2026, 12, 6, h, m, s, ns, time.UTC) }
+	pm := &postmortem.Postmortem{IncidentID: 2, Title: "checkout down"}
+	pm.Impact.From, pm.Impact.To = day(3, 22, 32, 756714300), day(3, 25, 11, 893910466)
+	for _, c := range []struct {
+		im   postmortem.SLOImpact
+		want string
+	}{
+		{postmortem.SLOImpact{Name: "checkout-availability", Unit: "runs", Good: 3, Total: 24, BudgetConsumed: 0.0116,
+			CountedFrom: day(3, 22, 0, 0), CountedTo: day(3, 26, 0, 0)},
+			"- SLO checkout-availability: 1.16% of the error budget consumed (21 of 24 runs failed; counted over the whole minutes 2026-12-06 03:22 to 03:26 UTC)\n"},
+		{postmortem.SLOImpact{Name: "checkout-availability", Unit: "runs", Good: 3, Total: 23, BudgetConsumed: 0.0111,
+			CountedFrom: day(3, 22, 0, 0), CountedTo: day(3, 25, 47, 0)},
+			"- SLO checkout-availability: 1.11% of the error budget consumed (20 of 23 runs failed; counted over the whole minutes 2026-12-06 03:22 to 03:25:47 UTC)\n"},
+		{postmortem.SLOImpact{Name: "checkout-availability", Unit: "runs", Good: 3, Total: 24, BudgetConsumed: 0.0116,
+			CountedFrom: day(23, 58, 0, 0), CountedTo: day(23, 58, 0, 0).Add(4 * time.Minute)},
+			"(21 of 24 runs failed; counted over the whole minutes 2026-12-06 23:58 to 2026-12-07 00:02 UTC)\n"},
+		// Stored before the span was recorded: the counts alone.
+		{postmortem.SLOImpact{Name: "checkout-availability", Unit: "runs", Good: 3, Total: 24, BudgetConsumed: 0.0116},
+			"(21 of 24 runs failed)\n"},
+	} {
+		pm.Impact.SLOs = []postmortem.SLOImpact{c.im}
+		if md := string(postmortem.Markdown(pm)); !strings.Contains(md, c.want) {
+			t.Errorf("markdown lacks %q:\n%s", c.want, md)
+		}
 	}
 }

@@ -108,13 +108,14 @@ func (b sloBudgets) SLOsForLabels(labels model.Labels) []string {
 	return out
 }
 
-// Consumed is the share of slo's budget spent between from and to.
-func (b sloBudgets) Consumed(ctx context.Context, name string, from, to time.Time) (float64, error) {
+// Consumed is the share of slo's budget spent in the whole minutes
+// between from and to, and which minutes those are.
+func (b sloBudgets) Consumed(ctx context.Context, name string, from, to time.Time) (incidents.Consumption, error) {
 	c, err := b.engine.Consumed(ctx, name, from, to)
 	if err != nil {
-		return 0, err
+		return incidents.Consumption{}, err
 	}
-	return c.BudgetConsumed, nil
+	return incidents.Consumption{Share: c.BudgetConsumed, CountedFrom: c.CountedFrom, CountedTo: c.CountedTo}, nil
 }
 
 // BudgetStatus is an SLO's budget now (left, and how long it lasts at

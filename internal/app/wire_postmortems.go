@@ -128,13 +128,15 @@ type sloImpacts struct{ b sloBudgets }
 // SLOsForLabels names the SLOs an incident's labels point at.
 func (s sloImpacts) SLOsForLabels(l model.Labels) []string { return s.b.SLOsForLabels(l) }
 
-// Consumed is one SLO's events and budget share in [from, to).
+// Consumed is one SLO's events and budget share in the whole minutes
+// [from, to) touches, and which minutes those are.
 func (s sloImpacts) Consumed(ctx context.Context, name string, from, to time.Time) (postmortem.SLOImpact, error) {
 	c, err := s.b.engine.Consumed(ctx, name, from, to)
 	if err != nil {
 		return postmortem.SLOImpact{}, err
 	}
-	im := postmortem.SLOImpact{Name: name, Good: c.Good, Total: c.Total, BudgetConsumed: c.BudgetConsumed, Unit: "events"}
+	im := postmortem.SLOImpact{Name: name, Good: c.Good, Total: c.Total, BudgetConsumed: c.BudgetConsumed, Unit: "events",
+		CountedFrom: c.CountedFrom.UTC(), CountedTo: c.CountedTo.UTC()}
 	if sp, ok := s.b.engine.Spec(name); ok {
 		switch sp.Kind {
 		case slo.KindProbe:
