@@ -148,10 +148,25 @@ func plural(n any, one, many string) string {
 
 // funcs are the helpers templates call.
 func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
+	// when renders a time as a <time> element: the local time as text,
+	// the exact instant as its datetime, and how long ago as a title.
+	when := func(t time.Time, layout string) template.HTML {
+		if t.IsZero() {
+			return "–"
+		}
+		now := d.now()
+		rel := human(now.Sub(t)) + " ago"
+		if t.After(now) {
+			rel = "in " + human(t.Sub(now))
+		}
+		return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`, //nolint:gosec // formatted times
+			t.UTC().Format(time.RFC3339), template.HTMLEscapeString(rel), template.HTMLEscapeString(t.In(loc).Format(layout))))
+	}
 	return template.FuncMap{
 		"pct":           func(f float64) string { return pct(f, 1) },
 		"projectedNote": func() string { return projectedNote },
 		"sliNote":       func() string { return sliNote },
+		"outsideNote":   func() string { return outsideNote },
 		// spoken is a percentage as alerts and Slack say it (0.06%, 12%).
 		"spoken": model.SpokenPercent,
 		"sli":    sliPct,
@@ -159,19 +174,16 @@ func (d *Dashboards) funcs(loc *time.Location) template.FuncMap {
 		"rate":   rate,
 		"count":  count,
 		"int":    func(v int64) string { return group(strconv.FormatInt(v, 10)) },
-		// when renders a time as a <time> element: the local time as text,
-		// the exact instant as its datetime, and how long ago as a title.
-		"when": func(t time.Time) template.HTML {
-			if t.IsZero() {
-				return "–"
+		"when":   func(t time.Time) template.HTML { return when(t, "Jan 2 15:04 MST") },
+		// minutesTo is the end of the whole minutes per-minute counts cover,
+		// as when; with its seconds when the counts end at the time of
+		// reading rather than on a minute, so that minute is not read as
+		// left out.
+		"minutesTo": func(t time.Time) template.HTML {
+			if t.Truncate(time.Minute).Equal(t) {
+				return when(t, "Jan 2 15:04 MST")
 			}
-			now := d.now()
-			rel := human(now.Sub(t)) + " ago"
-			if t.After(now) {
-				rel = "in " + human(t.Sub(now))
-			}
-			return template.HTML(fmt.Sprintf(`<time datetime="%s" title="%s">%s</time>`, //nolint:gosec // formatted times
-				t.UTC().Format(time.RFC3339), template.HTMLEscapeString(rel), template.HTMLEscapeString(t.In(loc).Format("Jan 2 15:04 MST"))))
+			return when(t, "Jan 2 15:04:05 MST")
 		},
 		"ago": func(t time.Time) string {
 			if t.IsZero() {

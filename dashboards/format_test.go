@@ -3,9 +3,11 @@ package dashboards
 import (
 	"bytes"
 	"context"
+	"html/template"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sentinel-oss/sentinel/slo"
 )
@@ -98,5 +100,21 @@ func TestBudgetTextOneEventSeen(t *testing.T) {
 		Budget: slo.Budget{Unit: "events", Projected: true, Expected: 720, Allowed: 7.2}}
 	if got := budgetText(st); !strings.Contains(got, "1 event seen so far") {
 		t.Errorf("budgetText = %q", got)
+	}
+}
+
+// The end of counted minutes keeps its seconds when the counts end at the
+// time of reading, so the minute it falls in is not read as left out.
+func TestMinutesToKeepsSecondsOffTheMinute(t *testing.T) {
+	f := newFixture(t, 1, 0, 0)
+	minutesTo := f.d.funcs(time.UTC)["minutesTo"].(func(time.Time) template.HTML)
+	now := f.d.now()
+	for at, want := range map[time.Time]string{
+		now.Add(-4 * time.Minute):  ">Mar 2 10:26 UTC</time>",
+		now.Add(-13 * time.Second): ">Mar 2 10:29:47 UTC</time>",
+	} {
+		if got := string(minutesTo(at)); !strings.HasSuffix(got, want) {
+			t.Errorf("minutesTo(%v) = %s, want it to end %s", at, got, want)
+		}
 	}
 }

@@ -106,6 +106,8 @@ type labelPair struct{ Key, Value string }
 type impact struct {
 	Name     string
 	Consumed float64
+	// CountedFrom and CountedTo are the whole minutes Consumed counts.
+	CountedFrom, CountedTo time.Time
 }
 
 type incidentData struct {
@@ -168,7 +170,7 @@ func (d *Dashboards) Incident(ctx context.Context, w io.Writer, v Viewer, id int
 		data.MTTR = model.Elapsed(x)
 	}
 	for _, s := range d.opts.Incidents.SLOImpact(ctx, inc) {
-		data.SLOs = append(data.SLOs, impact{s.Name, s.BudgetConsumed})
+		data.SLOs = append(data.SLOs, impact{s.Name, s.BudgetConsumed, s.CountedFrom, s.CountedTo})
 	}
 	// Newest first reads best during an incident.
 	data.Timeline = slices.Clone(inc.Timeline)

@@ -43,7 +43,10 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 		{"incidents page 2", func(w io.Writer) error { return f.d.Incidents(ctx, w, viewerV, "", 16) },
 			[]string{"#15 ", "#1 ", "Newest"}, []string{"#16 ", "Older incidents"}},
 		{"incident as viewer", func(w io.Writer) error { return f.d.Incident(ctx, w, viewerV, 40, "") },
-			[]string{"#40", "Timeline", "Affected SLOs", "slo-000", "Postmortem", "can read incidents"}, []string{"Acknowledge</button>"}},
+			[]string{"#40", "Timeline", "Affected SLOs", "slo-000", "Postmortem", "can read incidents",
+				// Open since 09:53: the minutes 09:53 to now (10:30:00).
+				`<th scope="col">Minutes counted</th>`, `<time datetime="2026-03-02T09:53:00Z" title="37m ago">Mar 2 09:53 UTC</time> to <time datetime="2026-03-02T10:30:00Z" title="0s ago">Mar 2 10:30 UTC</time> (whole minutes)</td>`},
+			[]string{"Acknowledge</button>"}},
 		{"incident as responder", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, 40, "Acknowledged.") },
 			[]string{"Acknowledge</button>", "Resolve</button>", "Escalate now</button>", `name="csrf" value="csrf-token-r"`, `action="/incidents/40/acknowledge"`, "Acknowledged."}, nil},
 		{"acknowledged incident", func(w io.Writer) error { return f.d.Incident(ctx, w, responderV, 38, "") },
@@ -77,6 +80,8 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 			[]string{"alert(1)</script>", "javascript:"}},
 		{"postmortem as viewer", func(w io.Writer) error { return f.d.Postmortem(ctx, w, viewerV, 3, PostmortemState{}) },
 			[]string{"Postmortem", "Draft", "Impact", "Budget consumed", "slo-000", "events bad", "Real users' page views", "Real users counted</dt><dd>on the whole site, ", "(whole minutes)", "Time to detect", "Time to acknowledge", "4m",
+				// Incident #3 ran from 11:04 to 11:29: the SLO counts those minutes.
+				`<th scope="col">Minutes counted</th>`, `<td><time datetime="2026-03-01T11:04:00Z" title="23h26m ago">Mar 1 11:04 UTC</time> to <time datetime="2026-03-01T11:29:00Z" title="23h1m ago">Mar 1 11:29 UTC</time> (whole minutes)</td>`,
 				"Timeline", "CheckoutProbeFailing fired", "Root cause", "Not written yet", "/incidents/3/postmortem.md", "can read postmortems"},
 			[]string{"<textarea", "Save</button>", `name="ai_title"`}},
 		{"postmortem as responder", func(w io.Writer) error { return f.d.Postmortem(ctx, w, responderV, 3, PostmortemState{}) },

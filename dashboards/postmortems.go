@@ -202,6 +202,8 @@ type pmSLO struct {
 	BudgetConsumed string
 	// Counted says what the SLO counted, with its unit ("13 of 18 runs failed").
 	Counted string
+	// CountedFrom and CountedTo are the whole minutes counted.
+	CountedFrom, CountedTo time.Time
 }
 
 type postmortemData struct {
@@ -374,7 +376,8 @@ func (d *Dashboards) fillPostmortem(data *postmortemData, pm *postmortem.Postmor
 	im := pm.Impact
 	data.Duration = model.Elapsed(time.Duration(im.Duration * float64(time.Second)))
 	for _, s := range im.SLOs {
-		data.SLOs = append(data.SLOs, pmSLO{Name: s.Name, Consumed: s.BudgetConsumed, Good: s.Good, Total: s.Total, Counted: s.Counted()})
+		data.SLOs = append(data.SLOs, pmSLO{Name: s.Name, Consumed: s.BudgetConsumed, Good: s.Good, Total: s.Total, Counted: s.Counted(),
+			CountedFrom: s.CountedFrom, CountedTo: s.CountedTo})
 	}
 	opt := func(p *float64) string {
 		if p == nil {

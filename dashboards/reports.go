@@ -184,6 +184,10 @@ func (d *Dashboards) BuildSLOReport(ctx context.Context, month string) (SLORepor
 	return r, nil
 }
 
+// outsideNote says how "spent outside incidents" is counted: incidents'
+// shares come from per-minute counts, so each holds whole minutes.
+const outsideNote = "the month's spend less the incidents' shares; SLO counts are kept per minute, so each share counts every whole minute its incident touches"
+
 // monthIncidents lists the incidents that were open at some time in the
 // month starting at first (UTC; SLOs with their own zone are clipped by
 // the budget model).
@@ -381,7 +385,7 @@ func (d *Dashboards) SLOReportMarkdown(ctx context.Context, w io.Writer, month s
 					inc.Started.UTC().Format("2006-01-02 15:04"), inc.ShareStr)
 			}
 			if row.Unattributed != "" {
-				fmt.Fprintf(&b, "\nSpent outside incidents: %s.\n", row.Unattributed)
+				fmt.Fprintf(&b, "\nSpent outside incidents: %s (%s).\n", row.Unattributed, outsideNote)
 			}
 		} else {
 			b.WriteString("No incident spent this budget.\n")

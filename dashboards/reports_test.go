@@ -125,7 +125,8 @@ func TestSLOReportCurrentMonthIncidents(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"SLO report: March 2026", "is not over", "/reports/slos.csv?month=2026-03", "/reports/slos.md?month=2026-03",
-		"#39 Checkout errors", "on track", "The last 6 months", "Spent outside incidents"} {
+		"#39 Checkout errors", "on track", "The last 6 months", "Spent outside incidents",
+		"(the month&#39;s spend less the incidents&#39; shares; SLO counts are kept per minute, so each share counts every whole minute its incident touches)"} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("page lacks %q", want)
 		}
