@@ -55,7 +55,7 @@ func Markdown(pm *Postmortem) []byte {
 		if m := s.Minutes(); m != "" {
 			counted += "; " + m
 		}
-		w("- SLO %s: %s of the error budget consumed (%s)\n", inline(s.Name), pct(s.BudgetConsumed), counted)
+		w("- SLO %s: %s of the error budget consumed (%s)\n", inline(s.Name), model.SpokenPercent(s.BudgetConsumed), counted)
 	}
 	if len(pm.Impact.SLOs) == 0 {
 		w("- SLOs: none affected\n")
@@ -171,8 +171,6 @@ func optDur(secs *float64) string {
 	}
 	return dur(*secs)
 }
-
-func pct(f float64) string { return model.FixedPercent(f, 2) }
 
 func num(f float64) string {
 	if f == float64(int64(f)) {

@@ -569,10 +569,10 @@ func TestMarkdownSaysWhichMinutesSLOsCount(t *testing.T) {
 	}{
 		{postmortem.SLOImpact{Name: "checkout-availability", Unit: "runs", Good: 3, Total: 24, BudgetConsumed: 0.0116,
 			CountedFrom: day(3, 22, 0, 0), CountedTo: day(3, 26, 0, 0)},
-			"- SLO checkout-availability: 1.16% of the error budget consumed (21 of 24 runs failed; counted over the whole minutes 2026-12-06 03:22 to 03:26 UTC)\n"},
+			"- SLO checkout-availability: 1.2% of the error budget consumed (21 of 24 runs failed; counted over the whole minutes 2026-12-06 03:22 to 03:26 UTC)\n"},
 		{postmortem.SLOImpact{Name: "checkout-availability", Unit: "runs", Good: 3, Total: 23, BudgetConsumed: 0.0111,
 			CountedFrom: day(3, 22, 0, 0), CountedTo: day(3, 25, 47, 0)},
-			"- SLO checkout-availability: 1.11% of the error budget consumed (20 of 23 runs failed; counted over the whole minutes 2026-12-06 03:22 to 03:25:47 UTC)\n"},
+			"- SLO checkout-availability: 1.1% of the error budget consumed (20 of 23 runs failed; counted over the whole minutes 2026-12-06 03:22 to 03:25:47 UTC)\n"},
 		{postmortem.SLOImpact{Name: "checkout-availability", Unit: "runs", Good: 3, Total: 24, BudgetConsumed: 0.0116,
 			CountedFrom: day(23, 58, 0, 0), CountedTo: day(23, 58, 0, 0).Add(4 * time.Minute)},
 			"(21 of 24 runs failed; counted over the whole minutes 2026-12-06 23:58 to 2026-12-07 00:02 UTC)\n"},
