@@ -118,3 +118,28 @@ func TestMinutesToKeepsSecondsOffTheMinute(t *testing.T) {
 		}
 	}
 }
+
+// "Empty in" says over what the rate was measured: the last hour, or the
+// part of it with data while the SLO is younger than an hour.
+func TestTimeToExhaustionSaysItsBasis(t *testing.T) {
+	f := newFixture(t, 1, 0, 0)
+	st, err := f.engine.Status(context.Background(), "slo-000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tte := 8*time.Hour + 20*time.Minute
+	st.TimeToExhaustion = &tte
+	for _, c := range []struct {
+		observed time.Duration
+		want     string
+	}{
+		{time.Hour, "at the last hour's rate"},
+		{2*time.Minute + 13*time.Second, "at the rate of the last 2m13s, all the data there is"},
+	} {
+		st.HourObserved = c.observed
+		r := f.d.sloRow(context.Background(), viewerV, st, health{})
+		if r.TTE != "8h20m" || r.TTEBasis != c.want {
+			t.Errorf("observed %s: %q %q, want 8h20m %q", c.observed, r.TTE, r.TTEBasis, c.want)
+		}
+	}
+}

@@ -66,9 +66,11 @@ type sloRow struct {
 	// Projected is true when the budget's allowance is extrapolated from
 	// the traffic seen so far (event SLIs early in their window), so the
 	// figures move as traffic comes in.
-	Projected     bool
-	Burn          float64
-	TTE           string
+	Projected bool
+	Burn      float64
+	// TTE is when the budget runs out at the rate the last hour spent it;
+	// TTEBasis says over what: the hour, or the part of it with data.
+	TTE, TTEBasis string
 	Health        health
 	Bar, BurnDown template.HTML
 }
@@ -147,6 +149,10 @@ func (d *Dashboards) sloRow(ctx context.Context, v Viewer, st slo.Status, h heal
 	}
 	if st.TimeToExhaustion != nil {
 		r.TTE = human(*st.TimeToExhaustion)
+		r.TTEBasis = "at the last hour's rate"
+		if st.HourObserved > 0 && st.HourObserved < time.Hour {
+			r.TTEBasis = "at the rate of the last " + model.Elapsed(st.HourObserved) + ", all the data there is"
+		}
 	}
 	if st.Budget.NoData {
 		r.SLI = "–"
