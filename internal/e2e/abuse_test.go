@@ -64,11 +64,12 @@ runbooks: {dir: %q}
 // volatile are keys whose values move with the clock, not with state.
 // While an events SLO's data covers part of its window, its budget is
 // projected over the time observed, so the budget figures move too (the
-// counts, window_good, window_total and spent, do not).
+// counts, window_good, window_total and spent, do not). Counts read in
+// the current minute end now (counted_to).
 var volatile = map[string]bool{"evaluated_at": true, "history": true, "from": true, "to": true, "now": true, "generated_at": true,
 	"time_to_exhaustion": true, "window_start": true, "request_id": true, "next": true, "until": true, "since": true, "burn_rates": true,
 	"coverage": true, "expected": true, "allowed": true, "consumed": true, "remaining": true, "error_budget_remaining": true,
-	"budget_consumed": true, "budget_remaining": true}
+	"budget_consumed": true, "budget_remaining": true, "counted_to": true}
 
 // stripVolatile removes volatile keys from decoded JSON, recursively.
 func stripVolatile(v any) any {
