@@ -176,6 +176,9 @@ alerting:
 	// SLO overview: the SLO's name and its budget.
 	b.open("/")
 	b.waitText("main h1", "SLO overview")
+	if bad := b.navProblems(true); bad != "" {
+		t.Errorf("the navigation at 1280 px: %s", bad)
+	}
 	b.run(chromedp.KeyEvent("\t"))
 	if !b.eval(`document.activeElement && document.activeElement.classList.contains("skip")`) {
 		t.Error("the first Tab does not reach the skip link")
@@ -385,6 +388,46 @@ alerting:
 		}
 		b.shot(p.shot)
 	}
+	// Every page shares the top bar: on a phone each of its links is
+	// inside the screen and is what a tap at its middle reaches.
+	for _, path := range []string{"/", "/incidents", incPath, incPath + "/postmortem", "/alerts", "/probes", "/rum", "/oncall", "/reports/slos", "/runbooks", "/settings"} {
+		b.open(path)
+		b.run(waitJS(`document.readyState === "complete" && !!document.querySelector("header.top nav a")`))
+		if bad := b.navProblems(false); bad != "" {
+			t.Errorf("%s on a 390 px phone: the navigation %s", path, bad)
+		}
+	}
+	b.shot("15-nav-phone")
+}
+
+// navProblems names the top bar's links that a person cannot read or tap
+// whole: outside the window, cut by the bar's overflow, or covered at
+// their middle. With oneRow, links on more than one row are a problem too
+// (a wide window keeps the bar on one line). Empty when all is well.
+func (b *browser) navProblems(oneRow bool) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	js := `(function(oneRow){
+	  var links = document.querySelectorAll("header.top nav a"), out = [], tops = {};
+	  if (links.length < 8) out.push("has " + links.length + " links");
+	  var w = document.documentElement.clientWidth, nav = document.querySelector("header.top nav");
+	  if (nav.scrollWidth > nav.clientWidth + 1) out.push("scrolls sideways (" + nav.scrollWidth + " px of content in " + nav.clientWidth + " px)");
+	  links.forEach(function(a){
+	    var r = a.getBoundingClientRect(), name = a.textContent.trim();
+	    tops[Math.round(r.top)] = true;
+	    if (r.left < 0 || r.right > w + 0.5) { out.push(name + " runs past the window (" + Math.round(r.left) + " to " + Math.round(r.right) + " of " + w + " px)"); return; }
+	    var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+	    if (!hit || !a.contains(hit)) out.push(name + " is not what a tap at its middle reaches");
+	  });
+	  if (oneRow && Object.keys(tops).length > 1) out.push("wraps onto " + Object.keys(tops).length + " rows");
+	  return out.join("; ");
+	})(` + fmt.Sprint(oneRow) + `)`
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return s
 }
 
 func apiPost(t *testing.T, url, token, body string, want int) {
