@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"sort"
@@ -413,8 +414,34 @@ func (h *amHandlers) silences(c *gin.Context) {
 	c.JSON(http.StatusOK, res)
 }
 
+// amUUID is the uuid format Alertmanager (0.25) checks a silence ID in
+// the path against: 32 hex digits, upper or lower case, each of the four
+// usual hyphens optional. Every silence ID Sentinel gives out is one.
+var amUUID = regexp.MustCompile(`(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$`)
+
+// amCodeInvalidType is go-openapi's code for a value of the wrong type
+// or format.
+const amCodeInvalidType = 601
+
+// silenceID reads the path's silence ID. One that is not a UUID is
+// refused as Alertmanager's go-openapi server refuses it, with 422 before
+// any lookup: {"code": 601, "message": "silenceID in path must be of type
+// uuid: \"abc\""}.
+func silenceID(c *gin.Context) (string, bool) {
+	id := c.Param("id")
+	if !amUUID.MatchString(id) {
+		amBodyFail(c, http.StatusUnprocessableEntity, amCodeInvalidType, fmt.Sprintf("silenceID in path must be of type uuid: %q", id))
+		return "", false
+	}
+	return id, true
+}
+
 func (h *amHandlers) silence(c *gin.Context) {
-	s, err := h.svc.Silence(c.Request.Context(), c.Param("id"))
+	id, ok := silenceID(c)
+	if !ok {
+		return
+	}
+	s, err := h.svc.Silence(c.Request.Context(), id)
 	if err != nil {
 		amFail(c, err)
 		return
@@ -423,7 +450,11 @@ func (h *amHandlers) silence(c *gin.Context) {
 }
 
 func (h *amHandlers) deleteSilence(c *gin.Context) {
-	if _, err := h.svc.ExpireSilence(c.Request.Context(), c.Param("id"), Actor(c)); err != nil {
+	id, ok := silenceID(c)
+	if !ok {
+		return
+	}
+	if _, err := h.svc.ExpireSilence(c.Request.Context(), id, Actor(c)); err != nil {
 		amFail(c, err)
 		return
 	}
@@ -434,10 +465,18 @@ func (h *amHandlers) deleteSilence(c *gin.Context) {
 // the model's own validation, so what is refused is what Alertmanager
 // refuses. A body that cannot be read is answered as Alertmanager's
 // go-openapi server answers it (see amBodyFail); name is the body
-// parameter's name there ("alerts", "silence"). A decoding error names the
-// alert, field and byte offset (locateAM).
+// parameter's name there ("alerts", "silence"). A body that is not JSON
+// by its Content-Type is refused before it is read (amContentType). A
+// decoding error names the alert, field and byte offset (locateAM).
 func decodeAM(c *gin.Context, dst interface{ Validate(strfmt.Registry) error }, name string) bool {
-	data, err := io.ReadAll(c.Request.Body)
+	hasBody, err := amHasBody(c.Request)
+	if err == nil && hasBody && !amContentType(c) {
+		return false
+	}
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(c.Request.Body)
+	}
 	if err != nil {
 		status, msg := statusOf(err)
 		if status == http.StatusInternalServerError {
@@ -466,6 +505,57 @@ func decodeAM(c *gin.Context, dst interface{ Validate(strfmt.Registry) error }, 
 	if err := dst.Validate(strfmt.Default); err != nil {
 		code, msg := amValidationError(err)
 		amBodyFail(c, http.StatusUnprocessableEntity, code, msg)
+		return false
+	}
+	return true
+}
+
+// amHasBody reports, as go-openapi does, whether r carries a body: a
+// declared length above zero, or with no length declared, at least one
+// byte to read (peeked, and put back in front of the body). Only a body
+// has its Content-Type checked.
+func amHasBody(r *http.Request) (bool, error) {
+	if r.ContentLength > 0 {
+		return true, nil
+	}
+	if r.Header.Get("Content-Length") != "" || r.Body == nil || r.Body == http.NoBody {
+		return false, nil
+	}
+	var one [1]byte
+	n, err := io.ReadFull(r.Body, one[:])
+	if n == 0 {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(one[:n]), r.Body), r.Body}
+	return true, nil
+}
+
+// amContentType checks a body's Content-Type as Alertmanager's go-openapi
+// server does, answering in its shape when it refuses: a header that does
+// not parse is 400 ("parsing Content-Type header from \"a, b\" failed,
+// because mime: ..."); a media type other than application/json (any
+// case, any parameters, charset included) is 415 ("unsupported media type
+// \"text/plain\", only [application/json] are allowed"); a missing header
+// counts as application/octet-stream.
+func amContentType(c *gin.Context) bool {
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		msg := fmt.Sprintf("parsing Content-Type header from %q failed, because %v", c.GetHeader("Content-Type"), err)
+		amBodyFail(c, http.StatusBadRequest, http.StatusBadRequest, msg)
+		return false
+	}
+	if !strings.EqualFold(mt, "application/json") {
+		amBodyFail(c, http.StatusUnsupportedMediaType, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported media type %q, only [application/json] are allowed", mt))
 		return false
 	}
 	return true
