@@ -356,13 +356,28 @@ func (f *fakeRUM) Vitals(ctx context.Context, from, to time.Time) (rum.VitalsRep
 	return svc.Vitals(ctx, from, to)
 }
 
-func (f *fakeRUM) Errors(context.Context, time.Time, int) (rum.ErrorsReport, error) {
-	return rum.ErrorsReport{Since: fixtureNow.Add(-24 * time.Hour), Groups: []rum.ErrorGroup{
+// Errors serves three groups through the real report: one counted per
+// hour since first seen (37 in all, 15 from 09:00 on), one kept from
+// before groups counted per hour (no count in a window), and one that
+// counts per hour only since 10:00 although first seen before.
+func (f *fakeRUM) Errors(ctx context.Context, since time.Time, limit int) (rum.ErrorsReport, error) {
+	h := func(hours int) time.Time { return fixtureNow.Truncate(time.Hour).Add(time.Duration(hours) * time.Hour) }
+	store := rum.NewMemoryStore(24*time.Hour, 10)
+	err := store.AddErrors(ctx, []rum.ErrorGroup{
 		{Fingerprint: "a1", Kind: "TypeError", Message: "Cannot read properties of undefined (reading 'price')", SampleStack: "TypeError: ...\n  at renderRecommendations (product.js:42:7)",
 			Count: 37, FirstSeen: fixtureNow.Add(-3 * time.Hour), LastSeen: fixtureNow.Add(-time.Minute), Routes: []string{"/product/:id"},
 			Culprit: "renderRecommendations (/product.js)", RouteCounts: map[string]float64{"/product/:id": 37},
-			Browsers: []string{"Chrome 130", "Firefox 128"}, BrowserCounts: map[string]float64{"Chrome 130": 30, "Firefox 128": 7}},
-	}}, nil
+			Browsers: []string{"Chrome 130", "Firefox 128"}, BrowserCounts: map[string]float64{"Chrome 130": 30, "Firefox 128": 7},
+			Hours:       []rum.HourCount{{Hour: h(-3), Count: 10}, {Hour: h(-2), Count: 12}, {Hour: h(-1), Count: 5}, {Hour: h(0), Count: 10}},
+			HourlySince: h(-3)},
+		{Fingerprint: "b2", Kind: "Error", Message: "Script error.", Count: 4, FirstSeen: fixtureNow.Add(-50 * time.Minute), LastSeen: fixtureNow.Add(-40 * time.Minute)},
+		{Fingerprint: "c3", Kind: "RangeError", Message: "Invalid array length", Count: 9, FirstSeen: fixtureNow.Add(-5 * time.Hour), LastSeen: fixtureNow.Add(-2 * time.Minute),
+			Hours: []rum.HourCount{{Hour: h(0), Count: 3}}, HourlySince: h(0)},
+	})
+	if err != nil {
+		return rum.ErrorsReport{}, err
+	}
+	return rum.NewService(memCounts(nil), store, func() time.Time { return fixtureNow }).Errors(ctx, since, limit)
 }
 
 // memCounts serves fixed rows as a rum.CountStore.

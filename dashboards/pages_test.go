@@ -66,8 +66,12 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 				"at renderRecommendations (/product.js)", "<code>/product/:id</code> (37)", "Chrome 130 (30), Firefox 128 (7)", "First seen", "within 1%",
 				// The explanations wrap above their tables, outside the boxes that scroll sideways on a phone.
 				"<p class=\"sub\" id=\"rum-note\">75th percentile of each web vital per route,", "</p>\n<div class=\"table-wrap\">\n<table class=\"rum\" aria-describedby=\"rum-note\">",
-				"<p class=\"sub\" id=\"err-note\">Error groups seen in this window, the most frequent overall first. Their counts, also per route and browser, are since each group was first seen, not within the window,",
-				"<th scope=\"col\" class=\"num\">Seen (all time)</th>"},
+				"<p class=\"sub\" id=\"err-note\">Error groups seen in this window, the most frequent in it first. Groups count per hour, so \"In window\" counts the whole hours from <time datetime=\"2026-03-02T09:00:00Z\"",
+				"<th scope=\"col\" class=\"num\">In window</th><th scope=\"col\" class=\"num\">All time</th>",
+				// 10 + 5 of 37 fall in the hours from 09:00; the group kept from before hourly counts has none; the third counts from 10:00.
+				"</th><td class=\"num\">15</td><td class=\"num\">37</td>",
+				"</th><td class=\"num\"><span class=\"muted\">–</span></td><td class=\"num\">4</td>",
+				"</th><td class=\"num\">3<span class=\"sub\">since <time datetime=\"2026-03-02T10:00:00Z\""},
 			[]string{"<caption>75th percentile", ">Count</th>"}},
 		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, viewerV, "") },
 			[]string{"primary", "Europe/Berlin", "Now", "Next", "alice", "bob", "Rotation for the coming weeks", "Overrides",

@@ -117,7 +117,10 @@ type rumData struct {
 	Windows    []filterLink
 	Overall    routeRow
 	Routes     []routeRow
-	Errors     []rum.ErrorGroup
+	Errors     []rum.ReportedErrorGroup
+	// ErrorsFrom is where the error groups' counts in the window start:
+	// the whole hour holding From (groups count per hour).
+	ErrorsFrom time.Time
 	From, To   time.Time
 	Vitals     []Vital
 }
@@ -176,6 +179,7 @@ func (d *Dashboards) RUM(ctx context.Context, w io.Writer, v Viewer, window stri
 			return fmt.Errorf("rum errors: %w", err)
 		}
 		data.Errors = errs.Groups
+		data.ErrorsFrom = from.UTC().Truncate(time.Hour)
 	}
 	return d.render(w, "rum", page{Title: "Real users", Nav: "rum", Viewer: v, Data: data})
 }

@@ -231,6 +231,7 @@ func (c *Collector) addErrorLocked(r errorReport, site, browser string, now time
 			Routes: []string{r.route}, RouteCounts: map[string]float64{r.route: r.n},
 			Browsers: []string{browser}, BrowserCounts: map[string]float64{browser: r.n},
 			Sites: []string{site},
+			Hours: []HourCount{{Hour: now.UTC().Truncate(time.Hour), Count: r.n}}, HourlySince: now.UTC().Truncate(time.Hour),
 		}
 		return
 	}
@@ -247,6 +248,7 @@ func (c *Collector) addErrorLocked(r errorReport, site, browser string, now time
 	g.Sites = addBounded(g.Sites, site)
 	g.RouteCounts = addCount(g.RouteCounts, r.route, r.n)
 	g.BrowserCounts = addCount(g.BrowserCounts, browser, r.n)
+	g.Hours = addHour(g.Hours, now, r.n)
 }
 
 // requeueErrorLocked puts back a group whose store write failed.

@@ -138,19 +138,35 @@ func summarize(route string, r *MinuteRow) RouteVitals {
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 func round4(v float64) float64 { return math.Round(v*10000) / 10000 }
 
-// ErrorsReport is GET /api/v1/rum/errors: JS error groups last seen since
-// Since, most frequent first; each group's counts run from its FirstSeen,
-// not from Since (groups keep no counts per time).
+// ErrorsReport is GET /api/v1/rum/errors: JS error groups last seen from
+// Since to To (now), the most occurrences in that window first. Each
+// group's Count and its counts per route and browser run from its
+// FirstSeen; CountInWindow alone is the window's.
 type ErrorsReport struct {
-	Since  time.Time    `json:"since"`
-	Groups []ErrorGroup `json:"groups"`
+	Since  time.Time            `json:"since"`
+	To     time.Time            `json:"to"`
+	Groups []ReportedErrorGroup `json:"groups"`
+}
+
+// ReportedErrorGroup is an error group with its count in a report's
+// window. Groups count per UTC hour, so CountInWindow counts the whole
+// hours from CountedFrom (the hour holding the window's start, or a later
+// one when the group's earlier hours are not known) to CountedTo (now).
+// CountInWindow is nil, and the span zero, for a group kept from before
+// groups counted per hour and not seen since.
+type ReportedErrorGroup struct {
+	ErrorGroup
+	CountInWindow *float64  `json:"count_in_window"`
+	CountedFrom   time.Time `json:"counted_from,omitzero"`
+	CountedTo     time.Time `json:"counted_to,omitzero"`
 }
 
 // Errors returns up to limit (1 to 1000; 0 means 100) error groups last seen
 // at or after since (zero means the last 24 hours).
 func (s *Service) Errors(ctx context.Context, since time.Time, limit int) (ErrorsReport, error) {
+	now := s.now()
 	if since.IsZero() {
-		since = s.now().Add(-24 * time.Hour)
+		since = now.Add(-24 * time.Hour)
 	}
 	if limit == 0 {
 		limit = 100
@@ -162,11 +178,21 @@ func (s *Service) Errors(ctx context.Context, since time.Time, limit int) (Error
 	if err != nil {
 		return ErrorsReport{}, fmt.Errorf("read rum error groups: %w", err)
 	}
-	if gs == nil {
-		gs = []ErrorGroup{}
+	out := make([]ReportedErrorGroup, len(gs))
+	for i, g := range gs {
+		g.Count = round3(g.Count)
+		if g.Hours == nil {
+			g.Hours = []HourCount{}
+		}
+		r := ReportedErrorGroup{ErrorGroup: g}
+		if n, from, to, ok := g.CountIn(since, now); ok {
+			n = round3(n)
+			if to.After(now) {
+				to = now.UTC()
+			}
+			r.CountInWindow, r.CountedFrom, r.CountedTo = &n, from, to
+		}
+		out[i] = r
 	}
-	for i := range gs {
-		gs[i].Count = round3(gs[i].Count)
-	}
-	return ErrorsReport{Since: since.UTC(), Groups: gs}, nil
+	return ErrorsReport{Since: since.UTC(), To: now.UTC(), Groups: out}, nil
 }

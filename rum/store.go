@@ -38,8 +38,8 @@ type ErrorStore interface {
 	// fingerprint by MergeErrorGroup.
 	AddErrors(ctx context.Context, groups []ErrorGroup) error
 	// ErrorGroups returns the groups last seen at or after since, at most
-	// limit of them (the most frequent since first seen first when there
-	// are more); since selects groups, it does not cut their counts.
+	// limit of them, in SortErrorGroups' order for since; since selects
+	// groups, it does not cut their counts.
 	ErrorGroups(ctx context.Context, since time.Time, limit int) ([]ErrorGroup, error)
 }
 
@@ -187,7 +187,7 @@ func (m *MemoryStore) ErrorGroups(ctx context.Context, since time.Time, limit in
 		}
 	}
 	m.mu.Unlock()
-	sortGroups(out)
+	SortErrorGroups(out, since)
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}

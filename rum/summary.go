@@ -1,7 +1,6 @@
 package rum
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"time"
@@ -66,13 +65,21 @@ type ErrorGroup struct {
 	Browsers      []string           `json:"browsers"`
 	BrowserCounts map[string]float64 `json:"browser_counts"`
 	Sites         []string           `json:"sites"`
+	// Hours are the counts per UTC hour, oldest first, over the last
+	// GroupHours hours up to the newest one seen (hours without
+	// occurrences left out); they are complete from HourlySince on: the
+	// hour the group was first seen, or a later one for a group kept from
+	// before groups counted per hour (zero until it is seen again) or
+	// older than GroupHours.
+	Hours       []HourCount `json:"hours"`
+	HourlySince time.Time   `json:"hourly_since,omitzero"`
 }
 
 // MaxGroupRoutes bounds the routes, browsers and sites remembered per error
 // group.
 const MaxGroupRoutes = 20
 
-// MergeErrorGroup adds delta (the same fingerprint) into g: counts add, the
+// MergeErrorGroup adds delta (the same fingerprint) into g: counts add (also per hour: addHours), the
 // seen times widen, routes, browsers and sites unite (bounded) with their
 // counts, and the newest sample is kept. Stores use it to keep groups.
 func MergeErrorGroup(g *ErrorGroup, delta ErrorGroup) {
@@ -83,6 +90,7 @@ func MergeErrorGroup(g *ErrorGroup, delta ErrorGroup) {
 		g.Sites = slices.Clone(delta.Sites)
 		g.RouteCounts = maps.Clone(delta.RouteCounts)
 		g.BrowserCounts = maps.Clone(delta.BrowserCounts)
+		g.Hours = slices.Clone(delta.Hours)
 		return
 	}
 	g.Count += delta.Count
@@ -103,6 +111,7 @@ func MergeErrorGroup(g *ErrorGroup, delta ErrorGroup) {
 	g.Sites = addBounded(g.Sites, delta.Sites...)
 	g.RouteCounts = addCounts(g.RouteCounts, delta.RouteCounts)
 	g.BrowserCounts = addCounts(g.BrowserCounts, delta.BrowserCounts)
+	addHours(g, delta)
 }
 
 func addBounded(set []string, items ...string) []string {
@@ -137,17 +146,4 @@ func addCounts(m, delta map[string]float64) map[string]float64 {
 		m = addCount(m, k, n)
 	}
 	return m
-}
-
-// sortGroups orders groups by count, then most recently seen.
-func sortGroups(gs []ErrorGroup) {
-	slices.SortFunc(gs, func(a, b ErrorGroup) int {
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Fingerprint, b.Fingerprint)
-	})
 }

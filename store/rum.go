@@ -1,12 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -434,9 +432,8 @@ func evictOldest(byFP, bySeen Bucket) error {
 	return bySeen.Delete(first)
 }
 
-// ErrorGroups returns the groups last seen at or after since, the most
-// frequent first (by their count since first seen; then the most recently
-// seen), at most limit of them (limit <= 0 means all).
+// ErrorGroups returns the groups last seen at or after since, in
+// rum.SortErrorGroups' order, at most limit of them (limit <= 0 means all).
 func (s *RUM) ErrorGroups(ctx context.Context, since time.Time, limit int) ([]rum.ErrorGroup, error) {
 	var out []rum.ErrorGroup
 	err := s.e.View(ctx, func(tx Tx) error {
@@ -476,15 +473,7 @@ func (s *RUM) ErrorGroups(ctx context.Context, since time.Time, limit int) ([]ru
 	if err != nil {
 		return nil, fmt.Errorf("read rum error groups: %w", err)
 	}
-	slices.SortFunc(out, func(a, b rum.ErrorGroup) int {
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Fingerprint, b.Fingerprint)
-	})
+	rum.SortErrorGroups(out, since)
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}

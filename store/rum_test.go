@@ -105,10 +105,30 @@ func describeRows(rows []rum.MinuteRow) []string {
 func describeGroups(gs []rum.ErrorGroup) []string {
 	var out []string
 	for _, g := range gs {
-		out = append(out, fmt.Sprintf("%s n=%g first=%s last=%s msg=%q routes=%v",
-			g.Fingerprint, g.Count, g.FirstSeen.UTC().Format("15:04"), g.LastSeen.UTC().Format("15:04"), g.Message, g.Routes))
+		d := fmt.Sprintf("%s n=%g first=%s last=%s msg=%q routes=%v",
+			g.Fingerprint, g.Count, g.FirstSeen.UTC().Format("15:04"), g.LastSeen.UTC().Format("15:04"), g.Message, g.Routes)
+		if !g.HourlySince.IsZero() {
+			d += " hourly_since=" + g.HourlySince.UTC().Format("15:04") + " hours="
+			for i, h := range g.Hours {
+				if i > 0 {
+					d += ","
+				}
+				d += fmt.Sprintf("%s:%g", h.Hour.UTC().Format("15"), h.Count)
+			}
+		}
+		out = append(out, d)
 	}
 	return out
+}
+
+// hourly gives g counts per hour: pairs of (hours after rumT0, count),
+// counted since the first pair's hour.
+func hourly(g rum.ErrorGroup, pairs ...float64) rum.ErrorGroup {
+	for i := 0; i < len(pairs); i += 2 {
+		g.Hours = append(g.Hours, rum.HourCount{Hour: rumT0.Add(time.Duration(pairs[i]) * time.Hour), Count: pairs[i+1]})
+	}
+	g.HourlySince = g.Hours[0].Hour
+	return g
 }
 
 // rumBehaviours is the table every RUM store passes: the reference memory
@@ -302,6 +322,33 @@ func rumBehaviours(t *testing.T, open func(t *testing.T) rumStores) {
 			},
 			since: 5, limit: 10,
 			want: []string{`a n=8 first=12:00 last=12:05 msg="boom a" routes=[/]`},
+		},
+		{
+			// Counts per hour add up across writes, and the hours from the
+			// one holding since on decide the order: a has 9 in all but 1
+			// since 12:00, b has 3.
+			name: "counts per hour add up and order the window",
+			batches: [][]rum.ErrorGroup{
+				{hourly(errGroup("a", 8, -180, -170, "/"), -3, 8), hourly(errGroup("b", 2, 0, 1, "/"), 0, 2)},
+				{hourly(errGroup("a", 1, 5, 5, "/"), 0, 1), hourly(errGroup("b", 1, 4, 4, "/"), 0, 1)},
+			},
+			since: 0, limit: 10,
+			want: []string{
+				`b n=3 first=12:00 last=12:04 msg="boom b" routes=[/] hourly_since=12:00 hours=12:3`,
+				`a n=9 first=09:00 last=12:05 msg="boom a" routes=[/] hourly_since=09:00 hours=09:8,12:1`,
+			},
+		},
+		{
+			// A group kept from before counts per hour counts them from the
+			// hour after the first one it is seen in again (that hour's
+			// earlier occurrences are in its count only).
+			name: "a group without counts per hour starts them",
+			batches: [][]rum.ErrorGroup{
+				{errGroup("a", 5, 0, 1, "/")},
+				{hourly(errGroup("a", 2, 2, 2, "/"), 0, 2)},
+			},
+			since: -100, limit: 10,
+			want: []string{`a n=7 first=12:00 last=12:02 msg="boom a" routes=[/] hourly_since=13:00 hours=12:2`},
 		},
 		{
 			name: "the bound evicts the least recently seen",
