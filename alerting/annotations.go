@@ -113,6 +113,20 @@ const (
 		`{{if .SLO.Projected}} ` + projectedSentence + `{{end}}`
 )
 
+// defaultSLOTitle names an SLO budget rule's incident without the budget
+// left, a figure that would go stale in a title kept after the alert's
+// last update: the threshold it crossed is the rule's own.
+const defaultSLOTitle = `{{.SLO.Name}} has less than {{.SLO.Threshold}} of its {{.SLO.Window}} error budget left`
+
+// defaultTitle returns the default title template of a rule kind; "" when
+// the incident takes the summary (probe and RUM rules).
+func defaultTitle(k RuleKind) string {
+	if k == KindSLO {
+		return defaultSLOTitle
+	}
+	return ""
+}
+
 // defaultAnnotations returns the default summary and description
 // templates of a rule kind.
 func defaultAnnotations(k RuleKind) (summary, description string) {
@@ -212,6 +226,9 @@ func addFailedRun(ann model.Labels, f ProbeFacts) {
 		what += " (from " + f.Location + ")"
 	}
 	ann[AnnotationSummary] = what + "; " + ann[AnnotationSummary]
+	if t := ann[AnnotationTitle]; t != "" {
+		ann[AnnotationTitle] = what + "; " + t
+	}
 	ann[AnnotationDescription] += " The last " + f.Name + " run failed" + strings.TrimPrefix(what, f.Name+" fails") + "."
 	if f.RunURL != "" {
 		ann[AnnotationRunURL] = f.RunURL
@@ -222,7 +239,11 @@ func addFailedRun(ann model.Labels, f ProbeFacts) {
 // the budget the last hour spent and how long the rest lasts at this rate,
 // with the tier's windows and burn rates in the detail annotation. The
 // share the last hour spent and the time to exhaustion are the SLO
-// engine's own figures.
+// engine's own figures, and the summary and description say the moment
+// they were taken: an incident keeps them as of its last update, beside
+// figures that are live. The title (the incident's, while the alert
+// leads) names the SLO and what is happening, without a figure, so it
+// never goes stale.
 func burnAnnotations(st model.SLOState, tier string) model.Labels {
 	rate := st.BurnRates["1h"]
 	win := windowName(st.Window)
@@ -252,8 +273,15 @@ func burnAnnotations(st model.SLOState, tier string) model.Labels {
 	case ttl != nil:
 		summary += "; at this rate the rest lasts " + model.SpokenDuration(*ttl)
 	}
+	if !st.EvaluatedAt.IsZero() {
+		summary += " (as of " + st.EvaluatedAt.UTC().Format("15:04 UTC") + ")"
+	}
 	desc := fmt.Sprintf("The %s SLO (%s%% over %s windows) %s; the last hour burned it %s as fast as the budget allows.",
 		st.Name, number(st.Objective), win, left, times(rate))
+	if !st.EvaluatedAt.IsZero() {
+		desc = fmt.Sprintf("As of %s, the %s SLO (%s%% over %s windows) %s; the last hour burned it %s as fast as the budget allows.",
+			st.EvaluatedAt.UTC().Format("2006-01-02 15:04 UTC"), st.Name, number(st.Objective), win, left, times(rate))
+	}
 	if st.BudgetProjected {
 		desc += " " + projectedSentence
 	}
@@ -270,11 +298,24 @@ func burnAnnotations(st model.SLOState, tier string) model.Labels {
 			model.Duration(t.LongWindow), model.Duration(t.ShortWindow), times(t.LongRate), times(t.ShortRate), times(t.Factor), state))
 	}
 	return model.Labels{
+		AnnotationTitle:       burnTitle(st.Name, win, tier),
 		AnnotationSummary:     summary,
 		AnnotationDescription: desc,
 		AnnotationDetail:      fmt.Sprintf("%s tier, %s", tier, strings.Join(detail, "; ")),
 		"budget_remaining":    fmt.Sprintf("%.4f", st.BudgetRemaining),
 	}
+}
+
+// burnTitle says what a burn alert is about, without a figure: the SLO,
+// its window and how fast the tier means it burns ("checkout-availability
+// is burning its 30-day error budget fast"). The page tier's windows catch
+// a fast burn, the ticket tier's a steady one.
+func burnTitle(slo, win, tier string) string {
+	pace := "steadily"
+	if tier == "page" {
+		pace = "fast"
+	}
+	return fmt.Sprintf("%s is burning its %s error budget %s", slo, win, pace)
 }
 
 // windowName names an SLO window as an adjective: "30-day", "1-hour".

@@ -147,6 +147,76 @@ func TestBurnSummaryInPlainWords(t *testing.T) {
 	}
 }
 
+// TestBurnTitleHasNoFigureAndFiguresSayWhen: the title of a burn alert
+// (the incident's title while it leads) names the SLO and what happens,
+// and stays the same while the figures move; the summary and description,
+// whose figures an incident keeps as of the alert's last update, say when
+// they were taken.
+func TestBurnTitleHasNoFigureAndFiguresSayWhen(t *testing.T) {
+	// 1 of 1,296 allowed runs spent in the 2 min of data: 0.08% spent, the
+	// other 1,295 last 1,295 x 2 min = 2,590 min = 43.2 h.
+	spent, left := 1.0/1296, time.Duration(1295*2*float64(time.Minute))
+	at := time.Date(2026, 3, 2, 10, 42, 8, 0, time.UTC)
+	st := model.SLOState{Name: "checkout-availability", Objective: 99.5, Window: 30 * 24 * time.Hour, BudgetRemaining: 1295.0 / 1296,
+		BurnRates: map[string]float64{"1h": 24}, TimeToExhaustion: &left, SpentLastHour: &spent, SpentOver: 2 * time.Minute, EvaluatedAt: at}
+	ann := burnAnnotations(st, "page")
+	for k, want := range map[string]string{
+		"title":   "checkout-availability is burning its 30-day error budget fast",
+		"summary": "checkout-availability: 0.08% of the 30-day error budget spent in the last 2m; at this rate the rest lasts 43.2 h (as of 10:42 UTC)",
+		"description": "As of 2026-03-02 10:42 UTC, the checkout-availability SLO (99.5% over 30-day windows) has 99.9% of its error budget left; " +
+			"the last hour burned it 24x as fast as the budget allows.",
+	} {
+		if ann[k] != want {
+			t.Errorf("%s\n got %q\nwant %q", k, ann[k], want)
+		}
+	}
+	if got, want := burnAnnotations(st, "ticket")["title"], "checkout-availability is burning its 30-day error budget steadily"; got != want {
+		t.Errorf("ticket title %q, want %q", got, want)
+	}
+	// A minute later 3 of 1,296 are spent: the figures move, the title not.
+	later := st
+	spent3 := 3.0 / 1296
+	later.SpentLastHour, later.BudgetRemaining, later.SpentOver, later.EvaluatedAt = &spent3, 1293.0/1296, 3*time.Minute, at.Add(time.Minute)
+	ann2 := burnAnnotations(later, "page")
+	if ann2["title"] != ann["title"] {
+		t.Errorf("title moved with the figures: %q then %q", ann["title"], ann2["title"])
+	}
+	if want := "checkout-availability: 0.23% of the 30-day error budget spent in the last 3m"; !strings.HasPrefix(ann2["summary"], want) || !strings.HasSuffix(ann2["summary"], "(as of 10:43 UTC)") {
+		t.Errorf("later summary %q", ann2["summary"])
+	}
+	// "30-day" is the window, not a figure.
+	if strings.ContainsAny(strings.ReplaceAll(ann["title"], "30-day", ""), "0123456789%") {
+		t.Errorf("title %q carries a figure", ann["title"])
+	}
+}
+
+// TestSLOBudgetRuleTitle: an SLO budget rule's incident is named by the
+// threshold it crossed, not by the budget left (which moves); a rule with
+// its own summary keeps that as the title, as before.
+func TestSLOBudgetRuleTitle(t *testing.T) {
+	below := 0.25
+	rules, ps := Compile(config.Alerting{Rules: []config.AlertRule{
+		{Name: "BudgetLow", When: config.AlertCondition{SLO: "checkout-availability", BudgetRemainingBelow: &below}, Severity: model.SeverityWarning},
+		{Name: "OwnSummary", When: config.AlertCondition{SLO: "checkout-availability", BudgetRemainingBelow: &below}, Severity: model.SeverityWarning,
+			Annotations: map[string]string{"summary": "{{ .SLO.Name }}: {{ .SLO.BudgetRemaining }} left"}},
+	}}, Refs{SLOs: []string{"checkout-availability"}})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	st := model.SLOState{Name: "checkout-availability", Objective: 99.9, Window: 30 * 24 * time.Hour, BudgetRemaining: 0.18}
+	ann := rules[0].instanceAnnotations(model.Labels{}, templateData{Value: 0.18, SLO: sloFacts(rules[0], st)})
+	if got, want := ann["title"], "checkout-availability has less than 25% of its 30-day error budget left"; got != want {
+		t.Errorf("title\n got %q\nwant %q", got, want)
+	}
+	if got, want := ann["summary"], "checkout-availability has 18% of its 30-day error budget left (this rule fires below 25%)"; got != want {
+		t.Errorf("summary\n got %q\nwant %q", got, want)
+	}
+	own := rules[1].instanceAnnotations(model.Labels{}, templateData{Value: 0.18, SLO: sloFacts(rules[1], st)})
+	if _, ok := own["title"]; ok || own["summary"] != "checkout-availability: 18% left" {
+		t.Errorf("own summary: %v", own)
+	}
+}
+
 func TestHumanFigures(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{seconds(0.35), "350 ms"}, {seconds(4.2), "4.2 s"}, {percent(0.18), "18%"}, {percent(0.005), "0.5%"},

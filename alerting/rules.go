@@ -121,8 +121,12 @@ func Compile(cfg config.Alerting, refs Refs) ([]*Rule, config.Problems) {
 			}
 			r.annotations[k] = t
 		}
-		if rc.Title != "" {
-			t, err := parseTemplate(rc.Name, rc.Title)
+		title := rc.Title
+		if _, ownSummary := rc.Annotations[AnnotationSummary]; title == "" && !ownSummary {
+			title = defaultTitle(r.Kind)
+		}
+		if title != "" {
+			t, err := parseTemplate(rc.Name, title)
 			if err != nil {
 				ps.Add(p+".title", "%v", err)
 			} else {

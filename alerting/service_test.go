@@ -443,6 +443,9 @@ func TestBurnAlertSaysHowItsProbeFails(t *testing.T) {
 	if got, want := page.Annotations["summary"], `checkout fails at step pay: HTTP 503, "payment provider unavailable" (from local); checkout-availability: 2.8% of the 30-day error budget spent in the last hour; at this rate the rest lasts 18 h`; got != want {
 		t.Errorf("summary\n%q, want\n%q", got, want)
 	}
+	if got, want := page.Annotations["title"], `checkout fails at step pay: HTTP 503, "payment provider unavailable" (from local); checkout-availability is burning its 30-day error budget fast`; got != want {
+		t.Errorf("title\n%q, want\n%q", got, want)
+	}
 	if got := page.Annotations["description"]; !strings.HasSuffix(got, ` The last checkout run failed at step pay: HTTP 503, "payment provider unavailable" (from local).`) {
 		t.Errorf("description %q", got)
 	}
@@ -456,6 +459,9 @@ func TestBurnAlertSaysHowItsProbeFails(t *testing.T) {
 	f.svc.RecordProbeState(context.Background(), passed)
 	f.eval(t)
 	page = f.alertByTier(t, "page")
+	if got := page.Annotations["title"]; got != "checkout-availability is burning its 30-day error budget fast" {
+		t.Errorf("after a passing run: title %q", got)
+	}
 	if got := page.Annotations["summary"]; strings.Contains(got, "fails") || page.Annotations[AnnotationRunURL] != "" {
 		t.Errorf("after a passing run: summary %q, run_url %q", got, page.Annotations[AnnotationRunURL])
 	}
