@@ -360,3 +360,33 @@ func TestReportSharesReadAsPagesDo(t *testing.T) {
 		t.Errorf("page lacks incident 39 at 1.1%%")
 	}
 }
+
+// The incident report says which whole minutes each SLO's budget consumed
+// counts: one span as the incident page writes it, several as their
+// number of minutes with the spans listed (09:00 to 09:11 is 11; 10:20 to
+// 10:22:31 touches 10:20, 10:21 and 10:22: 14 in all).
+func TestIncidentReportNamesTheMinutesCounted(t *testing.T) {
+	f := newFixture(t, 2, 40, 1)
+	one := []postmortem.CountedSpan{{CountedFrom: fixtureNow.Add(-90 * time.Minute), CountedTo: fixtureNow.Add(-79 * time.Minute)}}
+	two := append(one, postmortem.CountedSpan{CountedFrom: fixtureNow.Add(-10 * time.Minute), CountedTo: fixtureNow.Add(-7*time.Minute - 29*time.Second)})
+	f.d.opts.Reports = fixedReport{From: fixtureNow.Add(-24 * time.Hour), To: fixtureNow, Count: 3, SLOs: []postmortem.SLOBudget{
+		{Name: "slo-000", Incidents: 1, BudgetConsumed: 0.0021, Counted: one, CountedMinutes: 11},
+		{Name: "slo-001", Incidents: 2, BudgetConsumed: 0.0034, Counted: two, CountedMinutes: 14},
+		{Name: "slo-002", Incidents: 1, Counted: []postmortem.CountedSpan{}},
+	}}
+	var buf bytes.Buffer
+	if err := f.d.IncidentReportPage(context.Background(), &buf, viewerV, fixtureNow.Add(-24*time.Hour), fixtureNow); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{
+		`<td class="num">0.21%</td><td><time datetime="2026-03-02T09:00:00Z" title="1h30m ago">Mar 2 09:00 UTC</time> to <time datetime="2026-03-02T09:11:00Z" title="1h19m ago">Mar 2 09:11 UTC</time> (whole minutes)</td>`,
+		`<td class="num">0.34%</td><td><details><summary>14 whole minutes, in 2 spans</summary><ul><li><time datetime="2026-03-02T09:00:00Z"`,
+		`<li><time datetime="2026-03-02T10:20:00Z" title="10m ago">Mar 2 10:20 UTC</time> to <time datetime="2026-03-02T10:22:31Z" title="7m ago">Mar 2 10:22:31 UTC</time></li></ul></details>`,
+		`<a href="/slos/slo-002">slo-002</a></th><td class="num">1</td><td class="num">0%</td><td>–</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("incident report lacks %s:\n%s", want, page)
+		}
+	}
+}

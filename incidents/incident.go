@@ -217,9 +217,14 @@ type SLOImpact struct {
 }
 
 // Words says the impact as every pager shows it: "this incident spent
-// 1.2% of the budget; 87% left, which lasts 7.8 h at the current rate".
+// 1.2% of the budget (counted over the whole minutes 2026-12-06 10:00 to
+// 10:12:31 UTC); 87% left, which lasts 7.8 h at the current rate". The
+// minutes counted are those the incident page and the API name.
 func (s SLOImpact) Words() string {
 	text := "this incident spent " + model.SpokenPercent(s.BudgetConsumed) + " of the budget"
+	if m := model.CountedMinutes(s.CountedFrom, s.CountedTo); m != "" {
+		text += " (" + m + ")"
+	}
 	// A projected allowance moves with traffic: the figure says so.
 	proj, inParens := "", ""
 	if s.BudgetProjected {

@@ -259,4 +259,16 @@ func TestImpactWordsSayAProjectedBudget(t *testing.T) {
 	if got, want := s.Words(), "this incident spent 1.2% of the budget; 62.1% left, not burning now"; got != want {
 		t.Errorf("counted\n got %q\nwant %q", got, want)
 	}
+	// With the minutes counted, the line names them: an incident resolved
+	// at 23:59:30 counts to the end of that minute, the next day.
+	s.CountedFrom, s.CountedTo = time.Date(2026, 12, 6, 23, 58, 0, 0, time.UTC), time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	if got, want := s.Words(), "this incident spent 1.2% of the budget (counted over the whole minutes 2026-12-06 23:58 to 2026-12-07 00:00 UTC); 62.1% left, not burning now"; got != want {
+		t.Errorf("with minutes\n got %q\nwant %q", got, want)
+	}
+	// Only one end known (an impact from before they were recorded): no
+	// span is made up.
+	s.CountedFrom = time.Time{}
+	if got := s.Words(); strings.Contains(got, "counted") {
+		t.Errorf("half a span: %q", got)
+	}
 }

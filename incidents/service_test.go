@@ -753,6 +753,35 @@ func TestSLOImpactAndStats(t *testing.T) {
 	}
 }
 
+// TestPagerWordsNameTheMinutesCounted: what every pager says an incident
+// spent names the whole minutes counted, as the incident page and the API
+// do. Opened at 10:00:32 and read 12 minutes later, the counts cover
+// 10:00 to 10:12:32 (the running minute up to the time of reading); the
+// fake budget source spends 0.1% a minute: 1.2%.
+func TestPagerWordsNameTheMinutesCounted(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.svc.SetBudgetSource(budgets{})
+	f.clock.Advance(32 * time.Second)
+	f.fire(t, incidentstest.Group("checkout", model.SeverityCritical, true))
+	f.clock.Advance(12 * time.Minute)
+	if _, err := f.svc.Acknowledge(t.Context(), 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.step(t, 0)
+	got := f.pager.Got()
+	last := got[len(got)-1]
+	if last.Kind != incidents.KindUpdate || len(last.SLOs) != 1 {
+		t.Fatalf("last notification %s with %d SLOs", last.Kind, len(last.SLOs))
+	}
+	want := "this incident spent 1.2% of the budget (counted over the whole minutes 2026-03-25 10:00 to 10:12:32 UTC)"
+	if w := last.SLOs[0].Words(); w != want {
+		t.Errorf("words\n got %q\nwant %q", w, want)
+	}
+	if body := incidents.Body(last); !strings.Contains(body, "error budget of checkout-availability: "+want+"\n") {
+		t.Errorf("body lacks the minutes counted:\n%s", body)
+	}
+}
+
 func TestOnCallAndOverrides(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	ctx := t.Context()
@@ -921,7 +950,7 @@ func TestNotificationsCarryLinksAndTheBudget(t *testing.T) {
 	}
 	for _, line := range []string{
 		"  - CheckoutProbeFailing firing: checkout is down",
-		"error budget of checkout-availability: this incident spent 1% of the budget; 87% left, which lasts 7.8 h at the current rate",
+		"error budget of checkout-availability: this incident spent 1% of the budget (counted over the whole minutes 2026-03-25 10:00 to 10:10 UTC); 87% left, which lasts 7.8 h at the current rate",
 		"Failed run: https://sentinel.example.com/probes/checkout?run=01R#run-01R",
 		"SLO checkout-availability: https://sentinel.example.com/slos/checkout-availability",
 		"Grafana: https://grafana.example.com/d/sentinel-slos?from=1774429200000&to=now&var-slo=checkout-availability",

@@ -132,3 +132,30 @@ func Clip(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
 }
+
+// MinuteSpan writes the minutes [from, to) per-minute counts cover:
+// "2026-12-06 03:22 to 03:26 UTC", the day repeated when it changes. An
+// end cut at the time of reading keeps its seconds ("to 03:25:47 UTC"),
+// so the minute it ends in is not read as left out.
+func MinuteSpan(from, to time.Time) string {
+	from, to = from.UTC(), to.UTC()
+	layout := "15:04"
+	if !to.Truncate(time.Minute).Equal(to) {
+		layout = "15:04:05"
+	}
+	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
+		layout = "2006-01-02 " + layout
+	}
+	return fmt.Sprintf("%s to %s UTC", from.Format("2006-01-02 15:04"), to.Format(layout))
+}
+
+// CountedMinutes says which whole minutes a figure from per-minute counts
+// covers, as incidents, pagers and postmortems write it: "counted over the
+// whole minutes 2026-12-06 03:22 to 03:26 UTC"; "" when either end is
+// unknown.
+func CountedMinutes(from, to time.Time) string {
+	if from.IsZero() || to.IsZero() {
+		return ""
+	}
+	return "counted over the whole minutes " + MinuteSpan(from, to)
+}

@@ -30,3 +30,26 @@ func TestSpokenFigures(t *testing.T) {
 		}
 	}
 }
+
+// CountedMinutes names the whole minutes per-minute counts cover: the day
+// once, again when it changes; seconds when the end is the time of
+// reading; nothing when an end is unknown.
+func TestCountedMinutes(t *testing.T) {
+	d := func(day, h, m, s int) time.Time { return time.Date(2026, 12, day, h, m, s, 0, time.UTC) }
+	berlin := time.FixedZone("CET", 3600)
+	for _, c := range []struct {
+		from, to time.Time
+		want     string
+	}{
+		{d(6, 3, 22, 0), d(6, 3, 26, 0), "counted over the whole minutes 2026-12-06 03:22 to 03:26 UTC"},
+		{d(6, 3, 22, 0), d(6, 3, 25, 47), "counted over the whole minutes 2026-12-06 03:22 to 03:25:47 UTC"},
+		{d(6, 23, 58, 0), d(7, 0, 2, 0), "counted over the whole minutes 2026-12-06 23:58 to 2026-12-07 00:02 UTC"},
+		{d(6, 3, 22, 0).In(berlin), d(6, 3, 26, 0).In(berlin), "counted over the whole minutes 2026-12-06 03:22 to 03:26 UTC"},
+		{time.Time{}, d(6, 3, 26, 0), ""},
+		{d(6, 3, 22, 0), time.Time{}, ""},
+	} {
+		if got := CountedMinutes(c.from, c.to); got != c.want {
+			t.Errorf("CountedMinutes(%s, %s) = %q, want %q", c.from, c.to, got, c.want)
+		}
+	}
+}

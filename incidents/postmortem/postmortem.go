@@ -156,10 +156,7 @@ type SLOImpact struct {
 // Minutes says which minutes the figures cover: "counted over the whole
 // minutes 2026-12-06 03:22 to 03:26 UTC"; empty when not recorded.
 func (s SLOImpact) Minutes() string {
-	if s.CountedFrom.IsZero() || s.CountedTo.IsZero() {
-		return ""
-	}
-	return "counted over the whole minutes " + minuteSpan(s.CountedFrom, s.CountedTo)
+	return model.CountedMinutes(s.CountedFrom, s.CountedTo)
 }
 
 // Counted says what Good and Total mean, with the unit: "13 of 18 runs
@@ -228,23 +225,7 @@ func (r RUMTraffic) Scope() string {
 	if r.From.IsZero() || r.To.IsZero() {
 		return where
 	}
-	return fmt.Sprintf("%s, %s (whole minutes)", where, minuteSpan(r.From, r.To))
-}
-
-// minuteSpan writes the minutes [from, to) per-minute counts cover:
-// "2026-12-06 03:22 to 03:26 UTC", the day repeated when it changes. An
-// end cut at the time of reading keeps its seconds ("to 03:25:47 UTC"),
-// so the minute it ends in is not read as left out.
-func minuteSpan(from, to time.Time) string {
-	from, to = from.UTC(), to.UTC()
-	layout := "15:04"
-	if !to.Truncate(time.Minute).Equal(to) {
-		layout = "15:04:05"
-	}
-	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
-		layout = "2006-01-02 " + layout
-	}
-	return fmt.Sprintf("%s to %s UTC", from.Format("2006-01-02 15:04"), to.Format(layout))
+	return fmt.Sprintf("%s, %s (whole minutes)", where, model.MinuteSpan(r.From, r.To))
 }
 
 // Times are the response times in seconds; nil when not applicable (no

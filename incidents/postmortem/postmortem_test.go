@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +57,8 @@ func (fakeSLOs) Consumed(_ context.Context, name string, from, to time.Time) (po
 	if name == "orders" {
 		return postmortem.SLOImpact{}, errors.New("store unavailable")
 	}
-	mins := int64(to.Sub(from) / time.Minute)
+	// Counts are per minute: the whole minutes [from, to) touches.
+	mins := int64(ceilMinute(to).Sub(from.Truncate(time.Minute)) / time.Minute)
 	return postmortem.SLOImpact{Name: name, Good: 10 * mins, Total: 12 * mins, BudgetConsumed: 0.0125 * float64(mins) / 47,
 		Unit: "runs", Probe: "checkout", CountedFrom: from.Truncate(time.Minute), CountedTo: ceilMinute(to)}, nil
 }
@@ -496,6 +498,43 @@ func TestReport(t *testing.T) {
 	}
 	if got := postmortem.WeekStart(time.Date(2026, 3, 8, 23, 0, 0, 0, time.UTC)); !got.Equal(t0.Add(-9 * time.Hour)) {
 		t.Errorf("week start of a Sunday: %s", got)
+	}
+}
+
+// TestReportCountsEachMinuteOnce: SLO counts are per minute, so two
+// incidents that share a minute without overlapping (09:00:30 to 09:05:20
+// and 09:05:40 to 09:10:10) are counted over the whole minutes 09:00 to
+// 09:11 once: 11 minutes, not 6 + 6. A third, the next day from 10:00:15
+// to 10:01:50, adds 10:00 to 10:02: 13 minutes in two spans. The fake
+// spends 0.0125/47 of the budget a minute.
+func TestReportCountsEachMinuteOnce(t *testing.T) {
+	inc := func(id int64, from, to time.Time) *incidents.Incident {
+		return &incidents.Incident{ID: id, Severity: model.SeverityCritical, Status: incidents.StatusResolved,
+			Labels: model.Labels{"service": "checkout"}, CreatedAt: from, ResolvedAt: &to}
+	}
+	day := t0.Add(24 * time.Hour)
+	a := inc(1, t0.Add(30*time.Second), t0.Add(5*time.Minute+20*time.Second))
+	b := inc(2, t0.Add(5*time.Minute+40*time.Second), t0.Add(10*time.Minute+10*time.Second))
+	c := inc(3, day.Add(time.Hour+15*time.Second), day.Add(time.Hour+time.Minute+50*time.Second))
+	rep := postmortem.BuildReport(t.Context(), []*incidents.Incident{c, b, a}, t0, t0.Add(7*24*time.Hour), fakeSLOs{}, t0.Add(30*24*time.Hour))
+	if len(rep.SLOs) != 2 {
+		t.Fatalf("slos %+v", rep.SLOs)
+	}
+	got := rep.SLOs[0]
+	want := []postmortem.CountedSpan{{CountedFrom: t0, CountedTo: t0.Add(11 * time.Minute)},
+		{CountedFrom: day.Add(time.Hour), CountedTo: day.Add(time.Hour + 2*time.Minute)}}
+	if got.Name != "checkout-availability" || got.Incidents != 3 || got.CountedMinutes != 13 || !reflect.DeepEqual(got.Counted, want) {
+		t.Errorf("counted %+v", got)
+	}
+	if !near(got.BudgetConsumed, 0.0125*13/47) {
+		t.Errorf("budget consumed %v, want %v", got.BudgetConsumed, 0.0125*13/47)
+	}
+	if m, want := got.Counted[0].Minutes(), "counted over the whole minutes 2026-03-02 09:00 to 09:11 UTC"; m != want {
+		t.Errorf("minutes %q, want %q", m, want)
+	}
+	// An SLO whose figures could not be read lists nothing counted.
+	if o := rep.SLOs[1]; o.Name != "orders" || len(o.Counted) != 0 || o.CountedMinutes != 0 || len(rep.Errors) != 1 {
+		t.Errorf("orders %+v, errors %v", o, rep.Errors)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/model"
 )
 
 // Report is GET /api/v1/reports/incidents: the incidents created in
@@ -39,12 +40,31 @@ type WeekCount struct {
 
 // SLOBudget is the budget an SLO lost during incidents: the sum of its
 // consumption over the union of those incidents' windows (clipped to the
-// report's range), so overlapping incidents are not counted twice.
+// report's range), so overlapping incidents are not counted twice. SLO
+// counts are kept per minute, so each window counts the whole minutes it
+// touches; windows that touch the same minute are joined first, so no
+// minute is counted twice either. Counted lists those spans and
+// CountedMinutes how many minutes they hold (a running minute, counted up
+// to the time of reading, is one).
 type SLOBudget struct {
-	Name           string  `json:"name"`
-	Incidents      int     `json:"incidents"`
-	BudgetConsumed float64 `json:"budget_consumed"`
+	Name           string        `json:"name"`
+	Incidents      int           `json:"incidents"`
+	BudgetConsumed float64       `json:"budget_consumed"`
+	Counted        []CountedSpan `json:"counted"`
+	CountedMinutes int           `json:"counted_minutes"`
 }
+
+// CountedSpan is one span of whole minutes a figure counts, as incidents
+// and postmortems name it: [CountedFrom, CountedTo), the end the time of
+// reading while its minute runs.
+type CountedSpan struct {
+	CountedFrom time.Time `json:"counted_from"`
+	CountedTo   time.Time `json:"counted_to"`
+}
+
+// Minutes says the span as incidents and pagers do: "counted over the
+// whole minutes 2026-12-06 03:22 to 03:26 UTC".
+func (c CountedSpan) Minutes() string { return model.CountedMinutes(c.CountedFrom, c.CountedTo) }
 
 // WeekStart is the Monday 00:00 UTC at or before t.
 func WeekStart(t time.Time) time.Time {
@@ -123,7 +143,11 @@ func BuildReport(ctx context.Context, incs []*incidents.Incident, from, to time.
 		merged := []span{ss[0]}
 		for _, s := range ss[1:] {
 			last := &merged[len(merged)-1]
-			if !s.from.After(last.to) {
+			// Joined when they overlap or share a minute: counts are per
+			// minute, so each counts the whole minutes it touches. The
+			// instants stay as they were: the budget a span is measured
+			// against is that of the window ending at its end.
+			if !s.from.After(last.to) || s.from.Truncate(time.Minute).Before(ceilMinute(last.to)) {
 				if s.to.After(last.to) {
 					last.to = s.to
 				}
@@ -131,7 +155,7 @@ func BuildReport(ctx context.Context, incs []*incidents.Incident, from, to time.
 			}
 			merged = append(merged, s)
 		}
-		b := SLOBudget{Name: n, Incidents: len(ss)}
+		b := SLOBudget{Name: n, Incidents: len(ss), Counted: []CountedSpan{}}
 		for _, s := range merged {
 			c, err := slos.Consumed(ctx, n, s.from, s.to)
 			if err != nil {
@@ -139,8 +163,20 @@ func BuildReport(ctx context.Context, incs []*incidents.Incident, from, to time.
 				break
 			}
 			b.BudgetConsumed += c.BudgetConsumed
+			if !c.CountedFrom.IsZero() && c.CountedTo.After(c.CountedFrom) {
+				b.Counted = append(b.Counted, CountedSpan{c.CountedFrom.UTC(), c.CountedTo.UTC()})
+				b.CountedMinutes += int(ceilMinute(c.CountedTo).Sub(c.CountedFrom) / time.Minute)
+			}
 		}
 		r.SLOs = append(r.SLOs, b)
 	}
 	return r
+}
+
+// ceilMinute rounds t up to the minute.
+func ceilMinute(t time.Time) time.Time {
+	if m := t.Truncate(time.Minute); !m.Equal(t) {
+		return m.Add(time.Minute)
+	}
+	return t
 }
