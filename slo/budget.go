@@ -146,9 +146,12 @@ func ComputeBudget(sp *Spec, period time.Duration, u Usage) Budget {
 	if span < 0 {
 		span = 0
 	}
-	if span-u.Observed < time.Minute {
+	if span-u.Observed <= time.Minute {
 		// Counts are per minute: a window observed to its last, running
-		// minute is fully observed.
+		// minute is fully observed, including the instant that minute
+		// starts (read at 12:00:00.000 with data through 11:59:59, only
+		// the running minute, still empty, is unobserved: nothing to
+		// project).
 		u.Observed = span
 	}
 	if span > 0 {

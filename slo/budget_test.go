@@ -113,6 +113,50 @@ func TestBudgetEventsOneDay(t *testing.T) {
 	}
 }
 
+// An events SLO read exactly as a minute starts is not projected: at
+// 12:00:00.000 with data through 11:59:59 only the running minute, still
+// empty, lacks data. 1,000 events a minute, 1 bad, for 34 days; 99%.
+//   - 11:59:59.999999999: the window is the 43,200 minutes to 12:00:
+//     43,200,000 events, 432,000 may be bad, 43,200 are: 10% spent.
+//   - 12:00:00.000 and 1 ns later: the window runs to 12:01 and holds the
+//     43,199 minutes 11:59 back (12:00 has none yet): 43,199,000 events,
+//     431,990 allowed, 43,199 bad: 10% spent. Projecting the empty minute
+//     would make it 43,200,000 expected and 9.9998% spent, "(projected)".
+//
+// Data only a day old is projected at all three instants.
+func TestBudgetEventsAtAMinuteBoundary(t *testing.T) {
+	sp := mustSpec(t, config.SLO{Name: "orders", Objective: 99, Window: "30d", SLI: config.SLI{Events: &config.SLIEvents{}}})
+	nowMin := unixMinute(refNow)
+	src := minuteTable(nowMin-34*1440, nowMin-1, func(int64) Counts { return Counts{Good: 999, Total: 1000} })
+	for _, c := range []struct {
+		name  string
+		at    time.Time
+		total int64
+	}{
+		{"1 ns before", refNow.Add(-time.Nanosecond), 43_200_000},
+		{"at the boundary", refNow, 43_199_000},
+		{"1 ns after", refNow.Add(time.Nanosecond), 43_199_000},
+	} {
+		b := Evaluate(sp, src, c.at).Budget
+		if b.Projected || b.Coverage != 1 || b.Observed != 30*24*time.Hour {
+			t.Errorf("%s: projected %v, coverage %v, observed %s; want counted, 1, 720h", c.name, b.Projected, b.Coverage, b.Observed)
+		}
+		checkNear(t, c.name+" expected", b.Expected, float64(c.total))
+		checkNear(t, c.name+" allowed", b.Allowed, float64(c.total)/100)
+		checkNear(t, c.name+" spent", b.Spent, float64(c.total)/1000)
+		checkNear(t, c.name+" remaining", b.Remaining, 0.9)
+		if got := Evaluate(sp, src, c.at).State().BudgetProjected; got {
+			t.Errorf("%s: the state alerts read says projected", c.name)
+		}
+	}
+	young := minuteTable(nowMin-1440, nowMin-1, func(int64) Counts { return Counts{Good: 999, Total: 1000} })
+	for _, at := range []time.Time{refNow.Add(-time.Nanosecond), refNow, refNow.Add(time.Nanosecond)} {
+		if b := Evaluate(sp, young, at).Budget; !b.Projected || b.Coverage >= 1 {
+			t.Errorf("a day of data at %s: projected %v, coverage %v", at.Format(time.RFC3339Nano), b.Projected, b.Coverage)
+		}
+	}
+}
+
 // The time to exhaustion is the remaining units at the rate the last hour
 // spent them, so an alert's "x% spent in the last hour; the rest lasts y"
 // holds (y = remaining / x hours), even when the last hour's traffic is

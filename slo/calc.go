@@ -232,8 +232,10 @@ func (s Status) Firing() []model.BurnTier {
 }
 
 // hourObserved is how much of the last hour u has data for, counting the
-// hour observed to its last, running minute as the whole hour (as
-// ComputeBudget does).
+// hour observed into its last, running minute as the whole hour. At the
+// instant a minute starts the hour window holds 59 whole minutes and an
+// empty one, and the rate is of those 59 minutes: exact, where the budget
+// (ComputeBudget) only decides whether to project.
 func hourObserved(u Usage) time.Duration {
 	span := time.Hour - u.Excluded
 	if u.Observed <= 0 || span <= 0 {
