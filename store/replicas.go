@@ -425,6 +425,76 @@ func (s *DeliveryClaims) ClaimDelivery(ctx context.Context, key string, sent tim
 	return s.runs.ClaimRun(ctx, "slack "+key, "", sent)
 }
 
+// ClaimDeliveryWithin is ClaimDelivery for a delivery whose copies carry
+// no common sending time (a modal's submission: each copy has only the
+// time Slack sent that copy). Copies sent less than within apart count
+// as one delivery: the claim is kept under sent truncated to within, and
+// a claim under that window or the one before it is found. Like
+// ClaimDelivery's, the claims are pruned with the probes' a day after
+// their window. within must be positive.
+func (s *DeliveryClaims) ClaimDeliveryWithin(ctx context.Context, key string, sent time.Time, within time.Duration) (bool, error) {
+	slot, err := deliveryWindow(sent, within)
+	if err != nil {
+		return false, err
+	}
+	before := Key{}.Time(slot.Add(-within)).String("slack " + key).String("")
+	mine := Key{}.Time(slot).String("slack " + key).String("")
+	won := false
+	err = s.runs.e.Update(ctx, func(tx Tx) error {
+		won = false
+		b, err := tx.Bucket(bucketProbeClaims)
+		if err != nil {
+			return err
+		}
+		for _, k := range [][]byte{before, mine} {
+			old, err := b.Get(k)
+			if err != nil || old != nil {
+				return err
+			}
+		}
+		won = true
+		return b.Put(mine, []byte(s.runs.replica))
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim Slack delivery %s: %w", key, err)
+	}
+	return won, nil
+}
+
+// ReleaseDeliveryWithin deletes the claim ClaimDeliveryWithin made for
+// the copy of key sent at sent, so the next copy wins again (acting on
+// this one failed).
+func (s *DeliveryClaims) ReleaseDeliveryWithin(ctx context.Context, key string, sent time.Time, within time.Duration) error {
+	slot, err := deliveryWindow(sent, within)
+	if err != nil {
+		return err
+	}
+	mine := Key{}.Time(slot).String("slack " + key).String("")
+	err = s.runs.e.Update(ctx, func(tx Tx) error {
+		b, err := tx.Bucket(bucketProbeClaims)
+		if err != nil {
+			return err
+		}
+		return b.Delete(mine)
+	})
+	if err != nil {
+		return fmt.Errorf("release Slack delivery %s: %w", key, err)
+	}
+	return nil
+}
+
+// deliveryWindow is the window a copy sent at sent is claimed under; a
+// copy without a sending time counts as sent now.
+func deliveryWindow(sent time.Time, within time.Duration) (time.Time, error) {
+	if within <= 0 {
+		return time.Time{}, fmt.Errorf("claim window %s: must be positive", within)
+	}
+	if sent.IsZero() {
+		sent = time.Now()
+	}
+	return sent.Truncate(within), nil
+}
+
 // HandOffClaims implements slack.HandOffClaimer on the probe claims'
 // bucket (one claim per schedule and shift start, pruned with them), so
 // replicas sharing the store announce a hand-off once.
