@@ -101,8 +101,8 @@ type Options struct {
 	// AnnounceHandOffs); either nil announces none.
 	HandOffs      HandOffSource
 	HandOffClaims HandOffClaimer
-	// Deliveries claims each event and click Slack sends in a store that
-	// replicas share, so a redelivery that reaches another replica (or
+	// Deliveries claims each event, click, replayed command and form
+	// submission Slack sends in a store that replicas share, so a redelivery that reaches another replica (or
 	// this one after a restart) acts once; nil dedupes in this process
 	// only.
 	Deliveries DeliveryClaimer
@@ -191,7 +191,7 @@ func New(opts Options) (*Bot, error) {
 		dir:     newDirectory(opts.People, api, opts.Now),
 		pace:    newPacer(cfg.Pace.Std(), opts.Now),
 		threads: map[int64]thread{}, progress: map[string]bool{},
-		seen:     newDedupe(10 * time.Minute),
+		seen:     newDedupe(rememberFor),
 		audit:    opts.Audit,
 		replies:  make(chan reply, 256),
 		handOffs: opts.HandOffs, handOffClaims: opts.HandOffClaims,

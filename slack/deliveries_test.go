@@ -128,3 +128,11 @@ type failingClaims struct{}
 func (failingClaims) ClaimDelivery(context.Context, string, time.Time) (bool, error) {
 	return false, errors.New("store unavailable")
 }
+
+func (failingClaims) ClaimDeliveryWithin(context.Context, string, time.Time, time.Duration) (bool, error) {
+	return false, errors.New("store unavailable")
+}
+
+func (failingClaims) ReleaseDeliveryWithin(context.Context, string, time.Time, time.Duration) error {
+	return errors.New("store unavailable")
+}

@@ -263,7 +263,24 @@ type DeliveryClaimer interface {
 	// sent is when Slack sent it (the same in every redelivery), which
 	// bounds how long the claim is kept.
 	ClaimDelivery(ctx context.Context, key string, sent time.Time) (bool, error)
+	// ClaimDeliveryWithin is ClaimDelivery for a delivery whose copies
+	// share no sending time (a modal's submission): sent is when Slack
+	// sent this copy, and copies sent less than within apart are one.
+	ClaimDeliveryWithin(ctx context.Context, key string, sent time.Time, within time.Duration) (bool, error)
+	// ReleaseDeliveryWithin gives back the claim ClaimDeliveryWithin made
+	// for the copy sent at sent, so the next copy is acted on.
+	ReleaseDeliveryWithin(ctx context.Context, key string, sent time.Time, within time.Duration) error
 }
+
+// rememberFor is how long a delivery is known as taken: by this process
+// (clicks, events, commands, submissions) and, for a modal's submission,
+// by the shared store too (its copies carry no common sending time, so
+// copies sent less than this apart are one submission).
+const rememberFor = 10 * time.Minute
+
+// releaseTimeout bounds giving a claim back; it runs after the action
+// failed, possibly because the request's own time ran out.
+const releaseTimeout = 2 * time.Second
 
 // firstDelivery reports whether a delivery is to be acted on: not seen by
 // this process lately and, with a shared store, claimed here first. When
@@ -282,6 +299,42 @@ func (b *Bot) firstDelivery(ctx context.Context, key string, sent time.Time) boo
 		return true
 	}
 	return won
+}
+
+// firstSubmission reports whether the copy of view's submission Slack
+// sent at sent is to be acted on, by firstDelivery's rules: not seen by
+// this process lately and, with a shared store, claimed here first; when
+// the store cannot answer it is acted on. giveBack undoes the claim, in
+// this process and in the store, when acting failed and the form shows
+// why: the person's next submission of the view (on any replica) acts.
+func (b *Bot) firstSubmission(ctx context.Context, view string, sent time.Time) (first bool, giveBack func()) {
+	key := "view|" + view
+	if !b.seen.first(key, b.now()) {
+		return false, nil
+	}
+	giveBack = func() {
+		b.seen.forget(key)
+		if b.deliveries == nil {
+			return
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		if err := b.deliveries.ReleaseDeliveryWithin(rctx, key, sent, rememberFor); err != nil {
+			b.log.Warn("giving back a Slack submission's claim failed; its next submission on another replica is taken as done", "view", view, "err", err)
+		}
+	}
+	if b.deliveries == nil {
+		return true, giveBack
+	}
+	won, err := b.deliveries.ClaimDeliveryWithin(ctx, key, sent, rememberFor)
+	if err != nil {
+		b.log.Warn("claiming a Slack delivery failed; acting on it anyway", "err", err)
+		return true, giveBack
+	}
+	if !won {
+		return false, nil
+	}
+	return true, giveBack
 }
 
 // slackTime reads a Slack timestamp ("1712345678.123456"); the zero time

@@ -130,7 +130,13 @@ func (b *Bot) viewSubmission(w http.ResponseWriter, r *http.Request, cb slack.In
 		_ = json.NewEncoder(w).Encode(viewAnswer{ResponseAction: "errors", Errors: map[string]string{blockTitle: why}})
 		return
 	}
-	if b.incidents == nil || !b.seen.first("view|"+cb.View.ID, b.now()) {
+	if b.incidents == nil {
+		b.metrics.request("interactions", "unavailable")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	first, giveBack := b.firstSubmission(ctx, cb.View.ID, slackTime(r.Header.Get("X-Slack-Request-Timestamp")))
+	if !first {
 		b.metrics.request("interactions", "duplicate")
 		w.WriteHeader(http.StatusOK)
 		return
@@ -138,6 +144,8 @@ func (b *Bot) viewSubmission(w http.ResponseWriter, r *http.Request, cb slack.In
 	inc, err := b.incidents.Declare(model.ContextWithActor(ctx, who.Actor()), req, who.Person.Name)
 	if err != nil {
 		b.log.Error("declare from the modal failed", "err", err)
+		// The form stays open asking to try again: that try must act.
+		giveBack()
 		b.metrics.request("interactions", "failed")
 		_ = json.NewEncoder(w).Encode(viewAnswer{ResponseAction: "errors", Errors: map[string]string{blockTitle: "Sentinel could not declare the incident; try again in a moment."}})
 		return
@@ -301,7 +309,13 @@ func (b *Bot) incidentFormSubmission(w http.ResponseWriter, r *http.Request, cb 
 		_ = json.NewEncoder(w).Encode(viewAnswer{ResponseAction: "errors", Errors: map[string]string{block: clip(why, 150)}})
 		return
 	}
-	if b.incidents == nil || !b.seen.first("view|"+cb.View.ID, b.now()) {
+	if b.incidents == nil {
+		b.metrics.request("interactions", "unavailable")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	first, giveBack := b.firstSubmission(ctx, cb.View.ID, slackTime(r.Header.Get("X-Slack-Request-Timestamp")))
+	if !first {
 		b.metrics.request("interactions", "duplicate")
 		w.WriteHeader(http.StatusOK)
 		return
@@ -316,8 +330,8 @@ func (b *Bot) incidentFormSubmission(w http.ResponseWriter, r *http.Request, cb 
 	b.record(ctx, who, "form "+cb.View.CallbackID, clip(target, 24), outcome)
 	if ans.ResponseAction != "" {
 		// The form stays open with the error; a corrected submission of
-		// the same view must still count.
-		b.seen.forget("view|" + cb.View.ID)
+		// the same view must still count, on whichever replica it lands.
+		giveBack()
 		_ = json.NewEncoder(w).Encode(ans)
 		return
 	}
