@@ -84,3 +84,35 @@ func TestRunResolvesRemovedRulesRightAfterReload(t *testing.T) {
 		return len(gs) == 2 && !gs[1].Firing && gs[1].Alerts[0].State == model.AlertResolved
 	})
 }
+
+// A reload that shortens the evaluation interval applies it from the
+// reload: an SLO burn that starts after the reload's own evaluation fires
+// on the new interval, not after the old interval's next tick (an hour
+// away). SLO states are read only when evaluating, unlike probe results.
+func TestRunAppliesANewIntervalFromTheReload(t *testing.T) {
+	f := newFixture(t, config.Alerting{EvaluationInterval: model.Duration(time.Hour)})
+	f.slos.set(burnState(false, false))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	evaluations := func() uint64 {
+		var m dto.Metric
+		if f.svc.m.evalDuration.Write(&m) != nil {
+			return 0
+		}
+		return m.GetHistogram().GetSampleCount()
+	}
+	testutil.Eventually(t, 5*time.Second, "the first evaluation ended", func() bool { return evaluations() >= 1 })
+	f.svc.Prepare(Settings{Config: config.Alerting{EvaluationInterval: model.Duration(time.Second)}})()
+	testutil.Eventually(t, 5*time.Second, "the reload's evaluation", func() bool { return evaluations() >= 2 })
+	f.slos.set(burnState(true, false))
+	testutil.Eventually(t, 5*time.Second, "the burn alert firing on the new interval", func() bool {
+		for _, g := range f.sink.Groups() {
+			if g.Firing {
+				return true
+			}
+		}
+		return false
+	})
+}

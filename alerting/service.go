@@ -279,8 +279,10 @@ func (s *Service) underLock(ctx context.Context, wait bool, fn func(ctx context.
 	})
 }
 
-// Run evaluates every evaluation interval until ctx ends; a reload that
-// changes the interval takes effect from the next tick.
+// Run evaluates every evaluation interval until ctx ends, and right after
+// each reload, from which a changed interval counts. What other sections
+// commit later in the same reload (an SLO's objective) is seen by the next
+// evaluation, at most the new interval later.
 func (s *Service) Run(ctx context.Context) error {
 	if s.rumStore != nil {
 		done := make(chan struct{})
@@ -300,6 +302,12 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-s.reloaded:
 			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
 				s.log.Error("alert evaluation failed", "err", err)
+			}
+			// The new interval counts from the reload, not from the old
+			// interval's next tick (up to an old interval away).
+			if d := s.evaluationInterval(); d != every {
+				every = d
+				t.Reset(d)
 			}
 		case <-t.C:
 			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
