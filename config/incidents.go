@@ -173,6 +173,12 @@ type EscalationPolicy struct {
 	// RepeatAfter is the wait after the last step before starting over.
 	RepeatAfter model.Duration   `yaml:"repeat_after"`
 	Steps       []EscalationStep `yaml:"steps"`
+	// Urgency says which of the policy's incidents are urgent: high (the
+	// default: every incident pages, escalates and repeats), low (every
+	// incident notifies the first step once, without escalating or
+	// repeating) or by_severity (critical incidents are high urgency,
+	// warning and info low).
+	Urgency string `yaml:"urgency"`
 }
 
 // EscalationStep pages its targets After the previous step (the first step

@@ -37,12 +37,52 @@ type Step struct {
 	After   time.Duration
 }
 
+// Urgency is how hard an incident asks for people: a high-urgency
+// incident pages, escalates and repeats until someone acknowledges; a
+// low-urgency one notifies its policy's first step once and waits.
+type Urgency string
+
+// The two urgencies.
+const (
+	UrgencyHigh Urgency = "high"
+	UrgencyLow  Urgency = "low"
+)
+
+// UrgencyRule is a policy's urgency key: which of its incidents are urgent.
+type UrgencyRule string
+
+// The urgency rules.
+const (
+	// UrgencyRuleHigh makes every incident high urgency (the default).
+	UrgencyRuleHigh UrgencyRule = "high"
+	// UrgencyRuleLow makes every incident low urgency.
+	UrgencyRuleLow UrgencyRule = "low"
+	// UrgencyRuleBySeverity makes critical incidents high urgency and
+	// warning and info ones low.
+	UrgencyRuleBySeverity UrgencyRule = "by_severity"
+)
+
 // Policy is a compiled escalation policy.
 type Policy struct {
 	Name        string
 	Repeat      int
 	RepeatAfter time.Duration
 	Steps       []Step
+	// Urgency decides the urgency of its incidents (UrgencyFor).
+	Urgency UrgencyRule
+}
+
+// UrgencyFor is the urgency of an incident of severity sev under p.
+func (p *Policy) UrgencyFor(sev model.Severity) Urgency {
+	switch p.Urgency {
+	case UrgencyRuleLow:
+		return UrgencyLow
+	case UrgencyRuleBySeverity:
+		if sev != model.SeverityCritical {
+			return UrgencyLow
+		}
+	}
+	return UrgencyHigh
 }
 
 // DefaultRepeatAfter is the wait before a repeat when repeat_after is unset.
@@ -165,11 +205,18 @@ func (c *Config) builtinPolicy() *Policy {
 	if len(step.Targets) == 0 {
 		step.Targets = []Target{{Kind: TargetChannel}}
 	}
-	return &Policy{Name: "default", Steps: []Step{step}}
+	return &Policy{Name: "default", Steps: []Step{step}, Urgency: UrgencyRuleHigh}
 }
 
 func (c *Config) compilePolicy(pc config.EscalationPolicy, path string, ps *config.Problems) *Policy {
-	p := &Policy{Name: pc.Name, Repeat: pc.Repeat, RepeatAfter: pc.RepeatAfter.Std()}
+	p := &Policy{Name: pc.Name, Repeat: pc.Repeat, RepeatAfter: pc.RepeatAfter.Std(), Urgency: UrgencyRuleHigh}
+	switch r := UrgencyRule(strings.TrimSpace(pc.Urgency)); r {
+	case "":
+	case UrgencyRuleHigh, UrgencyRuleLow, UrgencyRuleBySeverity:
+		p.Urgency = r
+	default:
+		ps.Add(config.JoinPath(path, "urgency"), "unknown urgency %q (want high, low or by_severity)", pc.Urgency)
+	}
 	if pc.Name == "" {
 		ps.Add(config.JoinPath(path, "name"), "missing name")
 	}
