@@ -85,7 +85,7 @@ func (s *Service) EditIncident(ctx context.Context, id int64, e Edit, actor stri
 	}
 	who := actorOr(actor)
 	var unchanged *Incident
-	out, err := s.change(ctx, id, func(_ Tx, inc *Incident, now time.Time) error {
+	out, err := s.change(ctx, id, func(tx Tx, inc *Incident, now time.Time) error {
 		seen := len(inc.Timeline)
 		if e.Title != nil {
 			if title := strings.TrimSpace(*e.Title); title != inc.Title {
@@ -97,6 +97,9 @@ func (s *Service) EditIncident(ctx context.Context, id int64, e Edit, actor stri
 		if e.Severity != nil && *e.Severity != inc.Severity {
 			inc.note(now, KindSeverity, who, "severity changed from %s to %s by %s", inc.Severity, *e.Severity, who)
 			inc.Severity = *e.Severity
+			if err := s.followSeverity(tx, inc, seen, now); err != nil {
+				return err
+			}
 		}
 		if e.Commander != nil && commander != inc.Commander {
 			switch {

@@ -40,6 +40,7 @@ const (
 	KindAlertFiring   = "alert_firing"
 	KindAlertResolved = "alert_resolved"
 	KindSeverity      = "severity_changed"
+	KindUrgency       = "urgency_changed"
 	KindPaged         = "paged"
 	KindEscalated     = "escalated"
 	KindAcknowledged  = "acknowledged"
@@ -84,6 +85,11 @@ type Incident struct {
 	SLONames []string `json:"slo_names,omitempty"`
 	// Responders are the people paged so far, for updates.
 	Responders []string `json:"responders,omitempty"`
+	// Urgency is high (pages, escalates and repeats) or low (its policy's
+	// first step is notified once); its policy's urgency key sets it from
+	// the severity. Empty in incidents stored before urgencies existed:
+	// read it with UrgencyNow.
+	Urgency oncall.Urgency `json:"urgency,omitempty"`
 	// Escalation is the state of the escalation policy run.
 	Escalation Escalation `json:"escalation"`
 	// Revision counts the stored changes of the incident; a pager's copy
@@ -100,8 +106,10 @@ type Incident struct {
 	Updates []Update `json:"updates,omitempty"`
 
 	// published is how much of Timeline this transaction already handed
-	// to the pagers (see publish); it is never stored.
-	published int
+	// to the pagers (see publish), and publishedView the viewKey they were
+	// handed then; neither is stored.
+	published     int
+	publishedView string
 }
 
 // Escalation is where an incident is in its policy. Epoch counts
@@ -263,6 +271,15 @@ func (inc *Incident) note(at time.Time, kind, actor, format string, args ...any)
 	inc.Timeline = append(inc.Timeline, TimelineEntry{At: at, Kind: kind, Actor: actor, Text: fmt.Sprintf(format, args...)})
 }
 
+// UrgencyNow is the incident's urgency; incidents stored before urgencies
+// existed were all high urgency.
+func (inc *Incident) UrgencyNow() oncall.Urgency {
+	if inc.Urgency == oncall.UrgencyLow {
+		return oncall.UrgencyLow
+	}
+	return oncall.UrgencyHigh
+}
+
 // severitySetBy is the person who last set the severity by hand (PATCH,
 // Slack), or "" when only alerts have set it.
 func (inc *Incident) severitySetBy() string {
@@ -277,6 +294,7 @@ func (inc *Incident) severitySetBy() string {
 // Clone returns a deep enough copy for a store to hand out.
 func (inc *Incident) Clone() *Incident {
 	c := *inc
+	c.published, c.publishedView = 0, "" // one transaction's bookkeeping
 	c.Labels = inc.Labels.Clone()
 	c.Alerts = append([]Alert(nil), inc.Alerts...)
 	c.Timeline = append([]TimelineEntry(nil), inc.Timeline...)

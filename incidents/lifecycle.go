@@ -25,6 +25,7 @@ func (s *Service) policyOf(inc *Incident) *oncall.Policy {
 // epoch, firing the first step now when it has no delay.
 func (s *Service) startEscalation(tx Tx, inc *Incident, now time.Time) error {
 	p := s.onCall().PolicyFor(inc.Labels)
+	inc.Urgency = p.UrgencyFor(inc.Severity)
 	e := &inc.Escalation
 	e.Policy, e.Epoch, e.Pass, e.Step, e.AckTimeoutAt, e.StillFiringAt = p.Name, e.Epoch+1, 0, -1, nil, nil
 	at := now.Add(p.Delay(0, 0))
@@ -73,6 +74,10 @@ func (s *Service) fireStep(tx Tx, inc *Incident, now time.Time, pass, step int) 
 	if pass > 0 {
 		stepText += fmt.Sprintf(", repeat %d", pass)
 	}
+	urgent := inc.UrgencyNow() == oncall.UrgencyHigh
+	if !urgent {
+		stepText += "; low urgency: notified once, no escalation or repeats"
+	}
 	inc.note(now, kind, ActorSentinel, "paged %s (%s)", strings.Join(names, ", "), stepText)
 	for _, tg := range targets {
 		for _, pg := range s.activePagers() {
@@ -85,7 +90,7 @@ func (s *Service) fireStep(tx Tx, inc *Incident, now time.Time, pass, step int) 
 		}
 	}
 	countStep(tx)
-	if np, ns, ok := p.Next(pass, step); ok {
+	if np, ns, ok := p.Next(pass, step); ok && urgent {
 		at := now.Add(p.Delay(np, ns))
 		e.NextAt = &at
 	} else {

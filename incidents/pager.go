@@ -68,6 +68,12 @@ type Notification struct {
 	Attempt int `json:"attempt"`
 }
 
+// LowUrgency reports whether n is about a low-urgency incident: a page
+// that is a notice, sent once, to be phrased as not urgent.
+func (n Notification) LowUrgency() bool {
+	return n.Incident != nil && n.Incident.UrgencyNow() == oncall.UrgencyLow
+}
+
 // IsRefresh reports whether n is an update that announces no event: only
 // what the incident shows changed. Pagers that keep a live view (Slack's
 // message) redraw it; pagers that send messages (email, console) skip it.

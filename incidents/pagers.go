@@ -29,6 +29,8 @@ func Subject(n Notification) string {
 		return fmt.Sprintf("[%s] %s", n.Announcement.Severity, n.Announcement.Text)
 	case n.Incident == nil:
 		return string(n.Kind)
+	case n.Kind == KindPage && n.LowUrgency():
+		return fmt.Sprintf("[%s] #%d %s (low urgency)", strings.ToUpper(string(n.Incident.Severity)), n.Incident.ID, n.Incident.Title)
 	case n.Kind == KindPage:
 		return fmt.Sprintf("[%s] #%d %s", strings.ToUpper(string(n.Incident.Severity)), n.Incident.ID, n.Incident.Title)
 	}
@@ -56,7 +58,10 @@ func Body(n Notification) string {
 		return ""
 	}
 	fmt.Fprintf(&b, "Incident #%d: %s\n", inc.ID, inc.Title)
-	fmt.Fprintf(&b, "status: %s  severity: %s  since: %s\n", inc.Status, inc.Severity, inc.CreatedAt.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "status: %s  severity: %s  urgency: %s  since: %s\n", inc.Status, inc.Severity, inc.UrgencyNow(), inc.CreatedAt.UTC().Format(time.RFC3339))
+	if n.Kind == KindPage && n.LowUrgency() {
+		b.WriteString("low urgency: you are notified once; it does not escalate or repeat by itself while it stays low urgency\n")
+	}
 	if n.Kind == KindPage {
 		who := make([]string, 0, len(n.Recipients))
 		for _, p := range n.Recipients {
@@ -158,6 +163,9 @@ func (c *ConsolePager) Deliver(ctx context.Context, n Notification) error {
 	}
 	var b strings.Builder
 	label := "PAGE"
+	if n.Kind == KindPage && n.LowUrgency() {
+		label = "NOTICE" // not urgent: notified once
+	}
 	switch n.Kind {
 	case KindUpdate:
 		label = "UPDATE"

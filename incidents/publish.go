@@ -38,7 +38,9 @@ func announced(e TimelineEntry) bool {
 // since it read as before (viewKey; "" when unknown).
 func (s *Service) commit(tx Tx, inc *Incident, seen int, before string, now time.Time) error {
 	inc.Revision++
-	if err := s.publish(tx, inc, seen, before != "" && before != viewKey(inc), now); err != nil {
+	view := viewKey(inc)
+	refresh := before != "" && before != view && inc.publishedView != view
+	if err := s.publish(tx, inc, seen, refresh, now); err != nil {
 		return err
 	}
 	return tx.Put(inc)
@@ -59,6 +61,7 @@ func (s *Service) publish(tx Tx, inc *Incident, seen int, refresh bool, now time
 	if len(events) == 0 && !refresh {
 		return nil
 	}
+	inc.publishedView = viewKey(inc) // what the pagers will show
 	for _, pg := range s.activePagers() {
 		n := s.notification(inc, KindUpdate)
 		n.Pass, n.Step = inc.Escalation.Pass, inc.Escalation.Step
@@ -78,7 +81,7 @@ func (s *Service) publish(tx Tx, inc *Incident, seen int, refresh bool, now time
 }
 
 // viewKey digests what pagers show of an incident besides its timeline:
-// title, summary, severity, status, commander and each alert's state and
+// title, summary, severity, urgency, status, commander and each alert's state and
 // annotations. Two equal keys need no refresh.
 func viewKey(inc *Incident) string {
 	h := fnv.New64a()
@@ -86,6 +89,7 @@ func viewKey(inc *Incident) string {
 	w(inc.Title)
 	w(inc.Summary)
 	w(string(inc.Severity))
+	w(string(inc.UrgencyNow()))
 	w(string(inc.Status))
 	w(inc.Commander)
 	for _, a := range inc.Alerts {

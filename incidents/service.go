@@ -299,9 +299,14 @@ func (s *Service) HandleAlertGroup(ctx context.Context, g model.AlertGroup) erro
 		}
 		switch {
 		case inc != nil && inc.Status.Open():
-			seen, before := len(inc.Timeline), viewKey(inc)
+			seen, before, sev := len(inc.Timeline), viewKey(inc), inc.Severity
 			if !s.mergeAlerts(inc, g, now) {
 				return errNoChange
+			}
+			if inc.Severity != sev {
+				if err := s.followSeverity(tx, inc, seen, now); err != nil {
+					return err
+				}
 			}
 			if len(firingAlerts(inc)) == 0 {
 				if s.conf().AutoResolve {
