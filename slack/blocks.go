@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/sentinel-oss/sentinel/incidents"
+	"github.com/sentinel-oss/sentinel/incidents/oncall"
 	"github.com/sentinel-oss/sentinel/model"
 )
 
@@ -106,7 +107,33 @@ func pageText(n incidents.Notification) string {
 	if inc == nil {
 		return incidents.Subject(n)
 	}
-	return fmt.Sprintf("%s #%d %s (%s, %s)", statusIcon(inc.Status), inc.ID, clip(inc.Title, 200), inc.Severity, inc.Status)
+	if lowUrgencyOpen(inc) {
+		return fmt.Sprintf("%s Not urgent: #%d %s (%s, %s)", incidentIcon(inc), inc.ID, clip(inc.Title, 200), inc.Severity, inc.Status)
+	}
+	return fmt.Sprintf("%s #%d %s (%s, %s)", incidentIcon(inc), inc.ID, clip(inc.Title, 200), inc.Severity, inc.Status)
+}
+
+// lowUrgencyOpen reports whether inc is open at low urgency: its
+// notifications are phrased as not urgent.
+func lowUrgencyOpen(inc *incidents.Incident) bool {
+	return inc.Status.Open() && inc.UrgencyNow() == oncall.UrgencyLow
+}
+
+// incidentIcon is the status icon, a bell instead of the siren for a
+// low-urgency incident that is triggered.
+func incidentIcon(inc *incidents.Incident) string {
+	if inc.Status == incidents.StatusTriggered && inc.UrgencyNow() == oncall.UrgencyLow {
+		return ":bell:"
+	}
+	return statusIcon(inc.Status)
+}
+
+// urgencyText is the urgency field of the page.
+func urgencyText(inc *incidents.Incident) string {
+	if inc.UrgencyNow() == oncall.UrgencyLow {
+		return "low: notified once, no escalation"
+	}
+	return "high"
 }
 
 // pageBlocks builds the page message: header, fields, summary, alerts,
@@ -132,6 +159,7 @@ func pageBlocks(v pageView) []slack.Block {
 	}
 	fields := []*slack.TextBlockObject{
 		mrkdwn(fmt.Sprintf("*Severity*\n%s %s", severityIcon(inc.Severity), inc.Severity)),
+		mrkdwn("*Urgency*\n" + urgencyText(inc)),
 		mrkdwn("*Status*\n" + clip(status, maxField)),
 		mrkdwn("*On call*\n" + clip(onCall, maxField)),
 		mrkdwn("*Since*\n" + slackDate(inc.CreatedAt)),
@@ -365,6 +393,10 @@ func dmBlocks(v pageView) []slack.Block {
 		return nil
 	}
 	text := fmt.Sprintf("%s You are paged for *#%d %s* (%s %s).", statusIcon(inc.Status), inc.ID, esc(clip(inc.Title, 200)), severityIcon(inc.Severity), inc.Severity)
+	if lowUrgencyOpen(inc) {
+		text = fmt.Sprintf("%s Not urgent: *#%d %s* (%s %s) needs a look when you can. You are notified once; it does not escalate or repeat by itself.",
+			incidentIcon(inc), inc.ID, esc(clip(inc.Title, 200)), severityIcon(inc.Severity), inc.Severity)
+	}
 	if s := strings.TrimSpace(inc.Summary); s != "" && s != inc.Title {
 		text += "\n" + esc(clip(s, 1000))
 	}
@@ -384,7 +416,11 @@ func dmBlocks(v pageView) []slack.Block {
 func replyText(n incidents.Notification, mentions []string) string {
 	var b strings.Builder
 	if n.Kind == incidents.KindPage {
-		b.WriteString(":rotating_light: Paging ")
+		if n.Incident != nil && lowUrgencyOpen(n.Incident) {
+			b.WriteString(":bell: Notifying (not urgent) ")
+		} else {
+			b.WriteString(":rotating_light: Paging ")
+		}
 		if len(mentions) > 0 {
 			b.WriteString(strings.Join(mentions, ", "))
 		} else {
@@ -440,7 +476,7 @@ func eventIcon(kind string) string {
 		return ":loudspeaker:"
 	case incidents.KindCommander:
 		return ":bust_in_silhouette:"
-	case incidents.KindSeverity:
+	case incidents.KindSeverity, incidents.KindUrgency:
 		return ":arrow_up_down:"
 	case incidents.KindTitle:
 		return ":pencil2:"

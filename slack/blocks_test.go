@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,7 +93,33 @@ func TestGoldenBlocks(t *testing.T) {
 	golden(t, "page_acknowledged", pageBlocks(ack))
 	golden(t, "page_resolved", pageBlocks(view(incidents.StatusResolved)))
 	golden(t, "dm", dmBlocks(view(incidents.StatusTriggered)))
+	low := view(incidents.StatusTriggered)
+	low.n.Incident.Severity, low.n.Incident.Urgency = model.SeverityWarning, oncall.UrgencyLow
+	golden(t, "page_low_urgency", pageBlocks(low))
+	golden(t, "dm_low_urgency", dmBlocks(low))
 	golden(t, "announcement", announcementBlocks(&model.Announcement{Kind: "silence_expiring", Text: "Silence on service=checkout ends in 10m while CheckoutProbeFailing fires", Labels: model.Labels{"service": "checkout"}}))
+}
+
+// A low-urgency incident's texts say it is not urgent, where phones show
+// them too: the notification text, the thread reply of its page.
+func TestLowUrgencyTexts(t *testing.T) {
+	n := sampleNotification(incidents.StatusTriggered)
+	n.Incident.Severity, n.Incident.Urgency = model.SeverityWarning, oncall.UrgencyLow
+	if got, want := pageText(n), `:bell: Not urgent: #42 Checkout <down> & out: step pay, HTTP 503, "payment provider unavailable" (warning, triggered)`; got != want {
+		t.Errorf("pageText = %q, want %q", got, want)
+	}
+	if got, want := replyText(n, []string{"<@U0ALICE>"}), ":bell: Notifying (not urgent) <@U0ALICE> (step 1)"; got != want {
+		t.Errorf("replyText = %q, want %q", got, want)
+	}
+	n.Incident.Urgency = oncall.UrgencyHigh
+	if got, want := replyText(n, []string{"<@U0ALICE>"}), ":rotating_light: Paging <@U0ALICE> (step 1)"; got != want {
+		t.Errorf("replyText = %q, want %q", got, want)
+	}
+	// Resolved, a low-urgency incident reads like any other.
+	n.Incident.Urgency, n.Incident.Status = oncall.UrgencyLow, incidents.StatusResolved
+	if got := pageText(n); strings.Contains(got, "Not urgent") {
+		t.Errorf("pageText of a resolved incident = %q", got)
+	}
 }
 
 func TestChannelName(t *testing.T) {
