@@ -49,6 +49,7 @@ oncall:
   escalation_policies:
     - {name: default, steps: [{notify: "schedule:primary"}]}
     - name: payments
+      urgency: by_severity
       repeat: 1
       repeat_after: 20m
       steps:

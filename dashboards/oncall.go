@@ -51,6 +51,8 @@ type policyView struct {
 	UsedFor []string
 	Steps   []policyStep
 	Repeat  string
+	// Urgency says which of its incidents page and escalate.
+	Urgency string
 }
 
 type policyStep struct {
@@ -227,9 +229,22 @@ func policiesOf(pols []*oncall.Policy, routes []oncall.Route, schedules []schedu
 		default:
 			pv.Repeat = "runs once"
 		}
+		pv.Urgency = urgencyRuleText(p.Urgency)
 		out = append(out, pv)
 	}
 	return out
+}
+
+// urgencyRuleText says what a policy's urgency key does.
+func urgencyRuleText(r oncall.UrgencyRule) string {
+	const low = "the first step is notified once, with no escalation or repeats"
+	switch r {
+	case oncall.UrgencyRuleLow:
+		return "Every incident is low urgency: " + low + "."
+	case oncall.UrgencyRuleBySeverity:
+		return "Critical incidents are high urgency and run these steps; warning and info incidents are low urgency: " + low + ". A triggered one that becomes critical starts the steps from the first."
+	}
+	return "Every incident is high urgency and runs these steps."
 }
 
 // labelsText writes a route's match as label=value pairs in key order.

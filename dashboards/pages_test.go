@@ -76,7 +76,9 @@ func TestPagesShowWhatAPersonLooksFor(t *testing.T) {
 		{"oncall", func(w io.Writer) error { return f.d.OnCall(ctx, w, viewerV, "") },
 			[]string{"primary", "Europe/Berlin", "Now", "Next", "alice", "bob", "Rotation for the coming weeks", "Overrides",
 				"Escalation policies", "for service=payments", "for every other incident", "at once:</span> whoever is on call for primary (now ",
-				"10m later:</span> bob, channel #payments", "then starts over once, 20m after the last step", "runs once"}, nil},
+				"10m later:</span> bob, channel #payments", "then starts over once, 20m after the last step", "runs once",
+				"Every incident is high urgency and runs these steps.",
+				"Critical incidents are high urgency and run these steps; warning and info incidents are low urgency: the first step is notified once, with no escalation or repeats. A triggered one that becomes critical starts the steps from the first."}, nil},
 		{"runbooks", func(w io.Writer) error { return f.d.Runbooks(ctx, w, viewerV) },
 			[]string{"Checkout is down", "checkout-down", "CheckoutProbeFailing", "payments"}, nil},
 		{"runbook", func(w io.Writer) error { return f.d.Runbook(ctx, w, viewerV, "checkout-down") },
@@ -323,6 +325,34 @@ func TestOnCallOverrideRemoveButtons(t *testing.T) {
 
 // TestIncidentPageMarksThreadNotes: a note taken from the incident's
 // Slack thread says so beside its author.
+// The incident page shows the urgency, and what a low one means while
+// the incident is open.
+func TestIncidentPageShowsUrgency(t *testing.T) {
+	f := newFixture(t, 1, 2, 0)
+	ctx := t.Context()
+	inc, err := f.inc.Declare(ctx, incidents.DeclareRequest{Title: "Refunds slow", Severity: model.SeverityWarning, Labels: model.Labels{"service": "payments"}}, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(id int64) string {
+		var buf bytes.Buffer
+		if err := f.d.Incident(ctx, &buf, responderV, id, ""); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	page := render(inc.ID)
+	for _, want := range []string{`<span class="chip urg-low" id="urgency">low urgency</span>`,
+		"Low urgency: the first step of policy payments is notified once; it does not escalate or repeat by itself."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("low-urgency page lacks %q", want)
+		}
+	}
+	if page := render(1); !strings.Contains(page, `<span class="chip urg-high" id="urgency">high urgency</span>`) || strings.Contains(page, "urgency-note") {
+		t.Errorf("a high-urgency incident's page:\n%s", page)
+	}
+}
+
 func TestIncidentPageMarksThreadNotes(t *testing.T) {
 	f := newFixture(t, 1, 2, 0)
 	ctx := t.Context()

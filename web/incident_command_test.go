@@ -18,8 +18,8 @@ func TestIncidentCommandEndpoints(t *testing.T) {
 		rec := f.do(t, method, path, token, strings.NewReader(body), "Content-Type", jsonCT)
 		return rec.Code, rec.Body.String()
 	}
-	if code, body := send("POST", "/api/v1/incidents", tokResponder, `{"title":"Checkout slow","severity":"warning"}`); code != 201 {
-		t.Fatalf("declare: %d %s", code, body)
+	if code, body := send("POST", "/api/v1/incidents", tokResponder, `{"title":"Checkout slow","severity":"warning"}`); code != 201 || !strings.Contains(body, `"severity":"warning","urgency":"high",`) {
+		t.Fatalf("declare (a policy without urgency: every incident is high urgency): %d %s", code, body)
 	}
 	tests := []struct {
 		name, method, path, token, body string

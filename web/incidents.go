@@ -20,9 +20,12 @@ const incidentBodyLimit = 64 << 10
 
 // IncidentDTO is the contract's incident JSON.
 type IncidentDTO struct {
-	ID             int64                     `json:"id"`
-	Title          string                    `json:"title"`
-	Severity       model.Severity            `json:"severity"`
+	ID       int64          `json:"id"`
+	Title    string         `json:"title"`
+	Severity model.Severity `json:"severity"`
+	// Urgency is high (pages, escalates, repeats) or low (its policy's
+	// first step notified once).
+	Urgency        oncall.Urgency            `json:"urgency"`
 	Status         incidents.Status          `json:"status"`
 	Summary        string                    `json:"summary"`
 	Labels         model.Labels              `json:"labels"`
@@ -56,7 +59,7 @@ func strOrNil(s string) *string {
 // NewIncidentDTO converts an incident; slos may be nil (then []).
 func NewIncidentDTO(inc *incidents.Incident, slos []incidents.SLOImpact) IncidentDTO {
 	d := IncidentDTO{
-		ID: inc.ID, Title: inc.Title, Severity: inc.Severity, Status: inc.Status, Summary: inc.Summary,
+		ID: inc.ID, Title: inc.Title, Severity: inc.Severity, Urgency: inc.UrgencyNow(), Status: inc.Status, Summary: inc.Summary,
 		Labels: inc.Labels, DedupKey: strOrNil(inc.DedupKey), CreatedAt: inc.CreatedAt,
 		AcknowledgedAt: inc.AcknowledgedAt, ResolvedAt: inc.ResolvedAt, Alerts: inc.Alerts, Timeline: inc.Timeline,
 		Runbook: strOrNil(inc.Runbook), SLOs: slos, Source: inc.Source,
