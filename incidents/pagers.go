@@ -67,7 +67,11 @@ func Body(n Notification) string {
 		for _, p := range n.Recipients {
 			who = append(who, p.Name)
 		}
-		fmt.Fprintf(&b, "paging: %s", n.Target)
+		verb := "paging"
+		if n.LowUrgency() {
+			verb = "notifying"
+		}
+		fmt.Fprintf(&b, "%s: %s", verb, n.Target)
 		if len(who) > 0 {
 			fmt.Fprintf(&b, " -> %s", strings.Join(who, ", "))
 		}

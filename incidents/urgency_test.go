@@ -93,7 +93,8 @@ func TestLowUrgencyNotifiesOnceWithoutEscalating(t *testing.T) {
 		t.Errorf("subject %q, want %q", got, want)
 	}
 	body := incidents.Body(page)
-	for _, want := range []string{"severity: warning  urgency: low", "low urgency: you are notified once; it does not escalate or repeat by itself"} {
+	for _, want := range []string{"severity: warning  urgency: low", "low urgency: you are notified once; it does not escalate or repeat by itself",
+		"notifying: schedule:primary -> alice (step 1)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
