@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"io"
+	"log/slog"
+	"time"
 
 	"github.com/sentinel-oss/sentinel/config"
 	"github.com/sentinel-oss/sentinel/probes"
@@ -46,6 +48,16 @@ func (c *components) wireProbes(cfg *config.Config) config.Problems {
 	}
 	c.probes = svc
 	c.runners = append(c.runners, runner{name: "probes", run: svc.Run})
+	if claims == nil {
+		// One process serves: probe runs are not claimed, but Slack
+		// deliveries and hand-offs still are, in the same bucket, and the
+		// probes service prunes it only when it claims runs.
+		pc := store.NewProbeClaims(c.deps.engine)
+		log := c.deps.log.With("component", "claims")
+		c.runners = append(c.runners, runner{name: "claims_prune", run: func(ctx context.Context) error {
+			return pruneClaims(ctx, pc, c.deps.now, log)
+		}})
+	}
 	c.onReload("probes", func(_ context.Context, p *reloadPlan) (func(), error) {
 		js, ps := probes.Compile(p.next.Probes)
 		if len(ps) > 0 {
@@ -76,3 +88,25 @@ var ErrProbeNotFound = probes.ErrNotFound
 
 // FormatProbeRun prints a run as the readable table `sentinel probe run` shows.
 func FormatProbeRun(w io.Writer, r probes.Result) error { return probes.Format(w, r) }
+
+// claimsKept is how long a claim outlives the time it is kept under: Slack
+// redelivers within minutes, and a day keeps any clock skew between
+// replicas far inside it (the probes service prunes with the same day).
+const claimsKept = 24 * time.Hour
+
+// pruneClaims deletes claims older than claimsKept now and every hour
+// until ctx ends.
+func pruneClaims(ctx context.Context, pc *store.ProbeClaims, now func() time.Time, log *slog.Logger) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := pc.PruneClaims(ctx, now().Add(-claimsKept)); err != nil && ctx.Err() == nil {
+			log.Warn("prune claims", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
