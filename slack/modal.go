@@ -130,15 +130,8 @@ func (b *Bot) viewSubmission(w http.ResponseWriter, r *http.Request, cb slack.In
 		_ = json.NewEncoder(w).Encode(viewAnswer{ResponseAction: "errors", Errors: map[string]string{blockTitle: why}})
 		return
 	}
-	if b.incidents == nil {
-		b.metrics.request("interactions", "unavailable")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	first, giveBack := b.firstSubmission(ctx, cb.View.ID, slackTime(r.Header.Get("X-Slack-Request-Timestamp")))
-	if !first {
-		b.metrics.request("interactions", "duplicate")
-		w.WriteHeader(http.StatusOK)
+	giveBack, ok := b.claimSubmission(ctx, w, r, cb)
+	if !ok {
 		return
 	}
 	inc, err := b.incidents.Declare(model.ContextWithActor(ctx, who.Actor()), req, who.Person.Name)
@@ -309,15 +302,8 @@ func (b *Bot) incidentFormSubmission(w http.ResponseWriter, r *http.Request, cb 
 		_ = json.NewEncoder(w).Encode(viewAnswer{ResponseAction: "errors", Errors: map[string]string{block: clip(why, 150)}})
 		return
 	}
-	if b.incidents == nil {
-		b.metrics.request("interactions", "unavailable")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	first, giveBack := b.firstSubmission(ctx, cb.View.ID, slackTime(r.Header.Get("X-Slack-Request-Timestamp")))
-	if !first {
-		b.metrics.request("interactions", "duplicate")
-		w.WriteHeader(http.StatusOK)
+	giveBack, ok := b.claimSubmission(ctx, w, r, cb)
+	if !ok {
 		return
 	}
 	ans, outcome := b.submitIncidentForm(model.ContextWithActor(ctx, who.Actor()), cb, viewValue(cb), who)
@@ -336,4 +322,23 @@ func (b *Bot) incidentFormSubmission(w http.ResponseWriter, r *http.Request, cb 
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// claimSubmission claims a view submission for this replica. When there is
+// nothing to act with (no incident service) or a copy was acted on
+// already, it answers Slack itself (200, the form closes) and ok is
+// false; else giveBack returns the claim when acting fails.
+func (b *Bot) claimSubmission(ctx context.Context, w http.ResponseWriter, r *http.Request, cb slack.InteractionCallback) (giveBack func(), ok bool) {
+	if b.incidents == nil {
+		b.metrics.request("interactions", "unavailable")
+		w.WriteHeader(http.StatusOK)
+		return nil, false
+	}
+	first, giveBack := b.firstSubmission(ctx, cb.View.ID, slackTime(r.Header.Get("X-Slack-Request-Timestamp")))
+	if !first {
+		b.metrics.request("interactions", "duplicate")
+		w.WriteHeader(http.StatusOK)
+		return nil, false
+	}
+	return giveBack, true
 }
