@@ -118,11 +118,18 @@ const (
 // last update: the threshold it crossed is the rule's own.
 const defaultSLOTitle = `{{.SLO.Name}} has less than {{.SLO.Threshold}} of its {{.SLO.Window}} error budget left`
 
+// defaultRUMTitle names a RUM rule's incident by the threshold crossed,
+// not the measured value, which changes with every evaluation.
+const defaultRUMTitle = `{{.RUM.Measure}} {{.RUM.Where}} is above {{.RUM.Threshold}}`
+
 // defaultTitle returns the default title template of a rule kind; "" when
-// the incident takes the summary (probe and RUM rules).
+// the incident takes the summary (probe rules: what broke).
 func defaultTitle(k RuleKind) string {
-	if k == KindSLO {
+	switch k {
+	case KindSLO:
 		return defaultSLOTitle
+	case KindRUM:
+		return defaultRUMTitle
 	}
 	return ""
 }
