@@ -40,9 +40,17 @@ func checkDeliveryClaimsWithin(t *testing.T, a, b store.Engine) {
 	if !claim(cb, "view|V2", first) {
 		t.Error("another view's claim lost")
 	}
-	// Two windows on: another submission.
-	if !claim(cb, "view|V1", window.Add(2*within)) {
-		t.Error("a copy sent in the window after next lost")
+	// Copies arrive in any order: one sent later (in the next window) is
+	// claimed first, and the earlier copy, arriving after it, loses.
+	if !claim(ca, "view|V5", first.Add(2*time.Second)) {
+		t.Fatal("the later copy's claim lost")
+	}
+	if claim(cb, "view|V5", first) {
+		t.Error("an earlier copy arriving after a later one won")
+	}
+	// Three windows on: another submission.
+	if !claim(cb, "view|V1", window.Add(3*within)) {
+		t.Error("a copy sent three windows on lost")
 	}
 
 	// Acting on a copy failed: its claim is given back, and the next

@@ -428,10 +428,14 @@ func (s *DeliveryClaims) ClaimDelivery(ctx context.Context, key string, sent tim
 // ClaimDeliveryWithin is ClaimDelivery for a delivery whose copies carry
 // no common sending time (a modal's submission: each copy has only the
 // time Slack sent that copy). Copies sent less than within apart count
-// as one delivery: the claim is kept under sent truncated to within, and
-// a claim under that window or the one before it is found. Like
-// ClaimDelivery's, the claims are pruned with the probes' a day after
-// their window. within must be positive.
+// as one delivery, in whichever order they arrive: the claim is kept
+// under sent truncated to within, and a claim under that window or either
+// window beside it is found (so copies in neighbouring windows, up to
+// twice within apart, count as one too). Checking both neighbours also
+// makes two replicas claiming copies on either side of a window's edge
+// together read each other's key, so one of them conflicts and loses.
+// Like ClaimDelivery's, the claims are pruned with the probes' a day
+// after their window. within must be positive.
 func (s *DeliveryClaims) ClaimDeliveryWithin(ctx context.Context, key string, sent time.Time, within time.Duration) (bool, error) {
 	slot, err := deliveryWindow(sent, within)
 	if err != nil {
@@ -439,6 +443,7 @@ func (s *DeliveryClaims) ClaimDeliveryWithin(ctx context.Context, key string, se
 	}
 	before := Key{}.Time(slot.Add(-within)).String("slack " + key).String("")
 	mine := Key{}.Time(slot).String("slack " + key).String("")
+	after := Key{}.Time(slot.Add(within)).String("slack " + key).String("")
 	won := false
 	err = s.runs.e.Update(ctx, func(tx Tx) error {
 		won = false
@@ -446,7 +451,7 @@ func (s *DeliveryClaims) ClaimDeliveryWithin(ctx context.Context, key string, se
 		if err != nil {
 			return err
 		}
-		for _, k := range [][]byte{before, mine} {
+		for _, k := range [][]byte{before, mine, after} {
 			old, err := b.Get(k)
 			if err != nil || old != nil {
 				return err
