@@ -292,31 +292,27 @@ func (s *Service) Run(ctx context.Context) error {
 	every := s.evaluationInterval()
 	t := time.NewTicker(every)
 	defer t.Stop()
-	if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
-		s.log.Error("alert evaluation failed", "err", err)
+	// evaluate runs one cycle, then applies a changed interval from now:
+	// after a reload, not from the old interval's next tick (up to an old
+	// interval away).
+	evaluate := func() {
+		if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
+			s.log.Error("alert evaluation failed", "err", err)
+		}
+		if d := s.evaluationInterval(); d != every {
+			every = d
+			t.Reset(d)
+		}
 	}
+	evaluate()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.reloaded:
-			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
-				s.log.Error("alert evaluation failed", "err", err)
-			}
-			// The new interval counts from the reload, not from the old
-			// interval's next tick (up to an old interval away).
-			if d := s.evaluationInterval(); d != every {
-				every = d
-				t.Reset(d)
-			}
+			evaluate()
 		case <-t.C:
-			if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrCycleSkipped) {
-				s.log.Error("alert evaluation failed", "err", err)
-			}
-			if d := s.evaluationInterval(); d != every {
-				every = d
-				t.Reset(d)
-			}
+			evaluate()
 		}
 	}
 }
